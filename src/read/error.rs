@@ -1,0 +1,95 @@
+//! Typed errors of the read layer. Every variant carries the byte offset where reading failed.
+
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// How far a parse got before it stopped; reported with a truncated header.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// GGUF version, when the fixed header was read.
+    pub version: Option<u32>,
+    /// Tensor count the header declares.
+    pub tensor_count: Option<u64>,
+    /// Metadata key/value count the header declares.
+    pub kv_count: Option<u64>,
+    /// Key/value pairs read completely.
+    pub kvs_read: u64,
+    /// Tensor infos read completely.
+    pub tensors_read: u64,
+    /// `general.architecture`, when it was among the pairs read.
+    pub architecture: Option<String>,
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.version {
+            None => write!(f, "nothing parsed yet"),
+            Some(v) => {
+                write!(f, "parsed GGUF v{v}")?;
+                if let Some(a) = &self.architecture {
+                    write!(f, " ({a})")?;
+                }
+                write!(f, ", {}/{} metadata pairs", self.kvs_read, self.kv_count.unwrap_or(0))?;
+                write!(f, ", {}/{} tensor infos", self.tensors_read, self.tensor_count.unwrap_or(0))
+            }
+        }
+    }
+}
+
+/// Why a GGUF file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or mapped.
+    #[error("{path}: cannot read: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// The file ends inside the header: it may still be downloading.
+    #[error(
+        "{path}: incomplete: header cut at byte {offset} while reading {what}; \
+         {have} bytes present, at least {needed} needed; {progress}"
+    )]
+    Truncated { path: PathBuf, offset: u64, what: String, have: u64, needed: u64, progress: Progress },
+    /// The bytes are not a valid GGUF header.
+    #[error("{path}: malformed at byte {offset}: expected {expected}, found {found}")]
+    Malformed { path: PathBuf, offset: u64, expected: String, found: String },
+}
+
+impl ReadError {
+    /// True when the file is only short (come back later), not wrong.
+    pub fn is_incomplete(&self) -> bool {
+        matches!(self, ReadError::Truncated { .. })
+    }
+
+    /// The byte offset the error refers to, if any.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            ReadError::Io { .. } => None,
+            ReadError::Truncated { offset, .. } | ReadError::Malformed { offset, .. } => Some(*offset),
+        }
+    }
+}
+
+/// A parse failure before the file name is known; `with_path` turns it into a [`ReadError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// Ran out of bytes at `offset`; `needed` is a lower bound on the file size.
+    Truncated { offset: u64, what: String, needed: u64 },
+    Malformed { offset: u64, expected: String, found: String },
+}
+
+impl ParseError {
+    pub(crate) fn malformed(offset: u64, expected: impl Into<String>, found: impl Into<String>) -> Self {
+        ParseError::Malformed { offset, expected: expected.into(), found: found.into() }
+    }
+
+    pub(crate) fn with_path(self, path: &std::path::Path, have: u64, progress: Progress) -> ReadError {
+        let path = path.to_path_buf();
+        match self {
+            ParseError::Truncated { offset, what, needed } => {
+                ReadError::Truncated { path, offset, what, have, needed, progress }
+            }
+            ParseError::Malformed { offset, expected, found } => {
+                ReadError::Malformed { path, offset, expected, found }
+            }
+        }
+    }
+}

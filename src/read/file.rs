@@ -1,0 +1,53 @@
+//! One GGUF file on disk: its header, data layout and how much of it is present.
+
+use super::error::ReadError;
+use super::header::{self, Header};
+use super::layout::{self, Layout};
+use super::source::MappedFile;
+use std::path::{Path, PathBuf};
+
+/// A parsed GGUF file (one shard of a model, or the whole of it).
+#[derive(Clone, Debug)]
+pub struct GgufFile {
+    /// Path as given.
+    pub path: PathBuf,
+    /// Bytes on disk now.
+    pub file_bytes: u64,
+    /// The header.
+    pub header: Header,
+    /// Tensor placement and presence.
+    pub layout: Layout,
+}
+
+impl GgufFile {
+    /// Opens and parses `path` read-only. A header cut short gives [`ReadError::Truncated`].
+    pub fn open(path: &Path) -> Result<GgufFile, ReadError> {
+        let io = |source| ReadError::Io { path: path.to_path_buf(), source };
+        let mapped = MappedFile::open(path).map_err(io)?;
+        Self::from_bytes(path, mapped.bytes())
+    }
+
+    /// Parses a file whose bytes (possibly only a prefix) are in `bytes`.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<GgufFile, ReadError> {
+        let file_bytes = bytes.len() as u64;
+        let header = header::parse(bytes).map_err(|(e, progress)| e.with_path(path, file_bytes, progress))?;
+        let layout = layout::layout(&header, file_bytes)
+            .map_err(|e| e.with_path(path, file_bytes, Default::default()))?;
+        Ok(GgufFile { path: path.to_path_buf(), file_bytes, header, layout })
+    }
+
+    /// True when every tensor's data is present.
+    pub fn is_complete(&self) -> bool {
+        self.file_bytes >= self.layout.expected_end
+    }
+
+    /// Bytes of the data section present on disk.
+    pub fn data_bytes_present(&self) -> u64 {
+        self.file_bytes.min(self.layout.expected_end).saturating_sub(self.header.data_offset)
+    }
+
+    /// Bytes the data section will have when complete.
+    pub fn data_bytes_expected(&self) -> u64 {
+        self.layout.expected_end.saturating_sub(self.header.data_offset)
+    }
+}

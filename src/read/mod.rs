@@ -1,0 +1,18 @@
+//! Read layer: bytes on disk -> GGUF structure (header, metadata, tensor infos, layout).
+//! Knows nothing about model architectures.
+
+pub mod error;
+pub mod file;
+pub mod ggml_type;
+pub mod header;
+pub mod layout;
+pub mod shards;
+pub mod source;
+pub mod value;
+
+pub use error::{Progress, ReadError};
+pub use file::GgufFile;
+pub use ggml_type::GgmlType;
+pub use header::{Header, TensorInfo};
+pub use shards::{open_model, ShardSet};
+pub use value::{Array, Value, ValueType};

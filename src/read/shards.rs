@@ -1,0 +1,128 @@
+//! Finds every shard of a split model (`name-00001-of-00003.gguf`) and checks they agree.
+
+use super::error::ReadError;
+use super::file::GgufFile;
+use std::path::{Path, PathBuf};
+
+/// The `-NNNNN-of-MMMMM` part of a shard's file name, with what comes before and after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardName {
+    /// Everything before `-NNNNN-of-`.
+    pub stem: String,
+    /// 1-based shard number.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+    /// Everything after `MMMMM` (`.gguf`, `.gguf.part`, ...).
+    pub suffix: String,
+}
+
+impl ShardName {
+    /// Parses a file name in llama.cpp's split naming (`llama_split_path`: `%s-%05d-of-%05d.gguf`).
+    pub fn parse(file_name: &str) -> Option<ShardName> {
+        let of = file_name.rfind("-of-")?;
+        let count_str = file_name.get(of + 4..of + 9)?;
+        let index_str = file_name.get(of.checked_sub(5)?..of)?;
+        if !count_str.bytes().all(|b| b.is_ascii_digit()) || !index_str.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let stem = file_name.get(..of - 5)?.strip_suffix('-')?.to_string();
+        let (index, count) = (index_str.parse().ok()?, count_str.parse().ok()?);
+        if index == 0 || count == 0 || index > count {
+            return None;
+        }
+        Some(ShardName { stem, index, count, suffix: file_name[of + 9..].to_string() })
+    }
+
+    /// The file name of shard `index` (1-based) in the same set.
+    pub fn sibling(&self, index: u32) -> String {
+        format!("{}-{:05}-of-{:05}{}", self.stem, index, self.count, self.suffix)
+    }
+}
+
+/// What was found when looking for the shards of a model.
+#[derive(Debug)]
+pub struct ShardSet {
+    /// Parsed shards in order; only those present on disk.
+    pub files: Vec<GgufFile>,
+    /// Paths of shards the set should have but that are not on disk.
+    pub missing: Vec<PathBuf>,
+    /// Inconsistencies between shards.
+    pub warnings: Vec<String>,
+}
+
+/// Opens `path` and, if it is a shard (by `split.count` or by name), all its siblings.
+/// Also finds a sibling still downloading under a `.part` / `.incomplete` suffix.
+pub fn open_model(path: &Path) -> Result<ShardSet, ReadError> {
+    let first = GgufFile::open(path)?;
+    let count_meta = first.header.get("split.count").and_then(|v| v.as_u64());
+    let name = path.file_name().and_then(|n| n.to_str()).and_then(ShardName::parse);
+    let count = match (count_meta, &name) {
+        (Some(c), _) => c,
+        (None, Some(n)) => n.count as u64,
+        (None, None) => 1,
+    };
+    let mut warnings = Vec::new();
+    if count <= 1 {
+        return Ok(ShardSet { files: vec![first], missing: vec![], warnings });
+    }
+    let Some(name) = name else {
+        warnings.push(format!("file declares split.count = {count} but its name has no -NNNNN-of-NNNNN part; other shards not searched"));
+        return Ok(ShardSet { files: vec![first], missing: vec![], warnings });
+    };
+    if name.count as u64 != count {
+        warnings.push(format!("file name says {} shards, split.count says {count}", name.count));
+    }
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    let mut first = Some(first);
+    for i in 1..=name.count {
+        if i == name.index {
+            files.extend(first.take());
+            continue;
+        }
+        let sibling = dir.join(name.sibling(i));
+        let candidates = [sibling.clone(), with_suffix(&sibling, ".part"), with_suffix(&sibling, ".incomplete")];
+        match candidates.iter().find(|p| p.is_file()) {
+            Some(p) => files.push(GgufFile::open(p)?),
+            None => missing.push(sibling),
+        }
+    }
+    for (i, f) in files.iter().enumerate() {
+        let no = f.header.get("split.no").and_then(|v| v.as_u64());
+        let c = f.header.get("split.count").and_then(|v| v.as_u64());
+        if c.is_some_and(|c| c != count) {
+            warnings.push(format!("{}: split.count {} differs from {count}", f.path.display(), c.unwrap_or(0)));
+        }
+        if let Some(no) = no {
+            if files.iter().enumerate().any(|(j, g)| j != i && g.header.get("split.no").and_then(|v| v.as_u64()) == Some(no)) {
+                warnings.push(format!("{}: split.no {no} appears in more than one shard", f.path.display()));
+            }
+        }
+    }
+    Ok(ShardSet { files, missing, warnings })
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_llama_split_names() {
+        let n = ShardName::parse("Qwen3.5-122B-A10B-Q4_K_M-00002-of-00003.gguf").unwrap();
+        assert_eq!((n.stem.as_str(), n.index, n.count, n.suffix.as_str()), ("Qwen3.5-122B-A10B-Q4_K_M", 2, 3, ".gguf"));
+        assert_eq!(n.sibling(3), "Qwen3.5-122B-A10B-Q4_K_M-00003-of-00003.gguf");
+        let p = ShardName::parse("m-00001-of-00002.gguf.part").unwrap();
+        assert_eq!(p.suffix, ".gguf.part");
+        assert!(ShardName::parse("model.gguf").is_none());
+        assert!(ShardName::parse("m-00003-of-00002.gguf").is_none());
+        assert!(ShardName::parse("-of-").is_none());
+    }
+}

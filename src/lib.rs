@@ -4,4 +4,8 @@
 //! geometry) -> [`estimate`] (geometry + runtime settings -> footprints) -> [`report`].
 #![deny(unsafe_code)]
 
+pub mod cli;
+pub mod model;
 pub mod read;
+pub mod report;
+pub mod util;

@@ -40,8 +40,8 @@ impl std::fmt::Display for Progress {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The file could not be opened or mapped.
-    #[error("{path}: cannot read: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot read: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
     /// The file ends inside the header: it may still be downloading.
     #[error(
         "{path}: incomplete: header cut at byte {offset} while reading {what}; \

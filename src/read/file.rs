@@ -22,7 +22,7 @@ pub struct GgufFile {
 impl GgufFile {
     /// Opens and parses `path` read-only. A header cut short gives [`ReadError::Truncated`].
     pub fn open(path: &Path) -> Result<GgufFile, ReadError> {
-        let io = |source| ReadError::Io { path: path.to_path_buf(), source };
+        let io = |err| ReadError::Io { path: path.to_path_buf(), err };
         let mapped = MappedFile::open(path).map_err(io)?;
         Self::from_bytes(path, mapped.bytes())
     }

@@ -184,11 +184,12 @@ impl<'a> Parser<'a> {
         self.progress.kv_count = Some(kv_count);
 
         let mut kvs: Vec<(String, Value)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for i in 0..kv_count {
             let at = self.offset();
             let key_bytes = self.string("a metadata key", MAX_NAME_LEN)?;
             let key = self.utf8(key_bytes, at, "metadata key")?;
-            if kvs.iter().any(|(k, _)| *k == key) {
+            if !seen.insert(key.clone()) {
                 return Err(ParseError::malformed(at, format!("a unique metadata key (pair #{i})"), format!("duplicate key {key:?}")));
             }
             let at = self.offset();
@@ -219,8 +220,13 @@ impl<'a> Parser<'a> {
         };
 
         let mut tensors: Vec<TensorInfo> = Vec::new();
+        let mut names = std::collections::HashSet::new();
         for i in 0..tensor_count {
-            tensors.push(self.tensor_info(i)?);
+            let t = self.tensor_info(i)?;
+            if !names.insert(t.name.clone()) {
+                return Err(ParseError::malformed(t.info_offset, format!("a unique tensor name (tensor #{i})"), format!("duplicate name {:?}", t.name)));
+            }
+            tensors.push(t);
             self.progress.tensors_read = i + 1;
         }
         let header_end = self.offset();

@@ -14,5 +14,5 @@ pub use error::{Progress, ReadError};
 pub use file::GgufFile;
 pub use ggml_type::GgmlType;
 pub use header::{Header, TensorInfo};
-pub use shards::{open_model, ShardSet};
+pub use shards::{open_model, ShardSet, TensorEntry};
 pub use value::{Array, Value, ValueType};

@@ -126,3 +126,56 @@ mod tests {
         assert!(ShardName::parse("-of-").is_none());
     }
 }
+
+/// One tensor of a (possibly sharded) model, with its placement resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TensorEntry {
+    /// Tensor name.
+    pub name: String,
+    /// Dimensions, innermost first.
+    pub dims: Vec<u64>,
+    /// ggml type.
+    pub ggml_type: super::GgmlType,
+    /// Data size in bytes.
+    pub bytes: u64,
+    /// False when `bytes` was inferred from offsets (unknown type).
+    pub exact: bool,
+    /// True when all its bytes are on disk.
+    pub present: bool,
+    /// Index into [`ShardSet::files`].
+    pub shard: usize,
+    /// Absolute data offset within its shard.
+    pub offset: u64,
+}
+
+impl ShardSet {
+    /// Every tensor of every shard present, in shard then header order.
+    pub fn tensors(&self) -> Vec<TensorEntry> {
+        let mut out = Vec::new();
+        for (shard, f) in self.files.iter().enumerate() {
+            for (t, span) in f.header.tensors.iter().zip(&f.layout.spans) {
+                out.push(TensorEntry {
+                    name: t.name.clone(),
+                    dims: t.dims.clone(),
+                    ggml_type: t.ggml_type,
+                    bytes: span.bytes,
+                    exact: span.exact,
+                    present: span.present,
+                    shard,
+                    offset: span.start,
+                });
+            }
+        }
+        out
+    }
+
+    /// The shard that carries the model's metadata (the first one present).
+    pub fn metadata(&self) -> &super::Header {
+        &self.files[0].header
+    }
+
+    /// True when no shard is missing and every shard holds all its data.
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty() && self.files.iter().all(|f| f.is_complete())
+    }
+}

@@ -1,0 +1,50 @@
+//! Command-line interface: parses arguments, runs a layer pipeline, prints, sets the exit code.
+
+mod inspect;
+
+use crate::read::ReadError;
+use crate::util::exit_code;
+use clap::{Parser, Subcommand};
+
+/// gguf-meter: exact layer geometry and memory footprints from GGUF files.
+#[derive(Parser)]
+#[command(name = "gguf-meter", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read a GGUF file (or split set, or partial download) and report its structure.
+    Inspect(inspect::Args),
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit_code::ERROR } else { exit_code::OK };
+        }
+    };
+    let result = match cli.command {
+        Command::Inspect(a) => inspect::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gguf-meter: {}", one_line(&e));
+            match e.downcast_ref::<ReadError>() {
+                Some(r) if r.is_incomplete() => exit_code::INCOMPLETE,
+                _ => exit_code::ERROR,
+            }
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}

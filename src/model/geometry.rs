@@ -1,0 +1,120 @@
+//! What the model layer produces: per-layer attention kind, heads, experts, recurrent state.
+
+use serde::Serialize;
+
+/// How a block mixes tokens, which decides what memory it needs at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerKind {
+    /// Full (global) attention: KV cache over the whole context.
+    Attention,
+    /// Sliding-window attention: KV cache capped at the window.
+    Sliding,
+    /// Recurrent / linear attention (Mamba, Gated DeltaNet, RWKV): fixed-size state, no KV.
+    Recurrent,
+    /// Multi-head latent attention (DeepSeek): one compressed K row per token, no V.
+    Mla,
+    /// No token mixing found (e.g. a block with only an FFN).
+    None,
+}
+
+/// Fixed per-sequence state of a recurrent layer, in elements (llama.cpp `n_embd_r`, `n_embd_s`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RecurrentState {
+    /// Convolution / token-shift state (`n_embd_r`).
+    pub conv_elements: u64,
+    /// SSM / delta-rule state (`n_embd_s`).
+    pub state_elements: u64,
+}
+
+/// Geometry of one block `blk.N`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerGeometry {
+    /// Block index N.
+    pub index: u32,
+    /// Token-mixing kind.
+    pub kind: LayerKind,
+    /// Query heads (0 for recurrent layers).
+    pub n_head: u64,
+    /// KV heads (0 when the layer holds no KV cache).
+    pub n_head_kv: u64,
+    /// K head dimension (for MLA: the compressed row, kv_lora_rank + rope dims).
+    pub head_dim_k: u64,
+    /// V head dimension (for MLA: kv_lora_rank; V is not cached separately).
+    pub head_dim_v: u64,
+    /// Sliding window in tokens, for sliding layers.
+    pub window: Option<u64>,
+    /// Routed experts in this block (0 for a dense FFN).
+    pub n_experts: u64,
+    /// Routed experts used per token.
+    pub n_experts_used: u64,
+    /// Shared (always active) experts.
+    pub n_experts_shared: u64,
+    /// FFN width of one routed expert (or of the dense FFN).
+    pub ffn_size: u64,
+    /// Recurrent state, for recurrent layers.
+    pub recurrent: Option<RecurrentState>,
+    /// A next-token-prediction (MTP) block llama.cpp skips unless asked.
+    pub mtp: bool,
+    /// Bytes of all tensors in this block.
+    pub bytes: u64,
+    /// Bytes of the routed-expert tensors in this block.
+    pub expert_bytes: u64,
+    /// True when all of this block's tensor data is on disk.
+    pub present: bool,
+}
+
+impl LayerGeometry {
+    /// True when llama.cpp gives this layer a KV cache.
+    pub fn has_kv(&self) -> bool {
+        !self.mtp && matches!(self.kind, LayerKind::Attention | LayerKind::Sliding | LayerKind::Mla)
+    }
+}
+
+/// Geometry of a whole model, derived from tensors first and metadata second.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Geometry {
+    /// `general.architecture`.
+    pub architecture: String,
+    /// The gguf-meter module that described it (`qwen35`, `generic`, ...).
+    pub family: &'static str,
+    /// Blocks llama.cpp runs (block_count minus MTP blocks).
+    pub n_layers: u32,
+    /// MTP / next-token-prediction blocks appended after them.
+    pub n_mtp_layers: u32,
+    /// Per-block geometry, MTP blocks last.
+    pub layers: Vec<LayerGeometry>,
+    /// Hidden size.
+    pub n_embd: u64,
+    /// Vocabulary size (from token_embd's shape).
+    pub n_vocab: u64,
+    /// Trained context length.
+    pub context_length: u64,
+    /// Largest routed-expert count of any block.
+    pub n_experts: u64,
+    /// Routed experts used per token.
+    pub n_experts_used: u64,
+    /// Shared experts per MoE block.
+    pub n_experts_shared: u64,
+    /// Total elements over all tensors.
+    pub parameter_count: u64,
+    /// Vision tower, for an mmproj (clip) file.
+    pub vision: Option<VisionGeometry>,
+    /// What could not be derived or looked inconsistent.
+    pub warnings: Vec<String>,
+}
+
+/// The vision tower in an mmproj file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VisionGeometry {
+    /// `clip.projector_type` (e.g. `qwen3vl_merger`).
+    pub projector_type: Option<String>,
+    /// Vision transformer blocks (`v.blk.N`).
+    pub n_layers: u64,
+    /// Vision hidden size.
+    pub n_embd: u64,
+    /// Output width of the projector: must equal the language model's hidden size.
+    pub projection_dim: u64,
+    /// Bytes of all tensors.
+    pub bytes: u64,
+}

@@ -1,0 +1,113 @@
+//! Model layer: GGUF structure -> geometry (layers, heads, experts, recurrent state).
+//! Reads only what the read layer produced; knows nothing of runtime settings.
+
+pub mod arch;
+pub mod geometry;
+pub mod layers;
+pub mod meta;
+pub mod summary;
+pub mod vision;
+
+pub use geometry::{Geometry, LayerGeometry, LayerKind, RecurrentState, VisionGeometry};
+
+use crate::read::{Header, TensorEntry};
+use layers::{block_of, Block, Context};
+use meta::Meta;
+use std::collections::BTreeMap;
+
+/// Block indices above this are not treated as layers (a hostile name must not size a Vec).
+const MAX_BLOCKS: u32 = 1 << 16;
+
+/// Derives the geometry of a model from its metadata header and all its tensors.
+pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {
+    let arch = header.get("general.architecture").and_then(|v| v.as_str()).unwrap_or("unknown").to_string();
+    let meta = Meta { header, arch: &arch };
+    let spec = arch::spec_for(&arch);
+    let mut warnings = Vec::new();
+    let parameter_count = tensors.iter().filter_map(|t| t.dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d))).fold(0u64, u64::saturating_add);
+
+    let mut g = Geometry {
+        architecture: arch.clone(),
+        family: spec.family,
+        n_layers: 0,
+        n_mtp_layers: 0,
+        layers: Vec::new(),
+        n_embd: 0,
+        n_vocab: 0,
+        context_length: meta.u64("context_length").unwrap_or(0),
+        n_experts: 0,
+        n_experts_used: 0,
+        n_experts_shared: 0,
+        parameter_count,
+        vision: None,
+        warnings: Vec::new(),
+    };
+    if arch == "clip" {
+        g.family = "clip";
+        g.vision = Some(vision::vision_geometry(header, tensors));
+        return g;
+    }
+    if spec.family == "generic" {
+        warnings.push(format!("architecture {arch:?} has no gguf-meter description; geometry read from tensors only"));
+        if meta.get("attention.sliding_window").is_some() {
+            warnings.push("it declares a sliding window, but which layers slide is unknown: all treated as full attention".into());
+        }
+    }
+
+    let token_embd = tensors.iter().find(|t| t.name == "token_embd.weight");
+    g.n_embd = meta.u64("embedding_length").or_else(|| token_embd.and_then(|t| t.dims.first().copied())).unwrap_or(0);
+    g.n_vocab = token_embd
+        .and_then(|t| t.dims.get(1).copied())
+        .or_else(|| meta.u64("vocab_size"))
+        .or_else(|| meta.raw("tokenizer.ggml.tokens").and_then(|v| v.as_array()).map(|a| a.len))
+        .unwrap_or(0);
+
+    let mut blocks: BTreeMap<u32, Vec<(&str, &TensorEntry)>> = BTreeMap::new();
+    for t in tensors {
+        if let Some((n, rest)) = block_of(&t.name) {
+            if n < MAX_BLOCKS {
+                blocks.entry(n).or_default().push((rest, t));
+            } else {
+                warnings.push(format!("tensor {:?} has a block index beyond {MAX_BLOCKS}; ignored", t.name));
+            }
+        }
+    }
+    let counted = blocks.keys().next_back().map_or(0, |&m| m + 1);
+    let block_count = match meta.u64("block_count") {
+        Some(n) if n <= MAX_BLOCKS as u64 => n as u32,
+        _ => counted,
+    };
+    if counted > block_count {
+        warnings.push(format!("tensors name block {} but block_count is {block_count}", counted - 1));
+    }
+    let nextn = meta.u64("nextn_predict_layers").unwrap_or(0).min(block_count as u64) as u32;
+    g.n_layers = block_count - nextn;
+    g.n_mtp_layers = nextn;
+
+    let mut cx = Context { meta, spec, n_layer: g.n_layers, n_embd: g.n_embd, warnings: &mut warnings };
+    for il in 0..block_count.max(counted) {
+        let tensors = blocks.remove(&il).unwrap_or_default();
+        g.layers.push(layers::layer_geometry(&mut cx, &Block { index: il, tensors }));
+    }
+
+    if let Some(expected) = spec.recurrent_layers.and_then(|f| f(&meta, g.n_layers)) {
+        let differ: Vec<u32> = g
+            .layers
+            .iter()
+            .filter(|l| !l.mtp)
+            .filter(|l| expected.get(l.index as usize).copied().unwrap_or(false) != (l.kind == LayerKind::Recurrent))
+            .map(|l| l.index)
+            .collect();
+        if !differ.is_empty() {
+            warnings.push(format!(
+                "metadata and tensors disagree on which layers are recurrent at blocks {differ:?}; tensors used"
+            ));
+        }
+    }
+
+    g.n_experts = g.layers.iter().map(|l| l.n_experts).max().unwrap_or(0);
+    g.n_experts_used = g.layers.iter().map(|l| l.n_experts_used).max().unwrap_or(0);
+    g.n_experts_shared = g.layers.iter().map(|l| l.n_experts_shared).max().unwrap_or(0);
+    g.warnings = warnings;
+    g
+}

@@ -54,8 +54,12 @@ pub struct Summary {
     pub tensor_count: u64,
     /// Sum of tensor data sizes.
     pub tensor_bytes: u64,
-    /// Tensor data bytes on disk now.
+    /// Tensor data bytes on disk now (whole tensors only).
     pub tensor_bytes_present: u64,
+    /// Bytes of the data sections on disk now (including partly written tensors).
+    pub data_bytes_present: u64,
+    /// Bytes the data sections have when complete.
+    pub data_bytes_expected: u64,
     /// Tensors whose data is fully on disk.
     pub tensors_present: u64,
     /// Blocks whose tensors are all on disk.
@@ -105,6 +109,8 @@ pub fn summarize(set: &ShardSet, tensors: &[TensorEntry], geometry: &Geometry) -
         tensor_count: tensors.len() as u64,
         tensor_bytes: tensors.iter().map(|t| t.bytes).fold(0, u64::saturating_add),
         tensor_bytes_present: present_bytes,
+        data_bytes_present: set.files.iter().map(|f| f.data_bytes_present()).fold(0, u64::saturating_add),
+        data_bytes_expected: set.files.iter().map(|f| f.data_bytes_expected()).fold(0, u64::saturating_add),
         tensors_present: tensors.iter().filter(|t| t.present).count() as u64,
         layers_present: geometry.layers.iter().filter(|l| l.present).count() as u64,
         types,

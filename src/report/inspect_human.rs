@@ -35,12 +35,12 @@ pub fn render(v: &InspectView) -> String {
     if s.complete {
         let _ = writeln!(o, "status        complete, {} on disk", both(s.file_bytes));
     } else {
-        let pct = if s.tensor_bytes == 0 { 100.0 } else { s.tensor_bytes_present as f64 * 100.0 / s.tensor_bytes as f64 };
+        let pct = if s.data_bytes_expected == 0 { 100.0 } else { s.data_bytes_present as f64 * 100.0 / s.data_bytes_expected as f64 };
         let _ = writeln!(
             o,
-            "status        INCOMPLETE: {} of {} tensor data present ({pct:.1}%), {}/{} tensors, {}/{} layers complete",
-            gib(s.tensor_bytes_present),
-            gib(s.tensor_bytes),
+            "status        INCOMPLETE: {} of {} data present ({pct:.1}%); {}/{} tensors and {}/{} layers complete",
+            gib(s.data_bytes_present),
+            gib(s.data_bytes_expected),
             s.tensors_present,
             s.tensor_count,
             s.layers_present,

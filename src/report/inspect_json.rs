@@ -42,6 +42,8 @@ pub fn to_json(v: &InspectView) -> Value {
         "tensor_bytes": s.tensor_bytes,
         "tensor_bytes_present": s.tensor_bytes_present,
         "tensors_present": s.tensors_present,
+        "data_bytes_present": s.data_bytes_present,
+        "data_bytes_expected": s.data_bytes_expected,
         "layers_present": s.layers_present,
         "parameter_count": g.parameter_count,
         "n_layers": g.n_layers,

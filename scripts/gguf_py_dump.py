@@ -13,11 +13,17 @@ import gguf
 from gguf.constants import GGUFValueType
 
 
+# gguf-meter's short names for GGUF value types.
+SHORT = {"UINT8": "u8", "INT8": "i8", "UINT16": "u16", "INT16": "i16", "UINT32": "u32", "INT32": "i32",
+         "FLOAT32": "f32", "BOOL": "bool", "STRING": "string", "ARRAY": "array", "UINT64": "u64",
+         "INT64": "i64", "FLOAT64": "f64"}
+
+
 def value_of(field):
     vt = field.types[0]
     if vt == GGUFValueType.ARRAY:
         et = field.types[-1]
-        out = {"type": "array", "elem_type": et.name.lower(), "len": len(field.data)}
+        out = {"type": "array", "elem_type": SHORT[et.name], "len": len(field.data)}
         if len(field.data) <= 1024 and et != GGUFValueType.ARRAY:
             items = field.contents()
             out["items"] = items

@@ -42,6 +42,11 @@ pub struct TensorInfo {
 }
 
 impl TensorInfo {
+    /// File offset of this info's `offset` field (for messages about the data offset).
+    pub fn offset_field_at(&self) -> u64 {
+        self.info_offset + 8 + self.name.len() as u64 + 4 + 8 * self.dims.len() as u64 + 4
+    }
+
     /// Number of elements, `None` on overflow.
     pub fn n_elements(&self) -> Option<u64> {
         self.dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d))
@@ -247,6 +252,7 @@ impl<'a> Parser<'a> {
                 n_dims.to_string(),
             ));
         }
+        let dims_at = self.offset();
         let mut dims = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
             dims.push(self.u64("a tensor dimension")?);
@@ -256,7 +262,7 @@ impl<'a> Parser<'a> {
         let info = TensorInfo { name, dims, ggml_type, offset, info_offset };
         if info.n_elements().is_none() {
             return Err(ParseError::malformed(
-                at,
+                dims_at,
                 format!("dimensions of tensor {:?} whose product fits in 64 bits", info.name),
                 format!("{:?}", info.dims),
             ));

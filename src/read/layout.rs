@@ -42,14 +42,14 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
         let t = &h.tensors[i];
         if t.offset % h.alignment != 0 {
             return Err(ParseError::malformed(
-                t.info_offset,
+                t.offset_field_at(),
                 format!("data offset of {:?} aligned to {} bytes", t.name, h.alignment),
                 format!("offset {}", t.offset),
             ));
         }
         if t.offset < prev_end {
             return Err(ParseError::malformed(
-                t.info_offset,
+                t.offset_field_at(),
                 format!("data of {:?} to start at or after {} (end of {:?})", t.name, prev_end, prev_name.unwrap_or("")),
                 format!("offset {} (overlapping)", t.offset),
             ));
@@ -61,7 +61,7 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
             Some(b) => (b, true),
             None if t.ggml_type.traits().is_some() => {
                 return Err(ParseError::malformed(
-                    t.info_offset,
+                    t.offset_field_at(),
                     format!("a row size of {:?} divisible by the {} block size", t.name, t.ggml_type.name()),
                     format!("dims {:?}", t.dims),
                 ));
@@ -80,11 +80,11 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
             }
         };
         let rel_end = t.offset.checked_add(bytes).ok_or_else(|| {
-            ParseError::malformed(t.info_offset, format!("data of {:?} to end below 2^64", t.name), format!("offset {} + {} bytes", t.offset, bytes))
+            ParseError::malformed(t.offset_field_at(), format!("data of {:?} to end below 2^64", t.name), format!("offset {} + {} bytes", t.offset, bytes))
         })?;
         let start = h.data_offset.checked_add(t.offset).filter(|_| h.data_offset.checked_add(rel_end).is_some());
         let start = start.ok_or_else(|| {
-            ParseError::malformed(t.info_offset, format!("data of {:?} to end below 2^64", t.name), format!("offset {}", t.offset))
+            ParseError::malformed(t.offset_field_at(), format!("data of {:?} to end below 2^64", t.name), format!("offset {}", t.offset))
         })?;
         spans[i] = Some(TensorSpan { start, bytes, exact, present: start + bytes <= file_len });
         prev_end = rel_end;

@@ -35,13 +35,13 @@ pub fn real_dir() -> PathBuf {
 }
 
 /// A real file, or `None` with a message saying the test is skipped. With
-/// `GGUF_METER_REQUIRE_REAL=1` (set by `.ci/run`) a missing file fails the test instead.
+/// `GGUF_METER_REQUIRE_EXTERNAL=1` (set by `.ci/run`) a missing file fails the test instead.
 pub fn real_file(name: &str) -> Option<PathBuf> {
     let p = real_dir().join(name);
     if p.is_file() {
         return Some(p);
     }
-    if std::env::var("GGUF_METER_REQUIRE_REAL").as_deref() == Ok("1") {
+    if std::env::var("GGUF_METER_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
         panic!("{} is missing: run scripts/fetch-real-models.sh", p.display());
     }
     eprintln!("SKIPPED: {} not found (run scripts/fetch-real-models.sh)", p.display());
@@ -58,4 +58,17 @@ pub fn sparse_copy(src: &Path, header_bytes: u64, len: u64, dir: &Path) -> PathB
     f.write_all(&head).unwrap();
     f.set_len(len.max(head.len() as u64)).unwrap();
     dst
+}
+
+/// True when `python3` can import gguf-py; otherwise says the test is skipped (or fails
+/// under `GGUF_METER_REQUIRE_EXTERNAL=1`).
+pub fn have_gguf_py() -> bool {
+    let ok = Command::new("python3").args(["-c", "import gguf"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if !ok {
+        if std::env::var("GGUF_METER_REQUIRE_EXTERNAL").as_deref() == Ok("1") {
+            panic!("python3 with the `gguf` package is required: pip install -r scripts/requirements.txt");
+        }
+        eprintln!("SKIPPED: python3 cannot import gguf (pip install -r scripts/requirements.txt)");
+    }
+    ok
 }

@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod estimate;
 pub mod model;
 pub mod read;
 pub mod report;

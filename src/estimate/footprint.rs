@@ -1,0 +1,94 @@
+//! The full footprint at given settings: every component separately, in bytes.
+
+use super::compute::compute_bytes;
+use super::kv::{kv_layers, swa_cells, KvError};
+use super::recurrent::{recurrent_bytes, unknown_state};
+use super::settings::{resolve, Resolved, Settings, SettingsError};
+use super::weights::{active_bytes_per_token, skipped_bytes, weights_bytes};
+use crate::model::{Geometry, LayerKind};
+use crate::read::TensorEntry;
+use serde::Serialize;
+
+/// Memory llama.cpp allocates for a model at some settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Footprint {
+    /// Settings as resolved.
+    pub resolved: Resolved,
+    /// Model buffers (loaded tensors, each padded to 32 bytes).
+    pub weights_bytes: u64,
+    /// Tensors in the file that llama.cpp does not load (MTP blocks).
+    pub skipped_bytes: u64,
+    /// K cache bytes.
+    pub k_bytes: u64,
+    /// V cache bytes.
+    pub v_bytes: u64,
+    /// K + V.
+    pub kv_bytes: u64,
+    /// Attention layers holding KV.
+    pub kv_layers: u64,
+    /// Recurrent conv state (R) bytes.
+    pub recurrent_r_bytes: u64,
+    /// Recurrent SSM/delta state (S) bytes.
+    pub recurrent_s_bytes: u64,
+    /// R + S.
+    pub recurrent_bytes: u64,
+    /// Compute buffer estimate.
+    pub compute_bytes: u64,
+    /// Logits output buffer.
+    pub output_bytes: u64,
+    /// Vision projector weights (with `--mmproj`).
+    pub mmproj_bytes: u64,
+    /// Everything above.
+    pub total_bytes: u64,
+    /// Bytes read per generated token (decode speed bound input).
+    pub active_bytes_per_token: u64,
+}
+
+/// Why a footprint cannot be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FootprintError {
+    /// Bad settings.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// KV sizing impossible.
+    #[error(transparent)]
+    Kv(#[from] KvError),
+    /// A recurrent architecture whose state size gguf-meter cannot derive.
+    #[error("architecture {0:?} has recurrent layers whose state size is unknown to gguf-meter; weights are known, memory is not")]
+    UnknownRecurrent(String),
+}
+
+/// Computes the footprint of a model (and optional mmproj weights) at `s`.
+pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj_bytes: u64) -> Result<Footprint, FootprintError> {
+    let r = resolve(s, g)?;
+    if unknown_state(g) {
+        return Err(FootprintError::UnknownRecurrent(g.architecture.clone()));
+    }
+    let kv = kv_layers(g, &r)?;
+    let k_bytes = kv.iter().map(|l| l.k_bytes).fold(0, u64::saturating_add);
+    let v_bytes = kv.iter().map(|l| l.v_bytes).fold(0, u64::saturating_add);
+    let (rr, rs) = recurrent_bytes(g, &r);
+    let n_swa = g.layers.iter().filter(|l| l.kind == LayerKind::Sliding).filter_map(|l| l.window).max().unwrap_or(0);
+    let compute = compute_bytes(g, &r, r.n_ctx_seq, swa_cells(&r, n_swa));
+    // output_reserve(n_seq_max) at construction: logits for one token per sequence.
+    let output = g.n_vocab.saturating_mul(r.n_seq_max).saturating_mul(4);
+    let weights = weights_bytes(tensors, g);
+    let total = [weights, k_bytes, v_bytes, rr, rs, compute, output, mmproj_bytes].iter().fold(0u64, |a, &b| a.saturating_add(b));
+    Ok(Footprint {
+        weights_bytes: weights,
+        skipped_bytes: skipped_bytes(tensors, g),
+        k_bytes,
+        v_bytes,
+        kv_bytes: k_bytes.saturating_add(v_bytes),
+        kv_layers: kv.len() as u64,
+        recurrent_r_bytes: rr,
+        recurrent_s_bytes: rs,
+        recurrent_bytes: rr.saturating_add(rs),
+        compute_bytes: compute,
+        output_bytes: output,
+        mmproj_bytes,
+        total_bytes: total,
+        active_bytes_per_token: active_bytes_per_token(tensors, g),
+        resolved: r,
+    })
+}

@@ -1,0 +1,64 @@
+//! KV cache bytes, per layer, as `llama_kv_cache` / `llama_kv_cache_iswa` allocate them
+//! (docs/llama-cpp-memory.md section 2): only layers with attention hold KV; sliding
+//! layers hold `PAD(min(n_ctx_seq, n_swa * (unified ? n_seq : 1) + n_ubatch), 256)` cells
+//! unless `--swa-full`; MLA layers hold one K row and no V.
+
+use super::settings::Resolved;
+use crate::model::{Geometry, LayerKind};
+use serde::Serialize;
+
+/// KV bytes of one layer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LayerKv {
+    /// Block index.
+    pub index: u32,
+    /// Cells per stream.
+    pub cells: u64,
+    /// K bytes over all streams.
+    pub k_bytes: u64,
+    /// V bytes over all streams.
+    pub v_bytes: u64,
+}
+
+/// Why the KV cache cannot be sized.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KvError {
+    /// A head dimension that is not a whole number of cache-type blocks (llama.cpp refuses too).
+    #[error("layer {layer}: a KV row of {width} elements is not a multiple of the {ty} block size")]
+    BlockMismatch { layer: u32, width: u64, ty: String },
+}
+
+/// Cells per stream of a sliding layer with window `n_swa` (`llama-kv-cache-iswa.cpp:73`).
+pub fn swa_cells(r: &Resolved, n_swa: u64) -> u64 {
+    if r.swa_full {
+        return r.n_ctx_seq;
+    }
+    let per = if r.kv_unified { r.n_seq_max } else { 1 };
+    let want = n_swa.saturating_mul(per).saturating_add(r.n_ubatch);
+    r.n_ctx_seq.min(want).div_ceil(256) * 256
+}
+
+/// KV bytes of every layer that holds KV.
+pub fn kv_layers(g: &Geometry, r: &Resolved) -> Result<Vec<LayerKv>, KvError> {
+    // Without flash attention V is stored transposed and every layer's V is padded to the widest.
+    let v_max = g.layers.iter().filter(|l| l.has_kv()).map(|l| l.n_head_kv * l.head_dim_v).max().unwrap_or(0);
+    let mut out = Vec::new();
+    for l in g.layers.iter().filter(|l| l.has_kv()) {
+        let cells = match (l.kind, l.window) {
+            (LayerKind::Sliding, Some(w)) => swa_cells(r, w),
+            _ => r.n_ctx_seq,
+        };
+        let rows = cells * r.n_stream;
+        let k_width = l.n_head_kv * l.head_dim_k;
+        let k_row = r.type_k.row_bytes(k_width).ok_or_else(|| KvError::BlockMismatch { layer: l.index, width: k_width, ty: r.type_k.name() })?;
+        let v_bytes = if l.kind == LayerKind::Mla {
+            0
+        } else {
+            let v_width = if r.flash_attn { l.n_head_kv * l.head_dim_v } else { v_max };
+            let v_row = r.type_v.row_bytes(v_width).ok_or_else(|| KvError::BlockMismatch { layer: l.index, width: v_width, ty: r.type_v.name() })?;
+            v_row.saturating_mul(rows)
+        };
+        out.push(LayerKv { index: l.index, cells, k_bytes: k_row.saturating_mul(rows), v_bytes });
+    }
+    Ok(out)
+}

@@ -1,0 +1,13 @@
+//! Estimate layer: geometry + tensor bytes + runtime settings -> footprints and fit plans.
+//! Formulas follow llama.cpp (docs/llama-cpp-memory.md) and are checked against figures
+//! llama.cpp printed (fixtures/oracle/).
+
+pub mod compute;
+pub mod footprint;
+pub mod kv;
+pub mod recurrent;
+pub mod settings;
+pub mod weights;
+
+pub use footprint::{footprint, Footprint, FootprintError};
+pub use settings::{FlashAttn, Resolved, Settings};

@@ -1,0 +1,25 @@
+//! Recurrent state bytes (`llama_memory_recurrent`, docs/llama-cpp-memory.md section 3):
+//! per recurrent layer, `n_embd_r` + `n_embd_s` f32 elements for each of `max(1, n_seq_max)`
+//! cells, whatever the context length.
+
+use super::settings::Resolved;
+use crate::model::{Geometry, LayerKind};
+
+/// Bytes of the conv (R) and SSM/delta (S) state over all recurrent layers.
+pub fn recurrent_bytes(g: &Geometry, r: &Resolved) -> (u64, u64) {
+    let cells = r.n_seq_max.max(1);
+    let mut conv = 0u64;
+    let mut state = 0u64;
+    for l in g.layers.iter().filter(|l| l.kind == LayerKind::Recurrent && !l.mtp) {
+        if let Some(s) = l.recurrent {
+            conv = conv.saturating_add(s.conv_elements.saturating_mul(4).saturating_mul(cells));
+            state = state.saturating_add(s.state_elements.saturating_mul(4).saturating_mul(cells));
+        }
+    }
+    (conv, state)
+}
+
+/// True when some recurrent layer has a state size gguf-meter cannot derive.
+pub fn unknown_state(g: &Geometry) -> bool {
+    g.layers.iter().any(|l| l.kind == LayerKind::Recurrent && !l.mtp && l.recurrent.is_none())
+}

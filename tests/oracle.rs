@@ -1,0 +1,110 @@
+//! Compares gguf-meter's footprint with what real llama.cpp allocated for the same file and
+//! settings (fixtures/oracle/*.json, recorded by scripts/oracle/). Targets: weights, KV,
+//! recurrent state and output exact to the byte; compute within 10%; total within 3%.
+
+mod common;
+use gguf_meter::estimate::{footprint, FlashAttn, Settings};
+use gguf_meter::model::analyze;
+use gguf_meter::read::{open_model, GgmlType};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn model_path(m: &Value) -> Option<PathBuf> {
+    let name = m["file_name"].as_str().unwrap();
+    match m["kind"].as_str().unwrap() {
+        "sparse-fixture" => Some(common::fixture(name)),
+        "tiny" => Some(common::fixture(&format!("tiny/{name}"))),
+        "real" => common::real_file(name),
+        other => panic!("unknown oracle model kind {other}"),
+    }
+}
+
+fn settings(s: &Value) -> Settings {
+    let ty = |k: &str| GgmlType::from_name(s[k].as_str().unwrap()).unwrap();
+    Settings {
+        ctx: s["n_ctx"].as_u64(),
+        parallel: s["n_seq_max"].as_u64(),
+        kv_unified: s["kv_unified"].as_bool().unwrap(),
+        cache_type_k: ty("type_k"),
+        cache_type_v: ty("type_v"),
+        flash_attn: if s["flash_attn"] == "on" { FlashAttn::On } else { FlashAttn::Off },
+        batch: s["n_batch"].as_u64().unwrap(),
+        ubatch: s["n_ubatch"].as_u64().unwrap(),
+        swa_full: s["swa_full"].as_bool().unwrap(),
+    }
+}
+
+fn pct(ours: u64, theirs: u64) -> f64 {
+    if theirs == 0 { if ours == 0 { 0.0 } else { 100.0 } } else { (ours as f64 - theirs as f64) * 100.0 / theirs as f64 }
+}
+
+#[test]
+fn footprints_match_llama_cpp() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oracle");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let (mut checked, mut worst_compute, mut worst_total) = (0, (0.0f64, String::new()), (0.0f64, String::new()));
+    let mut failures = Vec::new();
+    for f in files {
+        let doc: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+        let cases: Vec<&Value> = doc["cases"].as_array().unwrap().iter().collect();
+        if cases.is_empty() {
+            continue; // llama.cpp does not load this file (mmproj, big-endian on x86)
+        }
+        let Some(path) = model_path(&doc["model"]) else { continue };
+        let set = open_model(&path).unwrap();
+        let tensors = set.tensors();
+        let g = analyze(set.metadata(), &tensors);
+        for c in cases {
+            let id = format!("{}: {}", f.file_name().unwrap().to_string_lossy(), c["id"].as_str().unwrap());
+            let s = settings(&c["settings"]);
+            let ours = footprint(&g, &tensors, &s, 0);
+            if c["ok"] != true {
+                assert!(ours.is_err(), "{id}: llama.cpp refused ({}), gguf-meter did not", c["error"]);
+                continue;
+            }
+            let fp = ours.unwrap_or_else(|e| panic!("{id}: {e}"));
+            let mem = &c["memory"];
+            let rec = &mem["recurrent"];
+            let t = &c["totals"];
+            let exact = [
+                ("n_ctx_seq", fp.resolved.n_ctx_seq, c["resolved"]["n_ctx_seq"].as_u64().unwrap()),
+                ("weights", fp.weights_bytes, t["model"].as_u64().unwrap()),
+                ("k", fp.k_bytes, mem["k_bytes"].as_u64().unwrap_or(0)),
+                ("v", fp.v_bytes, mem["v_bytes"].as_u64().unwrap_or(0)),
+                ("recurrent r", fp.recurrent_r_bytes, rec["r_bytes"].as_u64().unwrap_or(0)),
+                ("recurrent s", fp.recurrent_s_bytes, rec["s_bytes"].as_u64().unwrap_or(0)),
+                ("output", fp.output_bytes, t["output"].as_u64().unwrap()),
+            ];
+            for (what, a, b) in exact {
+                // With mmap, llama.cpp reports the mapped file span *and* CPU_REPACK copies of
+                // the same tensors; the no_alloc figure (what --fit measures) is the reference.
+                if what == "weights" && c["settings"]["load"] == "mmap" {
+                    continue;
+                }
+                if a != b {
+                    failures.push(format!("{id}: {what}: gguf-meter {a}, llama.cpp {b}"));
+                }
+            }
+            let compute = t["compute"].as_u64().unwrap();
+            let e = pct(fp.compute_bytes, compute);
+            if e.abs() > worst_compute.0.abs() {
+                worst_compute = (e, id.clone());
+            }
+            if e.abs() > 10.0 {
+                failures.push(format!("{id}: compute: gguf-meter {}, llama.cpp {compute} ({e:+.1}%)", fp.compute_bytes));
+            }
+            let e = pct(fp.total_bytes, t["total"].as_u64().unwrap());
+            if e.abs() > worst_total.0.abs() {
+                worst_total = (e, id.clone());
+            }
+            if e.abs() > 3.0 {
+                failures.push(format!("{id}: total off by {e:+.1}%"));
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("oracle cases checked: {checked}; worst compute {:+.1}% ({}); worst total {:+.1}% ({})", worst_compute.0, worst_compute.1, worst_total.0, worst_total.1);
+    assert!(checked > 100, "oracle cases checked: {checked}");
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.iter().take(60).cloned().collect::<Vec<_>>().join("\n"));
+}

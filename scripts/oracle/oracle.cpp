@@ -143,6 +143,7 @@ static void log_cb(ggml_log_level level, const char * text, void * /*ud*/) {
 
 // keep only the lines that talk about allocations / the resolved settings
 static bool log_line_relevant(const std::string & l) {
+    if (l.find(" took ") != std::string::npos) return false;   // timings: not deterministic
     static const char * pats[] = {
         "buffer size", "llama_kv_cache", "llama_memory_recurrent", "llama_context:",
         "llama_kv_cache_iswa", "llama_memory_hybrid", "graph_reserve", "sched_reserve",

@@ -1,6 +1,9 @@
 //! Command-line interface: parses arguments, runs a layer pipeline, prints, sets the exit code.
 
+mod footprint;
 mod inspect;
+mod loaded;
+mod runtime;
 
 use crate::read::ReadError;
 use crate::util::exit_code;
@@ -18,11 +21,13 @@ pub struct Cli {
 enum Command {
     /// Read a GGUF file (or split set, or partial download) and report its structure.
     Inspect(inspect::Args),
+    /// Memory llama.cpp will allocate: weights, KV cache, recurrent state, compute, output.
+    Footprint(footprint::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(runtime::llama_style_args(std::env::args())) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -31,6 +36,7 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(a),
+        Command::Footprint(a) => footprint::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,72 @@
+//! Runtime flags shared by `footprint` and `fit`, named as llama-server names them.
+
+use crate::estimate::settings::{cache_type, FlashAttn, Settings};
+
+/// llama.cpp runtime settings (defaults = llama-server's).
+#[derive(clap::Args, Clone, Debug)]
+pub struct RuntimeArgs {
+    /// -c: context size in tokens (default: the model's trained context).
+    #[arg(short = 'c', long = "ctx", alias = "ctx-size")]
+    pub ctx: Option<u64>,
+    /// -np: parallel sequences (default: auto = 4 with a unified KV cache).
+    #[arg(long = "parallel")]
+    pub parallel: Option<u64>,
+    /// -kvu: one KV buffer shared by all sequences.
+    #[arg(long = "kv-unified")]
+    pub kv_unified: bool,
+    /// -ctk: K cache type (f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1).
+    #[arg(long = "cache-type-k", default_value = "f16")]
+    pub cache_type_k: String,
+    /// -ctv: V cache type.
+    #[arg(long = "cache-type-v", default_value = "f16")]
+    pub cache_type_v: String,
+    /// -fa: flash attention.
+    #[arg(long = "flash-attn", value_enum, default_value = "auto")]
+    pub flash_attn: FlashAttn,
+    /// -b: logical batch size.
+    #[arg(short = 'b', long = "batch-size", default_value_t = 2048)]
+    pub batch: u64,
+    /// -ub: physical batch size (tokens per compute graph).
+    #[arg(long = "ubatch-size", default_value_t = 512)]
+    pub ubatch: u64,
+    /// --swa-full: keep the full context in sliding-window layers.
+    #[arg(long = "swa-full")]
+    pub swa_full: bool,
+}
+
+impl RuntimeArgs {
+    /// Converts to estimate settings, validating cache types.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        Ok(Settings {
+            ctx: self.ctx,
+            parallel: self.parallel,
+            kv_unified: self.kv_unified,
+            cache_type_k: cache_type(&self.cache_type_k)?,
+            cache_type_v: cache_type(&self.cache_type_v)?,
+            flash_attn: self.flash_attn,
+            batch: self.batch,
+            ubatch: self.ubatch,
+            swa_full: self.swa_full,
+        })
+    }
+}
+
+/// Rewrites llama.cpp's multi-letter short flags (`-np 4`, `-ctk q8_0`, `-fa on`, `-ub 256`,
+/// `-kvu`, `-ngl 20`) to their long forms, which is all clap accepts.
+pub fn llama_style_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    args.into_iter()
+        .map(|a| {
+            let long = match a.as_str() {
+                "-np" => "--parallel",
+                "-ctk" => "--cache-type-k",
+                "-ctv" => "--cache-type-v",
+                "-fa" => "--flash-attn",
+                "-ub" => "--ubatch-size",
+                "-kvu" => "--kv-unified",
+                "-ngl" => "--n-gpu-layers",
+                _ => return a,
+            };
+            long.to_string()
+        })
+        .collect()
+}

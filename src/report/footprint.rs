@@ -1,0 +1,111 @@
+//! `footprint` output: one table of components, one row per context length, JSON.
+
+use crate::estimate::Footprint;
+use crate::model::{Geometry, LayerKind};
+use crate::util::units::{gib, grouped};
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+/// What `footprint` shows.
+pub struct FootprintView<'a> {
+    /// File name.
+    pub name: &'a str,
+    /// Geometry.
+    pub geometry: &'a Geometry,
+    /// Footprint at the chosen settings.
+    pub main: &'a Footprint,
+    /// Footprints at the growth contexts.
+    pub growth: &'a [Footprint],
+    /// All data present.
+    pub complete: bool,
+    /// Warnings.
+    pub warnings: &'a [String],
+}
+
+/// 4K, 32K, 128K and the trained maximum (those below it).
+pub fn growth_contexts(trained: u64) -> Vec<u64> {
+    let mut v: Vec<u64> = [4096, 32768, 131072].into_iter().filter(|&c| c < trained).collect();
+    if trained > 0 {
+        v.push(trained);
+    }
+    v
+}
+
+fn settings_line(f: &Footprint) -> String {
+    let r = &f.resolved;
+    format!(
+        "ctx {} ({} per sequence), {} sequence{}{}, KV {}/{}, flash attention {}, batch {}/{}",
+        r.n_ctx,
+        r.n_ctx_seq,
+        r.n_seq_max,
+        if r.n_seq_max == 1 { "" } else { "s" },
+        if r.kv_unified { " (unified KV)" } else { "" },
+        r.type_k.name().to_lowercase(),
+        r.type_v.name().to_lowercase(),
+        if r.flash_attn { "on" } else { "off" },
+        r.n_batch,
+        r.n_ubatch
+    )
+}
+
+/// Human table.
+pub fn render(v: &FootprintView) -> String {
+    let g = v.geometry;
+    let f = v.main;
+    let mut o = String::new();
+    let _ = writeln!(o, "{} ({}), {}", v.name, g.architecture, settings_line(f));
+    let n_rec = g.layers.iter().filter(|l| l.kind == LayerKind::Recurrent && !l.mtp).count();
+    let row = |o: &mut String, name: &str, b: u64, note: String| {
+        let _ = writeln!(o, "  {:<18} {:>18}  {:>12}  {}", name, grouped(b), gib(b), note);
+    };
+    let _ = writeln!(o, "  {:<18} {:>18}  {:>12}", "component", "bytes", "GiB");
+    let skipped = if f.skipped_bytes > 0 { format!("MTP blocks not loaded: {}", gib(f.skipped_bytes)) } else { String::new() };
+    row(&mut o, "weights", f.weights_bytes, skipped);
+    row(&mut o, "KV cache", f.kv_bytes, format!("{} of {} layers hold KV (K {}, V {})", f.kv_layers, g.n_layers, gib(f.k_bytes), gib(f.v_bytes)));
+    if n_rec > 0 {
+        row(&mut o, "recurrent state", f.recurrent_bytes, format!("{n_rec} layers x {} sequences, f32, any context", f.resolved.n_seq_max));
+    }
+    row(&mut o, "compute (est.)", f.compute_bytes, format!("ubatch {}", f.resolved.n_ubatch));
+    row(&mut o, "output (logits)", f.output_bytes, String::new());
+    if f.mmproj_bytes > 0 {
+        row(&mut o, "mmproj weights", f.mmproj_bytes, String::new());
+    }
+    row(&mut o, "total", f.total_bytes, String::new());
+    let _ = writeln!(o, "  active per token   {:>18}  {:>12}  bytes read per generated token", grouped(f.active_bytes_per_token), gib(f.active_bytes_per_token));
+    let _ = writeln!(o, "\n  {:>10}  {:>12}  {:>12}  {:>12}", "context", "KV cache", "compute", "total");
+    for gf in v.growth {
+        let mark = if gf.resolved.n_ctx_seq >= g.context_length { " (trained max)" } else { "" };
+        let _ = writeln!(o, "  {:>10}  {:>12}  {:>12}  {:>12}{mark}", gf.resolved.n_ctx, gib(gf.kv_bytes), gib(gf.compute_bytes), gib(gf.total_bytes));
+    }
+    for w in v.warnings {
+        let _ = writeln!(o, "warning: {w}");
+    }
+    o
+}
+
+fn fp_json(f: &Footprint) -> Value {
+    let r = &f.resolved;
+    json!({
+        "ctx": r.n_ctx, "ctx_per_sequence": r.n_ctx_seq, "parallel": r.n_seq_max, "kv_unified": r.kv_unified,
+        "cache_type_k": r.type_k.name().to_lowercase(), "cache_type_v": r.type_v.name().to_lowercase(),
+        "flash_attn": r.flash_attn, "swa_full": r.swa_full, "batch": r.n_batch, "ubatch": r.n_ubatch,
+        "weights_bytes": f.weights_bytes, "skipped_bytes": f.skipped_bytes,
+        "kv_bytes": f.kv_bytes, "k_bytes": f.k_bytes, "v_bytes": f.v_bytes, "kv_layers": f.kv_layers,
+        "recurrent_bytes": f.recurrent_bytes, "recurrent_r_bytes": f.recurrent_r_bytes, "recurrent_s_bytes": f.recurrent_s_bytes,
+        "compute_bytes": f.compute_bytes, "output_bytes": f.output_bytes, "mmproj_bytes": f.mmproj_bytes,
+        "total_bytes": f.total_bytes, "active_bytes_per_token": f.active_bytes_per_token,
+    })
+}
+
+/// JSON document: the chosen settings' footprint at top level, plus `contexts`.
+pub fn to_json(v: &FootprintView) -> Value {
+    let mut doc = fp_json(v.main);
+    doc["schema_version"] = json!(1);
+    doc["file"] = json!(v.name);
+    doc["architecture"] = json!(v.geometry.architecture);
+    doc["complete"] = json!(v.complete);
+    doc["trained_context"] = json!(v.geometry.context_length);
+    doc["contexts"] = v.growth.iter().map(fp_json).collect();
+    doc["warnings"] = json!(v.warnings);
+    doc
+}

@@ -1,5 +1,6 @@
 //! Command-line interface: parses arguments, runs a layer pipeline, prints, sets the exit code.
 
+mod fit;
 mod footprint;
 mod inspect;
 mod loaded;
@@ -23,6 +24,14 @@ enum Command {
     Inspect(inspect::Args),
     /// Memory llama.cpp will allocate: weights, KV cache, recurrent state, compute, output.
     Footprint(footprint::Args),
+    /// Does it fit a GPU or machine, at which context, with which llama.cpp flags?
+    Fit(fit::Args),
+    /// List the built-in device catalog.
+    Gpus {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -37,6 +46,8 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(a),
         Command::Footprint(a) => footprint::run(a),
+        Command::Fit(a) => fit::run(a),
+        Command::Gpus { json } => fit::list(json),
     };
     match result {
         Ok(code) => code,

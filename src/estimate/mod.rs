@@ -3,8 +3,11 @@
 //! llama.cpp printed (fixtures/oracle/).
 
 pub mod compute;
+pub mod fit;
 pub mod footprint;
+pub mod devices;
 pub mod kv;
+pub mod placement;
 pub mod recurrent;
 pub mod settings;
 pub mod weights;

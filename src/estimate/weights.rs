@@ -40,20 +40,24 @@ pub fn skipped_bytes(tensors: &[TensorEntry], g: &Geometry) -> u64 {
 /// contributes one row (a lookup) unless it doubles as the output matrix, and routed
 /// expert tensors contribute `n_used / n_experts` of their bytes.
 pub fn active_bytes_per_token(tensors: &[TensorEntry], g: &Geometry) -> u64 {
-    let tied = !tensors.iter().any(|t| t.name == "output.weight");
-    let mut total = 0u64;
-    for t in tensors.iter().filter(|t| is_loaded(t, g)) {
-        let b = if t.name == "token_embd.weight" && !tied {
-            let rows = t.dims.iter().skip(1).product::<u64>().max(1);
-            t.bytes / rows
-        } else if is_routed_expert(t) {
-            let n_exp = t.dims.last().copied().unwrap_or(1).max(1);
-            let used = g.n_experts_used.min(n_exp);
-            (t.bytes / n_exp).saturating_mul(used)
-        } else {
-            t.bytes
-        };
-        total = total.saturating_add(b);
+    let tied = is_tied(tensors);
+    tensors.iter().filter(|t| is_loaded(t, g)).map(|t| active_bytes(t, g, tied)).fold(0, u64::saturating_add)
+}
+
+/// True when the model has no `output.weight` and reuses the token embedding as output.
+pub fn is_tied(tensors: &[TensorEntry]) -> bool {
+    !tensors.iter().any(|t| t.name == "output.weight")
+}
+
+/// Bytes of `t` read per generated token (see [`active_bytes_per_token`]).
+pub fn active_bytes(t: &TensorEntry, g: &Geometry, tied: bool) -> u64 {
+    if t.name == "token_embd.weight" && !tied {
+        let rows = t.dims.iter().skip(1).product::<u64>().max(1);
+        t.bytes / rows
+    } else if is_routed_expert(t) {
+        let n_exp = t.dims.last().copied().unwrap_or(1).max(1);
+        (t.bytes / n_exp).saturating_mul(g.n_experts_used.min(n_exp))
+    } else {
+        t.bytes
     }
-    total
 }

@@ -1,0 +1,192 @@
+//! Built-in catalog of devices: memory and bandwidth from vendors' published specifications.
+//! GPU memory sizes are binary (a "24 GB" RTX 4090 has 24 GiB); bandwidths are decimal GB/s.
+
+use serde::Serialize;
+
+/// What kind of memory a device has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    /// A discrete GPU with its own VRAM.
+    Gpu,
+    /// Apple Silicon: unified memory shared by CPU and GPU.
+    Unified,
+    /// System RAM only (CPU inference); capacity comes from `--ram`.
+    Cpu,
+}
+
+/// One catalog entry.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeviceSpec {
+    /// Canonical name (`rtx4090`, `m4max-128`, `ddr5-dual`).
+    pub name: &'static str,
+    /// What it is, for people.
+    pub label: &'static str,
+    /// Memory kind.
+    pub kind: DeviceKind,
+    /// Memory in bytes (0 for CPU entries: give `--ram`).
+    pub memory_bytes: u64,
+    /// Memory bandwidth in bytes per second.
+    pub bandwidth: u64,
+}
+
+const GIB: u64 = 1 << 30;
+const GBS: u64 = 1_000_000_000;
+
+const fn gpu(name: &'static str, label: &'static str, gib: u64, gbs: u64) -> DeviceSpec {
+    DeviceSpec { name, label, kind: DeviceKind::Gpu, memory_bytes: gib * GIB, bandwidth: gbs * GBS }
+}
+const fn mac(name: &'static str, label: &'static str, gib: u64, gbs: u64) -> DeviceSpec {
+    DeviceSpec { name, label, kind: DeviceKind::Unified, memory_bytes: gib * GIB, bandwidth: gbs * GBS }
+}
+const fn cpu(name: &'static str, label: &'static str, mbs: u64) -> DeviceSpec {
+    DeviceSpec { name, label, kind: DeviceKind::Cpu, memory_bytes: 0, bandwidth: mbs * 1_000_000 }
+}
+
+/// The catalog.
+pub const CATALOG: &[DeviceSpec] = &[
+    gpu("rtx2060", "NVIDIA GeForce RTX 2060 6GB", 6, 336),
+    gpu("rtx2070", "NVIDIA GeForce RTX 2070 8GB", 8, 448),
+    gpu("rtx2080", "NVIDIA GeForce RTX 2080 8GB", 8, 448),
+    gpu("rtx2080ti", "NVIDIA GeForce RTX 2080 Ti 11GB", 11, 616),
+    gpu("rtx3060", "NVIDIA GeForce RTX 3060 12GB", 12, 360),
+    gpu("rtx3060ti", "NVIDIA GeForce RTX 3060 Ti 8GB", 8, 448),
+    gpu("rtx3070", "NVIDIA GeForce RTX 3070 8GB", 8, 448),
+    gpu("rtx3080", "NVIDIA GeForce RTX 3080 10GB", 10, 760),
+    gpu("rtx3080-12", "NVIDIA GeForce RTX 3080 12GB", 12, 912),
+    gpu("rtx3080ti", "NVIDIA GeForce RTX 3080 Ti 12GB", 12, 912),
+    gpu("rtx3090", "NVIDIA GeForce RTX 3090 24GB", 24, 936),
+    gpu("rtx3090ti", "NVIDIA GeForce RTX 3090 Ti 24GB", 24, 1008),
+    gpu("rtx4060", "NVIDIA GeForce RTX 4060 8GB", 8, 272),
+    gpu("rtx4060ti", "NVIDIA GeForce RTX 4060 Ti 8GB", 8, 288),
+    gpu("rtx4060ti-16", "NVIDIA GeForce RTX 4060 Ti 16GB", 16, 288),
+    gpu("rtx4070", "NVIDIA GeForce RTX 4070 12GB", 12, 504),
+    gpu("rtx4070ti", "NVIDIA GeForce RTX 4070 Ti 12GB", 12, 504),
+    gpu("rtx4070tisuper", "NVIDIA GeForce RTX 4070 Ti Super 16GB", 16, 672),
+    gpu("rtx4080", "NVIDIA GeForce RTX 4080 16GB", 16, 717),
+    gpu("rtx4080super", "NVIDIA GeForce RTX 4080 Super 16GB", 16, 736),
+    gpu("rtx4090", "NVIDIA GeForce RTX 4090 24GB", 24, 1008),
+    gpu("rtx5060", "NVIDIA GeForce RTX 5060 8GB", 8, 448),
+    gpu("rtx5060ti", "NVIDIA GeForce RTX 5060 Ti 16GB", 16, 448),
+    gpu("rtx5070", "NVIDIA GeForce RTX 5070 12GB", 12, 672),
+    gpu("rtx5070ti", "NVIDIA GeForce RTX 5070 Ti 16GB", 16, 896),
+    gpu("rtx5080", "NVIDIA GeForce RTX 5080 16GB", 16, 960),
+    gpu("rtx5090", "NVIDIA GeForce RTX 5090 32GB", 32, 1792),
+    gpu("rtxa6000", "NVIDIA RTX A6000 48GB", 48, 768),
+    gpu("rtx6000ada", "NVIDIA RTX 6000 Ada 48GB", 48, 960),
+    gpu("rtxpro6000", "NVIDIA RTX PRO 6000 Blackwell 96GB", 96, 1792),
+    gpu("l40s", "NVIDIA L40S 48GB", 48, 864),
+    gpu("a100-40", "NVIDIA A100 40GB", 40, 1555),
+    gpu("a100-80", "NVIDIA A100 80GB SXM", 80, 2039),
+    gpu("h100", "NVIDIA H100 80GB SXM", 80, 3350),
+    gpu("h100-pcie", "NVIDIA H100 80GB PCIe", 80, 2000),
+    gpu("h200", "NVIDIA H200 141GB", 141, 4800),
+    gpu("b200", "NVIDIA B200 180GB", 180, 8000),
+    gpu("rx7900xt", "AMD Radeon RX 7900 XT 20GB", 20, 800),
+    gpu("rx7900xtx", "AMD Radeon RX 7900 XTX 24GB", 24, 960),
+    gpu("mi300x", "AMD Instinct MI300X 192GB", 192, 5300),
+    mac("m1-16", "Apple M1 16GB", 16, 68),
+    mac("m1pro-32", "Apple M1 Pro 32GB", 32, 200),
+    mac("m1max-64", "Apple M1 Max 64GB", 64, 400),
+    mac("m1ultra-128", "Apple M1 Ultra 128GB", 128, 800),
+    mac("m2-24", "Apple M2 24GB", 24, 100),
+    mac("m2pro-32", "Apple M2 Pro 32GB", 32, 200),
+    mac("m2max-96", "Apple M2 Max 96GB", 96, 400),
+    mac("m2ultra-192", "Apple M2 Ultra 192GB", 192, 800),
+    mac("m3-24", "Apple M3 24GB", 24, 100),
+    mac("m3pro-36", "Apple M3 Pro 36GB", 36, 150),
+    mac("m3max-128", "Apple M3 Max 128GB", 128, 400),
+    mac("m3ultra-256", "Apple M3 Ultra 256GB", 256, 819),
+    mac("m3ultra-512", "Apple M3 Ultra 512GB", 512, 819),
+    mac("m4-32", "Apple M4 32GB", 32, 120),
+    mac("m4pro-48", "Apple M4 Pro 48GB", 48, 273),
+    mac("m4pro-64", "Apple M4 Pro 64GB", 64, 273),
+    mac("m4max-64", "Apple M4 Max 64GB", 64, 546),
+    mac("m4max-128", "Apple M4 Max 128GB", 128, 546),
+    cpu("ddr4-dual", "DDR4-3200, 2 channels", 51_200),
+    cpu("ddr4-quad", "DDR4-3200, 4 channels", 102_400),
+    cpu("ddr5-dual", "DDR5-5600, 2 channels", 89_600),
+    cpu("ddr5-quad", "DDR5-5600, 4 channels", 179_200),
+    cpu("ddr5-8ch", "DDR5-4800, 8 channels (server)", 307_200),
+];
+
+/// Share of unified memory macOS lets the GPU wire by default (recommendedMaxWorkingSetSize
+/// is about 75% on 64 GB+ machines; `sudo sysctl iogpu.wired_limit_mb` raises it).
+pub const UNIFIED_GPU_SHARE_PERCENT: u64 = 75;
+
+/// Normalises a user-typed name: `RTX 4090`, `rtx-4090`, `4090` -> `rtx4090`.
+fn normalise(s: &str) -> String {
+    let s: String = s.to_ascii_lowercase().chars().filter(|c| !matches!(c, ' ' | '_')).collect();
+    let s = s.replace("geforce", "").replace("nvidia", "").replace("radeon", "");
+    let s = s.strip_prefix("rtx-").map(|r| format!("rtx{r}")).unwrap_or(s);
+    if s.chars().next().is_some_and(|c| c.is_ascii_digit()) && s.len() >= 4 && !s.starts_with("7900") {
+        format!("rtx{s}")
+    } else if s.starts_with("7900") {
+        format!("rx{s}")
+    } else {
+        s
+    }
+}
+
+/// Looks a device up by name.
+pub fn find(name: &str) -> Option<&'static DeviceSpec> {
+    let n = normalise(name);
+    CATALOG.iter().find(|d| d.name == n)
+}
+
+/// Up to three catalog names closest to `name`, for "did you mean".
+pub fn suggest(name: &str) -> Vec<&'static str> {
+    let n = normalise(name);
+    let mut scored: Vec<(usize, &'static str)> = CATALOG.iter().map(|d| (edit_distance(&n, d.name), d.name)).collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Parses `--gpu` values: `rtx4090`, `2x3090`, `3090x2`.
+pub fn parse_gpu(s: &str) -> Result<(u32, &'static DeviceSpec), String> {
+    let lower = s.to_ascii_lowercase();
+    let (count, name) = match lower.split_once('x') {
+        Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => (n.parse::<u32>().map_err(|e| e.to_string())?, rest.to_string()),
+        _ => match lower.rsplit_once('x') {
+            Some((rest, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() && n.len() <= 2 => (n.parse::<u32>().map_err(|e| e.to_string())?, rest.to_string()),
+            _ => (1, lower.clone()),
+        },
+    };
+    if count == 0 || count > 64 {
+        return Err(format!("{s:?}: device count must be 1..=64"));
+    }
+    match find(&name) {
+        Some(d) => Ok((count, d)),
+        None => Err(format!("unknown device {s:?}; did you mean {}? (`gguf-meter gpus` lists all)", suggest(&name).join(", "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_devices_by_loose_names() {
+        assert_eq!(find("RTX 4090").unwrap().name, "rtx4090");
+        assert_eq!(find("4090").unwrap().name, "rtx4090");
+        assert_eq!(find("7900xtx").unwrap().name, "rx7900xtx");
+        assert_eq!(parse_gpu("2x3090").unwrap().0, 2);
+        assert_eq!(parse_gpu("2x3090").unwrap().1.name, "rtx3090");
+        assert_eq!(parse_gpu("m4max-128").unwrap().1.kind, DeviceKind::Unified);
+        assert!(parse_gpu("rtx4099").unwrap_err().contains("rtx4090"));
+        assert!(CATALOG.iter().all(|d| d.bandwidth > 0));
+    }
+}

@@ -1,0 +1,124 @@
+//! `fit` output: verdict, memory per side, largest context on GPU, speed bound, command line.
+
+use crate::estimate::fit::{Machine, Plan, Verdict};
+use crate::util::units::gib;
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+/// One file's plan.
+pub struct Row {
+    /// File name.
+    pub file: String,
+    /// Average bits per weight over all tensors: the quality proxy used for ranking.
+    pub bits_per_weight: f64,
+    /// The plan.
+    pub plan: Plan,
+    /// llama-server command line.
+    pub command: String,
+}
+
+/// What `fit` shows.
+pub struct FitView<'a> {
+    /// The machine.
+    pub machine: &'a Machine,
+    /// One row per file.
+    pub rows: &'a [Row],
+    /// Index of the recommended file.
+    pub best: Option<usize>,
+    /// Warnings.
+    pub warnings: &'a [String],
+}
+
+/// The highest-quality file that fits fully, else the highest that fits with offload.
+pub fn best(rows: &[Row]) -> Option<usize> {
+    let pick = |v: Verdict| {
+        rows.iter().enumerate().filter(|(_, r)| r.plan.verdict == v).max_by(|a, b| a.1.bits_per_weight.total_cmp(&b.1.bits_per_weight)).map(|(i, _)| i)
+    };
+    pick(Verdict::FitsFully).or_else(|| pick(Verdict::PartialOffload))
+}
+
+fn verdict_text(v: Verdict) -> &'static str {
+    match v {
+        Verdict::FitsFully => "FITS FULLY",
+        Verdict::PartialOffload => "FITS WITH PARTIAL OFFLOAD",
+        Verdict::DoesNotFit => "DOES NOT FIT",
+    }
+}
+
+/// Human report.
+pub fn render(v: &FitView) -> String {
+    let mut o = String::new();
+    let m = v.machine;
+    let _ = writeln!(o, "machine: {}", m.label);
+    for r in v.rows {
+        let p = &r.plan;
+        let ctx = p.footprint.resolved.n_ctx;
+        let _ = writeln!(o, "\n{} ({:.2} bits/weight): {} at context {ctx}", r.file, r.bits_per_weight, verdict_text(p.verdict));
+        if m.gpus > 0 {
+            let _ = writeln!(o, "  GPU   {} of {} usable ({} GPU{}, 1 GiB margin each)", gib(p.split.gpu_bytes), gib(p.gpu_capacity), m.gpus, if m.gpus == 1 { "" } else { "s" });
+        }
+        let _ = writeln!(o, "  RAM   {} of {} usable", gib(p.split.cpu_bytes), gib(p.ram_capacity));
+        let _ = writeln!(o, "  total {} (weights {}, KV {}, recurrent {}, compute {})", gib(p.footprint.total_bytes), gib(p.footprint.weights_bytes), gib(p.footprint.kv_bytes), gib(p.footprint.recurrent_bytes), gib(p.footprint.compute_bytes));
+        match p.max_full_gpu_ctx {
+            Some(c) if m.gpus > 0 => {
+                let _ = writeln!(o, "  largest context entirely on GPU: {c}");
+            }
+            None if m.gpus > 0 => {
+                let _ = writeln!(o, "  no context fits entirely on GPU");
+            }
+            _ => {}
+        }
+        if p.tokens_per_second_bound > 0.0 {
+            let _ = writeln!(
+                o,
+                "  decode speed: at most {:.0} tokens/s (upper bound: bandwidth / {} read per token; prompt processing not estimated)",
+                p.tokens_per_second_bound,
+                gib(p.split.gpu_active + p.split.cpu_active)
+            );
+        }
+        if p.verdict != Verdict::DoesNotFit {
+            let _ = writeln!(o, "  run:  {}", r.command);
+        }
+    }
+    if v.rows.len() > 1 {
+        match v.best {
+            Some(i) => {
+                let _ = writeln!(o, "\nbest: {} ({})", v.rows[i].file, verdict_text(v.rows[i].plan.verdict).to_lowercase());
+            }
+            None => {
+                let _ = writeln!(o, "\nnone of the files fits");
+            }
+        }
+    }
+    for w in v.warnings {
+        let _ = writeln!(o, "warning: {w}");
+    }
+    o
+}
+
+/// JSON document.
+pub fn to_json(v: &FitView) -> Value {
+    let rows: Vec<Value> = v
+        .rows
+        .iter()
+        .map(|r| {
+            let p = &r.plan;
+            json!({
+                "file": r.file, "bits_per_weight": r.bits_per_weight, "verdict": p.verdict,
+                "ctx": p.footprint.resolved.n_ctx, "n_gpu_layers": p.split.offload.n_gpu_layers,
+                "n_cpu_moe": p.split.offload.n_cpu_moe, "gpu_bytes": p.split.gpu_bytes, "cpu_bytes": p.split.cpu_bytes,
+                "gpu_capacity_bytes": p.gpu_capacity, "ram_capacity_bytes": p.ram_capacity,
+                "max_full_gpu_ctx": p.max_full_gpu_ctx, "tokens_per_second_bound": p.tokens_per_second_bound,
+                "gpu_active_bytes_per_token": p.split.gpu_active, "cpu_active_bytes_per_token": p.split.cpu_active,
+                "total_bytes": p.footprint.total_bytes, "command": r.command,
+            })
+        })
+        .collect();
+    json!({
+        "schema_version": 1,
+        "machine": v.machine,
+        "plans": rows,
+        "best": v.best.map(|i| v.rows[i].file.clone()),
+        "warnings": v.warnings,
+    })
+}

@@ -69,7 +69,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj_byt
     let v_bytes = kv.iter().map(|l| l.v_bytes).fold(0, u64::saturating_add);
     let (rr, rs) = recurrent_bytes(g, &r);
     let n_swa = g.layers.iter().filter(|l| l.kind == LayerKind::Sliding).filter_map(|l| l.window).max().unwrap_or(0);
-    let compute = compute_bytes(g, &r, r.n_ctx_seq, swa_cells(&r, n_swa));
+    let compute = compute_bytes(g, tensors, &r, r.n_ctx_seq, swa_cells(&r, n_swa));
     // output_reserve(n_seq_max) at construction: logits for one token per sequence.
     let output = g.n_vocab.saturating_mul(r.n_seq_max).saturating_mul(4);
     let weights = weights_bytes(tensors, g);

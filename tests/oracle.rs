@@ -34,6 +34,7 @@ fn settings(s: &Value) -> Settings {
         batch: s["n_batch"].as_u64().unwrap(),
         ubatch: s["n_ubatch"].as_u64().unwrap(),
         swa_full: s["swa_full"].as_bool().unwrap(),
+        load_mtp: s["load_mtp"].as_bool().unwrap_or(false),
     }
 }
 

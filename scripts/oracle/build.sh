@@ -31,7 +31,9 @@ else
         TARBALL="$CACHE/sdist/llama_cpp_python-$SDIST_VERSION.tar.gz"
         if [[ ! -f "$TARBALL" ]]; then
             echo "== downloading llama-cpp-python==$SDIST_VERSION sdist" >&2
-            python3 -m pip download --no-deps --no-binary :all: \
+            # --no-binary only for llama-cpp-python: with ":all:" pip would also build the
+            # sdist's *build* dependencies (cmake, ...) from source just to read its metadata.
+            python3 -m pip download --no-deps --no-binary llama-cpp-python \
                 "llama-cpp-python==$SDIST_VERSION" -d "$CACHE/sdist" >&2
         fi
         echo "== unpacking $TARBALL" >&2

@@ -17,7 +17,7 @@
 //
 // usage: oracle MODEL.gguf [--n-ctx N] [--n-seq-max N] [--n-batch N] [--n-ubatch N]
 //        [--type-k T] [--type-v T] [--fa on|off|auto] [--swa-full 0|1]
-//        [--kv-unified 0|1] [--n-rs-seq N] [--load noalloc|mmap] [--threads N]
+//        [--kv-unified 0|1] [--n-rs-seq N] [--load noalloc|mmap] [--load-mtp 0|1] [--threads N]
 //        [--verbose]
 
 // Standard headers first, so that the access hack below only affects llama.cpp's own classes.
@@ -279,7 +279,7 @@ static void usage() {
     fprintf(stderr,
         "usage: oracle MODEL.gguf [--n-ctx N] [--n-seq-max N] [--n-batch N] [--n-ubatch N]\n"
         "       [--type-k T] [--type-v T] [--fa on|off|auto] [--swa-full 0|1] [--kv-unified 0|1]\n"
-        "       [--n-rs-seq N] [--load noalloc|mmap] [--threads N] [--verbose]\n");
+        "       [--n-rs-seq N] [--load noalloc|mmap] [--load-mtp 0|1] [--threads N] [--verbose]\n");
 }
 
 int main(int argc, char ** argv) {
@@ -287,7 +287,7 @@ int main(int argc, char ** argv) {
     std::string path = argv[1];
     uint32_t n_ctx = 4096, n_seq_max = 1, n_batch = 2048, n_ubatch = 512, n_rs_seq = 0;
     std::string type_k_s = "f16", type_v_s = "f16", fa = "auto", load = "noalloc";
-    bool swa_full = false, kv_unified = false;
+    bool swa_full = false, kv_unified = false, load_mtp = false;
     int threads = 2;
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
@@ -306,6 +306,7 @@ int main(int argc, char ** argv) {
         else if (a == "--swa-full")   swa_full   = std::stoi(next()) != 0;
         else if (a == "--kv-unified") kv_unified = std::stoi(next()) != 0;
         else if (a == "--load")       load       = next();
+        else if (a == "--load-mtp")   load_mtp   = std::stoi(next()) != 0;
         else if (a == "--threads")    threads    = std::stoi(next());
         else if (a == "--verbose")    g_log.verbose = true;
         else { usage(); return 2; }
@@ -331,7 +332,7 @@ int main(int argc, char ** argv) {
             .add("type_k", jstr(type_k_s)).add("type_v", jstr(type_v_s))
             .add("flash_attn", jstr(fa)).add("swa_full", jbool(swa_full))
             .add("kv_unified", jbool(kv_unified)).add("n_rs_seq", jnum(n_rs_seq))
-            .add("load", jstr(load)).add("n_threads", jint(threads));
+            .add("load", jstr(load)).add("load_mtp", jbool(load_mtp)).add("n_threads", jint(threads));
     out.add("settings", settings.str());
 
     struct stat st {};
@@ -349,6 +350,7 @@ int main(int argc, char ** argv) {
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = 0;
     mp.devices      = nullptr;
+    mp.load_mtp     = load_mtp;   // llama.cpp default: false (MTP/NextN blocks are skipped)
     if (load == "noalloc") {
         mp.no_alloc  = true;
         mp.load_mode = LLAMA_LOAD_MODE_NONE;  // no_alloc cannot be combined with mmap (llama-model.cpp asserts)
@@ -386,6 +388,7 @@ int main(int argc, char ** argv) {
          .add("n_params", jnum(llama_model_n_params(model)))
          .add("size_bytes", jnum(llama_model_size(model)))
          .add("n_layer", jint(llama_model_n_layer(model)))
+         .add("n_layer_nextn", jint(llama_model_n_layer_nextn(model)))
          .add("n_embd", jint(llama_model_n_embd(model)))
          .add("n_head", jint(llama_model_n_head(model)))
          .add("n_head_kv", jint(llama_model_n_head_kv(model)))

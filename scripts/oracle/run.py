@@ -49,12 +49,13 @@ CACHE_TYPES = [("f16", "f16"), ("q8_0", "q8_0")]
 
 def case_id(s: dict) -> str:
     return (f"ctx{s['n_ctx']}-np{s['n_seq_max']}-k{s['type_k']}-v{s['type_v']}-fa{s['flash_attn']}"
-            f"-swafull{int(s['swa_full'])}-unified{int(s['kv_unified'])}-b{s['n_batch']}-ub{s['n_ubatch']}-{s['load']}")
+            f"-swafull{int(s['swa_full'])}-unified{int(s['kv_unified'])}-b{s['n_batch']}-ub{s['n_ubatch']}-{s['load']}"
+            + ("-mtp" if s.get("load_mtp") else ""))
 
 
-def make_cases(is_swa: bool, with_mmap: bool, quick: bool) -> list[dict]:
+def make_cases(is_swa: bool, with_mmap: bool, quick: bool, has_mtp: bool = False) -> list[dict]:
     base = dict(n_ctx=4096, n_seq_max=1, n_batch=2048, n_ubatch=512, type_k="f16", type_v="f16",
-                flash_attn="on", swa_full=False, kv_unified=False, load="noalloc")
+                flash_attn="on", swa_full=False, kv_unified=False, load="noalloc", load_mtp=False)
     cases = []
     ctxs = CTX_SIZES[:2] if quick else CTX_SIZES
     for n_ctx in ctxs:
@@ -72,6 +73,9 @@ def make_cases(is_swa: bool, with_mmap: bool, quick: bool) -> list[dict]:
     for nb, nub in [(2048, 256), (2048, 1024), (2048, 2048), (512, 512)]:
         cases.append(dict(base, n_batch=nb, n_ubatch=nub))
         cases.append(dict(base, n_batch=nb, n_ubatch=nub, flash_attn="off"))
+    # MTP / NextN blocks are only loaded with load_mtp (llama.cpp default false)
+    if has_mtp:
+        cases.append(dict(base, load_mtp=True))
     # real allocation (mmap load, real KV/compute buffers) as a cross-check of no_alloc
     if with_mmap:
         cases.append(dict(base, load="mmap"))
@@ -94,7 +98,7 @@ def run_oracle(oracle: Path, model: Path, s: dict) -> dict:
     cmd = [str(oracle), str(model), "--n-ctx", str(s["n_ctx"]), "--n-seq-max", str(s["n_seq_max"]),
            "--n-batch", str(s["n_batch"]), "--n-ubatch", str(s["n_ubatch"]), "--type-k", s["type_k"],
            "--type-v", s["type_v"], "--fa", s["flash_attn"], "--swa-full", str(int(s["swa_full"])),
-           "--kv-unified", str(int(s["kv_unified"])), "--load", s["load"]]
+           "--kv-unified", str(int(s["kv_unified"])), "--load", s["load"], "--load-mtp", str(int(s["load_mtp"]))]
     p = subprocess.run(cmd, capture_output=True, text=True)
     try:
         return json.loads(p.stdout)
@@ -324,7 +328,8 @@ def run_model(oracle: Path, model_id: str, path: Path, kind: str, extra: dict, j
     doc["model"] = minfo
     doc["ok"] = True
     is_swa = any(mi.get("swa_layers", []))
-    cases = make_cases(is_swa, with_mmap, quick)
+    has_mtp = any("nextn" in line for line in probe.get("log_model", [])) or mi.get("n_layer_nextn", 0) > 0
+    cases = make_cases(is_swa, with_mmap, quick, has_mtp)
     with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
         results = list(ex.map(lambda s: run_oracle(oracle, path, s), cases))
     doc["log_model"] = probe.get("log_model", [])

@@ -48,7 +48,7 @@ impl Loaded {
         if self.geometry.vision.is_some() {
             self.tensors.iter().map(buffer_bytes).sum()
         } else {
-            weights_bytes(&self.tensors, &self.geometry)
+            weights_bytes(&self.tensors, &self.geometry, false)
         }
     }
 

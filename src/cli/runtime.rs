@@ -32,6 +32,9 @@ pub struct RuntimeArgs {
     /// --swa-full: keep the full context in sliding-window layers.
     #[arg(long = "swa-full")]
     pub swa_full: bool,
+    /// Count the MTP (next-token prediction) blocks as loaded, as for MTP speculative decoding.
+    #[arg(long = "load-mtp")]
+    pub load_mtp: bool,
 }
 
 impl RuntimeArgs {
@@ -47,6 +50,7 @@ impl RuntimeArgs {
             batch: self.batch,
             ubatch: self.ubatch,
             swa_full: self.swa_full,
+            load_mtp: self.load_mtp,
         })
     }
 }

@@ -72,11 +72,11 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj_byt
     let compute = compute_bytes(g, tensors, &r, r.n_ctx_seq, swa_cells(&r, n_swa));
     // output_reserve(n_seq_max) at construction: logits for one token per sequence.
     let output = g.n_vocab.saturating_mul(r.n_seq_max).saturating_mul(4);
-    let weights = weights_bytes(tensors, g);
+    let weights = weights_bytes(tensors, g, s.load_mtp);
     let total = [weights, k_bytes, v_bytes, rr, rs, compute, output, mmproj_bytes].iter().fold(0u64, |a, &b| a.saturating_add(b));
     Ok(Footprint {
         weights_bytes: weights,
-        skipped_bytes: skipped_bytes(tensors, g),
+        skipped_bytes: skipped_bytes(tensors, g, s.load_mtp),
         k_bytes,
         v_bytes,
         kv_bytes: k_bytes.saturating_add(v_bytes),

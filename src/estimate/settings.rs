@@ -43,6 +43,8 @@ pub struct Settings {
     pub ubatch: u64,
     /// `--swa-full`: sliding layers keep the whole context.
     pub swa_full: bool,
+    /// Load the MTP (next-token prediction) blocks, as llama.cpp does for MTP speculative decoding.
+    pub load_mtp: bool,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             batch: 2048,
             ubatch: 512,
             swa_full: false,
+            load_mtp: false,
         }
     }
 }

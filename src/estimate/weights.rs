@@ -26,14 +26,15 @@ pub fn buffer_bytes(t: &TensorEntry) -> u64 {
     t.bytes.div_ceil(BUFFER_ALIGNMENT) * BUFFER_ALIGNMENT
 }
 
-/// Total model buffer bytes (what `--fit`'s no_alloc measure reports).
-pub fn weights_bytes(tensors: &[TensorEntry], g: &Geometry) -> u64 {
-    tensors.iter().filter(|t| is_loaded(t, g)).map(buffer_bytes).fold(0, u64::saturating_add)
+/// Total model buffer bytes (what `--fit`'s no_alloc measure reports); MTP blocks only
+/// when `load_mtp`.
+pub fn weights_bytes(tensors: &[TensorEntry], g: &Geometry, load_mtp: bool) -> u64 {
+    tensors.iter().filter(|t| load_mtp || is_loaded(t, g)).map(buffer_bytes).fold(0, u64::saturating_add)
 }
 
-/// Bytes skipped (MTP blocks).
-pub fn skipped_bytes(tensors: &[TensorEntry], g: &Geometry) -> u64 {
-    tensors.iter().filter(|t| !is_loaded(t, g)).map(|t| t.bytes).fold(0, u64::saturating_add)
+/// Bytes not loaded (MTP blocks, unless `load_mtp`).
+pub fn skipped_bytes(tensors: &[TensorEntry], g: &Geometry, load_mtp: bool) -> u64 {
+    tensors.iter().filter(|t| !load_mtp && !is_loaded(t, g)).map(|t| t.bytes).fold(0, u64::saturating_add)
 }
 
 /// Bytes read to generate one token: every loaded tensor, except that the token embedding

@@ -1,33 +1,27 @@
 //! Byte formatting: binary (GiB) and decimal (GB) units, always labelled.
 
-/// `20.61 GiB` for large values, `512 B` for small ones.
-pub fn gib(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
+/// Scales `bytes` by `base` until below it, labelling with `units` (first unit = one `base`).
+fn scaled(bytes: u64, base: f64, units: [&str; 5]) -> String {
+    if (bytes as f64) < base {
         return format!("{bytes} B");
     }
-    let mut v = bytes as f64 / 1024.0;
+    let mut v = bytes as f64 / base;
     let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
+    while v >= base && u < units.len() - 1 {
+        v /= base;
         u += 1;
     }
-    format!("{v:.2} {}", UNITS[u])
+    format!("{v:.2} {}", units[u])
+}
+
+/// `20.61 GiB` for large values, `512 B` for small ones.
+pub fn gib(bytes: u64) -> String {
+    scaled(bytes, 1024.0, ["KiB", "MiB", "GiB", "TiB", "PiB"])
 }
 
 /// `22.13 GB` (decimal, as model hubs and disk vendors count).
 pub fn gb(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    let mut v = bytes as f64 / 1000.0;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    format!("{v:.2} {}", UNITS[u])
+    scaled(bytes, 1000.0, ["kB", "MB", "GB", "TB", "PB"])
 }
 
 /// Both: `20.61 GiB (22.13 GB)`.

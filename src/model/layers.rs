@@ -36,10 +36,15 @@ pub fn block_of(name: &str) -> Option<(u32, &str)> {
 
 /// Model-wide values the per-block derivation needs.
 pub struct Context<'a> {
+    /// Metadata with the architecture prefix.
     pub meta: Meta<'a>,
+    /// The architecture's spec.
     pub spec: &'static ArchSpec,
+    /// Blocks llama.cpp runs (block_count minus MTP blocks).
     pub n_layer: u32,
+    /// Hidden size.
     pub n_embd: u64,
+    /// Where inconsistencies are reported.
     pub warnings: &'a mut Vec<String>,
 }
 

@@ -26,13 +26,16 @@ use crate::read::TensorEntry;
 use std::collections::HashMap;
 
 const F32: u64 = 4;
+/// Largest tensor width taken into the estimate (real widths are below 2^20).
+const MAX_WIDTH: u64 = 1 << 32;
 
 /// Estimated compute buffer bytes for one device holding the whole graph.
 /// `n_kv_full` / `n_kv_swa`: KV cells per stream of the full and sliding-window caches.
 pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> u64 {
     let dims: HashMap<&str, &[u64]> = tensors.iter().map(|t| (t.name.as_str(), t.dims.as_slice())).collect();
     let width = |il: u32, name: &str, axis: usize| -> u64 {
-        dims.get(format!("blk.{il}.{name}").as_str()).and_then(|d| d.get(axis).copied()).unwrap_or(0)
+        // Clamped so that hostile shapes cannot overflow the sums below.
+        dims.get(format!("blk.{il}.{name}").as_str()).and_then(|d| d.get(axis).copied()).unwrap_or(0).min(MAX_WIDTH)
     };
 
     let t = r.n_ubatch; // graph_reserve(n_ubatch, ...) for the pp graph (llama-context.cpp:670-673)
@@ -47,7 +50,7 @@ pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_f
     let has_full = layers.iter().any(|l| matches!(l.kind, LayerKind::Attention | LayerKind::Mla));
     let has_swa = layers.iter().any(|l| l.kind == LayerKind::Sliding);
     let mask = |n_kv: u64| n_kv.saturating_mul(t).saturating_mul(mask_elem);
-    let masks = if has_full { mask(n_kv_full) } else { 0 } + if has_swa { mask(n_kv_swa) } else { 0 };
+    let masks = (if has_full { mask(n_kv_full) } else { 0 }).saturating_add(if has_swa { mask(n_kv_swa) } else { 0 });
 
     // Output phase: result_output = mul_mat(output, norm) -> [n_vocab, n_outputs] f32 with
     // n_outputs = n_ubatch during reserve (llama-context.cpp:670), next to the final norm and
@@ -64,7 +67,7 @@ pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_f
         // The routed-expert output [n_embd, n_expert_used, n_tokens] (build_moe_ffn
         // `experts`) is still alive when a shared expert (ffn_*_shexp) is evaluated next to it.
         let moe_out = if l.n_experts > 0 && l.n_experts_shared > 0 { e * n_used } else { 0 };
-        peak = peak.max(masks + tok(3 * ffn_act + 4 * e + moe_out));
+        peak = peak.max(masks.saturating_add(tok(3 * ffn_act + 4 * e + moe_out)));
 
         match l.kind {
             LayerKind::Attention | LayerKind::Sliding => {
@@ -76,7 +79,7 @@ pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_f
                     let kq = n_kv.saturating_mul(t).saturating_mul(l.n_head).saturating_mul(F32);
                     // Residual, normed input and Q around it; the FFN's freed tensors leave a
                     // hole of about half its width below kq.
-                    peak = peak.max(masks + kq + tok(e * 5 / 2 + ffn_act / 2));
+                    peak = peak.max(masks.saturating_add(kq).saturating_add(tok(e * 5 / 2 + ffn_act / 2)));
                 }
             }
             LayerKind::Mla => {
@@ -87,17 +90,17 @@ pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_f
                 if !r.flash_attn {
                     // V is a view of the K cache (not transposed), so build_attn_mha does
                     // `v = ggml_cont(ggml_transpose(v))`: [n_kv, kv_lora] per stream, cache type.
-                    let v_cont = r.type_k.row_bytes(l.head_dim_v).unwrap_or(l.head_dim_v * 2) * n_kv_full * r.n_stream;
+                    let v_cont = r.type_k.row_bytes(l.head_dim_v).unwrap_or(l.head_dim_v * 2).saturating_mul(n_kv_full).saturating_mul(r.n_stream);
                     let kq = n_kv_full.saturating_mul(t).saturating_mul(l.n_head).saturating_mul(F32);
-                    x = x + v_cont + kq;
+                    x = x.saturating_add(v_cont).saturating_add(kq);
                 }
-                peak = peak.max(masks + x);
+                peak = peak.max(masks.saturating_add(x));
             }
             LayerKind::Recurrent => {
                 let Some(rs) = l.recurrent else { continue };
                 // Per-sequence states gathered for the step: conv rows (build_rs) and the scan's
                 // state output appended to y (ggml_ssm_scan / ggml_gated_delta_net).
-                let states = r.n_seq_max * (rs.conv_elements + rs.state_elements) * F32;
+                let states = rs.conv_elements.saturating_add(rs.state_elements).saturating_mul(r.n_seq_max * F32);
                 let conv_ch = width(il, "ssm_conv1d.weight", 1);
                 let d_inner = width(il, "ssm_out.weight", 0);
                 let ssm_in = width(il, "ssm_in.weight", 1);
@@ -116,7 +119,7 @@ pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_f
                         .sum();
                     e + proj + 2 * conv_ch + d_inner
                 };
-                peak = peak.max(masks + tok(x) + states);
+                peak = peak.max(masks.saturating_add(tok(x)).saturating_add(states));
             }
             LayerKind::None => {}
         }

@@ -78,7 +78,7 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
 
     // Largest context that fits fully: binary search in units of 256 tokens.
     let streams = s.parallel.map_or(1, |p| if s.kv_unified { 1 } else { p });
-    let trained = g.context_length.max(256) * streams;
+    let trained = g.context_length.max(256).saturating_mul(streams).min(super::settings::MAX_CTX * streams);
     let (mut lo, mut hi) = (0u64, trained.div_ceil(256));
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);

@@ -53,6 +53,9 @@ pub enum FootprintError {
     /// KV sizing impossible.
     #[error(transparent)]
     Kv(#[from] KvError),
+    /// Geometry no real model has (a hostile or corrupt header): no estimate is made.
+    #[error("implausible geometry: {0}")]
+    Implausible(String),
     /// A recurrent architecture whose state size gguf-meter cannot derive.
     #[error("architecture {0:?} has recurrent layers whose state size is unknown to gguf-meter; weights are known, memory is not")]
     UnknownRecurrent(String),
@@ -61,6 +64,7 @@ pub enum FootprintError {
 /// Computes the footprint of a model (and optional mmproj weights) at `s`.
 pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj_bytes: u64) -> Result<Footprint, FootprintError> {
     let r = resolve(s, g)?;
+    plausible(g)?;
     if unknown_state(g) {
         return Err(FootprintError::UnknownRecurrent(g.architecture.clone()));
     }
@@ -91,4 +95,25 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj_byt
         active_bytes_per_token: active_bytes_per_token(tensors, g),
         resolved: r,
     })
+}
+
+/// Largest value any dimension of a real model reaches, with room to spare (vocabularies
+/// are ~2^18, hidden sizes ~2^14); beyond it the header is corrupt or hostile.
+const MAX_DIM: u64 = 1 << 32;
+
+/// Refuses geometry whose sizes no real model has, so the estimates cannot overflow.
+fn plausible(g: &Geometry) -> Result<(), FootprintError> {
+    let check = |what: &str, v: u64| if v > MAX_DIM { Err(FootprintError::Implausible(format!("{what} = {v}"))) } else { Ok(()) };
+    check("n_vocab", g.n_vocab)?;
+    check("n_embd", g.n_embd)?;
+    for l in &g.layers {
+        for (what, v) in [("n_head", l.n_head), ("n_head_kv", l.n_head_kv), ("head_dim_k", l.head_dim_k), ("head_dim_v", l.head_dim_v), ("ffn_size", l.ffn_size), ("n_experts_used", l.n_experts_used), ("window", l.window.unwrap_or(0))] {
+            check(&format!("blk.{}.{what}", l.index), v)?;
+        }
+        if let Some(rs) = l.recurrent {
+            check(&format!("blk.{}.recurrent conv state", l.index), rs.conv_elements)?;
+            check(&format!("blk.{}.recurrent state", l.index), rs.state_elements)?;
+        }
+    }
+    Ok(())
 }

@@ -41,20 +41,20 @@ pub fn swa_cells(r: &Resolved, n_swa: u64) -> u64 {
 /// KV bytes of every layer that holds KV.
 pub fn kv_layers(g: &Geometry, r: &Resolved) -> Result<Vec<LayerKv>, KvError> {
     // Without flash attention V is stored transposed and every layer's V is padded to the widest.
-    let v_max = g.layers.iter().filter(|l| l.has_kv()).map(|l| l.n_head_kv * l.head_dim_v).max().unwrap_or(0);
+    let v_max = g.layers.iter().filter(|l| l.has_kv()).map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
     let mut out = Vec::new();
     for l in g.layers.iter().filter(|l| l.has_kv()) {
         let cells = match (l.kind, l.window) {
             (LayerKind::Sliding, Some(w)) => swa_cells(r, w),
             _ => r.n_ctx_seq,
         };
-        let rows = cells * r.n_stream;
-        let k_width = l.n_head_kv * l.head_dim_k;
+        let rows = cells.saturating_mul(r.n_stream);
+        let k_width = l.n_head_kv.saturating_mul(l.head_dim_k);
         let k_row = r.type_k.row_bytes(k_width).ok_or_else(|| KvError::BlockMismatch { layer: l.index, width: k_width, ty: r.type_k.name() })?;
         let v_bytes = if l.kind == LayerKind::Mla {
             0
         } else {
-            let v_width = if r.flash_attn { l.n_head_kv * l.head_dim_v } else { v_max };
+            let v_width = if r.flash_attn { l.n_head_kv.saturating_mul(l.head_dim_v) } else { v_max };
             let v_row = r.type_v.row_bytes(v_width).ok_or_else(|| KvError::BlockMismatch { layer: l.index, width: v_width, ty: r.type_v.name() })?;
             v_row.saturating_mul(rows)
         };

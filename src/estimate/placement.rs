@@ -80,12 +80,12 @@ pub fn split(g: &Geometry, tensors: &[TensorEntry], fp: &Footprint, o: Offload, 
     let r = &fp.resolved;
     if let Ok(kv) = kv_layers(g, r) {
         for l in kv {
-            put(l.index >= i_gpu_start, l.k_bytes + l.v_bytes, 0);
+            put(l.index >= i_gpu_start, l.k_bytes.saturating_add(l.v_bytes), 0);
         }
     }
     for l in g.layers.iter().filter(|l| l.kind == LayerKind::Recurrent && !l.mtp) {
         if let Some(s) = l.recurrent {
-            let b = (s.conv_elements + s.state_elements) * 4 * r.n_seq_max.max(1);
+            let b = s.conv_elements.saturating_add(s.state_elements).saturating_mul(4 * r.n_seq_max.max(1));
             put(l.index >= i_gpu_start, b, 0);
         }
     }
@@ -94,7 +94,7 @@ pub fn split(g: &Geometry, tensors: &[TensorEntry], fp: &Footprint, o: Offload, 
     } else {
         put(false, fp.compute_bytes, 0);
     }
-    put(false, fp.output_bytes + fp.mmproj_bytes, 0);
+    put(false, fp.output_bytes.saturating_add(fp.mmproj_bytes), 0);
     Split { offload: o, gpu_bytes: gpu, cpu_bytes: cpu, gpu_active: gpu_act, cpu_active: cpu_act }
 }
 

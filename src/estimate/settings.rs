@@ -111,6 +111,8 @@ pub enum SettingsError {
 
 /// Largest context accepted (2^26 tokens, 64x the largest trained context known).
 pub const MAX_CTX: u64 = 1 << 26;
+/// Largest `-b` / `-ub` accepted.
+pub const MAX_BATCH: u64 = 1 << 20;
 /// Largest `-np` accepted (llama.cpp's LLAMA_MAX_SEQ is 256).
 pub const MAX_SEQ: u64 = 256;
 
@@ -129,8 +131,8 @@ fn pad(x: u64, n: u64) -> u64 {
 
 /// Resolves settings the way llama-server + llama.cpp do.
 pub fn resolve(s: &Settings, g: &Geometry) -> Result<Resolved, SettingsError> {
-    if s.batch == 0 || s.ubatch == 0 {
-        return Err(SettingsError::Invalid("batch and ubatch must be at least 1".into()));
+    if s.batch == 0 || s.ubatch == 0 || s.batch > MAX_BATCH || s.ubatch > MAX_BATCH {
+        return Err(SettingsError::Invalid(format!("batch and ubatch must be between 1 and {MAX_BATCH}")));
     }
     // -np auto: 4 slots sharing one unified KV stream (tools/server/server.cpp).
     let (n_seq_max, kv_unified) = match s.parallel {
@@ -142,7 +144,7 @@ pub fn resolve(s: &Settings, g: &Geometry) -> Result<Resolved, SettingsError> {
     let n_stream = if kv_unified { 1 } else { n_seq_max };
     // -c 0 / absent: the trained context per stream (common/fit.cpp when n_ctx == 0).
     let requested = match s.ctx {
-        None | Some(0) => g.context_length.max(1) * n_stream,
+        None | Some(0) => g.context_length.max(1).saturating_mul(n_stream),
         Some(c) => c,
     };
     if requested > MAX_CTX * n_stream {

@@ -155,13 +155,13 @@ pub fn layer_geometry(cx: &mut Context, b: &Block) -> LayerGeometry {
 fn recurrent_state(cx: &mut Context, b: &Block) -> Option<RecurrentState> {
     let Some(RecurrentRule::Ssm) = cx.spec.recurrent else { return None };
     let m = cx.meta;
-    let conv_tensor = b.get("ssm_conv1d.weight").and_then(|t| Some((t.dims.first()?.checked_sub(1)?) * t.dims.get(1)?));
+    let conv_tensor = b.get("ssm_conv1d.weight").and_then(|t| (t.dims.first()?.checked_sub(1)?).checked_mul(*t.dims.get(1)?));
     let d_conv = m.u64("ssm.conv_kernel");
     let d_inner = m.u64("ssm.inner_size");
     let d_state = m.u64("ssm.state_size");
     let n_group = m.u64("ssm.group_count").unwrap_or(0);
     let conv_meta = match (d_conv, d_inner, d_state) {
-        (Some(c), Some(i), Some(s)) => Some(c.saturating_sub(1) * (i + 2 * n_group * s)),
+        (Some(c), Some(i), Some(s)) => Some(c.saturating_sub(1).saturating_mul(i.saturating_add(n_group.saturating_mul(s).saturating_mul(2)))),
         _ => None,
     };
     if let (Some(a), Some(t)) = (conv_meta, conv_tensor) {
@@ -171,6 +171,6 @@ fn recurrent_state(cx: &mut Context, b: &Block) -> Option<RecurrentState> {
     }
     Some(RecurrentState {
         conv_elements: conv_meta.or(conv_tensor)?,
-        state_elements: d_state? * d_inner?,
+        state_elements: d_state?.saturating_mul(d_inner?),
     })
 }

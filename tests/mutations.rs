@@ -69,22 +69,7 @@ fn mutated_fixtures_never_panic() {
             let input = mutate(&mut Rng(seed), base);
             let result = std::panic::catch_unwind(|| match GgufFile::from_bytes(Path::new("m.gguf"), &input) {
                 Ok(f) => {
-                    let set_tensors: Vec<_> = f
-                        .header
-                        .tensors
-                        .iter()
-                        .zip(&f.layout.spans)
-                        .map(|(t, s)| gguf_meter::read::TensorEntry {
-                            name: t.name.clone(),
-                            dims: t.dims.clone(),
-                            ggml_type: t.ggml_type,
-                            bytes: s.bytes,
-                            exact: s.exact,
-                            present: s.present,
-                            shard: 0,
-                            offset: s.start,
-                        })
-                        .collect();
+                    let set_tensors: Vec<_> = f.tensor_entries(0).collect();
                     let g = analyze(&f.header, &set_tensors);
                     let _ = footprint(&g, &set_tensors, &Settings { ctx: Some(4096), ..Settings::default() }, 0);
                 }

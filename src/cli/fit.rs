@@ -118,8 +118,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut warnings = Vec::new();
     let m = machine(&a, &mut warnings)?;
     let settings = a.runtime.settings()?;
-    let mmproj = a.mmproj.as_deref().map(Loaded::open).transpose()?;
-    let mmproj_bytes = mmproj.as_ref().map_or(0, |l| l.weights_bytes());
+    let mmproj_bytes = Loaded::mmproj_bytes(a.mmproj.as_deref())?;
     let mut rows = Vec::new();
     for f in &a.files {
         let model = Loaded::open(f)?;

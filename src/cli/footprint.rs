@@ -25,8 +25,7 @@ pub struct Args {
 /// Computes the footprint at the chosen context and at 4K, 32K, 128K and the trained maximum.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     let model = Loaded::open(&a.file)?;
-    let mmproj = a.mmproj.as_deref().map(Loaded::open).transpose()?;
-    let mmproj_bytes = mmproj.as_ref().map_or(0, |m| m.weights_bytes());
+    let mmproj_bytes = Loaded::mmproj_bytes(a.mmproj.as_deref())?;
     let settings = a.runtime.settings()?;
     let main = footprint(&model.geometry, &model.tensors, &settings, mmproj_bytes)?;
     let mut growth = Vec::new();
@@ -35,7 +34,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         growth.push(footprint(&model.geometry, &model.tensors, &s, mmproj_bytes)?);
     }
     let mut warnings = model.warnings();
-    if mmproj.is_some() {
+    if a.mmproj.is_some() {
         warnings.push("mmproj: weights counted; its image-encoding compute buffer is not estimated".into());
     }
     let view = report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };

@@ -52,6 +52,11 @@ impl Loaded {
         }
     }
 
+    /// Weight bytes of an optional mmproj file (0 without one).
+    pub fn mmproj_bytes(path: Option<&Path>) -> anyhow::Result<u64> {
+        Ok(path.map(Loaded::open).transpose()?.map_or(0, |m| m.weights_bytes()))
+    }
+
     /// Warnings to show with any estimate.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = self.read_warnings.clone();

@@ -11,9 +11,10 @@
 
 use super::footprint::Footprint;
 use super::kv::kv_layers;
+use super::recurrent::layer_bytes;
 use super::weights::{active_bytes, buffer_bytes, is_loaded, is_routed_expert, is_tied};
 use crate::model::layers::block_of;
-use crate::model::{Geometry, LayerKind};
+use crate::model::Geometry;
 use crate::read::TensorEntry;
 use serde::Serialize;
 
@@ -83,9 +84,8 @@ pub fn split(g: &Geometry, tensors: &[TensorEntry], fp: &Footprint, o: Offload, 
             put(l.index >= i_gpu_start, l.k_bytes.saturating_add(l.v_bytes), 0);
         }
     }
-    for l in g.layers.iter().filter(|l| l.kind == LayerKind::Recurrent && !l.mtp) {
-        if let Some(s) = l.recurrent {
-            let b = s.conv_elements.saturating_add(s.state_elements).saturating_mul(4 * r.n_seq_max.max(1));
+    for l in &g.layers {
+        if let Some(b) = layer_bytes(l, r) {
             put(l.index >= i_gpu_start, b, 0);
         }
     }

@@ -3,7 +3,16 @@
 //! cells, whatever the context length.
 
 use super::settings::Resolved;
-use crate::model::{Geometry, LayerKind};
+use crate::model::{Geometry, LayerGeometry, LayerKind};
+
+/// State bytes (R + S) of one layer over all cells; `None` for a layer without recurrent state.
+pub fn layer_bytes(l: &LayerGeometry, r: &Resolved) -> Option<u64> {
+    if l.kind != LayerKind::Recurrent || l.mtp {
+        return None;
+    }
+    let s = l.recurrent?;
+    Some(s.conv_elements.saturating_add(s.state_elements).saturating_mul(4).saturating_mul(r.n_seq_max.max(1)))
+}
 
 /// Bytes of the conv (R) and SSM/delta (S) state over all recurrent layers.
 pub fn recurrent_bytes(g: &Geometry, r: &Resolved) -> (u64, u64) {

@@ -36,6 +36,20 @@ impl GgufFile {
         Ok(GgufFile { path: path.to_path_buf(), file_bytes, header, layout })
     }
 
+    /// This file's tensors with their placement resolved, tagged with shard index `shard`.
+    pub fn tensor_entries(&self, shard: usize) -> impl Iterator<Item = super::TensorEntry> + '_ {
+        self.header.tensors.iter().zip(&self.layout.spans).map(move |(t, span)| super::TensorEntry {
+            name: t.name.clone(),
+            dims: t.dims.clone(),
+            ggml_type: t.ggml_type,
+            bytes: span.bytes,
+            exact: span.exact,
+            present: span.present,
+            shard,
+            offset: span.start,
+        })
+    }
+
     /// True when every tensor's data is present.
     pub fn is_complete(&self) -> bool {
         self.file_bytes >= self.layout.expected_end

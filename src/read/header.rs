@@ -288,10 +288,8 @@ impl<'a> Parser<'a> {
             ValueType::I64 => Value::I64(self.u64(what)? as i64),
             ValueType::F64 => Value::F64(f64::from_bits(self.u64(what)?)),
             ValueType::String => {
-                let at = self.offset();
                 let b = self.string("a string value", MAX_STRING_LEN)?;
                 // Token strings need not be valid UTF-8; values are shown, never trusted.
-                let _ = at;
                 Value::Str(String::from_utf8_lossy(b).into_owned())
             }
             ValueType::Array => Value::Array(self.array(key, depth)?),

@@ -79,13 +79,11 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
                 (inferred, false)
             }
         };
-        let rel_end = t.offset.checked_add(bytes).ok_or_else(|| {
+        // The absolute end bounds everything below it, so one check covers offset, start and end.
+        let rel_end = t.offset.checked_add(bytes).filter(|&e| h.data_offset.checked_add(e).is_some()).ok_or_else(|| {
             ParseError::malformed(t.offset_field_at(), format!("data of {:?} to end below 2^64", t.name), format!("offset {} + {} bytes", t.offset, bytes))
         })?;
-        let start = h.data_offset.checked_add(t.offset).filter(|_| h.data_offset.checked_add(rel_end).is_some());
-        let start = start.ok_or_else(|| {
-            ParseError::malformed(t.offset_field_at(), format!("data of {:?} to end below 2^64", t.name), format!("offset {}", t.offset))
-        })?;
+        let start = h.data_offset + t.offset;
         spans[i] = Some(TensorSpan { start, bytes, exact, present: start + bytes <= file_len });
         prev_end = rel_end;
         prev_name = Some(&t.name);

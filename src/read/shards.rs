@@ -151,22 +151,7 @@ pub struct TensorEntry {
 impl ShardSet {
     /// Every tensor of every shard present, in shard then header order.
     pub fn tensors(&self) -> Vec<TensorEntry> {
-        let mut out = Vec::new();
-        for (shard, f) in self.files.iter().enumerate() {
-            for (t, span) in f.header.tensors.iter().zip(&f.layout.spans) {
-                out.push(TensorEntry {
-                    name: t.name.clone(),
-                    dims: t.dims.clone(),
-                    ggml_type: t.ggml_type,
-                    bytes: span.bytes,
-                    exact: span.exact,
-                    present: span.present,
-                    shard,
-                    offset: span.start,
-                });
-            }
-        }
-        out
+        self.files.iter().enumerate().flat_map(|(shard, f)| f.tensor_entries(shard)).collect()
     }
 
     /// The shard that carries the model's metadata (the first one present).

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod file;
 pub mod ggml_type;
+pub mod growing;
 pub mod header;
 pub mod layout;
 pub mod shards;

@@ -50,7 +50,68 @@ pub enum ReadError {
     Truncated { path: PathBuf, offset: u64, what: String, have: u64, needed: u64, progress: Progress },
     /// The bytes are not a valid GGUF header.
     #[error("{path}: malformed at byte {offset}: expected {expected}, found {found}")]
-    Malformed { path: PathBuf, offset: u64, expected: String, found: String },
+    Malformed { path: PathBuf, offset: u64, defect: Defect, expected: String, found: String },
+}
+
+/// Which rule of the GGUF format a malformed file breaks; `gguf-meter check` reports it by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Defect {
+    /// The file does not start with `GGUF`.
+    Magic,
+    /// A version other than 2 or 3.
+    Version,
+    /// A tensor or metadata count beyond any real file.
+    Counts,
+    /// A string, name or array length beyond any real file.
+    Length,
+    /// A string that is not UTF-8.
+    Utf8,
+    /// A metadata value type (or array element type) outside 0..=12.
+    ValueType,
+    /// Arrays nested deeper than any real file.
+    Nesting,
+    /// A metadata key that appears twice.
+    DuplicateKey,
+    /// `general.alignment` that is not a power of two.
+    Alignment,
+    /// A tensor name that appears twice.
+    DuplicateTensor,
+    /// Tensor dimensions: count outside 1..=4, or an element count that overflows.
+    Dims,
+    /// A tensor data offset not a multiple of the alignment.
+    OffsetAlignment,
+    /// Tensor data that overlaps the previous tensor's.
+    Overlap,
+    /// A row size not divisible by the type's block size.
+    BlockSize,
+    /// Tensor data that would end past 2^64.
+    OffsetRange,
+    /// A header larger than the reader accepts.
+    HeaderSize,
+}
+
+impl Defect {
+    /// Stable rule id (kebab-case), as `check` prints it.
+    pub fn id(self) -> &'static str {
+        match self {
+            Defect::Magic => "magic",
+            Defect::Version => "version",
+            Defect::Counts => "counts",
+            Defect::Length => "length",
+            Defect::Utf8 => "utf8",
+            Defect::ValueType => "value-type",
+            Defect::Nesting => "nesting",
+            Defect::DuplicateKey => "duplicate-key",
+            Defect::Alignment => "alignment",
+            Defect::DuplicateTensor => "duplicate-tensor",
+            Defect::Dims => "dims",
+            Defect::OffsetAlignment => "offset-alignment",
+            Defect::Overlap => "overlap",
+            Defect::BlockSize => "block-size",
+            Defect::OffsetRange => "offset-range",
+            Defect::HeaderSize => "header-size",
+        }
+    }
 }
 
 impl ReadError {
@@ -73,12 +134,12 @@ impl ReadError {
 pub enum ParseError {
     /// Ran out of bytes at `offset`; `needed` is a lower bound on the file size.
     Truncated { offset: u64, what: String, needed: u64 },
-    Malformed { offset: u64, expected: String, found: String },
+    Malformed { offset: u64, defect: Defect, expected: String, found: String },
 }
 
 impl ParseError {
-    pub(crate) fn malformed(offset: u64, expected: impl Into<String>, found: impl Into<String>) -> Self {
-        ParseError::Malformed { offset, expected: expected.into(), found: found.into() }
+    pub(crate) fn malformed(defect: Defect, offset: u64, expected: impl Into<String>, found: impl Into<String>) -> Self {
+        ParseError::Malformed { offset, defect, expected: expected.into(), found: found.into() }
     }
 
     pub(crate) fn with_path(self, path: &std::path::Path, have: u64, progress: Progress) -> ReadError {
@@ -87,8 +148,8 @@ impl ParseError {
             ParseError::Truncated { offset, what, needed } => {
                 ReadError::Truncated { path, offset, what, have, needed, progress }
             }
-            ParseError::Malformed { offset, expected, found } => {
-                ReadError::Malformed { path, offset, expected, found }
+            ParseError::Malformed { offset, defect, expected, found } => {
+                ReadError::Malformed { path, offset, defect, expected, found }
             }
         }
     }

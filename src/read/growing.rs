@@ -2,7 +2,7 @@
 //! download still growing, where a map could fault) or a remote file fetched with range
 //! requests. Only as many bytes as the header needs are read.
 
-use super::error::{ParseError, ReadError};
+use super::error::{Defect, ParseError, ReadError};
 use super::file::GgufFile;
 use super::header;
 use super::layout;
@@ -52,6 +52,7 @@ where
                     return Err(ReadError::Malformed {
                         path: path.to_path_buf(),
                         offset,
+                        defect: Defect::HeaderSize,
                         expected: format!("a header within the first {} bytes (reading {what})", limits.max),
                         found: format!("a header needing at least {needed} bytes"),
                     });

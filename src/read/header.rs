@@ -4,7 +4,7 @@
 //! read, every length is checked against the bytes present, and counts beyond sane limits
 //! are rejected as malformed before any work is done.
 
-use super::error::{ParseError, Progress};
+use super::error::{Defect, ParseError, Progress};
 use super::ggml_type::GgmlType;
 use super::value::{Array, Value, ValueType};
 use byteorder::{BigEndian, ByteOrder, LittleEndian};
@@ -137,7 +137,7 @@ impl<'a> Parser<'a> {
         let at = self.offset();
         let len = self.u64(what)?;
         if len > limit {
-            return Err(ParseError::malformed(at, format!("{what} of at most {limit} bytes"), format!("length {len}")));
+            return Err(ParseError::malformed(Defect::Length, at, format!("{what} of at most {limit} bytes"), format!("length {len}")));
         }
         self.take(len, what)
     }
@@ -145,7 +145,7 @@ impl<'a> Parser<'a> {
     fn utf8(&self, bytes: &[u8], at: u64, what: &str) -> Result<String, ParseError> {
         std::str::from_utf8(bytes)
             .map(str::to_owned)
-            .map_err(|_| ParseError::malformed(at, format!("{what} in UTF-8"), "invalid UTF-8"))
+            .map_err(|_| ParseError::malformed(Defect::Utf8, at, format!("{what} in UTF-8"), "invalid UTF-8"))
     }
 
     fn header(&mut self) -> Result<Header, ParseError> {
@@ -156,7 +156,7 @@ impl<'a> Parser<'a> {
             } else {
                 format!("{:?}", String::from_utf8_lossy(magic))
             };
-            return Err(ParseError::malformed(0, "the magic \"GGUF\"", found));
+            return Err(ParseError::malformed(Defect::Magic, 0, "the magic \"GGUF\"", found));
         }
         let raw = self.take(4, "the version")?;
         let (le, be) = (LittleEndian::read_u32(raw), BigEndian::read_u32(raw));
@@ -168,23 +168,23 @@ impl<'a> Parser<'a> {
             le
         };
         if version == 1 {
-            return Err(ParseError::malformed(4, "GGUF version 2 or 3", "version 1 (pre-2023 format, not supported)"));
+            return Err(ParseError::malformed(Defect::Version, 4, "GGUF version 2 or 3", "version 1 (pre-2023 format, not supported)"));
         }
         if version != 2 && version != 3 {
-            return Err(ParseError::malformed(4, "GGUF version 2 or 3", format!("version {version}")));
+            return Err(ParseError::malformed(Defect::Version, 4, "GGUF version 2 or 3", format!("version {version}")));
         }
         self.progress.version = Some(version);
 
         let at = self.offset();
         let tensor_count = self.u64("the tensor count")?;
         if tensor_count > MAX_TENSORS {
-            return Err(ParseError::malformed(at, format!("a tensor count of at most {MAX_TENSORS}"), tensor_count.to_string()));
+            return Err(ParseError::malformed(Defect::Counts, at, format!("a tensor count of at most {MAX_TENSORS}"), tensor_count.to_string()));
         }
         self.progress.tensor_count = Some(tensor_count);
         let at = self.offset();
         let kv_count = self.u64("the metadata count")?;
         if kv_count > MAX_KVS {
-            return Err(ParseError::malformed(at, format!("a metadata count of at most {MAX_KVS}"), kv_count.to_string()));
+            return Err(ParseError::malformed(Defect::Counts, at, format!("a metadata count of at most {MAX_KVS}"), kv_count.to_string()));
         }
         self.progress.kv_count = Some(kv_count);
 
@@ -195,12 +195,12 @@ impl<'a> Parser<'a> {
             let key_bytes = self.string("a metadata key", MAX_NAME_LEN)?;
             let key = self.utf8(key_bytes, at, "metadata key")?;
             if !seen.insert(key.clone()) {
-                return Err(ParseError::malformed(at, format!("a unique metadata key (pair #{i})"), format!("duplicate key {key:?}")));
+                return Err(ParseError::malformed(Defect::DuplicateKey, at, format!("a unique metadata key (pair #{i})"), format!("duplicate key {key:?}")));
             }
             let at = self.offset();
             let type_id = self.u32("a metadata value type")?;
             let vt = ValueType::from_id(type_id).ok_or_else(|| {
-                ParseError::malformed(at, format!("a value type 0..=12 for {key:?}"), format!("type {type_id}"))
+                ParseError::malformed(Defect::ValueType, at, format!("a value type 0..=12 for {key:?}"), format!("type {type_id}"))
             })?;
             let value = self.value(vt, &key, 0)?;
             if key == "general.architecture" {
@@ -215,7 +215,7 @@ impl<'a> Parser<'a> {
             Some((_, v)) => match v.as_u64() {
                 Some(a) if a.is_power_of_two() => a,
                 _ => {
-                    return Err(ParseError::malformed(
+                    return Err(ParseError::malformed(Defect::Alignment,
                         self.offset(),
                         "general.alignment to be a power of two",
                         v.to_string(),
@@ -229,7 +229,7 @@ impl<'a> Parser<'a> {
         for i in 0..tensor_count {
             let t = self.tensor_info(i)?;
             if !names.insert(t.name.clone()) {
-                return Err(ParseError::malformed(t.info_offset, format!("a unique tensor name (tensor #{i})"), format!("duplicate name {:?}", t.name)));
+                return Err(ParseError::malformed(Defect::DuplicateTensor, t.info_offset, format!("a unique tensor name (tensor #{i})"), format!("duplicate name {:?}", t.name)));
             }
             tensors.push(t);
             self.progress.tensors_read = i + 1;
@@ -246,7 +246,7 @@ impl<'a> Parser<'a> {
         let at = self.offset();
         let n_dims = self.u32("a tensor's dimension count")?;
         if n_dims == 0 || n_dims > MAX_DIMS {
-            return Err(ParseError::malformed(
+            return Err(ParseError::malformed(Defect::Dims,
                 at,
                 format!("1..={MAX_DIMS} dimensions for tensor #{index} {name:?}"),
                 n_dims.to_string(),
@@ -261,7 +261,7 @@ impl<'a> Parser<'a> {
         let offset = self.u64("a tensor data offset")?;
         let info = TensorInfo { name, dims, ggml_type, offset, info_offset };
         if info.n_elements().is_none() {
-            return Err(ParseError::malformed(
+            return Err(ParseError::malformed(Defect::Dims,
                 dims_at,
                 format!("dimensions of tensor {:?} whose product fits in 64 bits", info.name),
                 format!("{:?}", info.dims),
@@ -300,21 +300,21 @@ impl<'a> Parser<'a> {
         let at = self.offset();
         let type_id = self.u32("an array element type")?;
         let elem = ValueType::from_id(type_id).ok_or_else(|| {
-            ParseError::malformed(at, format!("an array element type 0..=12 for {key:?}"), format!("type {type_id}"))
+            ParseError::malformed(Defect::ValueType, at, format!("an array element type 0..=12 for {key:?}"), format!("type {type_id}"))
         })?;
         if elem == ValueType::Array && depth + 1 >= MAX_ARRAY_DEPTH {
-            return Err(ParseError::malformed(at, format!("arrays nested at most {MAX_ARRAY_DEPTH} deep in {key:?}"), "deeper nesting"));
+            return Err(ParseError::malformed(Defect::Nesting, at, format!("arrays nested at most {MAX_ARRAY_DEPTH} deep in {key:?}"), "deeper nesting"));
         }
         let at = self.offset();
         let len = self.u64("an array length")?;
         if len > MAX_ARRAY_LEN {
-            return Err(ParseError::malformed(at, format!("an array of at most {MAX_ARRAY_LEN} elements for {key:?}"), format!("length {len}")));
+            return Err(ParseError::malformed(Defect::Length, at, format!("an array of at most {MAX_ARRAY_LEN} elements for {key:?}"), format!("length {len}")));
         }
         let start = self.offset();
         let mut items = Vec::new();
         if let Some(size) = elem.fixed_size() {
             // Checked before decoding so a short file reports the whole array's size.
-            let total = len.checked_mul(size).ok_or_else(|| ParseError::malformed(at, "an array size that fits in 64 bits", len.to_string()))?;
+            let total = len.checked_mul(size).ok_or_else(|| ParseError::malformed(Defect::Length, at, "an array size that fits in 64 bits", len.to_string()))?;
             if total > (self.buf.len() - self.pos) as u64 {
                 return Err(ParseError::Truncated { offset: start, what: format!("array {key:?}"), needed: start.saturating_add(total) });
             }

@@ -1,6 +1,6 @@
 //! Checks tensor data placement (alignment, overlap, overflow) and measures what is present.
 
-use super::error::ParseError;
+use super::error::{Defect, ParseError};
 use super::header::Header;
 
 /// Where one tensor's data lies in its file, and whether those bytes are there.
@@ -41,14 +41,14 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
     for (k, &i) in order.iter().enumerate() {
         let t = &h.tensors[i];
         if t.offset % h.alignment != 0 {
-            return Err(ParseError::malformed(
+            return Err(ParseError::malformed(Defect::OffsetAlignment,
                 t.offset_field_at(),
                 format!("data offset of {:?} aligned to {} bytes", t.name, h.alignment),
                 format!("offset {}", t.offset),
             ));
         }
         if t.offset < prev_end {
-            return Err(ParseError::malformed(
+            return Err(ParseError::malformed(Defect::Overlap,
                 t.offset_field_at(),
                 format!("data of {:?} to start at or after {} (end of {:?})", t.name, prev_end, prev_name.unwrap_or("")),
                 format!("offset {} (overlapping)", t.offset),
@@ -60,7 +60,7 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
         let (bytes, exact) = match t.n_bytes() {
             Some(b) => (b, true),
             None if t.ggml_type.traits().is_some() => {
-                return Err(ParseError::malformed(
+                return Err(ParseError::malformed(Defect::BlockSize,
                     t.offset_field_at(),
                     format!("a row size of {:?} divisible by the {} block size", t.name, t.ggml_type.name()),
                     format!("dims {:?}", t.dims),
@@ -81,7 +81,7 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
         };
         // The absolute end bounds everything below it, so one check covers offset, start and end.
         let rel_end = t.offset.checked_add(bytes).filter(|&e| h.data_offset.checked_add(e).is_some()).ok_or_else(|| {
-            ParseError::malformed(t.offset_field_at(), format!("data of {:?} to end below 2^64", t.name), format!("offset {} + {} bytes", t.offset, bytes))
+            ParseError::malformed(Defect::OffsetRange, t.offset_field_at(), format!("data of {:?} to end below 2^64", t.name), format!("offset {} + {} bytes", t.offset, bytes))
         })?;
         let start = h.data_offset + t.offset;
         spans[i] = Some(TensorSpan { start, bytes, exact, present: start + bytes <= file_len });

@@ -11,7 +11,7 @@ pub mod shards;
 pub mod source;
 pub mod value;
 
-pub use error::{Progress, ReadError};
+pub use error::{Defect, Progress, ReadError};
 pub use file::GgufFile;
 pub use ggml_type::GgmlType;
 pub use header::{Header, TensorInfo};

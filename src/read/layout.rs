@@ -24,7 +24,43 @@ pub struct Layout {
     /// Byte offset just past the last tensor's data: the size a complete file has.
     pub expected_end: u64,
     /// Non-fatal findings (gaps between tensors, unknown types).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<LayoutWarning>,
+}
+
+/// A layout oddity llama.cpp tolerates but a careful publisher would not ship.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayoutWarning {
+    /// What kind of oddity.
+    pub kind: LayoutIssue,
+    /// Byte offset of the tensor info concerned.
+    pub offset: u64,
+    /// One-line description.
+    pub message: String,
+}
+
+/// Kinds of [`LayoutWarning`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayoutIssue {
+    /// Unused bytes between two tensors' data beyond alignment padding.
+    Gap,
+    /// A ggml type id this tool does not know; its size was inferred.
+    UnknownType,
+}
+
+impl LayoutIssue {
+    /// Stable rule id, as `check` prints it.
+    pub fn id(self) -> &'static str {
+        match self {
+            LayoutIssue::Gap => "gap",
+            LayoutIssue::UnknownType => "unknown-type",
+        }
+    }
+}
+
+impl std::fmt::Display for LayoutWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// Lays out the tensors of `h` in a file of `file_len` bytes. Fails on what llama.cpp's
@@ -55,7 +91,8 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
             ));
         }
         if t.offset > prev_end.div_ceil(h.alignment) * h.alignment && k > 0 {
-            warnings.push(format!("gap of {} bytes before tensor {:?}", t.offset - prev_end, t.name));
+            let message = format!("gap of {} bytes before tensor {:?}", t.offset - prev_end, t.name);
+            warnings.push(LayoutWarning { kind: LayoutIssue::Gap, offset: t.offset_field_at(), message });
         }
         let (bytes, exact) = match t.n_bytes() {
             Some(b) => (b, true),
@@ -72,10 +109,12 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
                     Some(n) => n - t.offset,
                     None => file_len.saturating_sub(h.data_offset.saturating_add(t.offset)),
                 };
-                warnings.push(format!(
+                let message = format!(
                     "tensor {:?} has unknown ggml type {}; its size ({} bytes) is inferred from offsets",
                     t.name, t.ggml_type.0, inferred
-                ));
+                );
+                // The type field sits just before the offset field.
+                warnings.push(LayoutWarning { kind: LayoutIssue::UnknownType, offset: t.offset_field_at() - 4, message });
                 (inferred, false)
             }
         };

@@ -2,18 +2,14 @@
 
 use super::loaded::Loaded;
 use super::runtime::RuntimeArgs;
-use crate::estimate::devices::{parse_gpu, DeviceKind, CATALOG, UNIFIED_GPU_SHARE_PERCENT};
+use crate::estimate::devices::CATALOG;
+use crate::estimate::machine::{build, MachineRequest};
 use crate::estimate::fit::{command_line, plan, Machine, Verdict};
 use crate::report::fit as report;
 use crate::util::exit_code;
 use crate::util::units::{gib, parse_bytes};
 use anyhow::{bail, Context};
 use std::path::PathBuf;
-
-/// RAM assumed when `--ram` is not given.
-const DEFAULT_RAM: u64 = 32 << 30;
-/// System RAM bandwidth assumed when not given: dual-channel DDR5-5600.
-const DEFAULT_CPU_BANDWIDTH: u64 = 89_600_000_000;
 
 /// Arguments of `fit`.
 #[derive(clap::Args)]
@@ -57,66 +53,20 @@ fn gbs(v: f64, flag: &str) -> anyhow::Result<u64> {
     Ok((v * 1e9) as u64)
 }
 
-fn machine(a: &Args, warnings: &mut Vec<String>) -> anyhow::Result<Machine> {
-    let ram = a.ram.as_deref().map(|r| size(r, "--ram")).transpose()?;
-    let cpu_bw = a.cpu_bandwidth.map(|b| gbs(b, "--cpu-bandwidth")).transpose()?;
-    let mut m = Machine { gpus: 0, vram_bytes: 0, gpu_bandwidth: 0, ram_bytes: 0, cpu_bandwidth: cpu_bw.unwrap_or(DEFAULT_CPU_BANDWIDTH), label: String::new() };
-    match &a.gpu {
-        Some(name) => {
-            let (count, d) = parse_gpu(name).map_err(anyhow::Error::msg)?;
-            match d.kind {
-                DeviceKind::Gpu => {
-                    m.gpus = count;
-                    m.vram_bytes = d.memory_bytes;
-                    m.gpu_bandwidth = d.bandwidth;
-                    m.label = format!("{count}x {}", d.label);
-                }
-                DeviceKind::Unified => {
-                    // The GPU may wire ~75% of unified memory; the rest is the CPU side.
-                    let total = ram.unwrap_or(d.memory_bytes);
-                    m.gpus = 1;
-                    m.vram_bytes = total / 100 * UNIFIED_GPU_SHARE_PERCENT;
-                    m.ram_bytes = total - m.vram_bytes;
-                    m.gpu_bandwidth = d.bandwidth;
-                    m.cpu_bandwidth = d.bandwidth;
-                    m.label = format!("{} (GPU may use {}% of unified memory)", d.label, UNIFIED_GPU_SHARE_PERCENT);
-                }
-                DeviceKind::Cpu => {
-                    m.cpu_bandwidth = cpu_bw.unwrap_or(d.bandwidth);
-                    m.label = format!("CPU only, {}", d.label);
-                }
-            }
-        }
-        None if a.vram.is_some() => {
-            m.gpus = 1;
-            m.label = "1 GPU".into();
-        }
-        None => m.label = "CPU only".into(),
-    }
-    if let Some(v) = &a.vram {
-        m.vram_bytes = size(v, "--vram")?;
-        m.gpus = m.gpus.max(1);
-    }
-    if let Some(b) = a.bandwidth {
-        m.gpu_bandwidth = gbs(b, "--bandwidth")?;
-    }
-    if m.ram_bytes == 0 {
-        m.ram_bytes = ram.unwrap_or_else(|| {
-            warnings.push(format!("system RAM not given: assuming {} (pass --ram)", gib(DEFAULT_RAM)));
-            DEFAULT_RAM
-        });
-    }
-    if m.gpus > 0 && m.gpu_bandwidth == 0 {
-        warnings.push("GPU bandwidth unknown: no speed bound (pass --bandwidth)".into());
-    }
-    m.label = format!("{} + {} RAM", m.label, gib(m.ram_bytes));
-    Ok(m)
+fn machine(a: &Args) -> anyhow::Result<(Machine, Vec<String>)> {
+    let r = MachineRequest {
+        gpu: a.gpu.clone(),
+        vram: a.vram.as_deref().map(|v| size(v, "--vram")).transpose()?,
+        ram: a.ram.as_deref().map(|r| size(r, "--ram")).transpose()?,
+        bandwidth: a.bandwidth.map(|b| gbs(b, "--bandwidth")).transpose()?,
+        cpu_bandwidth: a.cpu_bandwidth.map(|b| gbs(b, "--cpu-bandwidth")).transpose()?,
+    };
+    build(&r).map_err(anyhow::Error::msg)
 }
 
 /// Plans each file and prints the verdicts; exit code 0 when at least one fits, 1 when none does.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let mut warnings = Vec::new();
-    let m = machine(&a, &mut warnings)?;
+    let (m, mut warnings) = machine(&a)?;
     let settings = a.runtime.settings()?;
     let mmproj_bytes = Loaded::mmproj_bytes(a.mmproj.as_deref())?;
     let mut rows = Vec::new();

@@ -7,6 +7,7 @@ pub mod fit;
 pub mod footprint;
 pub mod devices;
 pub mod kv;
+pub mod machine;
 pub mod placement;
 pub mod recurrent;
 pub mod settings;

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: [`read`] (bytes -> GGUF structure) -> [`model`] (structure ->
 //! geometry) -> [`estimate`] (geometry + runtime settings -> footprints) -> [`report`].
+//! [`scan`] reads the tensor data itself (`check --deep`).
 #![deny(unsafe_code)]
 
 pub mod cli;
@@ -9,4 +10,5 @@ pub mod estimate;
 pub mod model;
 pub mod read;
 pub mod report;
+pub mod scan;
 pub mod util;

@@ -4,6 +4,7 @@
 //! geometry) -> [`estimate`] (geometry + runtime settings -> footprints) -> [`report`].
 #![deny(unsafe_code)]
 
+pub mod check;
 pub mod cli;
 pub mod estimate;
 pub mod model;

@@ -5,6 +5,7 @@
 //! [`scan`] reads the tensor data itself (`check --deep`).
 #![deny(unsafe_code)]
 
+pub mod check;
 pub mod cli;
 pub mod estimate;
 pub mod model;

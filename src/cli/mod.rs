@@ -1,5 +1,6 @@
 //! Command-line interface: parses arguments, runs a layer pipeline, prints, sets the exit code.
 
+mod check;
 mod fit;
 mod footprint;
 mod inspect;
@@ -24,6 +25,8 @@ enum Command {
     Inspect(inspect::Args),
     /// Memory llama.cpp will allocate: weights, KV cache, recurrent state, compute, output.
     Footprint(footprint::Args),
+    /// Validate files for CI: structure, metadata, split sets, budgets, policy.
+    Check(check::Args),
     /// Does it fit a GPU or machine, at which context, with which llama.cpp flags?
     Fit(fit::Args),
     /// List the built-in device catalog.
@@ -47,6 +50,7 @@ pub fn run() -> i32 {
         Command::Inspect(a) => inspect::run(a),
         Command::Footprint(a) => footprint::run(a),
         Command::Fit(a) => fit::run(a),
+        Command::Check(a) => check::run(a),
         Command::Gpus { json } => fit::list(json),
     };
     match result {

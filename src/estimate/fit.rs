@@ -59,6 +59,17 @@ fn fits_gpu(s: &Split, cap: u64) -> bool {
     s.gpu_bytes <= cap
 }
 
+/// GPU capacity of `m` usable by llama.cpp (all GPUs, each minus the margin `--fit` keeps).
+pub fn gpu_capacity(m: &Machine) -> u64 {
+    u64::from(m.gpus) * m.vram_bytes.saturating_sub(FIT_MARGIN)
+}
+
+/// How `fp` splits with every layer on the GPU(s) of `m` (on a CPU-only machine, all in RAM).
+pub fn all_on_gpu(g: &Geometry, t: &[TensorEntry], fp: &Footprint, m: &Machine) -> Split {
+    let all = Offload { n_gpu_layers: if m.gpus == 0 { 0 } else { all_layers(g) }, n_cpu_moe: 0 };
+    split(g, t, fp, all, u64::from(m.gpus))
+}
+
 fn at_ctx(g: &Geometry, t: &[TensorEntry], base: &Settings, ctx: Option<u64>, mmproj: u64) -> Result<Footprint, FootprintError> {
     footprint(g, t, &Settings { ctx, ..base.clone() }, mmproj)
 }
@@ -68,11 +79,11 @@ fn at_ctx(g: &Geometry, t: &[TensorEntry], base: &Settings, ctx: Option<u64>, mm
 /// offload at min(trained, 32768).
 pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: u64) -> Result<Plan, FootprintError> {
     let n_gpus = u64::from(m.gpus);
-    let gpu_cap = if m.gpus == 0 { 0 } else { n_gpus * m.vram_bytes.saturating_sub(FIT_MARGIN) };
+    let gpu_cap = gpu_capacity(m);
     let ram_cap = m.ram_bytes.saturating_sub(FIT_MARGIN);
     let all = Offload { n_gpu_layers: if m.gpus == 0 { 0 } else { all_layers(g) }, n_cpu_moe: 0 };
     let full = |fp: &Footprint| {
-        let sp = split(g, t, fp, all, n_gpus);
+        let sp = all_on_gpu(g, t, fp, m);
         if m.gpus == 0 { sp.cpu_bytes <= ram_cap } else { fits_gpu(&sp, gpu_cap) && sp.cpu_bytes <= ram_cap }
     };
 

@@ -1,5 +1,6 @@
 //! Report layer: formats computed results (human tables, JSON). Never computes footprints.
 
+pub mod check;
 pub mod fit;
 pub mod footprint;
 pub mod inspect_human;

@@ -1,0 +1,123 @@
+//! Check layer: rules over a model's structure, metadata, data and budget, for CI.
+//! Sits above `estimate` (budgets need footprints); `report` renders its results.
+
+pub mod budget;
+pub mod finding;
+pub mod metadata;
+pub mod policy;
+pub mod rules;
+pub mod structure;
+
+pub use budget::Budget;
+pub use finding::{Finding, Outcome, Severity};
+pub use policy::Policy;
+
+use crate::estimate::{Footprint, Settings};
+use crate::model::{analyze, Geometry};
+use crate::read::ShardSet;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What to check besides structure.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Runtime settings budgets are computed at.
+    pub settings: Settings,
+    /// Budget limits (flags merged over the policy's).
+    pub budget: Budget,
+    /// Content policy.
+    pub policy: Option<Policy>,
+    /// Warnings fail the check too.
+    pub strict: bool,
+}
+
+/// Facts about a model that parsed, reported with its findings.
+#[derive(Clone, Debug, Serialize)]
+pub struct Facts {
+    /// `general.architecture`.
+    pub architecture: String,
+    /// Shard files present.
+    pub shards: usize,
+    /// Tensors over all shards.
+    pub tensor_count: u64,
+    /// Bytes the files have now.
+    pub file_bytes: u64,
+    /// Bytes the files have when complete.
+    pub expected_bytes: u64,
+    /// Footprint at the budget's settings, when a budget was checked.
+    pub footprint: Option<Footprint>,
+}
+
+/// The check of one model (a file, or a split set named by any of its shards).
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelCheck {
+    /// Path as given.
+    pub path: PathBuf,
+    /// Verdict.
+    pub outcome: Outcome,
+    /// Everything found, errors first.
+    pub findings: Vec<Finding>,
+    /// Facts, when the header parsed.
+    pub facts: Option<Facts>,
+}
+
+/// A model opened for checking: its shards and geometry, for rules that need them.
+pub struct Opened {
+    /// The shards.
+    pub set: ShardSet,
+    /// Its geometry.
+    pub geometry: Geometry,
+}
+
+/// Opens `path` for checking, or returns the finished check of a file that cannot be parsed.
+pub fn open(path: &Path) -> Result<Opened, ModelCheck> {
+    match structure::open(path) {
+        Ok(set) => {
+            let geometry = analyze(set.metadata(), &set.tensors());
+            Ok(Opened { set, geometry })
+        }
+        Err((finding, outcome)) => Err(ModelCheck { path: path.to_path_buf(), outcome, findings: vec![finding], facts: None }),
+    }
+}
+
+/// Runs every rule on an opened model. `mmproj_bytes` are counted in budgets; `extra` are
+/// findings from elsewhere (mmproj pairing, the deep scan).
+pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: Vec<Finding>) -> ModelCheck {
+    let set = &m.set;
+    let tensors = set.tensors();
+    let mut findings = structure::rules(set);
+    metadata::rules(set, &mut findings);
+    if let Some(p) = &opts.policy {
+        p.rules(set, &tensors, &mut findings);
+    }
+    let expected_bytes = set.files.iter().map(|f| f.layout.expected_end).fold(0, u64::saturating_add);
+    let mut footprint = None;
+    if opts.budget.is_set() && m.geometry.vision.is_none() {
+        let need = budget::Need { geometry: &m.geometry, tensors: &tensors, file_bytes: expected_bytes, mmproj_bytes };
+        footprint = budget::rules(&opts.budget, &need, &opts.settings, path, &mut findings);
+    }
+    findings.extend(extra);
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    let outcome = outcome(&findings, opts.strict);
+    let facts = Facts {
+        architecture: m.geometry.architecture.clone(),
+        shards: set.files.len(),
+        tensor_count: tensors.len() as u64,
+        file_bytes: set.files.iter().map(|f| f.file_bytes).fold(0, u64::saturating_add),
+        expected_bytes,
+        footprint,
+    };
+    ModelCheck { path: path.to_path_buf(), outcome, findings, facts: Some(facts) }
+}
+
+fn outcome(findings: &[Finding], strict: bool) -> Outcome {
+    let incomplete = findings.iter().any(|f| f.rule == "incomplete");
+    let failed = findings.iter().any(|f| f.rule != "incomplete" && (f.severity == Severity::Error || strict));
+    if failed {
+        Outcome::Fail
+    } else if incomplete {
+        Outcome::Incomplete
+    } else {
+        Outcome::Pass
+    }
+}

@@ -1,0 +1,201 @@
+//! `gguf-meter check`: rules for CI on model repositories.
+
+use super::runtime::RuntimeArgs;
+use crate::check::{self, metadata, rules::RULES, Budget, ModelCheck, Opened, Options, Outcome, Policy};
+use crate::read::shards::ShardName;
+use crate::report::check as report;
+use crate::util::exit_code;
+use crate::util::units::parse_bytes;
+use anyhow::{bail, Context};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Output formats of `check`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One block per model.
+    Human,
+    /// JSON (schema in the README).
+    Json,
+    /// GitHub Actions annotations, plus a markdown summary into $GITHUB_STEP_SUMMARY when set.
+    Github,
+    /// JUnit XML.
+    Junit,
+}
+
+/// Arguments of `check`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// GGUF files or directories of them (a split model is checked once, with all its shards).
+    #[arg(required_unless_present = "list_rules")]
+    pub files: Vec<PathBuf>,
+    /// Vision projector loaded with every model: checked against it and counted in budgets.
+    #[arg(long)]
+    pub mmproj: Option<PathBuf>,
+    /// Fail when llama.cpp's total allocation at --ctx exceeds this (e.g. 24GiB).
+    #[arg(long)]
+    pub max_resident: Option<String>,
+    /// Fail when the model weights exceed this.
+    #[arg(long)]
+    pub max_weights: Option<String>,
+    /// Fail when the file (all shards) exceeds this.
+    #[arg(long)]
+    pub max_file: Option<String>,
+    /// Fail unless the model fits entirely on this device at --ctx (repeatable; catalog names as in `gpus`).
+    #[arg(long = "must-fit")]
+    pub must_fit: Vec<String>,
+    /// Policy file (TOML): budgets, allowed architectures and types, required keys.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Warnings fail the check too.
+    #[arg(long)]
+    pub strict: bool,
+    /// List the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+fn size(s: &Option<String>, flag: &str) -> anyhow::Result<Option<u64>> {
+    s.as_deref()
+        .map(|v| parse_bytes(v).with_context(|| format!("{flag} {v:?}: expected a size such as 24GiB, 64GB or 8589934592")))
+        .transpose()
+}
+
+/// Files named, directories expanded to their `*.gguf`, each split set once.
+fn expand(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for a in args {
+        if a.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(a)
+                .with_context(|| format!("{}: cannot list directory", a.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "gguf"))
+                .collect();
+            if found.is_empty() {
+                bail!("{}: no .gguf files in this directory", a.display());
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(a.clone());
+        }
+    }
+    let mut sets = HashSet::new();
+    files.retain(|p| match p.file_name().and_then(|n| n.to_str()).and_then(ShardName::parse) {
+        Some(n) => sets.insert((p.parent().map(Path::to_path_buf), n.stem, n.count, n.suffix)),
+        None => true,
+    });
+    Ok(files)
+}
+
+/// Options from flags, merged over the policy's budget.
+fn options(a: &Args) -> anyhow::Result<Options> {
+    let policy = a.policy.as_deref().map(Policy::load).transpose()?;
+    let mut budget = policy.as_ref().map(Policy::budget).unwrap_or_default();
+    let flags = Budget {
+        max_resident: size(&a.max_resident, "--max-resident")?,
+        max_weights: size(&a.max_weights, "--max-weights")?,
+        max_file: size(&a.max_file, "--max-file")?,
+        must_fit: a.must_fit.clone(),
+    };
+    budget.max_resident = flags.max_resident.or(budget.max_resident);
+    budget.max_weights = flags.max_weights.or(budget.max_weights);
+    budget.max_file = flags.max_file.or(budget.max_file);
+    budget.must_fit.extend(flags.must_fit);
+    for d in &budget.must_fit {
+        crate::estimate::devices::parse_gpu(d).map_err(|e| anyhow::anyhow!("--must-fit: {e}"))?;
+    }
+    let mut settings = a.runtime.settings()?;
+    if settings.ctx.is_none() {
+        settings.ctx = policy.as_ref().and_then(|p| p.budget.ctx);
+    }
+    Ok(Options { settings, budget, policy, strict: a.strict })
+}
+
+/// An mmproj among the files is checked against the models in its directory, when those are
+/// all one model family (one architecture and width): a repository's quants, not a mixed folder.
+fn pairing_findings(paths: &[PathBuf], opened: &[Result<Opened, ModelCheck>]) -> Vec<Vec<check::Finding>> {
+    let dir = |p: &Path| p.parent().map(Path::to_path_buf);
+    let mut extra = vec![Vec::new(); paths.len()];
+    let family = |d: &Option<PathBuf>| -> HashSet<(String, u64)> {
+        opened
+            .iter()
+            .zip(paths)
+            .filter_map(|(o, p)| o.as_ref().ok().filter(|m| m.geometry.vision.is_none() && dir(p) == *d))
+            .map(|m| (m.geometry.architecture.clone(), m.geometry.n_embd))
+            .collect()
+    };
+    for (i, mm) in opened.iter().enumerate() {
+        let Ok(mm) = mm else { continue };
+        if mm.geometry.vision.is_none() || family(&dir(&paths[i])).len() != 1 {
+            continue;
+        }
+        for (j, model) in opened.iter().enumerate() {
+            if let Ok(model) = model {
+                if model.geometry.vision.is_none() && dir(&paths[j]) == dir(&paths[i]) {
+                    let name = paths[j].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    extra[i].extend(metadata::mmproj_matches(&mm.geometry, &paths[i], &model.geometry, &name));
+                }
+            }
+        }
+    }
+    extra
+}
+
+/// Checks every model and prints the report; the exit code is the worst outcome's.
+pub fn run(a: Args) -> anyhow::Result<i32> {
+    if a.list_rules {
+        for r in RULES {
+            println!("{:<18} {:<10} {}", r.id, r.severity, r.what);
+        }
+        return Ok(exit_code::OK);
+    }
+    let opts = options(&a)?;
+    let paths = expand(&a.files)?;
+    let mmproj = match &a.mmproj {
+        Some(p) => Some(check::open(p).map_err(|c| anyhow::anyhow!("--mmproj {}: {}", p.display(), c.findings[0].message))?),
+        None => None,
+    };
+    let mmproj_bytes = mmproj.as_ref().map_or(0, |m| m.set.tensors().iter().map(crate::estimate::weights::buffer_bytes).sum());
+    let opened: Vec<Result<Opened, ModelCheck>> = paths.iter().map(|p| check::open(p)).collect();
+    let mut extra = pairing_findings(&paths, &opened);
+    let mut checks = Vec::new();
+    for ((path, o), extra) in paths.iter().zip(opened).zip(extra.iter_mut()) {
+        match o {
+            Err(done) => checks.push(done),
+            Ok(m) => {
+                if let (Some(mm), Some(mm_path)) = (&mmproj, &a.mmproj) {
+                    if m.geometry.vision.is_none() {
+                        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        extra.extend(metadata::mmproj_matches(&mm.geometry, mm_path, &m.geometry, &name));
+                    }
+                }
+                checks.push(check::check(path, &m, &opts, mmproj_bytes, std::mem::take(extra)));
+            }
+        }
+    }
+    let code = Outcome::combined_exit_code(checks.iter().map(|c| c.outcome));
+    match a.format {
+        Format::Human => print!("{}", report::render_human(&checks)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report::to_json(&checks, code))?),
+        Format::Junit => print!("{}", report::render_junit(&checks)),
+        Format::Github => {
+            print!("{}{}", report::render_human(&checks), report::render_github(&checks));
+            if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&summary)
+                    .with_context(|| format!("GITHUB_STEP_SUMMARY {}: cannot open", Path::new(&summary).display()))?;
+                f.write_all(report::render_step_summary(&checks).as_bytes())?;
+            }
+        }
+    }
+    Ok(code)
+}

@@ -2,6 +2,7 @@
 //! Sits above `estimate` (budgets need footprints); `report` renders its results.
 
 pub mod budget;
+pub mod deep;
 pub mod finding;
 pub mod metadata;
 pub mod policy;
@@ -46,6 +47,9 @@ pub struct Facts {
     pub expected_bytes: u64,
     /// Footprint at the budget's settings, when a budget was checked.
     pub footprint: Option<Footprint>,
+    /// With `--deep`: each file's SHA-256 and what was not scanned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deep: Option<deep::DeepFacts>,
 }
 
 /// The check of one model (a file, or a split set named by any of its shards).
@@ -106,6 +110,7 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
         file_bytes: set.files.iter().map(|f| f.file_bytes).fold(0, u64::saturating_add),
         expected_bytes,
         footprint,
+        deep: None,
     };
     ModelCheck { path: path.to_path_buf(), outcome, findings, facts: Some(facts) }
 }

@@ -59,6 +59,8 @@ pub struct Args {
     pub list_rules: bool,
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+    #[command(flatten)]
+    pub deep: super::deep::DeepArgs,
 }
 
 fn size(s: &Option<String>, flag: &str) -> anyhow::Result<Option<u64>> {
@@ -165,6 +167,13 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mmproj_bytes = mmproj.as_ref().map_or(0, |m| m.set.tensors().iter().map(crate::estimate::weights::buffer_bytes).sum());
     let opened: Vec<Result<Opened, ModelCheck>> = paths.iter().map(|p| check::open(p)).collect();
     let mut extra = pairing_findings(&paths, &opened);
+    let mut deep_facts = Vec::new();
+    if a.deep.enabled() {
+        for (e, (findings, facts)) in extra.iter_mut().zip(super::deep::scan_models(&a.deep, &opened)?) {
+            e.extend(findings);
+            deep_facts.push(facts);
+        }
+    }
     let mut checks = Vec::new();
     for ((path, o), extra) in paths.iter().zip(opened).zip(extra.iter_mut()) {
         match o {
@@ -178,6 +187,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
                 }
                 checks.push(check::check(path, &m, &opts, mmproj_bytes, std::mem::take(extra)));
             }
+        }
+    }
+    for (c, d) in checks.iter_mut().zip(deep_facts) {
+        if let Some(f) = c.facts.as_mut() {
+            f.deep = d;
         }
     }
     let code = Outcome::combined_exit_code(checks.iter().map(|c| c.outcome));

@@ -1,6 +1,7 @@
 //! Command-line interface: parses arguments, runs a layer pipeline, prints, sets the exit code.
 
 mod check;
+mod deep;
 mod fit;
 mod footprint;
 mod inspect;

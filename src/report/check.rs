@@ -27,6 +27,14 @@ pub fn render_human(checks: &[ModelCheck]) -> String {
             format!(" ({}, {} tensors, {} shard(s), {}{fp})", f.architecture, f.tensor_count, f.shards, gib(f.expected_bytes))
         });
         let _ = writeln!(s, "{:<10} {}{facts}", outcome_word(c.outcome), c.path.display());
+        if let Some(deep) = c.facts.as_ref().and_then(|f| f.deep.as_ref()) {
+            for f in &deep.files {
+                let _ = writeln!(s, "  sha256  {}  {}", f.sha256, f.path.display());
+            }
+            for n in &deep.notes {
+                let _ = writeln!(s, "  note    {n}");
+            }
+        }
         for f in &c.findings {
             let sev = match f.severity {
                 Severity::Error => "error",

@@ -13,7 +13,8 @@ pub enum ScaleKind {
     F16,
     /// `float`: IEEE binary32 (only `block_q8_K`).
     F32,
-    /// MXFP4's E8M0 exponent byte: `ggml_e8m0_to_fp32` (ggml-impl.h) turns 0xFF into +Inf.
+    /// MXFP4's E8M0 exponent byte. 0xFF is NaN in the OCP MX spec and in CUDA's conversion
+    /// (`__nv_cvt_e8m0_to_bf16raw`), +Inf in `ggml_e8m0_to_fp32` (ggml-impl.h).
     E8M0,
     /// IQ1_M's f16 scale, scattered over the top nibbles of its four `uint16_t` scales
     /// (`dequantize_row_iq1_m` in ggml-quants.c).
@@ -33,7 +34,7 @@ pub struct ScaleField {
 
 impl ScaleField {
     /// Bytes the field occupies.
-    pub fn len(self) -> usize {
+    pub fn width(self) -> usize {
         match self.kind {
             ScaleKind::E8M0 => 1,
             ScaleKind::F16 => 2,
@@ -170,7 +171,7 @@ mod tests {
         for id in 0..64u32 {
             if let Check::Scales { block, fields } = check_for(GgmlType(id)) {
                 for f in fields {
-                    assert!(f.at + f.len() <= block, "type {id} field {}", f.name);
+                    assert!(f.at + f.width() <= block, "type {id} field {}", f.name);
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! a second thread hashes the same chunks; several files run in parallel (`jobs`). Memory is
 //! a fixed number of chunk buffers per file, whatever the file size.
 
-mod blocks;
+pub mod blocks;
 mod plan;
 mod stream;
 pub mod sums;
@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// What a finding is about; `id()` is the stable rule id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
     /// NaN or infinite F32/F16/BF16/F64 values.
@@ -164,10 +164,14 @@ pub fn total_bytes(files: &[&GgufFile]) -> u64 {
 pub fn scan_file(file: &GgufFile, opts: &ScanOptions, progress: Progress) -> Result<FileScan, ScanError> {
     let plan = plan::plan(file);
     let (bytes_read, sha256, mut findings) = stream::run(file, &plan, opts, progress)?;
-    if let Some(list) = &opts.checksums {
-        findings.extend(list.verify(&file.path, &sha256));
+    let mut notes = plan.notes;
+    match &opts.checksums {
+        // A download in progress cannot match its final digest; that is not a mismatch.
+        Some(_) if !file.is_complete() => notes.push("sha256 not compared with the list: file incomplete".into()),
+        Some(list) => findings.extend(list.verify(&file.path, &sha256)),
+        None => {}
     }
-    Ok(FileScan { path: file.path.clone(), bytes_read, sha256, tensors_scanned: plan.tensors.len() as u64, findings, notes: plan.notes })
+    Ok(FileScan { path: file.path.clone(), bytes_read, sha256, tensors_scanned: plan.tensors.len() as u64, findings, notes })
 }
 
 /// Scans `files`, up to `opts.jobs` at a time; results in the order of `files`.

@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn malformed_lines_name_the_line() {
-        for bad in [format!("{}  x", &H[..63]), format!("{H}"), format!("{}g  x", &H[..63]), format!("\\{H}  a\\q")] {
+        for bad in [format!("{}  x", &H[..63]), H.to_string(), format!("{}g  x", &H[..63]), format!("\\{H}  a\\q")] {
             let e = ChecksumList::parse(Path::new("SUMS"), &format!("{H}  ok\n{bad}\n")).unwrap_err();
             assert!(e.to_string().starts_with("SUMS: line 2: "), "{e}");
         }

@@ -134,7 +134,7 @@ impl TensorScan {
                 }
                 _ => {
                     let what = plural(self.bad, "block");
-                    (Rule::ScaleNanInf, format!("{what} of {ty} with a NaN/Inf scale; first is `{field}` at byte {offset}"))
+                    (Rule::ScaleNanInf, format!("{what} of {ty} with a NaN/Inf scale; first is field `{field}`"))
                 }
             };
             out.push(Finding { rule, severity: Severity::Error, tensor: Some(self.name.clone()), offset: Some(offset), count: self.bad, message });

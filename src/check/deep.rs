@@ -10,8 +10,8 @@ use std::path::PathBuf;
 pub struct DeepFile {
     /// The file (shard).
     pub path: PathBuf,
-    /// Its SHA-256, lower-case hex (as `sha256sum` prints it).
-    pub sha256: String,
+    /// Its SHA-256, lower-case hex (as `sha256sum` prints it); null when not hashed.
+    pub sha256: Option<String>,
     /// Bytes read and hashed.
     pub bytes_read: u64,
     /// Tensors whose data was checked.
@@ -84,14 +84,14 @@ mod tests {
             tensor: Some("blk.0.attn_norm.weight".into()),
             offset: Some(4096),
             count: 2560,
-            message: "F32 tensor of 2560 bytes: every value is zero".into(),
+            message: "every value is zero (F32, 2560 bytes)".into(),
         };
-        let scan = FileScan { path: "m.gguf".into(), bytes_read: 9, sha256: [0xab; 32], tensors_scanned: 1, findings: vec![f], notes: vec!["n".into()] };
+        let scan = FileScan { path: "m.gguf".into(), bytes_read: 9, sha256: Some([0xab; 32]), tensors_scanned: 1, findings: vec![f], notes: vec!["n".into()] };
         let (found, facts) = convert(vec![Ok(scan)]);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].rule, found[0].severity, found[0].offset), ("all-zero", Severity::Warning, Some(4096)));
-        assert!(found[0].message.starts_with("tensor blk.0.attn_norm.weight: F32"));
-        assert_eq!(facts.files[0].sha256, "ab".repeat(32));
+        assert!(found[0].message.starts_with("tensor blk.0.attn_norm.weight: every value"));
+        assert_eq!(facts.files[0].sha256, Some("ab".repeat(32)));
         assert_eq!(facts.notes, ["n"]);
     }
 }

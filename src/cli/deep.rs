@@ -22,9 +22,12 @@ pub struct DeepArgs {
     /// How --deep reads (for benchmarks): pread into fixed buffers (default) or mmap.
     #[arg(long, hide = true, value_name = "pread|mmap")]
     pub deep_io: Option<String>,
-    /// Bytes per read of --deep (for benchmarks; default 4 MiB).
+    /// Bytes per read of --deep (for benchmarks; default 256 KiB).
     #[arg(long, hide = true, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(4096..=1 << 30))]
     pub deep_chunk: Option<u64>,
+    /// Skip the SHA-256 of --deep (for benchmarks: the scan alone).
+    #[arg(long, hide = true)]
+    pub deep_no_hash: bool,
 }
 
 impl DeepArgs {
@@ -47,6 +50,7 @@ impl DeepArgs {
         if let Some(c) = self.deep_chunk {
             o.chunk_bytes = c as usize;
         }
+        o.hash = !self.deep_no_hash;
         o.checksums = self.sha256.as_deref().map(ChecksumList::load).transpose()?;
         Ok(o)
     }

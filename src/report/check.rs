@@ -29,7 +29,9 @@ pub fn render_human(checks: &[ModelCheck]) -> String {
         let _ = writeln!(s, "{:<10} {}{facts}", outcome_word(c.outcome), c.path.display());
         if let Some(deep) = c.facts.as_ref().and_then(|f| f.deep.as_ref()) {
             for f in &deep.files {
-                let _ = writeln!(s, "  sha256  {}  {}", f.sha256, f.path.display());
+                if let Some(h) = &f.sha256 {
+                    let _ = writeln!(s, "  sha256  {h}  {}", f.path.display());
+                }
             }
             for n in &deep.notes {
                 let _ = writeln!(s, "  note    {n}");

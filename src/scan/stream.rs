@@ -20,8 +20,8 @@ struct Chunk {
     buf: Option<Arc<Vec<u8>>>,
 }
 
-/// Reads, scans and hashes `file`; returns bytes read, digest and findings in file order.
-pub fn run(file: &GgufFile, plan: &Plan, opts: &ScanOptions, progress: Progress) -> Result<(u64, [u8; 32], Vec<Finding>), ScanError> {
+/// Reads, scans and hashes `file`; returns bytes read, digest (if hashed) and findings in file order.
+pub fn run(file: &GgufFile, plan: &Plan, opts: &ScanOptions, progress: Progress) -> Result<(u64, Option<[u8; 32]>, Vec<Finding>), ScanError> {
     let path = &file.path;
     let io = |offset, err| ScanError::Io { path: path.clone(), offset, err };
     let f = std::fs::File::open(path).map_err(|e| io(0, e))?;
@@ -39,11 +39,12 @@ pub fn run(file: &GgufFile, plan: &Plan, opts: &ScanOptions, progress: Progress)
     let (to_hash, hash_rx) = sync_channel::<Chunk>(depth - 1);
     let (to_pool, pool) = sync_channel::<Arc<Vec<u8>>>(depth);
     let mut walker = Walker::new(plan);
+    let hashing = opts.hash || opts.checksums.is_some();
 
     std::thread::scope(|s| {
         let hasher = std::thread::Builder::new()
             .name("sha256".into())
-            .spawn_scoped(s, move || hash(hash_rx, to_pool, mapped, progress))
+            .spawn_scoped(s, move || hash(hash_rx, to_pool, mapped, progress, hashing))
             .map_err(|e| io(0, e))?;
         let mut offset = 0u64;
         let mut made = 0usize;
@@ -93,10 +94,11 @@ fn take_buffer(pool: &Receiver<Arc<Vec<u8>>>, made: &mut usize, depth: usize, ch
 }
 
 /// The hashing thread: digests chunks in order, reports progress, hands buffers back.
-fn hash(rx: Receiver<Chunk>, pool: SyncSender<Arc<Vec<u8>>>, mapped: &[u8], progress: Progress) -> [u8; 32] {
+fn hash(rx: Receiver<Chunk>, pool: SyncSender<Arc<Vec<u8>>>, mapped: &[u8], progress: Progress, hashing: bool) -> Option<[u8; 32]> {
     let mut h = Sha256::new();
     for c in rx {
         match &c.buf {
+            _ if !hashing => {}
             Some(b) => h.update(&b[..c.len.min(b.len())]),
             None => h.update(mapped.get(c.offset as usize..).and_then(|m| m.get(..c.len)).unwrap_or(&[])),
         }
@@ -105,7 +107,7 @@ fn hash(rx: Receiver<Chunk>, pool: SyncSender<Arc<Vec<u8>>>, mapped: &[u8], prog
             let _ = pool.try_send(b);
         }
     }
-    h.finalize().into()
+    hashing.then(|| h.finalize().into())
 }
 
 /// Hands each tensor its bytes as chunks stream past; one tensor is open at a time, since

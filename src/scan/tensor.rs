@@ -2,7 +2,7 @@
 //! blocks are checked where they lie, and the few bytes of one cut by a chunk boundary are
 //! carried over to the next chunk.
 
-use super::blocks::{Check, FloatKind};
+use super::blocks::Check;
 use super::values::{scan_blocks, scan_floats};
 use super::{Finding, Rule, Severity};
 use crate::read::GgmlType;
@@ -142,8 +142,8 @@ impl TensorScan {
         let zero_checked = matches!(self.check, Check::Floats(_) | Check::Scales { .. } | Check::ZeroOnly { .. });
         if zero_checked && !self.nonzero && self.len > 0 {
             let what = match self.check {
-                Check::Floats(FloatKind::F32 | FloatKind::F16 | FloatKind::Bf16 | FloatKind::F64) => "every value is zero",
-                _ => "every data byte is zero (all weights dequantize to 0)",
+                Check::Floats(_) => "every value is zero",
+                _ => "every data byte is zero, so every weight dequantizes to 0",
             };
             out.push(Finding {
                 rule: Rule::AllZero,
@@ -151,7 +151,7 @@ impl TensorScan {
                 tensor: Some(self.name.clone()),
                 offset: Some(self.start),
                 count: self.len,
-                message: format!("{ty} tensor of {} bytes: {what}", self.len),
+                message: format!("{what} ({ty}, {} bytes)", self.len),
             });
         }
         out

@@ -8,7 +8,7 @@
 # (default /tmp/gguf-meter-bench; 2.1 GB of disk, reused between runs). For each file,
 # hyperfine compares `cat FILE > /dev/null`, `sha256sum FILE`, `openssl dgst -sha256 FILE`
 # (the fastest single-stream SHA-256 on the machine, when installed) and `gguf-meter check
-# --deep FILE` read with pread (default) and mmap. Then two files at once with --jobs 1 and 2,
+# --deep FILE` read with pread (default) and mmap, and without the hash (the scan alone). Then two files at once with --jobs 1 and 2,
 # and peak RSS of each read mode. Results in $BIG_DIR/*.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,7 @@ for f in "${files[@]}"; do
   name=$(basename "$f" .gguf)
   cmds=("cat $f" "sha256sum $f")
   command -v openssl >/dev/null && cmds+=("openssl dgst -sha256 $f")
-  cmds+=("$bin check --deep $f" "$bin check --deep --deep-io mmap $f")
+  cmds+=("$bin check --deep $f" "$bin check --deep --deep-io mmap $f" "$bin check --deep --deep-no-hash $f")
   echo "== $f ($(stat -c %s "$f") bytes)"
   hyperfine -N --warmup 2 --runs "$runs" --export-markdown "$out/$name.md" "${cmds[@]}"
   for mode in pread mmap; do

@@ -74,7 +74,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         let model = Loaded::open(f)?;
         let p = plan(&model.geometry, &model.tensors, &settings, &m, mmproj_bytes)?;
         let cmd = command_line(&f.display().to_string(), &p, &settings, a.mmproj.as_deref().map(|p| p.to_str().unwrap_or("mmproj.gguf")));
-        let bits = if model.geometry.parameter_count == 0 { 0.0 } else { model.tensors.iter().map(|t| t.bytes as f64).sum::<f64>() * 8.0 / model.geometry.parameter_count as f64 };
+        let bits = model.bits_per_weight();
         warnings.extend(model.warnings());
         rows.push(report::Row { file: model.name.clone(), bits_per_weight: bits, plan: p, command: cmd });
     }

@@ -15,6 +15,8 @@ pub struct Loaded {
     pub geometry: Geometry,
     /// All shards present and complete.
     pub complete: bool,
+    /// Bytes of all shards when complete.
+    pub expected_bytes: u64,
     /// Read-layer warnings.
     pub read_warnings: Vec<String>,
 }
@@ -37,6 +39,7 @@ impl Loaded {
         Ok(Loaded {
             name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             complete: set.is_complete(),
+            expected_bytes: set.files.iter().map(|f| f.layout.expected_end).fold(0, u64::saturating_add),
             read_warnings: set.warnings.clone(),
             tensors,
             geometry,
@@ -50,6 +53,12 @@ impl Loaded {
         } else {
             weights_bytes(&self.tensors, &self.geometry, false)
         }
+    }
+
+    /// Average bits per weight over all tensors: the quality proxy quants are ranked by.
+    pub fn bits_per_weight(&self) -> f64 {
+        let bytes = self.tensors.iter().map(|t| t.bytes as f64).sum::<f64>();
+        if self.geometry.parameter_count == 0 { 0.0 } else { bytes * 8.0 / self.geometry.parameter_count as f64 }
     }
 
     /// Weight bytes of an optional mmproj file (0 without one).

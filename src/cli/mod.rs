@@ -1,11 +1,13 @@
 //! Command-line interface: parses arguments, runs a layer pipeline, prints, sets the exit code.
 
 mod check;
+mod files;
 mod fit;
 mod footprint;
 mod inspect;
 mod loaded;
 mod runtime;
+mod table;
 
 use crate::read::ReadError;
 use crate::util::exit_code;
@@ -29,6 +31,8 @@ enum Command {
     Check(check::Args),
     /// Does it fit a GPU or machine, at which context, with which llama.cpp flags?
     Fit(fit::Args),
+    /// What fits where: every quant x device x context, as a model-card table.
+    Table(table::Args),
     /// List the built-in device catalog.
     Gpus {
         /// Print JSON.
@@ -51,6 +55,7 @@ pub fn run() -> i32 {
         Command::Footprint(a) => footprint::run(a),
         Command::Fit(a) => fit::run(a),
         Command::Check(a) => check::run(a),
+        Command::Table(a) => table::run(a),
         Command::Gpus { json } => fit::list(json),
     };
     match result {
@@ -68,4 +73,13 @@ pub fn run() -> i32 {
 /// The error and its causes on one line.
 fn one_line(e: &anyhow::Error) -> String {
     e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

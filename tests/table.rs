@@ -15,7 +15,7 @@ fn json(args: &[&str]) -> Value {
 #[test]
 fn every_cell_equals_fit_for_the_same_inputs() {
     let files = ["qwen35-122b-a10b-q4km.gguf", "qwen35-35b-a3b-q4km.gguf", "qwen35-27b-q4km.gguf"].map(|f| fixture(f).to_str().unwrap().to_string());
-    let mut args = vec!["table", "--format", "json", "--gpus", "rtx3060,rtx4090,m4max-128", "--ctx", "8K,131072", "--ram", "64GiB"];
+    let mut args = vec!["table", "--format", "json", "--gpus", "rtx3060,rtx4090,m4max-128", "--ctx", "8K,131072", "--ram", "32GiB"];
     args.extend(files.iter().map(String::as_str));
     let doc = json(&args);
     let rows = doc["rows"].as_array().unwrap();
@@ -28,7 +28,7 @@ fn every_cell_equals_fit_for_the_same_inputs() {
         for c in r["cells"].as_array().unwrap() {
             let (device, ctx) = (c["device"].as_str().unwrap(), c["requested_ctx"].as_u64().unwrap().to_string());
             // table's --ram is the host RAM of discrete GPUs; Apple devices keep their unified size.
-            let ram: &[&str] = if device.starts_with('m') { &[] } else { &["--ram", "64GiB"] };
+            let ram: &[&str] = if device.starts_with('m') { &[] } else { &["--ram", "32GiB"] };
             let mut a = vec!["fit", "--json", file, "--gpu", device, "-c", &ctx];
             a.extend_from_slice(ram);
             let fit = json(&a);

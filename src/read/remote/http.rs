@@ -52,8 +52,10 @@ pub struct HttpSettings {
     pub attempts: u32,
     /// First wait between attempts.
     pub backoff: Duration,
-    /// A bearer token and the host (`host[:port]`) it is sent to: never to anyone else.
-    pub token: Option<(String, String)>,
+    /// The Hub's host (`host[:port]`): the only one `token` is sent to.
+    pub hub_host: Option<String>,
+    /// `HF_TOKEN`, if set.
+    pub token: Option<String>,
 }
 
 fn env_u64(name: &str, default: u64) -> Result<u64, RemoteError> {
@@ -70,8 +72,8 @@ impl HttpSettings {
         let timeout = env_u64("GGUF_METER_HTTP_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?.max(1);
         let attempts = env_u64("GGUF_METER_HTTP_ATTEMPTS", DEFAULT_ATTEMPTS as u64)?.clamp(1, 20) as u32;
         let backoff = env_u64("GGUF_METER_HTTP_BACKOFF_MS", DEFAULT_BACKOFF_MS)?;
-        let token = std::env::var("HF_TOKEN").ok().filter(|t| !t.trim().is_empty()).zip(hub_host).map(|(t, h)| (t.trim().to_string(), h));
-        Ok(HttpSettings { timeout: Duration::from_millis(timeout), attempts, backoff: Duration::from_millis(backoff), token })
+        let token = std::env::var("HF_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        Ok(HttpSettings { timeout: Duration::from_millis(timeout), attempts, backoff: Duration::from_millis(backoff), hub_host, token })
     }
 }
 
@@ -104,9 +106,14 @@ impl Client {
         Client { agent, settings }
     }
 
+    /// True when `url` is on the Hub's host.
+    pub fn is_hub(&self, url: &str) -> bool {
+        self.settings.hub_host.is_some() && authority(url) == self.settings.hub_host
+    }
+
     /// True when requests to `url` carry the token.
     pub fn sends_token_to(&self, url: &str) -> bool {
-        matches!((&self.settings.token, authority(url)), (Some((_, host)), Some(a)) if *host == a)
+        self.settings.token.is_some() && self.is_hub(url)
     }
 
     /// GETs `url` (bytes `range.0..=range.1` if given), retrying 5xx, 429 and broken
@@ -118,7 +125,7 @@ impl Client {
             if let Some((a, b)) = range {
                 req = req.header("Range", format!("bytes={a}-{b}"));
             }
-            if let (true, Some((token, _))) = (self.sends_token_to(url), &self.settings.token) {
+            if let (true, Some(token)) = (self.sends_token_to(url), &self.settings.token) {
                 req = req.header("Authorization", format!("Bearer {token}"));
             }
             let last = attempt >= self.settings.attempts;
@@ -156,13 +163,15 @@ impl Client {
     /// The error for a status, with what to do about it.
     fn status_error(&self, url: &str, code: u16, attempts: u32) -> RemoteError {
         let reason = ureq::http::StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()).unwrap_or("error");
+        let hub = self.settings.hub_host.as_deref().unwrap_or("the Hub");
         let hint = match code {
             401 | 403 if self.sends_token_to(url) => {
                 format!("{reason}: the HF_TOKEN sent does not grant access (gated models need their licence accepted on the Hub)")
             }
-            401 | 403 if self.settings.token.is_some() => format!("{reason}: HF_TOKEN is only sent to the Hub endpoint's host, not to this one"),
-            401 | 403 => format!("{reason}: set HF_TOKEN to a Hugging Face token with access to this repo"),
-            404 => format!("{reason}: check the owner, repo and file name (a private repo also answers 404 without HF_TOKEN)"),
+            401 | 403 if self.is_hub(url) => format!("{reason}: set HF_TOKEN to a Hugging Face token with access to this repo"),
+            401 | 403 => format!("{reason}: this server wants credentials; HF_TOKEN is sent only to {hub} (HF_ENDPOINT)"),
+            404 if self.is_hub(url) => format!("{reason}: check the owner, repo and file name (a private repo answers 404 without HF_TOKEN)"),
+            404 => format!("{reason}: check the URL"),
             429 | 500..=599 => format!("{reason}, still after {attempts} attempt{}", if attempts == 1 { "" } else { "s" }),
             _ => format!("{reason}: unexpected answer"),
         };
@@ -172,7 +181,17 @@ impl Client {
     /// A transport failure in one line.
     pub fn transport_error(&self, e: ureq::Error) -> RemoteError {
         match e {
-            ureq::Error::Timeout(t) => RemoteError::Timeout { ms: self.settings.timeout.as_millis(), what: t.to_string() },
+            ureq::Error::Timeout(t) => {
+                use ureq::Timeout as T;
+                let (factor, what) = match t {
+                    T::Resolve | T::Connect => (1, "connecting".to_string()),
+                    T::SendRequest | T::RecvResponse => (1, "waiting for the response".to_string()),
+                    T::PerRead | T::RecvBody => (1, "waiting for more bytes".to_string()),
+                    T::PerCall => (CALL_TIMEOUT_FACTOR, "for the whole exchange".to_string()),
+                    other => (1, other.to_string()),
+                };
+                RemoteError::Timeout { ms: self.settings.timeout.saturating_mul(factor).as_millis(), what }
+            }
             ureq::Error::TooManyRedirects => RemoteError::Transport(format!("more than {MAX_REDIRECTS} redirects (a redirect loop?)")),
             ureq::Error::HostNotFound => RemoteError::Transport("host not found".into()),
             ureq::Error::Io(io) => RemoteError::Transport(format!("connection failed: {io}")),
@@ -193,7 +212,12 @@ impl Client {
 /// Worth another attempt: the connection failed or broke, as opposed to a wrong URL or a timeout
 /// (which already waited the full time).
 fn retryable_error(e: &ureq::Error) -> bool {
-    matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Protocol(_))
+    match e {
+        // Nobody listens there: waiting will not change that.
+        ureq::Error::Io(io) => io.kind() != std::io::ErrorKind::ConnectionRefused,
+        ureq::Error::ConnectionFailed | ureq::Error::Protocol(_) => true,
+        _ => false,
+    }
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is ignored: the backoff applies then).
@@ -206,14 +230,14 @@ fn retry_after(resp: &Response<Body>) -> Option<Duration> {
 mod tests {
     use super::*;
 
-    fn settings(token: Option<(&str, &str)>) -> HttpSettings {
-        let token = token.map(|(t, h)| (t.to_string(), h.to_string()));
-        HttpSettings { timeout: Duration::from_millis(100), attempts: 3, backoff: Duration::from_millis(1), token }
+    fn settings(token: Option<&str>) -> HttpSettings {
+        let (hub_host, token) = (Some("huggingface.co".to_string()), token.map(str::to_string));
+        HttpSettings { timeout: Duration::from_millis(100), attempts: 3, backoff: Duration::from_millis(1), hub_host, token }
     }
 
     #[test]
     fn the_token_goes_only_to_its_host() {
-        let c = Client::new(settings(Some(("t", "huggingface.co"))));
+        let c = Client::new(settings(Some("t")));
         assert!(c.sends_token_to("https://huggingface.co/a/b/resolve/main/x.gguf"));
         assert!(c.sends_token_to("https://HuggingFace.co/x"));
         assert!(!c.sends_token_to("https://cdn-lfs.huggingface.co/x"));
@@ -235,6 +259,10 @@ mod tests {
     fn denied_mentions_hf_token() {
         let c = Client::new(settings(None));
         let e = c.status_error("https://huggingface.co/x", 401, 1).to_string();
-        assert!(e.contains("HF_TOKEN") && e.starts_with("HTTP 401"), "{e}");
+        assert!(e.starts_with("HTTP 401: Unauthorized: set HF_TOKEN"), "{e}");
+        let e = c.status_error("https://example.org/x", 403, 1).to_string();
+        assert!(e.ends_with("HF_TOKEN is sent only to huggingface.co (HF_ENDPOINT)"), "{e}");
+        let e = Client::new(settings(Some("t"))).status_error("https://huggingface.co/x", 403, 1).to_string();
+        assert!(e.contains("the HF_TOKEN sent does not grant access"), "{e}");
     }
 }

@@ -5,8 +5,9 @@ use super::http::{Client, RemoteError};
 use std::io::Read;
 use ureq::BodyReader;
 
-/// Requests per file before giving up on a server that answers with ever shorter ranges.
-const MAX_REQUESTS: u32 = 100;
+/// Requests per file before giving up on a server that answers with ever shorter ranges
+/// (bytes stay bounded by the header limit; this bounds the round trips).
+const MAX_REQUESTS: u32 = 1000;
 /// Bytes read from the socket at a time.
 const CHUNK: usize = 64 << 10;
 
@@ -39,15 +40,21 @@ pub struct RangeReader<'c> {
     pub stats: FetchStats,
 }
 
-/// `Content-Range: bytes a-b/total` (or `bytes */total`) as `(Some((a, b)), total)`.
-fn content_range(v: &str) -> Option<(Option<(u64, u64)>, Option<u64>)> {
+/// A parsed `Content-Range: bytes a-b/total` (or `bytes */total`); `None` for a `*`.
+#[derive(Debug, PartialEq, Eq)]
+struct ContentRange {
+    range: Option<(u64, u64)>,
+    total: Option<u64>,
+}
+
+fn content_range(v: &str) -> Option<ContentRange> {
     let (range, total) = v.trim().strip_prefix("bytes")?.trim_start().split_once('/')?;
     let total = if total.trim() == "*" { None } else { Some(total.trim().parse().ok()?) };
     if range.trim() == "*" {
-        return Some((None, total));
+        return Some(ContentRange { range: None, total });
     }
     let (a, b) = range.trim().split_once('-')?;
-    Some((Some((a.trim().parse().ok()?, b.trim().parse().ok()?)), total))
+    Some(ContentRange { range: Some((a.trim().parse().ok()?, b.trim().parse().ok()?)), total })
 }
 
 impl<'c> RangeReader<'c> {
@@ -136,9 +143,9 @@ impl<'c> RangeReader<'c> {
         let cr = header("content-range");
         let parsed = cr.as_deref().and_then(content_range);
         let (start, end, total) = match (code, parsed) {
-            (206, Some((Some((a, b)), Some(total)))) if a <= b && b < total => (a, b + 1, total),
+            (206, Some(ContentRange { range: Some((a, b)), total: Some(total) })) if a <= b && b < total => (a, b + 1, total),
             (206, _) => return Err(RemoteError::Protocol(format!("a 206 answer without a usable Content-Range ({cr:?}): the file's length is unknown"))),
-            (416, Some((None, Some(total)))) if total <= have => {
+            (416, Some(ContentRange { range: None, total: Some(total) })) if total <= have => {
                 self.set_total(total)?;
                 return Ok(());
             }
@@ -182,13 +189,14 @@ impl<'c> RangeReader<'c> {
 
 #[cfg(test)]
 mod tests {
-    use super::content_range;
+    use super::{content_range, ContentRange};
 
     #[test]
     fn parses_content_range() {
-        assert_eq!(content_range("bytes 0-1023/146515"), Some((Some((0, 1023)), Some(146515))));
-        assert_eq!(content_range("bytes */146515"), Some((None, Some(146515))));
-        assert_eq!(content_range("bytes 0-9/*"), Some((Some((0, 9)), None)));
+        let cr = |range, total| Some(ContentRange { range, total });
+        assert_eq!(content_range("bytes 0-1023/146515"), cr(Some((0, 1023)), Some(146515)));
+        assert_eq!(content_range("bytes */146515"), cr(None, Some(146515)));
+        assert_eq!(content_range("bytes 0-9/*"), cr(Some((0, 9)), None));
         assert_eq!(content_range("bytes 5-x/9"), None);
         assert_eq!(content_range("items 0-1/2"), None);
         assert_eq!(content_range("bytes 0-18446744073709551616/1"), None);

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What a route answers.
 #[derive(Clone)]
@@ -50,6 +51,8 @@ pub struct Server {
     pub base: String,
     routes: Mutex<HashMap<String, (Vec<Reply>, usize)>>,
     log: Mutex<Vec<Logged>>,
+    /// Connections accepted and not yet logged.
+    in_flight: AtomicUsize,
 }
 
 impl Server {
@@ -57,12 +60,16 @@ impl Server {
     pub fn start() -> Arc<Server> {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = Arc::new(Server { base, routes: Mutex::new(HashMap::new()), log: Mutex::new(Vec::new()) });
+        let server = Arc::new(Server { base, routes: Mutex::new(HashMap::new()), log: Mutex::new(Vec::new()), in_flight: AtomicUsize::new(0) });
         let s = server.clone();
         thread::spawn(move || {
             for conn in listener.incoming().flatten() {
                 let s = s.clone();
-                thread::spawn(move || s.handle(conn));
+                s.in_flight.fetch_add(1, Ordering::SeqCst);
+                thread::spawn(move || {
+                    s.handle(conn);
+                    s.in_flight.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         server
@@ -79,8 +86,13 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// Requests seen so far.
+    /// Requests seen so far, once every open connection has been answered (the client may
+    /// exit before a handler finishes writing; a stalled one is given up on after 10 s).
     pub fn log(&self) -> Vec<Logged> {
+        let start = Instant::now();
+        while self.in_flight.load(Ordering::SeqCst) > 0 && start.elapsed() < Duration::from_secs(10) {
+            thread::sleep(Duration::from_millis(5));
+        }
         self.log.lock().unwrap().clone()
     }
 

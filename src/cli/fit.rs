@@ -5,6 +5,7 @@ use super::runtime::RuntimeArgs;
 use crate::estimate::devices::CATALOG;
 use crate::estimate::machine::{build, MachineRequest};
 use crate::estimate::fit::{command_line, plan, Machine, Verdict};
+use crate::read::Location;
 use crate::report::fit as report;
 use crate::util::exit_code;
 use crate::util::units::{gib, parse_bytes};
@@ -14,7 +15,8 @@ use std::path::PathBuf;
 /// Arguments of `fit`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// One or more GGUF files (quants of one model are ranked; the best that fits is named).
+    /// One or more GGUF files, http(s):// URLs or hf:// locations (quants of one model are
+    /// ranked; the best that fits is named). hf://owner/repo ranks every quant in the repo.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Device from the catalog (`gguf-meter gpus`), optionally with a count: rtx4090, 2x3090, m4max-128, ddr5-dual.
@@ -32,7 +34,7 @@ pub struct Args {
     /// System RAM bandwidth in GB/s (default 89.6: dual-channel DDR5-5600).
     #[arg(long)]
     pub cpu_bandwidth: Option<f64>,
-    /// Vision projector (mmproj) to load as well.
+    /// Vision projector (mmproj) to load as well: a file, URL or hf:// location.
     #[arg(long)]
     pub mmproj: Option<PathBuf>,
     #[command(flatten)]
@@ -68,15 +70,35 @@ fn machine(a: &Args) -> anyhow::Result<(Machine, Vec<String>)> {
 pub fn run(a: Args) -> anyhow::Result<i32> {
     let (m, mut warnings) = machine(&a)?;
     let settings = a.runtime.settings()?;
-    let mmproj_bytes = Loaded::mmproj_bytes(a.mmproj.as_deref())?;
+    let mmproj = a.mmproj.as_deref().map(Location::parse).transpose()?;
+    let mmproj_bytes = Loaded::mmproj_bytes(mmproj.as_ref())?;
     let mut rows = Vec::new();
+    let mut first_skip = None;
     for f in &a.files {
-        let model = Loaded::open(f)?;
-        let p = plan(&model.geometry, &model.tensors, &settings, &m, mmproj_bytes)?;
-        let cmd = command_line(&f.display().to_string(), &p, &settings, a.mmproj.as_deref().map(|p| p.to_str().unwrap_or("mmproj.gguf")));
-        let bits = model.bits_per_weight();
-        warnings.extend(model.warnings());
-        rows.push(report::Row { file: model.name.clone(), bits_per_weight: bits, plan: p, command: cmd });
+        let given = Location::parse(f)?;
+        let (models, notes) = given.models()?;
+        warnings.extend(notes);
+        let listed = models.len() > 1 || models.first() != Some(&given);
+        for loc in &models {
+            let model = match Loaded::open(loc) {
+                Ok(model) => model,
+                // One unreadable quant of a listed repo does not stop the ranking of the others.
+                Err(e) if listed => {
+                    warnings.push(format!("skipped: {}", super::one_line(&e)));
+                    first_skip.get_or_insert(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let p = plan(&model.geometry, &model.tensors, &settings, &m, mmproj_bytes)?;
+            let cmd = command_line(&model_flag(loc), &p, &settings, mmproj.as_ref().map(mmproj_flag).as_deref());
+            let bits = model.bits_per_weight();
+            warnings.extend(model.warnings());
+            rows.push(report::Row { file: model.name.clone(), bits_per_weight: bits, plan: p, command: cmd });
+        }
+    }
+    if let (true, Some(e)) = (rows.is_empty(), first_skip) {
+        return Err(e.context("no model could be read"));
     }
     let best = report::best(&rows);
     let view = report::FitView { machine: &m, rows: &rows, best, warnings: &warnings };
@@ -87,6 +109,23 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     }
     let any_fits = rows.iter().any(|r| r.plan.verdict != Verdict::DoesNotFit);
     Ok(if any_fits { exit_code::OK } else { exit_code::RULE_FAILED })
+}
+
+/// How llama-server is told where the model is.
+pub(super) fn model_flag(loc: &Location) -> String {
+    match loc {
+        Location::Local(p) => format!("-m {}", p.display()),
+        Location::Url(u) => format!("-mu {u}"),
+        Location::Hf(r) => format!("-hf {} -hff {}", r.repo_id(), r.path),
+    }
+}
+
+/// How llama-server is told where the vision projector is.
+fn mmproj_flag(loc: &Location) -> String {
+    match loc.url() {
+        None => format!("--mmproj {loc}"),
+        Some(url) => format!("--mmproj-url {url}"),
+    }
 }
 
 /// `gpus`: the device catalog.

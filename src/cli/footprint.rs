@@ -3,6 +3,7 @@
 use super::runtime::RuntimeArgs;
 use super::loaded::Loaded;
 use crate::estimate::footprint;
+use crate::read::Location;
 use crate::report::footprint as report;
 use crate::util::exit_code;
 use std::path::PathBuf;
@@ -10,9 +11,10 @@ use std::path::PathBuf;
 /// Arguments of `footprint`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// GGUF model file (any shard of a split model; a partial download works).
+    /// GGUF model: a file (any shard of a split model; a partial download works), an
+    /// http(s):// URL, or hf://owner/repo[/file.gguf].
     pub file: PathBuf,
-    /// Vision projector (mmproj) loaded alongside.
+    /// Vision projector (mmproj) loaded alongside: a file, URL or hf:// location.
     #[arg(long)]
     pub mmproj: Option<PathBuf>,
     #[command(flatten)]
@@ -24,8 +26,9 @@ pub struct Args {
 
 /// Computes the footprint at the chosen context and at 4K, 32K, 128K and the trained maximum.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let model = Loaded::open(&a.file)?;
-    let mmproj_bytes = Loaded::mmproj_bytes(a.mmproj.as_deref())?;
+    let model = Loaded::open(&Location::parse(&a.file)?)?;
+    let mmproj = a.mmproj.as_deref().map(Location::parse).transpose()?;
+    let mmproj_bytes = Loaded::mmproj_bytes(mmproj.as_ref())?;
     let settings = a.runtime.settings()?;
     let main = footprint(&model.geometry, &model.tensors, &settings, mmproj_bytes)?;
     let mut growth = Vec::new();

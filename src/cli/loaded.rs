@@ -2,8 +2,7 @@
 
 use crate::estimate::weights::{buffer_bytes, weights_bytes};
 use crate::model::{analyze, Geometry};
-use crate::read::{open_model, TensorEntry};
-use std::path::Path;
+use crate::read::{Location, TensorEntry};
 
 /// A model's tensors and geometry.
 pub struct Loaded {
@@ -22,13 +21,12 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Reads and analyses `path` (and its sibling shards).
-    pub fn open(path: &Path) -> anyhow::Result<Loaded> {
-        let set = open_model(path)?;
+    /// Reads and analyses the model at `loc` (and its sibling shards), local or remote.
+    pub fn open(loc: &Location) -> anyhow::Result<Loaded> {
+        let set = loc.open()?.set;
         if !set.missing.is_empty() {
             anyhow::bail!(
-                "{}: {} of {} shards missing (first: {}); estimates need every shard's header",
-                path.display(),
+                "{loc}: {} of {} shards missing (first: {}); estimates need every shard's header",
                 set.missing.len(),
                 set.missing.len() + set.files.len(),
                 set.missing[0].display()
@@ -37,7 +35,7 @@ impl Loaded {
         let tensors = set.tensors();
         let geometry = analyze(set.metadata(), &tensors);
         Ok(Loaded {
-            name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            name: loc.file_name(),
             complete: set.is_complete(),
             expected_bytes: set.files.iter().map(|f| f.layout.expected_end).fold(0, u64::saturating_add),
             read_warnings: set.warnings.clone(),
@@ -62,8 +60,8 @@ impl Loaded {
     }
 
     /// Weight bytes of an optional mmproj file (0 without one).
-    pub fn mmproj_bytes(path: Option<&Path>) -> anyhow::Result<u64> {
-        Ok(path.map(Loaded::open).transpose()?.map_or(0, |m| m.weights_bytes()))
+    pub fn mmproj_bytes(loc: Option<&Location>) -> anyhow::Result<u64> {
+        Ok(loc.map(Loaded::open).transpose()?.map_or(0, |m| m.weights_bytes()))
     }
 
     /// Warnings to show with any estimate.

@@ -6,6 +6,7 @@ use crate::estimate::devices::{parse_gpu, DeviceKind};
 use crate::estimate::fit::{command_line, plan, Machine};
 use crate::estimate::machine::{build, MachineRequest, DEFAULT_RAM};
 use crate::estimate::Settings;
+use crate::read::Location;
 use crate::report::table::{self as report, Row, TableView};
 use crate::util::exit_code;
 use crate::util::units::{gib, parse_bytes};
@@ -79,8 +80,22 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let base = a.runtime.settings(None)?;
     let mut rows = Vec::new();
     let mut models: Vec<(String, Vec<String>)> = Vec::new();
-    for path in super::files::expand(&a.files)? {
-        let model = Loaded::open(&path)?;
+    let mut locations = Vec::new();
+    for arg in &a.files {
+        let loc = Location::parse(arg)?;
+        if loc.is_remote() {
+            // hf://owner/repo lists the repo's quants; a URL is one model.
+            let (models, listed_notes) = loc.models()?;
+            notes.extend(listed_notes);
+            locations.extend(models);
+        } else {
+            for p in super::files::expand(std::slice::from_ref(arg))? {
+                locations.push(Location::parse(&p)?);
+            }
+        }
+    }
+    for loc in &locations {
+        let model = Loaded::open(loc)?;
         if model.geometry.vision.is_some() {
             notes.push(format!("{}: an mmproj (vision projector), left out of the table", model.name));
             continue;
@@ -90,8 +105,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         for &ctx in &contexts {
             let s = Settings { ctx: Some(ctx), ..base.clone() };
             for (_, m) in &devices {
-                let p = plan(&model.geometry, &model.tensors, &s, m, 0).with_context(|| format!("{}: no plan", path.display()))?;
-                commands.push(command_line(&path.display().to_string(), &p, &s, None));
+                let p = plan(&model.geometry, &model.tensors, &s, m, 0).with_context(|| format!("{}: no plan", model.name))?;
+                commands.push(command_line(&super::fit::model_flag(loc), &p, &s, None));
                 plans.push(p);
             }
         }

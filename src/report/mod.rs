@@ -22,4 +22,6 @@ pub struct InspectView<'a> {
     pub summary: &'a Summary,
     /// Include one row per tensor.
     pub with_tensors: bool,
+    /// Bytes fetched over HTTP for a remote model (`None` for a local one).
+    pub bytes_fetched: Option<u64>,
 }

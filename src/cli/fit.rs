@@ -8,7 +8,8 @@ use crate::report::fit as report;
 use crate::util::exit_code;
 use crate::util::units::{gib, parse_bytes};
 use anyhow::{bail, Context};
-use std::path::PathBuf;
+use crate::estimate::Settings;
+use std::path::{Path, PathBuf};
 
 /// RAM assumed when `--ram` is not given.
 const DEFAULT_RAM: u64 = 32 << 30;
@@ -21,6 +22,21 @@ pub struct Args {
     /// One or more GGUF files (quants of one model are ranked; the best that fits is named).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub machine: MachineArgs,
+    /// Vision projector (mmproj) to load as well.
+    #[arg(long)]
+    pub mmproj: Option<PathBuf>,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The machine to fit, shared by `fit` and `watch`.
+#[derive(clap::Args)]
+pub struct MachineArgs {
     /// Device from the catalog (`gguf-meter gpus`), optionally with a count: rtx4090, 2x3090, m4max-128, ddr5-dual.
     #[arg(long)]
     pub gpu: Option<String>,
@@ -36,14 +52,13 @@ pub struct Args {
     /// System RAM bandwidth in GB/s (default 89.6: dual-channel DDR5-5600).
     #[arg(long)]
     pub cpu_bandwidth: Option<f64>,
-    /// Vision projector (mmproj) to load as well.
-    #[arg(long)]
-    pub mmproj: Option<PathBuf>,
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+}
+
+impl MachineArgs {
+    /// True when any machine flag was given (`watch` then shows a fit verdict).
+    pub fn given(&self) -> bool {
+        self.gpu.is_some() || self.vram.is_some() || self.ram.is_some()
+    }
 }
 
 fn size(s: &str, flag: &str) -> anyhow::Result<u64> {
@@ -57,7 +72,8 @@ fn gbs(v: f64, flag: &str) -> anyhow::Result<u64> {
     Ok((v * 1e9) as u64)
 }
 
-fn machine(a: &Args, warnings: &mut Vec<String>) -> anyhow::Result<Machine> {
+/// The machine the flags describe; assumptions made are pushed to `warnings`.
+pub fn machine(a: &MachineArgs, warnings: &mut Vec<String>) -> anyhow::Result<Machine> {
     let ram = a.ram.as_deref().map(|r| size(r, "--ram")).transpose()?;
     let cpu_bw = a.cpu_bandwidth.map(|b| gbs(b, "--cpu-bandwidth")).transpose()?;
     let mut m = Machine { gpus: 0, vram_bytes: 0, gpu_bandwidth: 0, ram_bytes: 0, cpu_bandwidth: cpu_bw.unwrap_or(DEFAULT_CPU_BANDWIDTH), label: String::new() };
@@ -116,17 +132,14 @@ fn machine(a: &Args, warnings: &mut Vec<String>) -> anyhow::Result<Machine> {
 /// Plans each file and prints the verdicts; exit code 0 when at least one fits, 1 when none does.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut warnings = Vec::new();
-    let m = machine(&a, &mut warnings)?;
+    let m = machine(&a.machine, &mut warnings)?;
     let settings = a.runtime.settings()?;
     let mmproj_bytes = Loaded::mmproj_bytes(a.mmproj.as_deref())?;
     let mut rows = Vec::new();
     for f in &a.files {
         let model = Loaded::open(f)?;
-        let p = plan(&model.geometry, &model.tensors, &settings, &m, mmproj_bytes)?;
-        let cmd = command_line(&f.display().to_string(), &p, &settings, a.mmproj.as_deref().map(|p| p.to_str().unwrap_or("mmproj.gguf")));
-        let bits = if model.geometry.parameter_count == 0 { 0.0 } else { model.tensors.iter().map(|t| t.bytes as f64).sum::<f64>() * 8.0 / model.geometry.parameter_count as f64 };
         warnings.extend(model.warnings());
-        rows.push(report::Row { file: model.name.clone(), bits_per_weight: bits, plan: p, command: cmd });
+        rows.push(plan_row(&model, f, &settings, &m, a.mmproj.as_deref(), mmproj_bytes)?);
     }
     let best = report::best(&rows);
     let view = report::FitView { machine: &m, rows: &rows, best, warnings: &warnings };
@@ -137,6 +150,14 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     }
     let any_fits = rows.iter().any(|r| r.plan.verdict != Verdict::DoesNotFit);
     Ok(if any_fits { exit_code::OK } else { exit_code::RULE_FAILED })
+}
+
+/// Plans one model read from `path` on machine `m`.
+pub fn plan_row(model: &Loaded, path: &Path, settings: &Settings, m: &Machine, mmproj: Option<&Path>, mmproj_bytes: u64) -> anyhow::Result<report::Row> {
+    let p = plan(&model.geometry, &model.tensors, settings, m, mmproj_bytes)?;
+    let cmd = command_line(&path.display().to_string(), &p, settings, mmproj.map(|p| p.to_str().unwrap_or("mmproj.gguf")));
+    let bits = if model.geometry.parameter_count == 0 { 0.0 } else { model.tensors.iter().map(|t| t.bytes as f64).sum::<f64>() * 8.0 / model.geometry.parameter_count as f64 };
+    Ok(report::Row { file: model.name.clone(), bits_per_weight: bits, plan: p, command: cmd })
 }
 
 /// `gpus`: the device catalog.

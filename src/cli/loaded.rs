@@ -2,7 +2,7 @@
 
 use crate::estimate::weights::{buffer_bytes, weights_bytes};
 use crate::model::{analyze, Geometry};
-use crate::read::{open_model, TensorEntry};
+use crate::read::{open_model, ShardSet, TensorEntry};
 use std::path::Path;
 
 /// A model's tensors and geometry.
@@ -22,7 +22,11 @@ pub struct Loaded {
 impl Loaded {
     /// Reads and analyses `path` (and its sibling shards).
     pub fn open(path: &Path) -> anyhow::Result<Loaded> {
-        let set = open_model(path)?;
+        Loaded::from_set(path, &open_model(path)?)
+    }
+
+    /// Analyses a shard set already read from `path`; fails when a shard is missing.
+    pub fn from_set(path: &Path, set: &ShardSet) -> anyhow::Result<Loaded> {
         if !set.missing.is_empty() {
             anyhow::bail!(
                 "{}: {} of {} shards missing (first: {}); estimates need every shard's header",

@@ -52,9 +52,21 @@ pub struct ShardSet {
 }
 
 /// Opens `path` and, if it is a shard (by `split.count` or by name), all its siblings.
-/// Also finds a sibling still downloading under a `.part` / `.incomplete` suffix.
+/// Also finds a sibling still downloading under a `.part` / `.crdownload` / `.incomplete` suffix.
+#[allow(clippy::result_large_err)] // ReadError is this layer's error; boxing it is a change of its own
 pub fn open_model(path: &Path) -> Result<ShardSet, ReadError> {
-    let first = GgufFile::open(path)?;
+    open_model_from(GgufFile::open(path)?, |p| GgufFile::open(p).map(Some))
+}
+
+/// [`open_model`] for a file already parsed, reading its siblings with `open_sibling`; a
+/// sibling for which that gives `None` (header not there yet) is listed as missing, with a warning.
+#[allow(clippy::result_large_err)]
+pub fn open_model_from<F>(first: GgufFile, mut open_sibling: F) -> Result<ShardSet, ReadError>
+where
+    F: FnMut(&Path) -> Result<Option<GgufFile>, ReadError>,
+{
+    let path = first.path.clone();
+    let path = path.as_path();
     let count_meta = first.header.get("split.count").and_then(|v| v.as_u64());
     let name = path.file_name().and_then(|n| n.to_str()).and_then(ShardName::parse);
     let count = match (count_meta, &name) {
@@ -83,9 +95,15 @@ pub fn open_model(path: &Path) -> Result<ShardSet, ReadError> {
             continue;
         }
         let sibling = dir.join(name.sibling(i));
-        let candidates = [sibling.clone(), with_suffix(&sibling, ".part"), with_suffix(&sibling, ".incomplete")];
+        let candidates = [sibling.clone(), with_suffix(&sibling, ".part"), with_suffix(&sibling, ".crdownload"), with_suffix(&sibling, ".incomplete")];
         match candidates.iter().find(|p| p.is_file()) {
-            Some(p) => files.push(GgufFile::open(p)?),
+            Some(p) => match open_sibling(p)? {
+                Some(f) => files.push(f),
+                None => {
+                    warnings.push(format!("{}: header not downloaded yet", p.display()));
+                    missing.push(sibling);
+                }
+            },
             None => missing.push(sibling),
         }
     }

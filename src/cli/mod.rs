@@ -5,6 +5,7 @@ mod footprint;
 mod inspect;
 mod loaded;
 mod runtime;
+mod watch;
 
 use crate::read::ReadError;
 use crate::util::exit_code;
@@ -26,6 +27,8 @@ enum Command {
     Footprint(footprint::Args),
     /// Does it fit a GPU or machine, at which context, with which llama.cpp flags?
     Fit(fit::Args),
+    /// Follow a download as it is written: the report as soon as the header is in, then progress, then a final check.
+    Watch(watch::Args),
     /// List the built-in device catalog.
     Gpus {
         /// Print JSON.
@@ -47,6 +50,7 @@ pub fn run() -> i32 {
         Command::Inspect(a) => inspect::run(a),
         Command::Footprint(a) => footprint::run(a),
         Command::Fit(a) => fit::run(a),
+        Command::Watch(a) => watch::run(a),
         Command::Gpus { json } => fit::list(json),
     };
     match result {

@@ -4,6 +4,7 @@ pub mod fit;
 pub mod footprint;
 pub mod inspect_human;
 pub mod inspect_json;
+pub mod watch;
 
 use crate::model::{Geometry, summary::Summary};
 use crate::read::{Header, TensorEntry};

@@ -84,11 +84,16 @@ impl Extent {
     }
 }
 
+/// `path` with `suffix` appended to its name.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
 /// The control file aria2 keeps beside `path` while downloading it (removed when done).
 pub fn aria2_control(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".aria2");
-    PathBuf::from(s)
+    with_suffix(path, ".aria2")
 }
 
 /// How data arrives, judged once the complete length (`expected_len`) is known.

@@ -5,6 +5,7 @@ pub mod footprint;
 pub mod inspect_human;
 pub mod inspect_json;
 pub mod watch;
+pub mod watch_human;
 
 use crate::model::{Geometry, summary::Summary};
 use crate::read::{Header, TensorEntry};

@@ -2,17 +2,19 @@
 //! header is in, then progress until the file is complete, then checks it. Reads only with
 //! positioned reads: a growing file is never mapped.
 
+mod args;
 mod measure;
 mod output;
 mod ready;
 mod track;
+mod wait;
 
-use super::fit::MachineArgs;
-use super::runtime::RuntimeArgs;
+pub use args::Args;
+
 use crate::read::download::{aria2_control, classify, next_hole, pending, Extent, Fill};
-use crate::read::growing::{parse_growing, read_prefix, GrowLimits};
-use crate::read::{GgufFile, ReadError};
-use crate::report::watch::{describe, DownloadInfo, Event, Measure, Reading};
+use crate::read::GgufFile;
+use crate::report::watch::{Complete, DownloadInfo, Event, Measure, Reading};
+use crate::report::watch_human::{describe, progress_line};
 use crate::util::exit_code;
 use measure::Plan;
 use output::Sink;
@@ -24,46 +26,6 @@ use track::{Rate, Seen, Tracker};
 
 /// Exit code after Ctrl-C (128 + SIGINT), as shells report it.
 const INTERRUPTED: i32 = 130;
-
-/// Arguments of `watch`.
-#[derive(clap::Args)]
-pub struct Args {
-    /// The file being downloaded (`.part`, `.crdownload`, `.incomplete`, or growing in place).
-    pub file: PathBuf,
-    /// How often to look at the file: 1s, 500ms, 2.5s.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    pub interval: Duration,
-    /// Give up (exit 3) when the file has not changed for this long: 10m, 90s (default: wait forever).
-    #[arg(long, value_parser = parse_duration)]
-    pub stall_timeout: Option<Duration>,
-    #[command(flatten)]
-    pub machine: MachineArgs,
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
-    /// One JSON object per line, each with an `event` field (schema in the README).
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `500ms`, `1s`, `2.5s`, `10m`, `1h`, or plain seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let scale = match unit.trim() {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(format!("{s:?}: expected a duration such as 500ms, 2s or 10m")),
-    };
-    let v: f64 = num.parse().map_err(|_| format!("{s:?}: expected a duration such as 500ms, 2s or 10m"))?;
-    let secs = v * scale;
-    if !(0.01..=86_400.0 * 365.0).contains(&secs) {
-        return Err(format!("{s:?}: expected between 10ms and a year"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
 
 /// How a watch run ends.
 enum Step<T> {
@@ -138,7 +100,7 @@ impl Watch {
         if self.sink.closed {
             return Step::Exit(exit_code::ERROR);
         }
-        let status = self.last.as_ref().map_or_else(|| "header not in yet".to_string(), crate::report::watch::progress_line);
+        let status = self.last.as_ref().map_or_else(|| "header not in yet".to_string(), progress_line);
         if self.stop.load(Ordering::SeqCst) {
             self.sink.last(&format!("interrupted: {status}"), &Event::Interrupted { last: self.last.as_ref() });
             return Step::Exit(INTERRUPTED);
@@ -153,55 +115,6 @@ impl Watch {
             }
         }
         Step::Go(())
-    }
-
-    /// Polls until the header parses and the data offset is reached.
-    fn wait_header(&mut self) -> anyhow::Result<Step<(GgufFile, Extent)>> {
-        let mut seen: Option<(PathBuf, u64, u64)> = None;
-        let mut said: Option<(u64, String)> = None;
-        loop {
-            if let Some(e) = self.look()? {
-                let key = (self.tracker.path.clone(), e.len, e.allocated);
-                // aria2 may fill a preallocated file without changing its length or allocation.
-                let writing_in_place = aria2_control(&self.tracker.path).is_file();
-                if seen.as_ref() != Some(&key) || writing_in_place {
-                    seen = Some(key);
-                    self.changed = Instant::now();
-                    match self.try_header(&e)? {
-                        Ok(f) => return Ok(Step::Go((f, e))),
-                        Err(why) if said.as_ref() != Some(&why) => {
-                            self.sink.waiting(&self.tracker.path.display().to_string(), why.0, e.len, &why.1);
-                            said = Some(why);
-                        }
-                        Err(_) => {}
-                    }
-                }
-            }
-            if let Step::Exit(code) = self.pause() {
-                return Ok(Step::Exit(code));
-            }
-        }
-    }
-
-    /// The header if it is all there, else the bytes readable and why not. Of a sparse file
-    /// only the bytes before the first hole count (a hole reads as zeros, which is not a header).
-    #[allow(clippy::result_large_err)] // the read layer's error type, as `parse_growing` takes it
-    fn try_header(&self, e: &Extent) -> anyhow::Result<Result<GgufFile, (u64, String)>> {
-        let path = &self.tracker.path;
-        let file = self.tracker.open()?;
-        let sparse = e.looks_sparse();
-        let hole = if sparse { next_hole(&file, 0) } else { None };
-        let have = hole.map_or(e.len, |h| h.min(e.len));
-        let io = |err| ReadError::Io { path: path.clone(), err };
-        let why = match parse_growing(path, have, GrowLimits::default(), |buf, want| read_prefix(&file, buf, want).map_err(io)) {
-            Ok((f, _)) if have >= f.header.data_offset => return Ok(Ok(f)),
-            Ok((f, _)) => format!("header read; data section starts at byte {}", f.header.data_offset),
-            Err(ReadError::Truncated { needed, what, .. }) => format!("at least {needed} bytes needed (reading {what})"),
-            Err(err) if sparse && hole.is_none() => format!("sparse file whose holes cannot be located; not a header yet: {err}"),
-            Err(err) if aria2_control(path).is_file() => format!("aria2 is still writing (control file present); not a header yet: {err}"),
-            Err(err) => return Err(err.into()),
-        };
-        Ok(Err((have, why)))
     }
 
     fn download_info(&self, e: &Extent, expected: u64) -> DownloadInfo {
@@ -289,7 +202,7 @@ impl Watch {
         if self.tracker.pending.is_some() {
             checks.push(format!("still named {}: the download tool renames it when it is done", path.display()));
         }
-        let c = crate::report::watch::Complete {
+        let c = Complete {
             file: path.display().to_string(),
             file_bytes: f.file_bytes,
             expected_bytes: plan.expected,
@@ -300,20 +213,5 @@ impl Watch {
         };
         self.sink.complete(&c);
         Ok(exit_code::OK)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("50ms"), Ok(Duration::from_millis(50)));
-        assert_eq!(parse_duration("2.5s"), Ok(Duration::from_millis(2500)));
-        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert!(parse_duration("0").is_err() && parse_duration("5 parsecs").is_err() && parse_duration("").is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! Where `watch` events go: JSON lines, a progress bar on a terminal, or plain periodic lines.
 
 use super::ready::Ready;
-use crate::report::watch::{complete_text, progress_line, Complete, Event, Reading};
+use crate::report::watch::{Complete, Event, Reading};
+use crate::report::watch_human::{complete_text, progress_line};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -57,6 +58,7 @@ impl Sink {
             Mode::Bar(bar) => {
                 let b = bar.get_or_insert_with(|| {
                     let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
+                    b.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
                     b.enable_steady_tick(Duration::from_millis(200));
                     b
                 });

@@ -6,18 +6,12 @@ use super::super::footprint::footprints;
 use super::super::loaded::Loaded;
 use super::Args;
 use crate::model::{analyze, summary::summarize};
+use crate::read::download::{pending, with_suffix, PENDING_SUFFIXES};
 use crate::read::growing::{read_local, GrowLimits};
 use crate::read::{open_model_from, GgufFile, ReadError, ShardSet};
 use crate::report::watch::{DownloadInfo, HeaderReady, ShardState};
 use crate::report::{fit as fit_report, footprint as fp_report, inspect_human, inspect_json, InspectView};
-use crate::read::download::{pending, PENDING_SUFFIXES};
-use std::path::{Path, PathBuf};
-
-fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
+use std::path::Path;
 
 /// The header-ready event and its human text.
 pub struct Ready {
@@ -84,7 +78,7 @@ pub fn header_ready(file: &GgufFile, bytes: u64, download: DownloadInfo, a: &Arg
     let view = InspectView { header: set.metadata(), tensors: &tensors, geometry: &geometry, summary: &summary, with_tensors: false };
     let mut human = inspect_human::render(&view);
     let shards = shard_states(&set, &file.path);
-    human.push_str(&crate::report::watch::shards_text(&shards));
+    human.push_str(&crate::report::watch_human::shards_text(&shards));
     let mut event = HeaderReady {
         file: file.path.display().to_string(),
         bytes,

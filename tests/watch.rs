@@ -224,3 +224,33 @@ fn a_file_that_is_not_gguf_is_an_error_at_once() {
     assert_eq!(kinds(&events), ["error"]);
     assert!(events[0]["message"].as_str().unwrap().contains("malformed at byte 0"), "{events:?}");
 }
+
+#[test]
+fn a_file_replaced_at_the_same_name_is_an_error() {
+    let (bytes, _) = model();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.gguf");
+    std::fs::write(&path, &bytes[..2 << 20]).unwrap();
+    let (child, rx) = spawn_watch(&path, &[]);
+    assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap()["event"], "header_ready");
+    let other = dir.path().join("other");
+    std::fs::write(&other, &bytes[..3 << 20]).unwrap();
+    std::fs::rename(&other, &path).unwrap();
+    let (events, code) = finish(child, rx, Duration::from_secs(30));
+    assert_eq!(code, 2, "{events:?}");
+    assert!(events.last().unwrap()["message"].as_str().unwrap().contains("replaced by another file"), "{events:?}");
+}
+
+#[test]
+fn a_file_longer_than_its_tensors_fails_the_final_check() {
+    let (mut bytes, _) = model();
+    bytes.extend_from_slice(&[0u8; 4096]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.gguf");
+    std::fs::write(&path, &bytes).unwrap();
+    let (child, rx) = spawn_watch(&path, &[]);
+    let (events, code) = finish(child, rx, Duration::from_secs(30));
+    assert_eq!(code, 2, "{events:?}");
+    let msg = events.last().unwrap()["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("longer than the 13402336 bytes"), "{msg}");
+}

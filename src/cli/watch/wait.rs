@@ -7,6 +7,10 @@ use crate::read::{GgufFile, ReadError};
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// Bytes that must be written past a sparse file's header before the header is trusted:
+/// more than any filesystem block, so the header's own blocks are whole.
+const SPARSE_MARGIN: u64 = 64 << 10;
+
 impl Watch {
     /// Polls until the header parses and the data offset is reached.
     pub(super) fn wait_header(&mut self) -> anyhow::Result<Step<(GgufFile, Extent)>> {
@@ -53,11 +57,14 @@ impl Watch {
                 return Ok(Err((0, format!("empty; the download is being written to {}: watch that file", t.display()))));
             }
         }
+        // In a sparse file the last block before the hole may be only partly written (the
+        // rest reads as zeros): trust a header only once data well past its end is written.
+        let settled = |end: u64| !sparse || have >= e.len || have >= end.saturating_add(SPARSE_MARGIN);
         let why = match parse_growing(path, have, GrowLimits::default(), |buf, want| read_prefix(&file, buf, want).map_err(io)) {
-            Ok((f, _)) if have >= f.header.data_offset => return Ok(Ok(f)),
-            Ok((f, _)) => format!("header read; data section starts at byte {}", f.header.data_offset),
+            Ok((f, _)) if have >= f.header.data_offset && settled(f.header.data_offset) => return Ok(Ok(f)),
+            Ok((f, _)) => format!("header read; waiting for the data after byte {} to be written", f.header.data_offset),
             Err(ReadError::Truncated { needed, what, .. }) => format!("at least {needed} bytes needed (reading {what})"),
-            Err(err) if sparse && hole.is_none() => format!("sparse file whose holes cannot be located; not a header yet: {err}"),
+            Err(err) if sparse => format!("sparse file still being filled; not a header yet: {err}"),
             Err(err) if aria2_control(path).is_file() => format!("aria2 is still writing (control file present); not a header yet: {err}"),
             Err(err) => return Err(err.into()),
         };

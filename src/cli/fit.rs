@@ -5,6 +5,7 @@ use super::runtime::RuntimeArgs;
 use crate::estimate::devices::CATALOG;
 use crate::estimate::machine::{build, MachineRequest};
 use crate::estimate::fit::{command_line, plan, Machine, Verdict};
+use crate::estimate::Settings;
 use crate::read::Location;
 use crate::report::fit as report;
 use crate::util::exit_code;
@@ -19,6 +20,21 @@ pub struct Args {
     /// ranked; the best that fits is named). hf://owner/repo ranks every quant in the repo.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub machine: MachineArgs,
+    /// Vision projector (mmproj) to load as well: a file, URL or hf:// location.
+    #[arg(long)]
+    pub mmproj: Option<PathBuf>,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The machine to fit, shared by `fit` and `watch`.
+#[derive(clap::Args)]
+pub struct MachineArgs {
     /// Device from the catalog (`gguf-meter gpus`), optionally with a count: rtx4090, 2x3090, m4max-128, ddr5-dual.
     #[arg(long)]
     pub gpu: Option<String>,
@@ -34,14 +50,13 @@ pub struct Args {
     /// System RAM bandwidth in GB/s (default 89.6: dual-channel DDR5-5600).
     #[arg(long)]
     pub cpu_bandwidth: Option<f64>,
-    /// Vision projector (mmproj) to load as well: a file, URL or hf:// location.
-    #[arg(long)]
-    pub mmproj: Option<PathBuf>,
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+}
+
+impl MachineArgs {
+    /// True when any machine flag was given (`watch` then shows a fit verdict).
+    pub fn given(&self) -> bool {
+        self.gpu.is_some() || self.vram.is_some() || self.ram.is_some()
+    }
 }
 
 fn size(s: &str, flag: &str) -> anyhow::Result<u64> {
@@ -55,7 +70,8 @@ fn gbs(v: f64, flag: &str) -> anyhow::Result<u64> {
     Ok((v * 1e9) as u64)
 }
 
-fn machine(a: &Args) -> anyhow::Result<(Machine, Vec<String>)> {
+/// The machine the flags describe; assumptions made are pushed to `warnings`.
+pub fn machine(a: &MachineArgs, warnings: &mut Vec<String>) -> anyhow::Result<Machine> {
     let r = MachineRequest {
         gpu: a.gpu.clone(),
         vram: a.vram.as_deref().map(|v| size(v, "--vram")).transpose()?,
@@ -63,12 +79,15 @@ fn machine(a: &Args) -> anyhow::Result<(Machine, Vec<String>)> {
         bandwidth: a.bandwidth.map(|b| gbs(b, "--bandwidth")).transpose()?,
         cpu_bandwidth: a.cpu_bandwidth.map(|b| gbs(b, "--cpu-bandwidth")).transpose()?,
     };
-    build(&r).map_err(anyhow::Error::msg)
+    let (m, assumed) = build(&r).map_err(anyhow::Error::msg)?;
+    warnings.extend(assumed);
+    Ok(m)
 }
 
 /// Plans each file and prints the verdicts; exit code 0 when at least one fits, 1 when none does.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let (m, mut warnings) = machine(&a)?;
+    let mut warnings = Vec::new();
+    let m = machine(&a.machine, &mut warnings)?;
     let settings = a.runtime.settings()?;
     let mmproj = a.mmproj.as_deref().map(Location::parse).transpose()?;
     let mmproj_bytes = Loaded::mmproj_bytes(mmproj.as_ref())?;
@@ -90,11 +109,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
                 }
                 Err(e) => return Err(e),
             };
-            let p = plan(&model.geometry, &model.tensors, &settings, &m, mmproj_bytes)?;
-            let cmd = command_line(&model_flag(loc), &p, &settings, mmproj.as_ref().map(mmproj_flag).as_deref());
-            let bits = model.bits_per_weight();
             warnings.extend(model.warnings());
-            rows.push(report::Row { file: model.name.clone(), bits_per_weight: bits, plan: p, command: cmd });
+            rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), mmproj_bytes)?);
         }
     }
     if let (true, Some(e)) = (rows.is_empty(), first_skip) {
@@ -109,6 +125,13 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     }
     let any_fits = rows.iter().any(|r| r.plan.verdict != Verdict::DoesNotFit);
     Ok(if any_fits { exit_code::OK } else { exit_code::RULE_FAILED })
+}
+
+/// Plans one model read from `loc` on machine `m`.
+pub fn plan_row(model: &Loaded, loc: &Location, settings: &Settings, m: &Machine, mmproj: Option<&Location>, mmproj_bytes: u64) -> anyhow::Result<report::Row> {
+    let p = plan(&model.geometry, &model.tensors, settings, m, mmproj_bytes)?;
+    let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(mmproj_flag).as_deref());
+    Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })
 }
 
 /// How llama-server is told where the model is.

@@ -2,7 +2,7 @@
 
 use crate::estimate::weights::{buffer_bytes, weights_bytes};
 use crate::model::{analyze, Geometry};
-use crate::read::{Location, TensorEntry};
+use crate::read::{Location, ShardSet, TensorEntry};
 
 /// A model's tensors and geometry.
 pub struct Loaded {
@@ -23,10 +23,15 @@ pub struct Loaded {
 impl Loaded {
     /// Reads and analyses the model at `loc` (and its sibling shards), local or remote.
     pub fn open(loc: &Location) -> anyhow::Result<Loaded> {
-        let set = loc.open()?.set;
+        Loaded::from_set(&loc.to_string(), loc.file_name(), &loc.open()?.set)
+    }
+
+    /// Analyses a shard set already read (`shown` names it in messages, `name` in reports);
+    /// fails when a shard is missing.
+    pub fn from_set(shown: &str, name: String, set: &ShardSet) -> anyhow::Result<Loaded> {
         if !set.missing.is_empty() {
             anyhow::bail!(
-                "{loc}: {} of {} shards missing (first: {}); estimates need every shard's header",
+                "{shown}: {} of {} shards missing (first: {}); estimates need every shard's header",
                 set.missing.len(),
                 set.missing.len() + set.files.len(),
                 set.missing[0].display()
@@ -35,7 +40,7 @@ impl Loaded {
         let tensors = set.tensors();
         let geometry = analyze(set.metadata(), &tensors);
         Ok(Loaded {
-            name: loc.file_name(),
+            name,
             complete: set.is_complete(),
             expected_bytes: set.files.iter().map(|f| f.layout.expected_end).fold(0, u64::saturating_add),
             read_warnings: set.warnings.clone(),

@@ -8,6 +8,7 @@ mod inspect;
 mod loaded;
 mod runtime;
 mod table;
+mod watch;
 
 use crate::read::ReadError;
 use crate::util::exit_code;
@@ -33,6 +34,8 @@ enum Command {
     Fit(fit::Args),
     /// What fits where: every quant x device x context, as a model-card table.
     Table(table::Args),
+    /// Follow a download as it is written: the report as soon as the header is in, then progress, then a final check.
+    Watch(watch::Args),
     /// List the built-in device catalog.
     Gpus {
         /// Print JSON.
@@ -56,6 +59,7 @@ pub fn run() -> i32 {
         Command::Fit(a) => fit::run(a),
         Command::Check(a) => check::run(a),
         Command::Table(a) => table::run(a),
+        Command::Watch(a) => watch::run(a),
         Command::Gpus { json } => fit::list(json),
     };
     match result {

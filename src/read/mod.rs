@@ -4,6 +4,7 @@
 pub mod error;
 pub mod file;
 pub mod ggml_type;
+pub mod download;
 pub mod growing;
 pub mod header;
 pub mod layout;
@@ -18,5 +19,5 @@ pub use file::GgufFile;
 pub use ggml_type::GgmlType;
 pub use header::{Header, TensorInfo};
 pub use location::{Location, Opened};
-pub use shards::{open_model, ShardSet, TensorEntry};
+pub use shards::{open_model, open_model_from, ShardSet, TensorEntry};
 pub use value::{Array, Value, ValueType};

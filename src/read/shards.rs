@@ -52,24 +52,45 @@ pub struct ShardSet {
 }
 
 /// Opens `path` and, if it is a shard (by `split.count` or by name), all its siblings.
-/// Also finds a sibling still downloading under a `.part` / `.incomplete` suffix.
+/// Also finds a sibling still downloading under a `.part` / `.crdownload` / `.incomplete` suffix.
+#[allow(clippy::result_large_err)] // ReadError is this layer's error; boxing it is a change of its own
 pub fn open_model(path: &Path) -> Result<ShardSet, ReadError> {
-    let first = GgufFile::open(path)?;
+    open_model_from(GgufFile::open(path)?, |p| GgufFile::open(p).map(Some))
+}
+
+/// [`open_model`] for a file already parsed, reading its siblings with `open_sibling`; a
+/// sibling for which that gives `None` (header not there yet) is listed as missing, with a warning.
+#[allow(clippy::result_large_err)]
+pub fn open_model_from<F>(first: GgufFile, mut open_sibling: F) -> Result<ShardSet, ReadError>
+where
+    F: FnMut(&Path) -> Result<Option<GgufFile>, ReadError>,
+{
+    let path = first.path.clone();
     let dir = path.parent().unwrap_or(Path::new(""));
     let name = path.file_name().and_then(|n| n.to_str());
-    assemble(first, name, |sibling_name| {
+    let mut not_yet = Vec::new();
+    let mut set = assemble(first, name, |sibling_name| {
         let sibling = dir.join(sibling_name);
-        let candidates = [sibling.clone(), with_suffix(&sibling, ".part"), with_suffix(&sibling, ".incomplete")];
+        let candidates = [sibling.clone(), with_suffix(&sibling, ".part"), with_suffix(&sibling, ".crdownload"), with_suffix(&sibling, ".incomplete")];
         match candidates.iter().find(|p| p.is_file()) {
-            Some(p) => GgufFile::open(p).map(Ok),
+            Some(p) => match open_sibling(p)? {
+                Some(f) => Ok(Ok(f)),
+                None => {
+                    not_yet.push(format!("{}: header not downloaded yet", p.display()));
+                    Ok(Err(sibling))
+                }
+            },
             None => Ok(Err(sibling)),
         }
-    })
+    })?;
+    set.warnings.extend(not_yet);
+    Ok(set)
 }
 
 /// Builds the set around `first` (whose file name is `file_name`): when it is a shard, opens
 /// each sibling by file name with `open_sibling`, which gives `Ok(Err(where))` for one that is
 /// absent. Local files and remote ones share this, so both check the split the same way.
+#[allow(clippy::result_large_err)]
 pub fn assemble<F>(first: GgufFile, file_name: Option<&str>, mut open_sibling: F) -> Result<ShardSet, ReadError>
 where
     F: FnMut(&str) -> Result<Result<GgufFile, PathBuf>, ReadError>,

@@ -6,6 +6,8 @@ pub mod footprint;
 pub mod inspect_human;
 pub mod inspect_json;
 pub mod table;
+pub mod watch;
+pub mod watch_human;
 
 use crate::model::{Geometry, summary::Summary};
 use crate::read::{Header, TensorEntry};

@@ -2,28 +2,33 @@
 
 use super::finding::Finding;
 use crate::model::Geometry;
+use crate::model::required_keys::{missing, Problem, UnknownArchitecture};
 use crate::read::ShardSet;
 
-/// Keys and tokenizer llama.cpp needs for this file's architecture.
+/// Keys, value types and tokenizer llama.cpp needs for this file's architecture (the table
+/// in `model::required_keys` is generated from llama.cpp's loader).
 pub fn rules(set: &ShardSet, out: &mut Vec<Finding>) {
     let first = &set.files[0];
-    let h = &first.header;
-    let Some(arch) = h.get("general.architecture").and_then(|v| v.as_str()) else {
-        out.push(Finding::error("required-key", &first.path, None, "no general.architecture key: llama.cpp cannot tell what model this is"));
-        return;
-    };
-    if arch == "clip" {
-        return;
-    }
-    let has = |k: &str| h.get(k).is_some();
-    for key in ["context_length", "embedding_length", "block_count"] {
-        let full = format!("{arch}.{key}");
-        if !has(&full) {
-            out.push(Finding::error("required-key", &first.path, None, format!("no {full} key (llama.cpp load_hparams requires it)")));
+    let problems = match missing(&first.header) {
+        Ok(p) => p,
+        Err(e @ UnknownArchitecture::Unknown(_)) => {
+            out.push(Finding::warning("unknown-arch", &first.path, None, format!("{e}; newer builds may")));
+            return;
         }
-    }
-    if !has("tokenizer.ggml.model") || !has("tokenizer.ggml.tokens") {
-        out.push(Finding::error("tokenizer", &first.path, None, "no tokenizer.ggml.model / tokenizer.ggml.tokens: llama.cpp cannot load a vocabulary"));
+        Err(e) => {
+            out.push(Finding::error("unknown-arch", &first.path, None, e.to_string()));
+            return;
+        }
+    };
+    for p in problems {
+        let tokenizer = p.key.starts_with("tokenizer.");
+        let (rule, what) = match &p.problem {
+            Problem::Missing => (if tokenizer { "tokenizer" } else { "required-key" }, format!("no {} key", p.key)),
+            Problem::WrongType { expected, found } => ("key-type", format!("{} is {found}, expected {expected}", p.key)),
+            Problem::UnknownValue { value } => (if tokenizer { "tokenizer" } else { "required-key" }, format!("{} = {value:?} is not a value llama.cpp knows", p.key)),
+            Problem::TooShort { len, min } => ("tokenizer", format!("{} has {len} entries for {min} tokens", p.key)),
+        };
+        out.push(Finding::error(rule, &first.path, None, format!("{what} ({})", p.why)));
     }
 }
 

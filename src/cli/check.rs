@@ -2,11 +2,10 @@
 
 use super::runtime::RuntimeArgs;
 use crate::check::{self, metadata, rules::RULES, Budget, ModelCheck, Opened, Options, Outcome, Policy};
-use crate::read::shards::ShardName;
 use crate::report::check as report;
 use crate::util::exit_code;
 use crate::util::units::parse_bytes;
-use anyhow::{bail, Context};
+use anyhow::Context;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -67,33 +66,6 @@ fn size(s: &Option<String>, flag: &str) -> anyhow::Result<Option<u64>> {
     s.as_deref()
         .map(|v| parse_bytes(v).with_context(|| format!("{flag} {v:?}: expected a size such as 24GiB, 64GB or 8589934592")))
         .transpose()
-}
-
-/// Files named, directories expanded to their `*.gguf`, each split set once.
-fn expand(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for a in args {
-        if a.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(a)
-                .with_context(|| format!("{}: cannot list directory", a.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "gguf"))
-                .collect();
-            if found.is_empty() {
-                bail!("{}: no .gguf files in this directory", a.display());
-            }
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(a.clone());
-        }
-    }
-    let mut sets = HashSet::new();
-    files.retain(|p| match p.file_name().and_then(|n| n.to_str()).and_then(ShardName::parse) {
-        Some(n) => sets.insert((p.parent().map(Path::to_path_buf), n.stem, n.count, n.suffix)),
-        None => true,
-    });
-    Ok(files)
 }
 
 /// Options from flags, merged over the policy's budget.
@@ -159,7 +131,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         return Ok(exit_code::OK);
     }
     let opts = options(&a)?;
-    let paths = expand(&a.files)?;
+    let paths = super::files::expand(&a.files)?;
     let mmproj = match &a.mmproj {
         Some(p) => Some(check::open(p).map_err(|c| anyhow::anyhow!("--mmproj {}: {}", p.display(), c.findings[0].message))?),
         None => None,

@@ -5,6 +5,8 @@ use super::runtime::RuntimeArgs;
 use crate::estimate::devices::CATALOG;
 use crate::estimate::machine::{build, MachineRequest};
 use crate::estimate::fit::{command_line, plan, Machine, Verdict};
+use crate::estimate::Settings;
+use crate::read::Location;
 use crate::report::fit as report;
 use crate::util::exit_code;
 use crate::util::units::{gib, parse_bytes};
@@ -14,9 +16,25 @@ use std::path::PathBuf;
 /// Arguments of `fit`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// One or more GGUF files (quants of one model are ranked; the best that fits is named).
+    /// One or more GGUF files, http(s):// URLs or hf:// locations (quants of one model are
+    /// ranked; the best that fits is named). hf://owner/repo ranks every quant in the repo.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub machine: MachineArgs,
+    /// Vision projector (mmproj) to load as well: a file, URL or hf:// location.
+    #[arg(long)]
+    pub mmproj: Option<PathBuf>,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The machine to fit, shared by `fit` and `watch`.
+#[derive(clap::Args)]
+pub struct MachineArgs {
     /// Device from the catalog (`gguf-meter gpus`), optionally with a count: rtx4090, 2x3090, m4max-128, ddr5-dual.
     #[arg(long)]
     pub gpu: Option<String>,
@@ -32,14 +50,13 @@ pub struct Args {
     /// System RAM bandwidth in GB/s (default 89.6: dual-channel DDR5-5600).
     #[arg(long)]
     pub cpu_bandwidth: Option<f64>,
-    /// Vision projector (mmproj) to load as well.
-    #[arg(long)]
-    pub mmproj: Option<PathBuf>,
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+}
+
+impl MachineArgs {
+    /// True when any machine flag was given (`watch` then shows a fit verdict).
+    pub fn given(&self) -> bool {
+        self.gpu.is_some() || self.vram.is_some() || self.ram.is_some()
+    }
 }
 
 fn size(s: &str, flag: &str) -> anyhow::Result<u64> {
@@ -53,7 +70,8 @@ fn gbs(v: f64, flag: &str) -> anyhow::Result<u64> {
     Ok((v * 1e9) as u64)
 }
 
-fn machine(a: &Args) -> anyhow::Result<(Machine, Vec<String>)> {
+/// The machine the flags describe; assumptions made are pushed to `warnings`.
+pub fn machine(a: &MachineArgs, warnings: &mut Vec<String>) -> anyhow::Result<Machine> {
     let r = MachineRequest {
         gpu: a.gpu.clone(),
         vram: a.vram.as_deref().map(|v| size(v, "--vram")).transpose()?,
@@ -61,22 +79,42 @@ fn machine(a: &Args) -> anyhow::Result<(Machine, Vec<String>)> {
         bandwidth: a.bandwidth.map(|b| gbs(b, "--bandwidth")).transpose()?,
         cpu_bandwidth: a.cpu_bandwidth.map(|b| gbs(b, "--cpu-bandwidth")).transpose()?,
     };
-    build(&r).map_err(anyhow::Error::msg)
+    let (m, assumed) = build(&r).map_err(anyhow::Error::msg)?;
+    warnings.extend(assumed);
+    Ok(m)
 }
 
 /// Plans each file and prints the verdicts; exit code 0 when at least one fits, 1 when none does.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let (m, mut warnings) = machine(&a)?;
+    let mut warnings = Vec::new();
+    let m = machine(&a.machine, &mut warnings)?;
     let settings = a.runtime.settings()?;
-    let mmproj_bytes = Loaded::mmproj_bytes(a.mmproj.as_deref())?;
+    let mmproj = a.mmproj.as_deref().map(Location::parse).transpose()?;
+    let mmproj_bytes = Loaded::mmproj_bytes(mmproj.as_ref())?;
     let mut rows = Vec::new();
+    let mut first_skip = None;
     for f in &a.files {
-        let model = Loaded::open(f)?;
-        let p = plan(&model.geometry, &model.tensors, &settings, &m, mmproj_bytes)?;
-        let cmd = command_line(&f.display().to_string(), &p, &settings, a.mmproj.as_deref().map(|p| p.to_str().unwrap_or("mmproj.gguf")));
-        let bits = if model.geometry.parameter_count == 0 { 0.0 } else { model.tensors.iter().map(|t| t.bytes as f64).sum::<f64>() * 8.0 / model.geometry.parameter_count as f64 };
-        warnings.extend(model.warnings());
-        rows.push(report::Row { file: model.name.clone(), bits_per_weight: bits, plan: p, command: cmd });
+        let given = Location::parse(f)?;
+        let (models, notes) = given.models()?;
+        warnings.extend(notes);
+        let listed = models.len() > 1 || models.first() != Some(&given);
+        for loc in &models {
+            let model = match Loaded::open(loc) {
+                Ok(model) => model,
+                // One unreadable quant of a listed repo does not stop the ranking of the others.
+                Err(e) if listed => {
+                    warnings.push(format!("skipped: {}", super::one_line(&e)));
+                    first_skip.get_or_insert(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            warnings.extend(model.warnings());
+            rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), mmproj_bytes)?);
+        }
+    }
+    if let (true, Some(e)) = (rows.is_empty(), first_skip) {
+        return Err(e.context("no model could be read"));
     }
     let best = report::best(&rows);
     let view = report::FitView { machine: &m, rows: &rows, best, warnings: &warnings };
@@ -87,6 +125,30 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     }
     let any_fits = rows.iter().any(|r| r.plan.verdict != Verdict::DoesNotFit);
     Ok(if any_fits { exit_code::OK } else { exit_code::RULE_FAILED })
+}
+
+/// Plans one model read from `loc` on machine `m`.
+pub fn plan_row(model: &Loaded, loc: &Location, settings: &Settings, m: &Machine, mmproj: Option<&Location>, mmproj_bytes: u64) -> anyhow::Result<report::Row> {
+    let p = plan(&model.geometry, &model.tensors, settings, m, mmproj_bytes)?;
+    let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(mmproj_flag).as_deref());
+    Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })
+}
+
+/// How llama-server is told where the model is.
+pub(super) fn model_flag(loc: &Location) -> String {
+    match loc {
+        Location::Local(p) => format!("-m {}", p.display()),
+        Location::Url(u) => format!("-mu {u}"),
+        Location::Hf(r) => format!("-hf {} -hff {}", r.repo_id(), r.path),
+    }
+}
+
+/// How llama-server is told where the vision projector is.
+fn mmproj_flag(loc: &Location) -> String {
+    match loc.url() {
+        None => format!("--mmproj {loc}"),
+        Some(url) => format!("--mmproj-url {url}"),
+    }
 }
 
 /// `gpus`: the device catalog.

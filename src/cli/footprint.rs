@@ -2,7 +2,8 @@
 
 use super::runtime::RuntimeArgs;
 use super::loaded::Loaded;
-use crate::estimate::footprint;
+use crate::estimate::{footprint, Footprint, Settings};
+use crate::read::Location;
 use crate::report::footprint as report;
 use crate::util::exit_code;
 use std::path::PathBuf;
@@ -10,9 +11,10 @@ use std::path::PathBuf;
 /// Arguments of `footprint`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// GGUF model file (any shard of a split model; a partial download works).
+    /// GGUF model: a file (any shard of a split model; a partial download works), an
+    /// http(s):// URL, or hf://owner/repo[/file.gguf].
     pub file: PathBuf,
-    /// Vision projector (mmproj) loaded alongside.
+    /// Vision projector (mmproj) loaded alongside: a file, URL or hf:// location.
     #[arg(long)]
     pub mmproj: Option<PathBuf>,
     #[command(flatten)]
@@ -24,15 +26,11 @@ pub struct Args {
 
 /// Computes the footprint at the chosen context and at 4K, 32K, 128K and the trained maximum.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let model = Loaded::open(&a.file)?;
-    let mmproj_bytes = Loaded::mmproj_bytes(a.mmproj.as_deref())?;
+    let model = Loaded::open(&Location::parse(&a.file)?)?;
+    let mmproj = a.mmproj.as_deref().map(Location::parse).transpose()?;
+    let mmproj_bytes = Loaded::mmproj_bytes(mmproj.as_ref())?;
     let settings = a.runtime.settings()?;
-    let main = footprint(&model.geometry, &model.tensors, &settings, mmproj_bytes)?;
-    let mut growth = Vec::new();
-    for ctx in report::growth_contexts(model.geometry.context_length) {
-        let s = crate::estimate::Settings { ctx: Some(ctx), ..settings.clone() };
-        growth.push(footprint(&model.geometry, &model.tensors, &s, mmproj_bytes)?);
-    }
+    let (main, growth) = footprints(&model, &settings, mmproj_bytes)?;
     let mut warnings = model.warnings();
     if a.mmproj.is_some() {
         warnings.push("mmproj: weights counted; its image-encoding compute buffer is not estimated".into());
@@ -44,4 +42,15 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         print!("{}", report::render(&view));
     }
     Ok(exit_code::OK)
+}
+
+/// The footprint at `settings` and at each growth context (4K, 32K, 128K, trained maximum).
+pub fn footprints(model: &Loaded, settings: &Settings, mmproj_bytes: u64) -> anyhow::Result<(Footprint, Vec<Footprint>)> {
+    let main = footprint(&model.geometry, &model.tensors, settings, mmproj_bytes)?;
+    let mut growth = Vec::new();
+    for ctx in report::growth_contexts(model.geometry.context_length) {
+        let s = Settings { ctx: Some(ctx), ..settings.clone() };
+        growth.push(footprint(&model.geometry, &model.tensors, &s, mmproj_bytes)?);
+    }
+    Ok((main, growth))
 }

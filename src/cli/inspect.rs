@@ -1,7 +1,7 @@
 //! `gguf-meter inspect`.
 
 use crate::model::{analyze, summary::summarize};
-use crate::read::open_model;
+use crate::read::Location;
 use crate::report::{inspect_human, inspect_json, InspectView};
 use crate::util::exit_code;
 use std::path::PathBuf;
@@ -9,7 +9,8 @@ use std::path::PathBuf;
 /// Arguments of `inspect`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// GGUF file: a whole model, any shard of a split model, or a partial download.
+    /// GGUF file: a whole model, any shard of a split model, or a partial download; or an
+    /// http(s):// URL or hf://owner/repo[/file.gguf] (only the header's bytes are fetched).
     pub file: PathBuf,
     /// Also list every tensor (name, type, shape, bytes, offset, present).
     #[arg(long)]
@@ -21,11 +22,12 @@ pub struct Args {
 
 /// Reads, analyses and prints; exit code 3 when any data is still missing.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let set = open_model(&a.file)?;
+    let opened = Location::parse(&a.file)?.open()?;
+    let set = &opened.set;
     let tensors = set.tensors();
     let geometry = analyze(set.metadata(), &tensors);
-    let summary = summarize(&set, &tensors, &geometry);
-    let view = InspectView { header: set.metadata(), tensors: &tensors, geometry: &geometry, summary: &summary, with_tensors: a.tensors };
+    let summary = summarize(set, &tensors, &geometry);
+    let view = InspectView { header: set.metadata(), tensors: &tensors, geometry: &geometry, summary: &summary, with_tensors: a.tensors, bytes_fetched: opened.bytes_fetched };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&inspect_json::to_json(&view))?);
     } else {

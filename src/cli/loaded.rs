@@ -2,8 +2,7 @@
 
 use crate::estimate::weights::{buffer_bytes, weights_bytes};
 use crate::model::{analyze, Geometry};
-use crate::read::{open_model, TensorEntry};
-use std::path::Path;
+use crate::read::{Location, ShardSet, TensorEntry};
 
 /// A model's tensors and geometry.
 pub struct Loaded {
@@ -15,18 +14,24 @@ pub struct Loaded {
     pub geometry: Geometry,
     /// All shards present and complete.
     pub complete: bool,
+    /// Bytes of all shards when complete.
+    pub expected_bytes: u64,
     /// Read-layer warnings.
     pub read_warnings: Vec<String>,
 }
 
 impl Loaded {
-    /// Reads and analyses `path` (and its sibling shards).
-    pub fn open(path: &Path) -> anyhow::Result<Loaded> {
-        let set = open_model(path)?;
+    /// Reads and analyses the model at `loc` (and its sibling shards), local or remote.
+    pub fn open(loc: &Location) -> anyhow::Result<Loaded> {
+        Loaded::from_set(&loc.to_string(), loc.file_name(), &loc.open()?.set)
+    }
+
+    /// Analyses a shard set already read (`shown` names it in messages, `name` in reports);
+    /// fails when a shard is missing.
+    pub fn from_set(shown: &str, name: String, set: &ShardSet) -> anyhow::Result<Loaded> {
         if !set.missing.is_empty() {
             anyhow::bail!(
-                "{}: {} of {} shards missing (first: {}); estimates need every shard's header",
-                path.display(),
+                "{shown}: {} of {} shards missing (first: {}); estimates need every shard's header",
                 set.missing.len(),
                 set.missing.len() + set.files.len(),
                 set.missing[0].display()
@@ -35,8 +40,9 @@ impl Loaded {
         let tensors = set.tensors();
         let geometry = analyze(set.metadata(), &tensors);
         Ok(Loaded {
-            name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            name,
             complete: set.is_complete(),
+            expected_bytes: set.files.iter().map(|f| f.layout.expected_end).fold(0, u64::saturating_add),
             read_warnings: set.warnings.clone(),
             tensors,
             geometry,
@@ -52,9 +58,15 @@ impl Loaded {
         }
     }
 
+    /// Average bits per weight over all tensors: the quality proxy quants are ranked by.
+    pub fn bits_per_weight(&self) -> f64 {
+        let bytes = self.tensors.iter().map(|t| t.bytes as f64).sum::<f64>();
+        if self.geometry.parameter_count == 0 { 0.0 } else { bytes * 8.0 / self.geometry.parameter_count as f64 }
+    }
+
     /// Weight bytes of an optional mmproj file (0 without one).
-    pub fn mmproj_bytes(path: Option<&Path>) -> anyhow::Result<u64> {
-        Ok(path.map(Loaded::open).transpose()?.map_or(0, |m| m.weights_bytes()))
+    pub fn mmproj_bytes(loc: Option<&Location>) -> anyhow::Result<u64> {
+        Ok(loc.map(Loaded::open).transpose()?.map_or(0, |m| m.weights_bytes()))
     }
 
     /// Warnings to show with any estimate.

@@ -2,11 +2,14 @@
 
 mod check;
 mod deep;
+mod files;
 mod fit;
 mod footprint;
 mod inspect;
 mod loaded;
 mod runtime;
+mod table;
+mod watch;
 
 use crate::read::ReadError;
 use crate::util::exit_code;
@@ -30,6 +33,10 @@ enum Command {
     Check(check::Args),
     /// Does it fit a GPU or machine, at which context, with which llama.cpp flags?
     Fit(fit::Args),
+    /// What fits where: every quant x device x context, as a model-card table.
+    Table(table::Args),
+    /// Follow a download as it is written: the report as soon as the header is in, then progress, then a final check.
+    Watch(watch::Args),
     /// List the built-in device catalog.
     Gpus {
         /// Print JSON.
@@ -52,6 +59,8 @@ pub fn run() -> i32 {
         Command::Footprint(a) => footprint::run(a),
         Command::Fit(a) => fit::run(a),
         Command::Check(a) => check::run(a),
+        Command::Table(a) => table::run(a),
+        Command::Watch(a) => watch::run(a),
         Command::Gpus { json } => fit::list(json),
     };
     match result {
@@ -69,4 +78,13 @@ pub fn run() -> i32 {
 /// The error and its causes on one line.
 fn one_line(e: &anyhow::Error) -> String {
     e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

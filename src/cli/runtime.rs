@@ -8,6 +8,20 @@ pub struct RuntimeArgs {
     /// -c: context size in tokens (default: the model's trained context).
     #[arg(short = 'c', long = "ctx", alias = "ctx-size")]
     pub ctx: Option<u64>,
+    #[command(flatten)]
+    pub rest: SessionArgs,
+}
+
+impl RuntimeArgs {
+    /// Converts to estimate settings, validating cache types.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        self.rest.settings(self.ctx)
+    }
+}
+
+/// Every runtime flag except the context (for `table`, which takes a list of contexts).
+#[derive(clap::Args, Clone, Debug)]
+pub struct SessionArgs {
     /// -np: parallel sequences (default: auto = 4 with a unified KV cache).
     #[arg(long = "parallel")]
     pub parallel: Option<u64>,
@@ -37,11 +51,11 @@ pub struct RuntimeArgs {
     pub load_mtp: bool,
 }
 
-impl RuntimeArgs {
-    /// Converts to estimate settings, validating cache types.
-    pub fn settings(&self) -> anyhow::Result<Settings> {
+impl SessionArgs {
+    /// Converts to estimate settings at context `ctx`, validating cache types.
+    pub fn settings(&self, ctx: Option<u64>) -> anyhow::Result<Settings> {
         Ok(Settings {
-            ctx: self.ctx,
+            ctx,
             parallel: self.parallel,
             kv_unified: self.kv_unified,
             cache_type_k: cache_type(&self.cache_type_k)?,

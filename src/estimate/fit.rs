@@ -131,10 +131,11 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
     })
 }
 
-/// The llama-server command line for a plan.
-pub fn command_line(file: &str, p: &Plan, s: &Settings, mmproj: Option<&str>) -> String {
+/// The llama-server command line for a plan. `model` and `mmproj` are the flags that say where
+/// the files are (`-m path`, or `-mu URL` / `-hf repo -hff file` for remote ones).
+pub fn command_line(model: &str, p: &Plan, s: &Settings, mmproj: Option<&str>) -> String {
     let r = &p.footprint.resolved;
-    let mut c = format!("llama-server -m {file} -c {}", r.n_ctx);
+    let mut c = format!("llama-server {model} -c {}", r.n_ctx);
     if let Some(np) = s.parallel {
         c += &format!(" -np {np}");
         if s.kv_unified {
@@ -157,7 +158,7 @@ pub fn command_line(file: &str, p: &Plan, s: &Settings, mmproj: Option<&str>) ->
         c += &format!(" -ub {}", r.n_ubatch);
     }
     if let Some(mm) = mmproj {
-        c += &format!(" --mmproj {mm}");
+        c += &format!(" {mm}");
     }
     c + " --fit off"
 }

@@ -5,6 +5,7 @@ pub mod arch;
 pub mod geometry;
 pub mod layers;
 pub mod meta;
+pub mod required_keys;
 pub mod summary;
 pub mod vision;
 

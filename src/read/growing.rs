@@ -48,7 +48,10 @@ where
                 return Ok((file, have));
             }
             Err((ParseError::Truncated { needed, offset, what }, _)) if have < total_len && have >= want => {
-                if have >= limits.max {
+                // A header that needs more than the limit, in a file longer than the limit, is
+                // refused now rather than after reading up to the limit: same verdict, and a
+                // remote read does not download the limit for nothing.
+                if have >= limits.max || (needed > limits.max && total_len > limits.max) {
                     return Err(ReadError::Malformed {
                         path: path.to_path_buf(),
                         offset,

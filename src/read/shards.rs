@@ -52,11 +52,51 @@ pub struct ShardSet {
 }
 
 /// Opens `path` and, if it is a shard (by `split.count` or by name), all its siblings.
-/// Also finds a sibling still downloading under a `.part` / `.incomplete` suffix.
+/// Also finds a sibling still downloading under a `.part` / `.crdownload` / `.incomplete` suffix.
+#[allow(clippy::result_large_err)] // ReadError is this layer's error; boxing it is a change of its own
 pub fn open_model(path: &Path) -> Result<ShardSet, ReadError> {
-    let first = GgufFile::open(path)?;
+    open_model_from(GgufFile::open(path)?, |p| GgufFile::open(p).map(Some))
+}
+
+/// [`open_model`] for a file already parsed, reading its siblings with `open_sibling`; a
+/// sibling for which that gives `None` (header not there yet) is listed as missing, with a warning.
+#[allow(clippy::result_large_err)]
+pub fn open_model_from<F>(first: GgufFile, mut open_sibling: F) -> Result<ShardSet, ReadError>
+where
+    F: FnMut(&Path) -> Result<Option<GgufFile>, ReadError>,
+{
+    let path = first.path.clone();
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let name = path.file_name().and_then(|n| n.to_str());
+    let mut not_yet = Vec::new();
+    let mut set = assemble(first, name, |sibling_name| {
+        let sibling = dir.join(sibling_name);
+        let candidates = [sibling.clone(), with_suffix(&sibling, ".part"), with_suffix(&sibling, ".crdownload"), with_suffix(&sibling, ".incomplete")];
+        match candidates.iter().find(|p| p.is_file()) {
+            Some(p) => match open_sibling(p)? {
+                Some(f) => Ok(Ok(f)),
+                None => {
+                    not_yet.push(format!("{}: header not downloaded yet", p.display()));
+                    Ok(Err(sibling))
+                }
+            },
+            None => Ok(Err(sibling)),
+        }
+    })?;
+    set.warnings.extend(not_yet);
+    Ok(set)
+}
+
+/// Builds the set around `first` (whose file name is `file_name`): when it is a shard, opens
+/// each sibling by file name with `open_sibling`, which gives `Ok(Err(where))` for one that is
+/// absent. Local files and remote ones share this, so both check the split the same way.
+#[allow(clippy::result_large_err)]
+pub fn assemble<F>(first: GgufFile, file_name: Option<&str>, mut open_sibling: F) -> Result<ShardSet, ReadError>
+where
+    F: FnMut(&str) -> Result<Result<GgufFile, PathBuf>, ReadError>,
+{
     let count_meta = first.header.get("split.count").and_then(|v| v.as_u64());
-    let name = path.file_name().and_then(|n| n.to_str()).and_then(ShardName::parse);
+    let name = file_name.and_then(ShardName::parse);
     let count = match (count_meta, &name) {
         (Some(c), _) => c,
         (None, Some(n)) => n.count as u64,
@@ -73,7 +113,6 @@ pub fn open_model(path: &Path) -> Result<ShardSet, ReadError> {
     if name.count as u64 != count {
         warnings.push(format!("file name says {} shards, split.count says {count}", name.count));
     }
-    let dir = path.parent().unwrap_or(Path::new(""));
     let mut files = Vec::new();
     let mut missing = Vec::new();
     let mut first = Some(first);
@@ -82,11 +121,9 @@ pub fn open_model(path: &Path) -> Result<ShardSet, ReadError> {
             files.extend(first.take());
             continue;
         }
-        let sibling = dir.join(name.sibling(i));
-        let candidates = [sibling.clone(), with_suffix(&sibling, ".part"), with_suffix(&sibling, ".incomplete")];
-        match candidates.iter().find(|p| p.is_file()) {
-            Some(p) => files.push(GgufFile::open(p)?),
-            None => missing.push(sibling),
+        match open_sibling(&name.sibling(i))? {
+            Ok(f) => files.push(f),
+            Err(absent) => missing.push(absent),
         }
     }
     for (i, f) in files.iter().enumerate() {

@@ -96,24 +96,22 @@ pub fn render(v: &FitView) -> String {
     o
 }
 
+/// One plan as JSON (shared by `fit` and `table`).
+pub fn plan_json(file: &str, bits_per_weight: f64, p: &Plan, command: &str) -> Value {
+    json!({
+        "file": file, "bits_per_weight": bits_per_weight, "verdict": p.verdict,
+        "ctx": p.footprint.resolved.n_ctx, "n_gpu_layers": p.split.offload.n_gpu_layers,
+        "n_cpu_moe": p.split.offload.n_cpu_moe, "gpu_bytes": p.split.gpu_bytes, "cpu_bytes": p.split.cpu_bytes,
+        "gpu_capacity_bytes": p.gpu_capacity, "ram_capacity_bytes": p.ram_capacity,
+        "max_full_gpu_ctx": p.max_full_gpu_ctx, "tokens_per_second_bound": p.tokens_per_second_bound,
+        "gpu_active_bytes_per_token": p.split.gpu_active, "cpu_active_bytes_per_token": p.split.cpu_active,
+        "total_bytes": p.footprint.total_bytes, "command": command,
+    })
+}
+
 /// JSON document.
 pub fn to_json(v: &FitView) -> Value {
-    let rows: Vec<Value> = v
-        .rows
-        .iter()
-        .map(|r| {
-            let p = &r.plan;
-            json!({
-                "file": r.file, "bits_per_weight": r.bits_per_weight, "verdict": p.verdict,
-                "ctx": p.footprint.resolved.n_ctx, "n_gpu_layers": p.split.offload.n_gpu_layers,
-                "n_cpu_moe": p.split.offload.n_cpu_moe, "gpu_bytes": p.split.gpu_bytes, "cpu_bytes": p.split.cpu_bytes,
-                "gpu_capacity_bytes": p.gpu_capacity, "ram_capacity_bytes": p.ram_capacity,
-                "max_full_gpu_ctx": p.max_full_gpu_ctx, "tokens_per_second_bound": p.tokens_per_second_bound,
-                "gpu_active_bytes_per_token": p.split.gpu_active, "cpu_active_bytes_per_token": p.split.cpu_active,
-                "total_bytes": p.footprint.total_bytes, "command": r.command,
-            })
-        })
-        .collect();
+    let rows: Vec<Value> = v.rows.iter().map(|r| plan_json(&r.file, r.bits_per_weight, &r.plan, &r.command)).collect();
     json!({
         "schema_version": 1,
         "machine": v.machine,

@@ -33,7 +33,8 @@ pub fn render(v: &InspectView) -> String {
     );
     let _ = writeln!(o, "architecture  {} (described by: {})", g.architecture, g.family);
     if s.complete {
-        let _ = writeln!(o, "status        complete, {} on disk", both(s.file_bytes));
+        let place = if v.bytes_fetched.is_some() { "on the server" } else { "on disk" };
+        let _ = writeln!(o, "status        complete, {} {place}", both(s.file_bytes));
     } else {
         let pct = if s.data_bytes_expected == 0 { 100.0 } else { s.data_bytes_present as f64 * 100.0 / s.data_bytes_expected as f64 };
         let _ = writeln!(
@@ -50,6 +51,9 @@ pub fn render(v: &InspectView) -> String {
         for m in &s.missing_shards {
             let _ = writeln!(o, "              missing shard: {m}");
         }
+    }
+    if let Some(b) = v.bytes_fetched {
+        let _ = writeln!(o, "fetched       {} bytes over HTTP (the headers only)", grouped(b));
     }
     let _ = writeln!(
         o,

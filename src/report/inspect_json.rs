@@ -61,6 +61,7 @@ pub fn to_json(v: &InspectView) -> Value {
         "vision": g.vision,
         "metadata": metadata,
         "warnings": warnings,
+        "bytes_fetched": v.bytes_fetched,
     });
     if v.with_tensors {
         doc["tensors"] = v

@@ -5,6 +5,9 @@ pub mod fit;
 pub mod footprint;
 pub mod inspect_human;
 pub mod inspect_json;
+pub mod table;
+pub mod watch;
+pub mod watch_human;
 
 use crate::model::{Geometry, summary::Summary};
 use crate::read::{Header, TensorEntry};
@@ -21,4 +24,6 @@ pub struct InspectView<'a> {
     pub summary: &'a Summary,
     /// Include one row per tensor.
     pub with_tensors: bool,
+    /// Bytes fetched over HTTP for a remote model (`None` for a local one).
+    pub bytes_fetched: Option<u64>,
 }

@@ -42,6 +42,9 @@ pub fn run(file: &GgufFile, plan: &Plan, opts: &ScanOptions, progress: Progress)
     let hashing = opts.hash || opts.checksums.is_some();
 
     std::thread::scope(|s| {
+        // Owned here so that any early return closes the channel and the hasher ends, rather
+        // than the scope waiting for it forever.
+        let to_hash = to_hash;
         let hasher = std::thread::Builder::new()
             .name("sha256".into())
             .spawn_scoped(s, move || hash(hash_rx, to_pool, mapped, progress, hashing))

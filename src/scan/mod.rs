@@ -169,7 +169,7 @@ pub fn total_bytes(files: &[&GgufFile]) -> u64 {
 /// Scans one file: its SHA-256 and every present tensor's data.
 pub fn scan_file(file: &GgufFile, opts: &ScanOptions, progress: Progress) -> Result<FileScan, ScanError> {
     let plan = plan::plan(file);
-    let (bytes_read, sha256, mut findings) = stream::run(file, &plan, opts, progress)?;
+    let stream::Pass { bytes_read, sha256, mut findings } = stream::run(file, &plan, opts, progress)?;
     let mut notes = plan.notes;
     match (&opts.checksums, &sha256) {
         // A download in progress cannot match its final digest; that is not a mismatch.

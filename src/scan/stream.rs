@@ -20,8 +20,18 @@ struct Chunk {
     buf: Option<Arc<Vec<u8>>>,
 }
 
-/// Reads, scans and hashes `file`; returns bytes read, digest (if hashed) and findings in file order.
-pub fn run(file: &GgufFile, plan: &Plan, opts: &ScanOptions, progress: Progress) -> Result<(u64, Option<[u8; 32]>, Vec<Finding>), ScanError> {
+/// What one pass over a file yields.
+pub struct Pass {
+    /// Bytes read (the whole file).
+    pub bytes_read: u64,
+    /// Their SHA-256, when hashing was on.
+    pub sha256: Option<[u8; 32]>,
+    /// Findings in file order.
+    pub findings: Vec<Finding>,
+}
+
+/// Reads, scans and hashes `file`.
+pub fn run(file: &GgufFile, plan: &Plan, opts: &ScanOptions, progress: Progress) -> Result<Pass, ScanError> {
     let path = &file.path;
     let io = |offset, err| ScanError::Io { path: path.clone(), offset, err };
     let f = std::fs::File::open(path).map_err(|e| io(0, e))?;
@@ -79,7 +89,7 @@ pub fn run(file: &GgufFile, plan: &Plan, opts: &ScanOptions, progress: Progress)
         }
         drop(to_hash);
         let digest = hasher.join().map_err(|_| io(0, std::io::Error::other("hashing thread failed")))?;
-        Ok((len, digest, walker.findings))
+        Ok(Pass { bytes_read: len, sha256: digest, findings: walker.findings })
     })
 }
 

@@ -139,6 +139,18 @@ fn deep_scan_finds_planted_nan_inf_zero_and_checksum_mismatch() {
 }
 
 #[test]
+fn a_malformed_checksum_list_is_a_usage_error_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sums = dir.path().join("SUMS");
+    std::fs::write(&sums, format!("# list\n{}  a.gguf\nnot a checksum line\n", "ab".repeat(32))).unwrap();
+    let fixture = common::fixture("tinyllama-v2-q4_0.gguf");
+    let out = common::run(&["check", "--sha256", sums.to_str().unwrap(), fixture.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SUMS: line 3: expected `<64 hex digits>  <file name>`"), "{err}");
+}
+
+#[test]
 fn deep_scan_of_a_partial_download_skips_absent_tensors_and_the_checksum() {
     let Some(real) = common::real_file(GEMMA) else { return };
     let dir = tempfile::tempdir().unwrap();

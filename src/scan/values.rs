@@ -192,6 +192,16 @@ mod tests {
     }
 
     #[test]
+    fn big_endian_scales() {
+        let Check::Scales { block, fields } = check_for(GgmlType::from_name("Q4_K").unwrap()) else { panic!() };
+        let mut v = vec![0x11u8; 3 * block];
+        v[block + 2..block + 4].copy_from_slice(&0x7C00u16.to_be_bytes());
+        assert_eq!(scan_blocks(&v, block, fields, true).first_bad, Some((1, 1)));
+        // The same bytes read little-endian are 0x007C, a finite subnormal.
+        assert_eq!(scan_blocks(&v, block, fields, false).bad_blocks, 0);
+    }
+
+    #[test]
     fn q8_k_mxfp4_and_iq1_m_scales() {
         let Check::Scales { block, fields } = check_for(GgmlType::from_name("Q8_K").unwrap()) else { panic!() };
         let mut v = vec![0u8; 2 * block];

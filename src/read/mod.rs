@@ -1,14 +1,22 @@
 //! Read layer: bytes on disk -> GGUF structure (header, metadata, tensor infos, layout).
 //! Knows nothing about model architectures.
 
+#[forbid(unsafe_code)]
 pub mod error;
+#[forbid(unsafe_code)]
 pub mod file;
+#[forbid(unsafe_code)]
 pub mod ggml_type;
+#[forbid(unsafe_code)]
 pub mod growing;
+#[forbid(unsafe_code)]
 pub mod header;
+#[forbid(unsafe_code)]
 pub mod layout;
+#[forbid(unsafe_code)]
 pub mod shards;
 pub mod source;
+#[forbid(unsafe_code)]
 pub mod value;
 
 pub use error::{Progress, ReadError};

@@ -122,7 +122,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut rows = Vec::new();
     for f in &a.files {
         let model = Loaded::open(f)?;
-        let p = plan(&model.geometry, &model.tensors, &settings, &m, mmproj_bytes)?;
+        let p = plan(&model.geometry, &model.tensors, &settings, &m, mmproj_bytes).with_context(|| f.display().to_string())?;
         let cmd = command_line(&f.display().to_string(), &p, &settings, a.mmproj.as_deref().map(|p| p.to_str().unwrap_or("mmproj.gguf")));
         let bits = if model.geometry.parameter_count == 0 { 0.0 } else { model.tensors.iter().map(|t| t.bytes as f64).sum::<f64>() * 8.0 / model.geometry.parameter_count as f64 };
         warnings.extend(model.warnings());

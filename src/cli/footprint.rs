@@ -5,6 +5,7 @@ use super::loaded::Loaded;
 use crate::estimate::footprint;
 use crate::report::footprint as report;
 use crate::util::exit_code;
+use anyhow::Context;
 use std::path::PathBuf;
 
 /// Arguments of `footprint`.
@@ -27,11 +28,13 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let model = Loaded::open(&a.file)?;
     let mmproj_bytes = Loaded::mmproj_bytes(a.mmproj.as_deref())?;
     let settings = a.runtime.settings()?;
-    let main = footprint(&model.geometry, &model.tensors, &settings, mmproj_bytes)?;
+    // Estimate errors come from the file's geometry (e.g. its trained context): name it.
+    let named = || a.file.display().to_string();
+    let main = footprint(&model.geometry, &model.tensors, &settings, mmproj_bytes).with_context(named)?;
     let mut growth = Vec::new();
     for ctx in report::growth_contexts(model.geometry.context_length) {
         let s = crate::estimate::Settings { ctx: Some(ctx), ..settings.clone() };
-        growth.push(footprint(&model.geometry, &model.tensors, &s, mmproj_bytes)?);
+        growth.push(footprint(&model.geometry, &model.tensors, &s, mmproj_bytes).with_context(named)?);
     }
     let mut warnings = model.warnings();
     if a.mmproj.is_some() {

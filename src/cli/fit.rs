@@ -129,7 +129,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
 
 /// Plans one model read from `loc` on machine `m`.
 pub fn plan_row(model: &Loaded, loc: &Location, settings: &Settings, m: &Machine, mmproj: Option<&Location>, mmproj_bytes: u64) -> anyhow::Result<report::Row> {
-    let p = plan(&model.geometry, &model.tensors, settings, m, mmproj_bytes)?;
+    let p = plan(&model.geometry, &model.tensors, settings, m, mmproj_bytes).with_context(|| loc.to_string())?;
     let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(mmproj_flag).as_deref());
     Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })
 }

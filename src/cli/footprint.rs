@@ -6,6 +6,7 @@ use crate::estimate::{footprint, Footprint, Settings};
 use crate::read::Location;
 use crate::report::footprint as report;
 use crate::util::exit_code;
+use anyhow::Context;
 use std::path::PathBuf;
 
 /// Arguments of `footprint`.
@@ -30,7 +31,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mmproj = a.mmproj.as_deref().map(Location::parse).transpose()?;
     let mmproj_bytes = Loaded::mmproj_bytes(mmproj.as_ref())?;
     let settings = a.runtime.settings()?;
-    let (main, growth) = footprints(&model, &settings, mmproj_bytes)?;
+    // Estimate errors come from the file's geometry (e.g. its trained context): name it.
+    let (main, growth) = footprints(&model, &settings, mmproj_bytes).with_context(|| a.file.display().to_string())?;
     let mut warnings = model.warnings();
     if a.mmproj.is_some() {
         warnings.push("mmproj: weights counted; its image-encoding compute buffer is not estimated".into());

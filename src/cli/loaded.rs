@@ -52,7 +52,8 @@ impl Loaded {
     /// Model buffer bytes as llama.cpp loads them (for an mmproj: all its tensors).
     pub fn weights_bytes(&self) -> u64 {
         if self.geometry.vision.is_some() {
-            self.tensors.iter().map(buffer_bytes).sum()
+            // Saturating: shards of a hostile file can claim more than 2^64 bytes in total.
+            self.tensors.iter().map(buffer_bytes).fold(0, u64::saturating_add)
         } else {
             weights_bytes(&self.tensors, &self.geometry, false)
         }

@@ -16,8 +16,10 @@ use layers::{block_of, Block, Context};
 use meta::Meta;
 use std::collections::BTreeMap;
 
-/// Block indices above this are not treated as layers (a hostile name must not size a Vec).
-const MAX_BLOCKS: u32 = 1 << 16;
+/// Block indices above this are not treated as layers, nor is a larger block_count believed:
+/// a hostile name or count must not size the layer list (real models have a few hundred
+/// blocks at most; 65,536 claimed layers made `inspect --json` build 340 MB from a 14 KB file).
+const MAX_BLOCKS: u32 = 1 << 12;
 
 /// Derives the geometry of a model from its metadata header and all its tensors.
 pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {

@@ -10,7 +10,7 @@ pub fn vision_geometry(h: &Header, tensors: &[TensorEntry]) -> VisionGeometry {
         .iter()
         .filter_map(|t| t.name.strip_prefix("v.blk.")?.split('.').next()?.parse::<u64>().ok())
         .max()
-        .map_or(0, |m| m + 1);
+        .map_or(0, |m| m.saturating_add(1));
     VisionGeometry {
         projector_type: h.get("clip.projector_type").and_then(|v| v.as_str()).map(str::to_owned),
         n_layers: get("clip.vision.block_count").unwrap_or(counted),

@@ -1,17 +1,28 @@
 //! Read layer: bytes (on disk or over HTTP) -> GGUF structure (header, metadata, tensor infos, layout).
 //! Knows nothing about model architectures.
 
+#[forbid(unsafe_code)]
 pub mod error;
+#[forbid(unsafe_code)]
 pub mod file;
+#[forbid(unsafe_code)]
 pub mod ggml_type;
+#[forbid(unsafe_code)]
 pub mod download;
+#[forbid(unsafe_code)]
 pub mod growing;
+#[forbid(unsafe_code)]
 pub mod header;
+#[forbid(unsafe_code)]
 pub mod layout;
+#[forbid(unsafe_code)]
 pub mod location;
+#[forbid(unsafe_code)]
 pub mod remote;
+#[forbid(unsafe_code)]
 pub mod shards;
 pub mod source;
+#[forbid(unsafe_code)]
 pub mod value;
 
 pub use error::{Defect, Progress, ReadError};

@@ -136,7 +136,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         Some(p) => Some(check::open(p).map_err(|c| anyhow::anyhow!("--mmproj {}: {}", p.display(), c.findings[0].message))?),
         None => None,
     };
-    let mmproj_bytes = mmproj.as_ref().map_or(0, |m| m.set.tensors().iter().map(crate::estimate::weights::buffer_bytes).sum());
+    let mmproj_bytes = mmproj.as_ref().map_or(0, |m| m.set.tensors().iter().map(crate::estimate::weights::buffer_bytes).fold(0, u64::saturating_add));
     let opened: Vec<Result<Opened, ModelCheck>> = paths.iter().map(|p| check::open(p)).collect();
     let mut extra = pairing_findings(&paths, &opened);
     let mut deep_facts = Vec::new();

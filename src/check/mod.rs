@@ -15,7 +15,7 @@ pub use policy::Policy;
 
 use crate::estimate::{Footprint, Settings};
 use crate::model::{analyze, Geometry};
-use crate::read::ShardSet;
+use crate::read::{ShardSet, TensorEntry};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -69,6 +69,8 @@ pub struct ModelCheck {
 pub struct Opened {
     /// The shards.
     pub set: ShardSet,
+    /// Every tensor over all shards.
+    pub tensors: Vec<TensorEntry>,
     /// Its geometry.
     pub geometry: Geometry,
 }
@@ -77,8 +79,9 @@ pub struct Opened {
 pub fn open(path: &Path) -> Result<Opened, ModelCheck> {
     match structure::open(path) {
         Ok(set) => {
-            let geometry = analyze(set.metadata(), &set.tensors());
-            Ok(Opened { set, geometry })
+            let tensors = set.tensors();
+            let geometry = analyze(set.metadata(), &tensors);
+            Ok(Opened { set, tensors, geometry })
         }
         Err((finding, outcome)) => Err(ModelCheck { path: path.to_path_buf(), outcome, findings: vec![finding], facts: None }),
     }
@@ -87,17 +90,16 @@ pub fn open(path: &Path) -> Result<Opened, ModelCheck> {
 /// Runs every rule on an opened model. `mmproj_bytes` are counted in budgets; `extra` are
 /// findings from elsewhere (mmproj pairing, the deep scan).
 pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: Vec<Finding>) -> ModelCheck {
-    let set = &m.set;
-    let tensors = set.tensors();
+    let (set, tensors) = (&m.set, &m.tensors);
     let mut findings = structure::rules(set);
     metadata::rules(set, &mut findings);
     if let Some(p) = &opts.policy {
-        p.rules(set, &tensors, &mut findings);
+        p.rules(set, tensors, &mut findings);
     }
-    let expected_bytes = set.files.iter().map(|f| f.layout.expected_end).fold(0, u64::saturating_add);
+    let expected_bytes = set.expected_bytes();
     let mut footprint = None;
     if opts.budget.is_set() && m.geometry.vision.is_none() {
-        let need = budget::Need { geometry: &m.geometry, tensors: &tensors, file_bytes: expected_bytes, mmproj_bytes };
+        let need = budget::Need { geometry: &m.geometry, tensors, file_bytes: expected_bytes, mmproj_bytes };
         footprint = budget::rules(&opts.budget, &need, &opts.settings, path, &mut findings);
     }
     findings.extend(extra);

@@ -4,7 +4,6 @@ use super::runtime::RuntimeArgs;
 use crate::check::{self, metadata, rules::RULES, Budget, ModelCheck, Opened, Options, Outcome, Policy};
 use crate::report::check as report;
 use crate::util::exit_code;
-use crate::util::units::parse_bytes;
 use anyhow::Context;
 use std::collections::HashSet;
 use std::io::Write;
@@ -63,9 +62,7 @@ pub struct Args {
 }
 
 fn size(s: &Option<String>, flag: &str) -> anyhow::Result<Option<u64>> {
-    s.as_deref()
-        .map(|v| parse_bytes(v).with_context(|| format!("{flag} {v:?}: expected a size such as 24GiB, 64GB or 8589934592")))
-        .transpose()
+    s.as_deref().map(|v| super::fit::size(v, flag)).transpose()
 }
 
 /// Options from flags, merged over the policy's budget.
@@ -136,7 +133,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         Some(p) => Some(check::open(p).map_err(|c| anyhow::anyhow!("--mmproj {}: {}", p.display(), c.findings[0].message))?),
         None => None,
     };
-    let mmproj_bytes = mmproj.as_ref().map_or(0, |m| m.set.tensors().iter().map(crate::estimate::weights::buffer_bytes).fold(0, u64::saturating_add));
+    let mmproj_bytes = mmproj.as_ref().map_or(0, |m| crate::estimate::weights::all_buffer_bytes(&m.tensors));
     let opened: Vec<Result<Opened, ModelCheck>> = paths.iter().map(|p| check::open(p)).collect();
     let mut extra = pairing_findings(&paths, &opened);
     let mut deep_facts = Vec::new();

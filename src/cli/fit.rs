@@ -59,7 +59,8 @@ impl MachineArgs {
     }
 }
 
-fn size(s: &str, flag: &str) -> anyhow::Result<u64> {
+/// A size flag (`24GiB`, `64GB`, `8589934592`), with an error naming the flag.
+pub(super) fn size(s: &str, flag: &str) -> anyhow::Result<u64> {
     parse_bytes(s).with_context(|| format!("{flag} {s:?}: expected a size such as 24GiB, 64GB or 8589934592"))
 }
 

@@ -1,6 +1,6 @@
 //! A model read and analysed: what every subcommand after `inspect` starts from.
 
-use crate::estimate::weights::{buffer_bytes, weights_bytes};
+use crate::estimate::weights::{all_buffer_bytes, weights_bytes};
 use crate::model::{analyze, Geometry};
 use crate::read::{Location, ShardSet, TensorEntry};
 
@@ -42,7 +42,7 @@ impl Loaded {
         Ok(Loaded {
             name,
             complete: set.is_complete(),
-            expected_bytes: set.files.iter().map(|f| f.layout.expected_end).fold(0, u64::saturating_add),
+            expected_bytes: set.expected_bytes(),
             read_warnings: set.warnings.clone(),
             tensors,
             geometry,
@@ -53,7 +53,7 @@ impl Loaded {
     pub fn weights_bytes(&self) -> u64 {
         if self.geometry.vision.is_some() {
             // Saturating: shards of a hostile file can claim more than 2^64 bytes in total.
-            self.tensors.iter().map(buffer_bytes).fold(0, u64::saturating_add)
+            all_buffer_bytes(&self.tensors)
         } else {
             weights_bytes(&self.tensors, &self.geometry, false)
         }

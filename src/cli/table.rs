@@ -9,7 +9,7 @@ use crate::estimate::Settings;
 use crate::read::Location;
 use crate::report::table::{self as report, Row, TableView};
 use crate::util::exit_code;
-use crate::util::units::{gib, parse_bytes};
+use crate::util::units::gib;
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 
@@ -64,7 +64,7 @@ fn context(s: &str) -> anyhow::Result<u64> {
 /// Plans every quant on every device at every context and prints the matrix.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     let contexts = a.contexts.iter().map(|c| context(c)).collect::<anyhow::Result<Vec<u64>>>()?;
-    let ram = a.ram.as_deref().map(|r| parse_bytes(r).with_context(|| format!("--ram {r:?}: expected a size such as 64GiB"))).transpose()?;
+    let ram = a.ram.as_deref().map(|r| super::fit::size(r, "--ram")).transpose()?;
     let mut notes = Vec::new();
     let mut devices: Vec<(String, Machine)> = Vec::new();
     for name in &a.gpus {

@@ -32,6 +32,11 @@ pub fn weights_bytes(tensors: &[TensorEntry], g: &Geometry, load_mtp: bool) -> u
     tensors.iter().filter(|t| load_mtp || is_loaded(t, g)).map(buffer_bytes).fold(0, u64::saturating_add)
 }
 
+/// Buffer bytes of every tensor, loaded or not (an mmproj, which mtmd loads whole).
+pub fn all_buffer_bytes(tensors: &[TensorEntry]) -> u64 {
+    tensors.iter().map(buffer_bytes).fold(0, u64::saturating_add)
+}
+
 /// Bytes not loaded (MTP blocks, unless `load_mtp`).
 pub fn skipped_bytes(tensors: &[TensorEntry], g: &Geometry, load_mtp: bool) -> u64 {
     tensors.iter().filter(|t| !load_mtp && !is_loaded(t, g)).map(|t| t.bytes).fold(0, u64::saturating_add)

@@ -196,6 +196,11 @@ impl ShardSet {
         &self.files[0].header
     }
 
+    /// Bytes of all shards present when complete (each up to the end of its last tensor).
+    pub fn expected_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.layout.expected_end).fold(0, u64::saturating_add)
+    }
+
     /// True when no shard is missing and every shard holds all its data.
     pub fn is_complete(&self) -> bool {
         self.missing.is_empty() && self.files.iter().all(|f| f.is_complete())

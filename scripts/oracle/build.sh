@@ -5,7 +5,8 @@
 #
 # Downloads the pinned llama-cpp-python sdist (which vendors llama.cpp) into a
 # cache directory outside the repo, configures vendor/llama.cpp CPU-only and
-# builds libllama (static) + scripts/oracle/oracle.cpp.
+# builds libllama (static) + scripts/oracle/oracle.cpp, and oracle_mmproj.cpp (with
+# llama.cpp's tools/mtmd clip sources) for vision projectors.
 #
 # Environment:
 #   GGUF_METER_LLAMA_CACHE  cache dir (default ~/.cache/gguf-meter/llama.cpp)
@@ -14,6 +15,7 @@
 #   JOBS                    parallel build jobs (default 2)
 #
 # Result: $GGUF_METER_LLAMA_CACHE/build-<version>/oracle  (path also printed)
+#         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_mmproj
 set -euo pipefail
 
 SDIST_VERSION=0.3.36
@@ -63,7 +65,7 @@ nice -n 10 cmake -S "$HERE" -B "$BUILD" "${GEN[@]}" \
     -DLLAMA_CPP_DIR="$SRC" \
     -DORACLE_LLAMA_COMMIT="$COMMIT" \
     -DORACLE_SDIST_VERSION="$SDIST_VERSION" >&2
-nice -n 10 cmake --build "$BUILD" --target oracle -j "$JOBS" >&2
+nice -n 10 cmake --build "$BUILD" --target oracle oracle_mmproj -j "$JOBS" >&2
 end=$(date +%s)
 echo "== build took $((end - start)) s" >&2
 echo "$BUILD/oracle"

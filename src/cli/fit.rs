@@ -1,11 +1,12 @@
 //! `gguf-meter fit` and `gguf-meter gpus`.
 
 use super::loaded::Loaded;
+use super::mmproj::MmprojArgs;
 use super::runtime::RuntimeArgs;
 use crate::estimate::devices::CATALOG;
 use crate::estimate::machine::{build, MachineRequest};
 use crate::estimate::fit::{command_line, plan, Machine, Verdict};
-use crate::estimate::Settings;
+use crate::estimate::{Mmproj, Settings};
 use crate::read::Location;
 use crate::report::fit as report;
 use crate::util::exit_code;
@@ -22,9 +23,8 @@ pub struct Args {
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub machine: MachineArgs,
-    /// Vision projector (mmproj) to load as well: a file, URL or hf:// location.
-    #[arg(long)]
-    pub mmproj: Option<PathBuf>,
+    #[command(flatten)]
+    pub mmproj: MmprojArgs,
     #[command(flatten)]
     pub runtime: RuntimeArgs,
     /// Print JSON.
@@ -90,8 +90,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut warnings = Vec::new();
     let m = machine(&a.machine, &mut warnings)?;
     let settings = a.runtime.settings()?;
-    let mmproj = a.mmproj.as_deref().map(Location::parse).transpose()?;
-    let mmproj_bytes = Loaded::mmproj_bytes(mmproj.as_ref())?;
+    let mmproj = a.mmproj.location()?;
+    let mm = a.mmproj.load(mmproj.as_ref(), settings.flash_attn, &mut warnings)?;
     let mut rows = Vec::new();
     let mut first_skip = None;
     for f in &a.files {
@@ -111,7 +111,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
                 Err(e) => return Err(e),
             };
             warnings.extend(model.warnings());
-            rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), mmproj_bytes)?);
+            rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm)?);
         }
     }
     if let (true, Some(e)) = (rows.is_empty(), first_skip) {
@@ -129,8 +129,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
 }
 
 /// Plans one model read from `loc` on machine `m`.
-pub fn plan_row(model: &Loaded, loc: &Location, settings: &Settings, m: &Machine, mmproj: Option<&Location>, mmproj_bytes: u64) -> anyhow::Result<report::Row> {
-    let p = plan(&model.geometry, &model.tensors, settings, m, mmproj_bytes).with_context(|| loc.to_string())?;
+pub fn plan_row(model: &Loaded, loc: &Location, settings: &Settings, m: &Machine, mmproj: Option<&Location>, mm: &Mmproj) -> anyhow::Result<report::Row> {
+    let p = plan(&model.geometry, &model.tensors, settings, m, mm).with_context(|| loc.to_string())?;
     let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(mmproj_flag).as_deref());
     Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })
 }

@@ -2,7 +2,8 @@
 
 use super::runtime::RuntimeArgs;
 use super::loaded::Loaded;
-use crate::estimate::{footprint, Footprint, Settings};
+use super::mmproj::MmprojArgs;
+use crate::estimate::{footprint, Footprint, Mmproj, Settings};
 use crate::read::Location;
 use crate::report::footprint as report;
 use crate::util::exit_code;
@@ -15,9 +16,8 @@ pub struct Args {
     /// GGUF model: a file (any shard of a split model; a partial download works), an
     /// http(s):// URL, or hf://owner/repo[/file.gguf].
     pub file: PathBuf,
-    /// Vision projector (mmproj) loaded alongside: a file, URL or hf:// location.
-    #[arg(long)]
-    pub mmproj: Option<PathBuf>,
+    #[command(flatten)]
+    pub mmproj: MmprojArgs,
     #[command(flatten)]
     pub runtime: RuntimeArgs,
     /// Print JSON (schema in the README).
@@ -28,15 +28,11 @@ pub struct Args {
 /// Computes the footprint at the chosen context and at 4K, 32K, 128K and the trained maximum.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     let model = Loaded::open(&Location::parse(&a.file)?)?;
-    let mmproj = a.mmproj.as_deref().map(Location::parse).transpose()?;
-    let mmproj_bytes = Loaded::mmproj_bytes(mmproj.as_ref())?;
     let settings = a.runtime.settings()?;
-    // Estimate errors come from the file's geometry (e.g. its trained context): name it.
-    let (main, growth) = footprints(&model, &settings, mmproj_bytes).with_context(|| a.file.display().to_string())?;
     let mut warnings = model.warnings();
-    if a.mmproj.is_some() {
-        warnings.push("mmproj: weights counted; its image-encoding compute buffer is not estimated".into());
-    }
+    let mmproj = a.mmproj.load(a.mmproj.location()?.as_ref(), settings.flash_attn, &mut warnings)?;
+    // Estimate errors come from the file's geometry (e.g. its trained context): name it.
+    let (main, growth) = footprints(&model, &settings, &mmproj).with_context(|| a.file.display().to_string())?;
     let view = report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report::to_json(&view))?);
@@ -47,12 +43,12 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
 }
 
 /// The footprint at `settings` and at each growth context (4K, 32K, 128K, trained maximum).
-pub fn footprints(model: &Loaded, settings: &Settings, mmproj_bytes: u64) -> anyhow::Result<(Footprint, Vec<Footprint>)> {
-    let main = footprint(&model.geometry, &model.tensors, settings, mmproj_bytes)?;
+pub fn footprints(model: &Loaded, settings: &Settings, mmproj: &Mmproj) -> anyhow::Result<(Footprint, Vec<Footprint>)> {
+    let main = footprint(&model.geometry, &model.tensors, settings, mmproj)?;
     let mut growth = Vec::new();
     for ctx in report::growth_contexts(model.geometry.context_length) {
         let s = Settings { ctx: Some(ctx), ..settings.clone() };
-        growth.push(footprint(&model.geometry, &model.tensors, &s, mmproj_bytes)?);
+        growth.push(footprint(&model.geometry, &model.tensors, &s, mmproj)?);
     }
     Ok((main, growth))
 }

@@ -65,11 +65,6 @@ impl Loaded {
         if self.geometry.parameter_count == 0 { 0.0 } else { bytes * 8.0 / self.geometry.parameter_count as f64 }
     }
 
-    /// Weight bytes of an optional mmproj file (0 without one).
-    pub fn mmproj_bytes(loc: Option<&Location>) -> anyhow::Result<u64> {
-        Ok(loc.map(Loaded::open).transpose()?.map_or(0, |m| m.weights_bytes()))
-    }
-
     /// Warnings to show with any estimate.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = self.read_warnings.clone();

@@ -7,6 +7,7 @@ mod fit;
 mod footprint;
 mod inspect;
 mod loaded;
+mod mmproj;
 mod runtime;
 mod table;
 mod watch;

@@ -3,6 +3,7 @@
 use super::footprint::{footprint, Footprint, FootprintError};
 use super::placement::{all_layers, split, Offload, Split, FIT_MARGIN};
 use super::settings::Settings;
+use super::vision_compute::Mmproj;
 use crate::model::Geometry;
 use crate::read::TensorEntry;
 use serde::Serialize;
@@ -70,14 +71,15 @@ pub fn all_on_gpu(g: &Geometry, t: &[TensorEntry], fp: &Footprint, m: &Machine) 
     split(g, t, fp, all, u64::from(m.gpus))
 }
 
-fn at_ctx(g: &Geometry, t: &[TensorEntry], base: &Settings, ctx: Option<u64>, mmproj: u64) -> Result<Footprint, FootprintError> {
+fn at_ctx(g: &Geometry, t: &[TensorEntry], base: &Settings, ctx: Option<u64>, mmproj: &Mmproj) -> Result<Footprint, FootprintError> {
     footprint(g, t, &Settings { ctx, ..base.clone() }, mmproj)
 }
 
 /// Plans how to run `g` on `m` with `s`. With no `-c`, prefers the trained context, then the
 /// largest context that fits on the GPU (not below 4096, like `--fit`), then a partial
 /// offload at min(trained, 32768).
-pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: u64) -> Result<Plan, FootprintError> {
+pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: impl Into<Mmproj>) -> Result<Plan, FootprintError> {
+    let mmproj: &Mmproj = &mmproj.into();
     let n_gpus = u64::from(m.gpus);
     let gpu_cap = gpu_capacity(m);
     let ram_cap = m.ram_bytes.saturating_sub(FIT_MARGIN);

@@ -3,7 +3,8 @@
 use super::compute::compute_bytes;
 use super::kv::{kv_layers, swa_cells, KvError};
 use super::recurrent::{recurrent_bytes, unknown_state};
-use super::settings::{resolve, Resolved, Settings, SettingsError};
+use super::settings::{resolve, FlashAttn, Resolved, Settings, SettingsError};
+use super::vision_compute::{vision_compute, Mmproj};
 use super::weights::{active_bytes_per_token, skipped_bytes, weights_bytes};
 use crate::model::{Geometry, LayerKind};
 use crate::read::TensorEntry;
@@ -38,6 +39,13 @@ pub struct Footprint {
     pub output_bytes: u64,
     /// Vision projector weights (with `--mmproj`).
     pub mmproj_bytes: u64,
+    /// Compute buffer the projector's clip context reserves at start-up (its warm-up image);
+    /// `None`: an mmproj whose compute buffer gguf-meter cannot estimate.
+    pub mmproj_compute_bytes: Option<u64>,
+    /// That buffer after the largest image allowed has been encoded (it only grows).
+    pub mmproj_compute_max_bytes: Option<u64>,
+    /// Projector weights and compute go to the GPU (`--mmproj-offload`, llama-server's default).
+    pub mmproj_offload: bool,
     /// Everything above.
     pub total_bytes: u64,
     /// Bytes read per generated token (decode speed bound input).
@@ -61,8 +69,10 @@ pub enum FootprintError {
     UnknownRecurrent(String),
 }
 
-/// Computes the footprint of a model (and optional mmproj weights) at `s`.
-pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj_bytes: u64) -> Result<Footprint, FootprintError> {
+/// Computes the footprint of a model (and of an optional mmproj: weights, or weights and
+/// geometry) at `s`.
+pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: impl Into<Mmproj>) -> Result<Footprint, FootprintError> {
+    let mm: Mmproj = mmproj.into();
     let r = resolve(s, g)?;
     plausible(g)?;
     if unknown_state(g) {
@@ -77,7 +87,15 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj_byt
     // output_reserve(n_seq_max) at construction: logits for one token per sequence.
     let output = g.n_vocab.saturating_mul(r.n_seq_max).saturating_mul(4);
     let weights = weights_bytes(tensors, g, s.load_mtp);
-    let total = [weights, k_bytes, v_bytes, rr, rs, compute, output, mmproj_bytes].iter().fold(0u64, |a, &b| a.saturating_add(b));
+    let vision = match (&mm.vision, mm.weights_bytes) {
+        (_, 0) => Some((0, 0)),
+        // clip tries flash attention and keeps it wherever the backend has the op (all do).
+        (Some(v), _) => vision_compute(v, s.flash_attn != FlashAttn::Off, &mm.settings).ok().map(|c| (c.warmup_bytes, c.max_bytes)),
+        (None, _) => None,
+    };
+    let mmproj_bytes = mm.weights_bytes;
+    let mm_compute = vision.map_or(0, |(w, _)| w);
+    let total = [weights, k_bytes, v_bytes, rr, rs, compute, output, mmproj_bytes, mm_compute].iter().fold(0u64, |a, &b| a.saturating_add(b));
     Ok(Footprint {
         weights_bytes: weights,
         skipped_bytes: skipped_bytes(tensors, g, s.load_mtp),
@@ -91,6 +109,9 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj_byt
         compute_bytes: compute,
         output_bytes: output,
         mmproj_bytes,
+        mmproj_compute_bytes: vision.map(|(w, _)| w),
+        mmproj_compute_max_bytes: vision.map(|(_, m)| m),
+        mmproj_offload: mm.settings.offload,
         total_bytes: total,
         active_bytes_per_token: active_bytes_per_token(tensors, g),
         resolved: r,

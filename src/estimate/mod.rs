@@ -11,7 +11,9 @@ pub mod machine;
 pub mod placement;
 pub mod recurrent;
 pub mod settings;
+pub mod vision_compute;
 pub mod weights;
 
 pub use footprint::{footprint, Footprint, FootprintError};
 pub use settings::{FlashAttn, Resolved, Settings};
+pub use vision_compute::{Mmproj, MmprojSettings};

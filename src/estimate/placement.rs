@@ -5,7 +5,8 @@
 //! offloads the output layer plus the last N-1 blocks; `--n-cpu-moe N` keeps the routed
 //! experts of blocks 0..N on the CPU; KV and recurrent state live with their layer
 //! (`offload_kqv`); a tied output matrix is a second copy of the embedding on the GPU; the
-//! compute buffer sits on the GPU when anything is offloaded; logits stay in host memory.
+//! compute buffer sits on the GPU when anything is offloaded; logits stay in host memory; an
+//! mmproj (weights and its clip compute buffer) sits on a GPU unless `--no-mmproj-offload`.
 //! Several GPUs of one kind are treated as one pool whose every device also holds a compute
 //! buffer and the `--fit` margin.
 
@@ -94,7 +95,9 @@ pub fn split(g: &Geometry, tensors: &[TensorEntry], fp: &Footprint, o: Offload, 
     } else {
         put(false, fp.compute_bytes, 0);
     }
-    put(false, fp.output_bytes.saturating_add(fp.mmproj_bytes), 0);
+    put(false, fp.output_bytes, 0);
+    // mtmd's clip context takes the first GPU whatever -ngl says (`mmproj_use_gpu`, default on).
+    put(fp.mmproj_offload && n_gpus > 0, fp.mmproj_bytes.saturating_add(fp.mmproj_compute_bytes.unwrap_or(0)), 0);
     Split { offload: o, gpu_bytes: gpu, cpu_bytes: cpu, gpu_active: gpu_act, cpu_active: cpu_act }
 }
 

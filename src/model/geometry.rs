@@ -117,4 +117,16 @@ pub struct VisionGeometry {
     pub projection_dim: u64,
     /// Bytes of all tensors.
     pub bytes: u64,
+    /// `clip.vision.image_size`: the side the tower was trained at, in pixels.
+    pub image_size: u64,
+    /// `clip.vision.patch_size`: pixels per patch side.
+    pub patch_size: u64,
+    /// `clip.vision.attention.head_count`.
+    pub n_head: u64,
+    /// `clip.vision.feed_forward_length`.
+    pub n_ff: u64,
+    /// `clip.vision.spatial_merge_size` (patches merged per token side), when given.
+    pub spatial_merge: Option<u64>,
+    /// Blocks with a Qwen3-VL deepstack branch (`v.deepstack.N.*` tensors).
+    pub deepstack_layers: u64,
 }

@@ -17,5 +17,19 @@ pub fn vision_geometry(h: &Header, tensors: &[TensorEntry]) -> VisionGeometry {
         n_embd: get("clip.vision.embedding_length").unwrap_or(0),
         projection_dim: get("clip.vision.projection_dim").unwrap_or(0),
         bytes: tensors.iter().map(|t| t.bytes).fold(0, u64::saturating_add),
+        image_size: get("clip.vision.image_size").unwrap_or(0),
+        patch_size: get("clip.vision.patch_size").unwrap_or(0),
+        n_head: get("clip.vision.attention.head_count").unwrap_or(0),
+        n_ff: get("clip.vision.feed_forward_length").unwrap_or(0),
+        spatial_merge: get("clip.vision.spatial_merge_size"),
+        deepstack_layers: deepstack_layers(tensors),
     }
+}
+
+/// Distinct blocks carrying deepstack tensors (`v.deepstack.N.norm/fc1/fc2`).
+fn deepstack_layers(tensors: &[TensorEntry]) -> u64 {
+    let mut ids: Vec<&str> = tensors.iter().filter_map(|t| t.name.strip_prefix("v.deepstack.")?.split('.').next()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len() as u64
 }

@@ -68,7 +68,17 @@ pub fn render(v: &FootprintView) -> String {
     row(&mut o, "compute (est.)", f.compute_bytes, format!("ubatch {}", f.resolved.n_ubatch));
     row(&mut o, "output (logits)", f.output_bytes, String::new());
     if f.mmproj_bytes > 0 {
-        row(&mut o, "mmproj weights", f.mmproj_bytes, String::new());
+        let place = if f.mmproj_offload { "on the GPU when there is one" } else { "in RAM (--no-mmproj-offload)" };
+        row(&mut o, "mmproj weights", f.mmproj_bytes, place.to_string());
+        match f.mmproj_compute_bytes {
+            Some(b) => {
+                let grows = f.mmproj_compute_max_bytes.filter(|&m| m > b).map(|m| format!(", {} after the largest image", gib(m))).unwrap_or_default();
+                row(&mut o, "mmproj compute", b, format!("image-encoder warm-up{grows}"));
+            }
+            None => {
+                let _ = writeln!(o, "  {:<18} {:>18}  {:>12}  not estimated for this projector (see warnings)", "mmproj compute", "?", "?");
+            }
+        }
     }
     row(&mut o, "total", f.total_bytes, String::new());
     let _ = writeln!(o, "  active per token   {:>18}  {:>12}  bytes read per generated token", grouped(f.active_bytes_per_token), gib(f.active_bytes_per_token));
@@ -93,6 +103,8 @@ fn fp_json(f: &Footprint) -> Value {
         "kv_bytes": f.kv_bytes, "k_bytes": f.k_bytes, "v_bytes": f.v_bytes, "kv_layers": f.kv_layers,
         "recurrent_bytes": f.recurrent_bytes, "recurrent_r_bytes": f.recurrent_r_bytes, "recurrent_s_bytes": f.recurrent_s_bytes,
         "compute_bytes": f.compute_bytes, "output_bytes": f.output_bytes, "mmproj_bytes": f.mmproj_bytes,
+        "mmproj_compute_bytes": f.mmproj_compute_bytes, "mmproj_compute_max_bytes": f.mmproj_compute_max_bytes,
+        "mmproj_offload": f.mmproj_offload,
         "total_bytes": f.total_bytes, "active_bytes_per_token": f.active_bytes_per_token,
     })
 }

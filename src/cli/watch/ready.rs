@@ -110,12 +110,12 @@ pub fn header_ready(file: &GgufFile, bytes: u64, download: DownloadInfo, a: &Arg
         let m = machine(&a.machine, &mut warnings)?;
         // The command names the file as it will be called when the download is done.
         let run_path = pending(&file.path).map_or_else(|| file.path.clone(), |p| p.final_path);
-        let rows = vec![plan_row(&model, &crate::read::Location::Local(run_path), &settings, &m, None, 0)?];
+        let rows = vec![plan_row(&model, &crate::read::Location::Local(run_path), &settings, &m, None, &Default::default())?];
         let fv = fit_report::FitView { machine: &m, rows: &rows, best: fit_report::best(&rows), warnings: &warnings };
         human.push_str(&fit_report::render(&fv));
         event.fit = Some(fit_report::to_json(&fv));
     } else {
-        let (main, growth) = footprints(&model, &settings, 0)?;
+        let (main, growth) = footprints(&model, &settings, &Default::default())?;
         let fv = fp_report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };
         human.push_str(&fp_report::render(&fv));
         event.footprint = Some(fp_report::to_json(&fv));

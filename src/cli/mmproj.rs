@@ -1,0 +1,45 @@
+//! `--mmproj` and the flags llama-server takes with it, shared by `footprint` and `fit`.
+
+use super::loaded::Loaded;
+use crate::estimate::vision_compute::vision_compute;
+use crate::estimate::{FlashAttn, Mmproj, MmprojSettings};
+use crate::read::Location;
+use std::path::PathBuf;
+
+/// The vision projector and its llama-server flags.
+#[derive(clap::Args, Clone, Debug)]
+pub struct MmprojArgs {
+    /// Vision projector (mmproj) loaded alongside: a file, URL or hf:// location.
+    #[arg(long)]
+    pub mmproj: Option<PathBuf>,
+    /// Keep the projector's weights and compute buffer in system RAM (llama-server: --no-mmproj-offload).
+    #[arg(long = "no-mmproj-offload")]
+    pub no_mmproj_offload: bool,
+    /// Output tokens of the largest image (llama-server: --image-max-tokens; default: the projector's own).
+    #[arg(long = "image-max-tokens", value_parser = clap::value_parser!(u64).range(1..=1 << 24))]
+    pub image_max_tokens: Option<u64>,
+}
+
+impl MmprojArgs {
+    /// Where the projector is, if one was given.
+    pub fn location(&self) -> anyhow::Result<Option<Location>> {
+        Ok(self.mmproj.as_deref().map(Location::parse).transpose()?)
+    }
+
+    /// Reads the projector (weights and geometry); `Mmproj::default()` without one. Notes on
+    /// what cannot be estimated go to `warnings`.
+    pub fn load(&self, loc: Option<&Location>, flash_attn: FlashAttn, warnings: &mut Vec<String>) -> anyhow::Result<Mmproj> {
+        let settings = MmprojSettings { offload: !self.no_mmproj_offload, image_max_tokens: self.image_max_tokens };
+        let Some(loc) = loc else { return Ok(Mmproj { settings, ..Mmproj::default() }) };
+        let m = Loaded::open(loc)?;
+        let weights_bytes = m.weights_bytes();
+        match &m.geometry.vision {
+            Some(v) => match vision_compute(v, flash_attn != FlashAttn::Off, &settings) {
+                Ok(_) => {}
+                Err(e) => warnings.push(format!("mmproj {}: compute buffer unknown: {e}", m.name)),
+            },
+            None => warnings.push(format!("mmproj {}: not a vision projector (general.architecture is not clip); weights counted, compute buffer unknown", m.name)),
+        }
+        Ok(Mmproj { weights_bytes, vision: m.geometry.vision, settings })
+    }
+}

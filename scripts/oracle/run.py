@@ -375,6 +375,80 @@ def write_doc(out_dir: Path, doc: dict):
     print(f"wrote {rel(p)} ({p.stat().st_size} bytes)", file=sys.stderr)
 
 
+# ---------------------------------------------------------------- mmproj (oracle_mmproj)
+
+# synthetic qwen3vl_merger variants (make_mmproj.py): embd, ff, heads, layers, patch, image
+MMPROJ_VARIANTS = {
+    "mmproj-synth-qwen3vl-e768": (768, 3072, 12, 12, 16, 768),      # width fits the raw image block
+    "mmproj-synth-qwen3vl-e1024": (1024, 4096, 8, 4, 16, 768),
+    "mmproj-synth-qwen3vl-ff8000": (1152, 8000, 16, 4, 16, 768),    # FFN step is the peak
+    "mmproj-synth-qwen3vl-p14": (1280, 5120, 16, 4, 14, 896),
+}
+
+
+def mmproj_oracle_path() -> Path:
+    p = Path(os.environ.get("ORACLE_MMPROJ", CACHE / f"build-{SDIST_VERSION}/oracle_mmproj"))
+    if not p.exists():
+        sys.exit(f"oracle_mmproj binary not found at {p}; run scripts/oracle/build.sh")
+    return p
+
+
+def mmproj_cases(full: bool) -> list[dict]:
+    tokens = [0, 256, 1024, 4096] if full else [0, 256]
+    cases = [dict(flash_attn=fa, image_tokens=t, image_max_tokens=-1)
+             for fa in (["on", "off", "auto"] if full else ["on", "off"]) for t in tokens]
+    if full:
+        # --image-max-tokens: Qwen-VL's warm-up image is fixed at 46x46 tokens whatever it says
+        cases += [dict(flash_attn="on", image_tokens=0, image_max_tokens=n) for n in (256, 1024)]
+    return cases
+
+
+def mmproj_case_id(c: dict) -> str:
+    return f"fa{c['flash_attn']}-tokens{c['image_tokens'] or 'warmup'}-max{c['image_max_tokens']}"
+
+
+def is_clip(path: Path) -> bool:
+    try:
+        return Header(path).get("general.architecture") == "clip"
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def run_mmproj(oracle: Path, model_id: str, path: Path, kind: str, extra: dict, full: bool) -> dict:
+    t0 = time.time()
+    doc = {"schema_version": SCHEMA_VERSION, "generator": "scripts/oracle/run.py", "id": model_id,
+           "oracle": "oracle_mmproj", "llama_cpp": None}
+    minfo = {"kind": kind, "file_name": path.name}
+    minfo.update(extra)
+    cases = []
+    for c in mmproj_cases(full):
+        cmd = [str(oracle), str(path), "--fa", c["flash_attn"], "--image-tokens", str(c["image_tokens"]),
+               "--image-max-tokens", str(c["image_max_tokens"])]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        try:
+            r = json.loads(p.stdout)
+        except json.JSONDecodeError:
+            r = {"ok": False, "error_stage": "crash", "error": f"oracle_mmproj exited {p.returncode}: {p.stderr[-2000:]}"}
+        doc["llama_cpp"] = doc["llama_cpp"] or r.get("llama_cpp")
+        if "file_size" in r:
+            minfo.update(file_size=r["file_size"], file_allocated_bytes=r["file_allocated_bytes"])
+        if r.get("model"):
+            minfo.update(r["model"])
+        rec = {"id": mmproj_case_id(c), "settings": c, "ok": bool(r.get("ok"))}
+        if rec["ok"]:
+            for k in ["warmup", "weight_buffers", "weight_bytes", "mem_usage_total", "log"]:
+                rec[k] = r[k]
+        else:
+            rec.update(error_stage=r.get("error_stage"), error=r.get("error"), log=r.get("log", []))
+        cases.append(rec)
+    doc["model"] = minfo
+    doc["ok"] = any(c["ok"] for c in cases)
+    doc["cases"] = cases
+    print(f"  {model_id}: {sum(c['ok'] for c in cases)}/{len(cases)} mmproj cases ok ({time.time() - t0:.1f}s)",
+          file=sys.stderr)
+    return doc
+
+
 # ---------------------------------------------------------------- model sources
 
 def tiny_models() -> list[Path]:
@@ -438,6 +512,9 @@ def main():
     for p in fixture_models():
         model_id = p.stem.split("-00001-of-")[0] + "-split" if "-00001-of-" in p.stem else p.stem
         plan.append((model_id, p, "sparse-fixture", {}, False))
+    for model_id in MMPROJ_VARIANTS:
+        plan.append((model_id, TINY_DIR / f"{model_id}.gguf", "synthetic-mmproj",
+                     {"generator": "scripts/oracle/make_mmproj.py"}, False))
 
     if args.only:
         plan = [x for x in plan if any(o in x[0] for o in args.only)]
@@ -451,6 +528,13 @@ def main():
         print(f"== {model_id}", file=sys.stderr)
         extra = dict(extra)
         run_path = path
+        if kind == "synthetic-mmproj":
+            import make_mmproj  # noqa: E402
+            e, ff, heads, layers, patch, image = MMPROJ_VARIANTS[model_id]
+            make_mmproj.build(path, e, ff, heads, layers, patch, image, 2048)
+            extra["variant"] = dict(embd=e, ff=ff, heads=heads, layers=layers, patch=patch, image=image)
+            write_doc(args.out, run_mmproj(mmproj_oracle_path(), model_id, path, kind, extra, False))
+            continue
         if kind in ("tiny", "real"):
             extra["source_path"] = str(path)
             extra["sha256"] = sha256(path)
@@ -482,6 +566,9 @@ def main():
             extra["sparse_size"] = descs[0]["full_size"] if one else [d["full_size"] for d in descs]
             extra["header_patch"] = descs[0]["header_patch"]
             run_path = SPARSE_DIR / path.name
+        if is_clip(path):
+            write_doc(args.out, run_mmproj(mmproj_oracle_path(), model_id, run_path, kind, extra, True))
+            continue
         doc = run_model(oracle, model_id, run_path, kind, extra, args.jobs, args.quick, with_mmap)
 
         if kind == "real" and doc.get("ok"):

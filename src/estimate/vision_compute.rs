@@ -96,15 +96,28 @@ pub fn vision_compute(v: &VisionGeometry, flash_attn: bool, s: &MmprojSettings) 
     if v.deepstack_layers > 0 {
         return Err(VisionComputeError::Unknown(format!("{kind} with {} deepstack layers", v.deepstack_layers)));
     }
-    plausible(v)?;
-    let merge = v.spatial_merge.unwrap_or(2).max(1);
-    let per_token = merge * merge;
     let warmup_tokens = QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE;
-    let warmup_patches = warmup_tokens * per_token;
+    let warmup_bytes = image_bytes(v, warmup_tokens, flash_attn)?;
     let max_tokens = s.image_max_tokens.filter(|&t| t > 0).unwrap_or(QWEN_MAX_TOKENS);
-    let warmup_bytes = qwen3vl_bytes(v, warmup_patches, flash_attn);
-    let at_max = qwen3vl_bytes(v, max_tokens.saturating_mul(per_token), flash_attn);
+    let at_max = image_bytes(v, max_tokens, flash_attn)?;
+    let warmup_patches = warmup_tokens.saturating_mul(merge_area(v));
     Ok(VisionCompute { warmup_tokens, warmup_patches, warmup_bytes, max_tokens, max_bytes: at_max.max(warmup_bytes), flash_attn })
+}
+
+/// Patches per output token (`spatial_merge_size`², default 2x2).
+fn merge_area(v: &VisionGeometry) -> u64 {
+    let m = v.spatial_merge.unwrap_or(2).max(1);
+    m.saturating_mul(m)
+}
+
+/// The compute buffer the encoder graph of one image of `tokens` output tokens needs.
+pub fn image_bytes(v: &VisionGeometry, tokens: u64, flash_attn: bool) -> Result<u64, VisionComputeError> {
+    match v.projector_type.as_deref() {
+        Some("qwen3vl_merger") if v.deepstack_layers == 0 => {}
+        other => return Err(VisionComputeError::Unknown(other.unwrap_or("(none)").into())),
+    }
+    plausible(v)?;
+    Ok(qwen3vl_bytes(v, tokens.saturating_mul(merge_area(v)), flash_attn))
 }
 
 /// Peak live bytes of clip.cpp's qwen3vl graph (models/qwen3vl.cpp) over `n` patches, as

@@ -151,3 +151,56 @@ fn plausible(v: &VisionGeometry) -> Result<(), VisionComputeError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::analyze;
+    use crate::read::open_model;
+
+    fn qwen35() -> VisionGeometry {
+        let set = open_model(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mmproj-qwen35-f16.gguf")).unwrap();
+        let tensors = set.tensors();
+        analyze(set.metadata(), &tensors).vision.unwrap()
+    }
+
+    #[test]
+    fn qwen35_warmup_is_llama_cpps_figure() {
+        // fixtures/oracle/mmproj-qwen35-f16.json: 1472x1472 warm-up image, 8464 patches.
+        let d = MmprojSettings::default();
+        let on = vision_compute(&qwen35(), true, &d).unwrap();
+        assert_eq!((on.warmup_tokens, on.warmup_patches, on.warmup_bytes), (2116, 8464, 260_149_504));
+        assert_eq!((on.max_tokens, on.max_bytes), (4096, 503_578_624));
+        let off = vision_compute(&qwen35(), false, &d).unwrap();
+        assert_eq!((off.warmup_bytes, off.max_bytes), (4_884_066_560, 17_758_945_280));
+    }
+
+    #[test]
+    fn image_max_tokens_moves_only_the_largest_image() {
+        let small = vision_compute(&qwen35(), true, &MmprojSettings { offload: true, image_max_tokens: Some(256) }).unwrap();
+        assert_eq!((small.warmup_bytes, small.max_bytes), (260_149_504, 260_149_504));
+        assert_eq!(image_bytes(&qwen35(), 256, true).unwrap(), 31_473_664);
+    }
+
+    #[test]
+    fn unmodelled_projectors_are_unknown() {
+        let d = MmprojSettings::default();
+        let other = VisionGeometry { projector_type: Some("gemma3".into()), ..qwen35() };
+        assert!(matches!(vision_compute(&other, true, &d), Err(VisionComputeError::Unknown(_))));
+        let deep = VisionGeometry { deepstack_layers: 3, ..qwen35() };
+        assert!(matches!(vision_compute(&deep, true, &d), Err(VisionComputeError::Unknown(_))));
+        let none = VisionGeometry { projector_type: None, ..qwen35() };
+        assert!(vision_compute(&none, true, &d).is_err());
+    }
+
+    #[test]
+    fn hostile_geometry_is_refused_not_overflowed() {
+        let d = MmprojSettings::default();
+        let huge = VisionGeometry { n_embd: u64::MAX, ..qwen35() };
+        assert!(matches!(vision_compute(&huge, false, &d), Err(VisionComputeError::Implausible(_))));
+        let zero = VisionGeometry { patch_size: 0, ..qwen35() };
+        assert!(matches!(vision_compute(&zero, true, &d), Err(VisionComputeError::Implausible(_))));
+        let many = MmprojSettings { offload: true, image_max_tokens: Some(u64::MAX) };
+        assert!(vision_compute(&qwen35(), false, &many).unwrap().max_bytes > 0);
+    }
+}

@@ -58,7 +58,13 @@ pub fn render(v: &FitView) -> String {
             let _ = writeln!(o, "  GPU   {} of {} usable ({} GPU{}, 1 GiB margin each)", gib(p.split.gpu_bytes), gib(p.gpu_capacity), m.gpus, if m.gpus == 1 { "" } else { "s" });
         }
         let _ = writeln!(o, "  RAM   {} of {} usable", gib(p.split.cpu_bytes), gib(p.ram_capacity));
-        let _ = writeln!(o, "  total {} (weights {}, KV {}, recurrent {}, compute {})", gib(p.footprint.total_bytes), gib(p.footprint.weights_bytes), gib(p.footprint.kv_bytes), gib(p.footprint.recurrent_bytes), gib(p.footprint.compute_bytes));
+        let f = &p.footprint;
+        let mm = match (f.mmproj_bytes, f.mmproj_compute_bytes) {
+            (0, _) => String::new(),
+            (w, Some(c)) => format!(", mmproj {} + compute {}", gib(w), gib(c)),
+            (w, None) => format!(", mmproj {} + compute unknown", gib(w)),
+        };
+        let _ = writeln!(o, "  total {} (weights {}, KV {}, recurrent {}, compute {}{mm})", gib(f.total_bytes), gib(f.weights_bytes), gib(f.kv_bytes), gib(f.recurrent_bytes), gib(f.compute_bytes));
         match p.max_full_gpu_ctx {
             Some(c) if m.gpus > 0 => {
                 let _ = writeln!(o, "  largest context entirely on GPU: {c}");

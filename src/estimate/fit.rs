@@ -181,7 +181,10 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
             } else {
                 (0..all.n_gpu_layers).rev().map(|n| Offload { n_gpu_layers: n, n_cpu_moe: 0 }).collect()
             };
-            match candidates.into_iter().find_map(|o| f.place(&fp, o)) {
+            // Each candidate puts less on the GPUs than the one before, so whether it fits is
+            // monotone along the list: the first that fits is found by bisection.
+            let first = candidates.partition_point(|&o| f.place(&fp, o).is_none());
+            match candidates.get(first).and_then(|&o| f.place(&fp, o)) {
                 Some((sp, ts)) => (if sp.cpu_bytes <= ram_cap { Verdict::PartialOffload } else { Verdict::DoesNotFit }, sp, ts),
                 None => (Verdict::DoesNotFit, f.placer.split(&fp, all), m.mixed().then(|| m.tensor_split())),
             }

@@ -4,7 +4,9 @@
 //! `--cpu-moe` / `--n-cpu-moe N` are the same mechanism: llama.cpp appends patterns for them
 //! after the user's (`common/arg.cpp:2760-2775`, `common/common.h`).
 
+use super::weights::{buffer_bytes, is_loaded};
 use crate::model::layers::block_of;
+use crate::model::Geometry;
 use crate::read::TensorEntry;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -130,6 +132,50 @@ impl Overrides {
     pub fn targets(&self, tensors: &[TensorEntry]) -> Vec<Option<Buft>> {
         tensors.iter().map(|t| self.find(&t.name).map(|o| o.buft)).collect()
     }
+}
+
+/// Weights one buffer receives, for `footprint -ot`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BufferWeights {
+    /// The buffer as the user spelled it (`CPU`, `CUDA1`), or `input` / `layers` for tensors no
+    /// override matched: the token embedding (always CPU) and the rest (placed by `-ngl`).
+    pub buffer: String,
+    /// True when overrides put these tensors there.
+    pub via_override: bool,
+    /// Tensors.
+    pub tensors: u64,
+    /// Buffer bytes (each tensor padded as in `weights_bytes`).
+    pub weights_bytes: u64,
+}
+
+/// Splits the loaded weights by where the overrides send them (MTP blocks only if `load_mtp`).
+pub fn weights_by_buffer(tensors: &[TensorEntry], g: &Geometry, ov: &Overrides, load_mtp: bool) -> Vec<BufferWeights> {
+    let mut out: Vec<BufferWeights> = Vec::new();
+    for t in tensors.iter().filter(|t| load_mtp || is_loaded(t, g)) {
+        let (buffer, via) = match ov.find(&t.name) {
+            // Buffers that mean the same device (CUDA0, Vulkan0) are one buffer.
+            Some(o) => (ov.list.iter().find(|x| x.buft == o.buft).map_or(o.buffer.clone(), |x| x.buffer.clone()), true),
+            None if t.name == "token_embd.weight" => ("input".to_string(), false),
+            None => ("layers".to_string(), false),
+        };
+        let i = match out.iter().position(|b| b.buffer == buffer && b.via_override == via) {
+            Some(i) => i,
+            None => {
+                out.push(BufferWeights { buffer, via_override: via, tensors: 0, weights_bytes: 0 });
+                out.len() - 1
+            }
+        };
+        out[i].tensors += 1;
+        out[i].weights_bytes = out[i].weights_bytes.saturating_add(buffer_bytes(t));
+    }
+    // The user's order, then the tensors no override matched.
+    let rank = |b: &BufferWeights| match (b.via_override, b.buffer.as_str()) {
+        (true, name) => ov.list.iter().position(|o| o.buffer == name).unwrap_or(0),
+        (false, "layers") => ov.list.len(),
+        (false, _) => ov.list.len() + 1,
+    };
+    out.sort_by_key(rank);
+    out
 }
 
 /// llama.cpp's expert pattern (`LLM_FFN_EXPS_REGEX`, common/common.h); `--n-cpu-moe N` adds

@@ -77,14 +77,30 @@ pub struct Split {
     pub devices: Vec<DeviceBytes>,
 }
 
+/// What placing one loaded tensor needs, worked out once per model.
+#[derive(Clone)]
+struct Item {
+    /// `blk.N`, or `None` for the input/output tensors.
+    block: Option<u32>,
+    /// The token embedding.
+    embd: bool,
+    bytes: u64,
+    buffer: u64,
+    /// Bytes read per token (the whole tensor if it doubles as the output matrix).
+    active: u64,
+    /// Bytes read per token as the input lookup alone (one row).
+    lookup: u64,
+    /// The user's first matching override.
+    target: Option<Buft>,
+    /// The block `--n-cpu-moe`'s patterns would match.
+    moe_block: Option<u32>,
+}
+
 /// A model and the layout rules, ready to split footprints for several placements.
 pub struct Placer<'a> {
     g: &'a Geometry,
-    tensors: &'a [TensorEntry],
-    /// Per tensor: the user's first matching override.
-    targets: Vec<Option<Buft>>,
-    /// Per tensor: the block `--n-cpu-moe`'s patterns would match.
-    moe_block: Vec<Option<u32>>,
+    items: std::rc::Rc<Vec<Item>>,
+    tied: bool,
     points: Vec<f32>,
     user_overrides: bool,
 }
@@ -92,19 +108,27 @@ pub struct Placer<'a> {
 impl<'a> Placer<'a> {
     /// `gpu_split`: one weight per GPU, the `-ts` proportions (by default each GPU's memory).
     pub fn new(g: &'a Geometry, tensors: &'a [TensorEntry], ov: &Overrides, gpu_split: &[u64]) -> Self {
-        Placer {
-            g,
-            tensors,
-            targets: ov.targets(tensors),
-            moe_block: tensors.iter().map(|t| cpu_moe_block(&t.name)).collect(),
-            points: split_points(gpu_split),
-            user_overrides: !ov.is_empty(),
-        }
+        let tied = is_tied(tensors);
+        let items = tensors
+            .iter()
+            .filter(|t| is_loaded(t, g))
+            .map(|t| Item {
+                block: block_of(&t.name).map(|(b, _)| b),
+                embd: t.name == "token_embd.weight",
+                bytes: t.bytes,
+                buffer: buffer_bytes(t),
+                active: active_bytes(t, g, tied),
+                lookup: active_bytes(t, g, false),
+                target: ov.find(&t.name).map(|o| o.buft),
+                moe_block: cpu_moe_block(&t.name),
+            })
+            .collect();
+        Placer { g, items: std::rc::Rc::new(items), tied, points: split_points(gpu_split), user_overrides: !ov.is_empty() }
     }
 
     /// The same model and overrides with another `-ts`.
     pub fn with_split(&self, gpu_split: &[u64]) -> Placer<'a> {
-        Placer { targets: self.targets.clone(), moe_block: self.moe_block.clone(), points: split_points(gpu_split), ..*self }
+        Placer { g: self.g, items: self.items.clone(), tied: self.tied, points: split_points(gpu_split), user_overrides: self.user_overrides }
     }
 
     fn n_gpus(&self) -> usize {
@@ -131,33 +155,31 @@ impl<'a> Placer<'a> {
             Dev::Gpu(i) => i as usize,
             Dev::Cpu => cpu,
         };
-        let tied = is_tied(self.tensors);
         let mut add_w = |d: Dev, bytes: u64, act: u64| {
             let x = &mut devs[slot(d)];
             x.weights_bytes = x.weights_bytes.saturating_add(bytes);
             x.active_bytes = x.active_bytes.saturating_add(act);
         };
-        for (i, t) in self.tensors.iter().enumerate().filter(|(_, t)| is_loaded(t, g)) {
-            let user = self.targets[i].map(|b| self.dev_of(b));
-            let act = active_bytes(t, g, tied);
-            match block_of(&t.name) {
-                Some((il, _)) => {
-                    let moe = self.moe_block[i].is_some_and(|b| b < o.n_cpu_moe).then_some(Dev::Cpu);
-                    add_w(user.or(moe).unwrap_or_else(|| layer(il)), buffer_bytes(t), act);
+        for t in self.items.iter() {
+            let user = t.target.map(|b| self.dev_of(b));
+            match t.block {
+                Some(il) => {
+                    let moe = t.moe_block.is_some_and(|b| b < o.n_cpu_moe).then_some(Dev::Cpu);
+                    add_w(user.or(moe).unwrap_or_else(|| layer(il)), t.buffer, t.active);
                 }
-                None if t.name == "token_embd.weight" => {
+                None if t.embd => {
                     // The input layer stays on the CPU; a tied output is created from the same
                     // tensor name on the output device, a second copy unless it lands in the same buffer.
                     let input = user.unwrap_or(Dev::Cpu);
                     let output = user.unwrap_or(out_dev);
-                    if tied && output != input {
-                        add_w(input, buffer_bytes(t), active_bytes(t, g, false));
-                        add_w(output, buffer_bytes(t), t.bytes);
+                    if self.tied && output != input {
+                        add_w(input, t.buffer, t.lookup);
+                        add_w(output, t.buffer, t.bytes);
                     } else {
-                        add_w(input, buffer_bytes(t), act);
+                        add_w(input, t.buffer, t.active);
                     }
                 }
-                None => add_w(user.unwrap_or(out_dev), buffer_bytes(t), act),
+                None => add_w(user.unwrap_or(out_dev), t.buffer, t.active),
             }
         }
         let r = &fp.resolved;

@@ -15,7 +15,7 @@ fn json(args: &[&str]) -> Value {
 #[test]
 fn every_cell_equals_fit_for_the_same_inputs() {
     let files = ["qwen35-122b-a10b-q4km.gguf", "qwen35-35b-a3b-q4km.gguf", "qwen35-27b-q4km.gguf"].map(|f| fixture(f).to_str().unwrap().to_string());
-    let mut args = vec!["table", "--format", "json", "--gpus", "rtx3060,rtx4090,m4max-128", "--ctx", "8K,131072", "--ram", "32GiB"];
+    let mut args = vec!["table", "--format", "json", "--gpus", "rtx3060,rtx4090,rtx4090+rtx3060,m4max-128", "--ctx", "8K,131072", "--ram", "32GiB"];
     args.extend(files.iter().map(String::as_str));
     let doc = json(&args);
     let rows = doc["rows"].as_array().unwrap();
@@ -33,7 +33,7 @@ fn every_cell_equals_fit_for_the_same_inputs() {
             a.extend_from_slice(ram);
             let fit = json(&a);
             let p = &fit["plans"][0];
-            for key in ["verdict", "ctx", "n_gpu_layers", "n_cpu_moe", "gpu_bytes", "cpu_bytes", "total_bytes", "tokens_per_second_bound", "command"] {
+            for key in ["verdict", "ctx", "n_gpu_layers", "n_cpu_moe", "gpu_bytes", "cpu_bytes", "total_bytes", "tokens_per_second_bound", "command", "devices", "tensor_split"] {
                 assert_eq!(c[key], p[key], "{} on {device} at {ctx}: {key}", r["file"]);
             }
             verdicts.insert(c["verdict"].as_str().unwrap().to_string());

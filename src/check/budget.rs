@@ -1,7 +1,7 @@
 //! Budget rules: the footprint at a context must stay within limits and fit named devices.
 
 use super::finding::Finding;
-use crate::estimate::fit::{all_on_gpu, gpu_capacity};
+use crate::estimate::fit::{all_on_gpu, device_capacities, fits_gpus, gpu_capacity};
 use crate::estimate::machine::{build, MachineRequest};
 use crate::estimate::{footprint, Footprint, Settings};
 use crate::model::Geometry;
@@ -80,17 +80,18 @@ pub fn rules(b: &Budget, need: &Need, settings: &Settings, path: &Path, out: &mu
 fn fits_device(device: &str, need: &Need, fp: &Footprint) -> Result<Option<String>, String> {
     // RAM does not matter for "entirely on the GPU"; unified devices take their memory from the catalog.
     let (m, _) = build(&MachineRequest { gpu: Some(device.to_string()), ..Default::default() })?;
-    if m.gpus == 0 {
+    if m.gpus.is_empty() {
         return Err(format!("--must-fit {device}: not a GPU or unified-memory device (use --max-resident for RAM)"));
     }
     let sp = all_on_gpu(need.geometry, need.tensors, fp, &m);
     let cap = gpu_capacity(&m);
-    Ok((sp.gpu_bytes > cap).then(|| {
-        format!(
-            "does not fit entirely on {device} at {} tokens: the GPU side needs {}, {} usable",
-            fp.resolved.n_ctx,
-            both(sp.gpu_bytes),
-            both(cap)
-        )
+    Ok((!fits_gpus(&sp, &m)).then(|| {
+        // Several GPUs: each holds its own layers, so one card can overflow while the sum fits.
+        let worst = sp.devices.iter().zip(device_capacities(&m)).find(|(d, c)| d.total_bytes > *c);
+        let per_gpu = match worst {
+            Some((d, c)) if m.gpus.len() > 1 => format!(" ({} needs {}, {} usable)", d.device, both(d.total_bytes), both(c)),
+            _ => String::new(),
+        };
+        format!("does not fit entirely on {device} at {} tokens: the GPU side needs {}, {} usable{per_gpu}", fp.resolved.n_ctx, both(sp.gpu_bytes), both(cap))
     }))
 }

@@ -2,10 +2,11 @@
 
 use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
-use super::runtime::RuntimeArgs;
+use super::runtime::{OverrideArgs, RuntimeArgs};
 use crate::estimate::devices::CATALOG;
 use crate::estimate::machine::{build, MachineRequest};
 use crate::estimate::fit::{command_line, plan, Machine, Verdict};
+use crate::estimate::overrides::Overrides;
 use crate::estimate::{Mmproj, Settings};
 use crate::read::Location;
 use crate::report::fit as report;
@@ -27,6 +28,8 @@ pub struct Args {
     pub mmproj: MmprojArgs,
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -35,10 +38,11 @@ pub struct Args {
 /// The machine to fit, shared by `fit` and `watch`.
 #[derive(clap::Args)]
 pub struct MachineArgs {
-    /// Device from the catalog (`gguf-meter gpus`), optionally with a count: rtx4090, 2x3090, m4max-128, ddr5-dual.
+    /// Device from the catalog (`gguf-meter gpus`), optionally with a count: rtx4090, 2x3090, m4max-128, ddr5-dual;
+    /// different GPUs joined by '+' in device order: rtx4090+rtx3090.
     #[arg(long)]
     pub gpu: Option<String>,
-    /// GPU memory per device, e.g. 24GiB (overrides the catalog).
+    /// GPU memory of each GPU, e.g. 24GiB (overrides the catalog).
     #[arg(long)]
     pub vram: Option<String>,
     /// System RAM, e.g. 64GiB (default 32 GiB).
@@ -90,6 +94,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut warnings = Vec::new();
     let m = machine(&a.machine, &mut warnings)?;
     let settings = a.runtime.settings()?;
+    let ov = a.overrides.overrides(Some(m.n_gpus()))?;
     let mmproj = a.mmproj.location()?;
     let mm = a.mmproj.load(mmproj.as_ref(), settings.flash_attn, &mut warnings)?;
     let mut rows = Vec::new();
@@ -111,7 +116,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
                 Err(e) => return Err(e),
             };
             warnings.extend(model.warnings());
-            rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm)?);
+            rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov)?);
         }
     }
     if let (true, Some(e)) = (rows.is_empty(), first_skip) {
@@ -128,10 +133,10 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     Ok(if any_fits { exit_code::OK } else { exit_code::RULE_FAILED })
 }
 
-/// Plans one model read from `loc` on machine `m`.
-pub fn plan_row(model: &Loaded, loc: &Location, settings: &Settings, m: &Machine, mmproj: Option<&Location>, mm: &Mmproj) -> anyhow::Result<report::Row> {
-    let p = plan(&model.geometry, &model.tensors, settings, m, mm).with_context(|| loc.to_string())?;
-    let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(mmproj_flag).as_deref());
+/// Plans one model read from `loc` on machine `m` with the user's `-ot` overrides.
+pub fn plan_row(model: &Loaded, loc: &Location, settings: &Settings, m: &Machine, mmproj: Option<&Location>, mm: &Mmproj, ov: &Overrides) -> anyhow::Result<report::Row> {
+    let p = plan(&model.geometry, &model.tensors, settings, m, mm, ov).with_context(|| loc.to_string())?;
+    let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(mmproj_flag).as_deref(), ov);
     Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })
 }
 

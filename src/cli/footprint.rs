@@ -1,8 +1,9 @@
 //! `gguf-meter footprint`.
 
-use super::runtime::RuntimeArgs;
+use super::runtime::{OverrideArgs, RuntimeArgs};
 use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
+use crate::estimate::overrides::weights_by_buffer;
 use crate::estimate::{footprint, Footprint, Mmproj, Settings};
 use crate::read::Location;
 use crate::report::footprint as report;
@@ -20,6 +21,8 @@ pub struct Args {
     pub mmproj: MmprojArgs,
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
     /// Print JSON (schema in the README).
     #[arg(long)]
     pub json: bool,
@@ -29,15 +32,25 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<i32> {
     let model = Loaded::open(&Location::parse(&a.file)?)?;
     let settings = a.runtime.settings()?;
+    // No machine here: any GPU number is accepted.
+    let ov = a.overrides.overrides(None)?;
     let mut warnings = model.warnings();
     let mmproj = a.mmproj.load(a.mmproj.location()?.as_ref(), settings.flash_attn, &mut warnings)?;
     // Estimate errors come from the file's geometry (e.g. its trained context): name it.
     let (main, growth) = footprints(&model, &settings, &mmproj).with_context(|| a.file.display().to_string())?;
     let view = report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };
+    let buffers = (!ov.is_empty()).then(|| weights_by_buffer(&model.tensors, &model.geometry, &ov, settings.load_mtp));
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report::to_json(&view))?);
+        let mut doc = report::to_json(&view);
+        if let Some(b) = &buffers {
+            doc["weights_by_buffer"] = serde_json::to_value(b)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         print!("{}", report::render(&view));
+        if let Some(b) = &buffers {
+            print!("{}", report::render_buffers(b));
+        }
     }
     Ok(exit_code::OK)
 }

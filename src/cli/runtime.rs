@@ -1,5 +1,6 @@
 //! Runtime flags shared by `footprint` and `fit`, named as llama-server names them.
 
+use crate::estimate::overrides::Overrides;
 use crate::estimate::settings::{cache_type, FlashAttn, Settings};
 
 /// llama.cpp runtime settings (defaults = llama-server's).
@@ -69,8 +70,24 @@ impl SessionArgs {
     }
 }
 
+/// `-ot` / `--override-tensor`, for `footprint`, `fit` and `table`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct OverrideArgs {
+    /// -ot: put tensors whose name matches a regular expression in a buffer (CPU, CUDA0, CUDA1, ...),
+    /// first match wins; repeatable, and comma-separated lists as llama.cpp takes them.
+    #[arg(long = "override-tensor", value_name = "PATTERN=BUFFER,...")]
+    pub override_tensor: Vec<String>,
+}
+
+impl OverrideArgs {
+    /// The overrides, checked against a machine with `n_gpus` GPUs (`None`: no machine known).
+    pub fn overrides(&self, n_gpus: Option<u32>) -> anyhow::Result<Overrides> {
+        Ok(Overrides::parse(&self.override_tensor, n_gpus)?)
+    }
+}
+
 /// Rewrites llama.cpp's multi-letter short flags (`-np 4`, `-ctk q8_0`, `-fa on`, `-ub 256`,
-/// `-kvu`, `-ngl 20`) to their long forms, which is all clap accepts.
+/// `-kvu`, `-ngl 20`, `-ot x=CPU`) to their long forms, which is all clap accepts.
 pub fn llama_style_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     args.into_iter()
         .map(|a| {
@@ -82,6 +99,7 @@ pub fn llama_style_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
                 "-ub" => "--ubatch-size",
                 "-kvu" => "--kv-unified",
                 "-ngl" => "--n-gpu-layers",
+                "-ot" => "--override-tensor",
                 _ => return a,
             };
             long.to_string()

@@ -1,7 +1,7 @@
 //! `gguf-meter table`: what fits where, for every quant of a model, as a model-card table.
 
 use super::loaded::Loaded;
-use super::runtime::SessionArgs;
+use super::runtime::{OverrideArgs, SessionArgs};
 use crate::estimate::devices::{parse_gpu, DeviceKind};
 use crate::estimate::fit::{command_line, plan, Machine};
 use crate::estimate::machine::{build, MachineRequest, DEFAULT_RAM};
@@ -32,7 +32,7 @@ pub struct Args {
     /// Quants of one model: GGUF files or a directory (mmproj files are left out; split sets count once).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Devices, comma-separated catalog names (`gguf-meter gpus`), e.g. rtx3060,rtx4090,2x3090,m4max-128.
+    /// Devices, comma-separated catalog names (`gguf-meter gpus`), e.g. rtx3060,rtx4090,2x3090,rtx4090+rtx3090,m4max-128.
     #[arg(long, value_delimiter = ',', required = true)]
     pub gpus: Vec<String>,
     /// Contexts in tokens, comma-separated; K = 1024 (8K,32K,128K).
@@ -46,6 +46,8 @@ pub struct Args {
     pub format: Format,
     #[command(flatten)]
     pub runtime: SessionArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
 }
 
 fn context(s: &str) -> anyhow::Result<u64> {
@@ -68,16 +70,20 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut notes = Vec::new();
     let mut devices: Vec<(String, Machine)> = Vec::new();
     for name in &a.gpus {
-        let (_, spec) = parse_gpu(name).map_err(|e| anyhow::anyhow!("--gpus: {e}"))?;
+        // `a+b` combines discrete GPUs only, so the first part tells the kind.
+        let (_, spec) = parse_gpu(name.split('+').next().unwrap_or(name)).map_err(|e| anyhow::anyhow!("--gpus: {e}"))?;
         // Unified memory is the whole machine: its catalog size; --ram is for the discrete GPUs' hosts.
         let ram = if spec.kind == DeviceKind::Unified { None } else { Some(ram.unwrap_or(DEFAULT_RAM)) };
-        let (m, _) = build(&MachineRequest { gpu: Some(name.clone()), ram, ..Default::default() }).map_err(anyhow::Error::msg)?;
+        let (m, _) = build(&MachineRequest { gpu: Some(name.clone()), ram, ..Default::default() }).map_err(|e| anyhow::anyhow!("--gpus: {e}"))?;
         devices.push((name.clone(), m));
     }
     if ram.is_none() {
         notes.push(format!("discrete GPUs are paired with {} of system RAM for partial offload (set --ram)", gib(DEFAULT_RAM)));
     }
     let base = a.runtime.settings(None)?;
+    // A CUDA1 override needs every device of the table to have a second GPU.
+    let fewest = devices.iter().map(|(_, m)| m.n_gpus()).min().unwrap_or(0);
+    let ov = a.overrides.overrides(Some(fewest))?;
     let mut rows = Vec::new();
     let mut models: Vec<(String, Vec<String>)> = Vec::new();
     let mut locations = Vec::new();
@@ -105,8 +111,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         for &ctx in &contexts {
             let s = Settings { ctx: Some(ctx), ..base.clone() };
             for (_, m) in &devices {
-                let p = plan(&model.geometry, &model.tensors, &s, m, 0).with_context(|| format!("{}: no plan", model.name))?;
-                commands.push(command_line(&super::fit::model_flag(loc), &p, &s, None));
+                let p = plan(&model.geometry, &model.tensors, &s, m, 0, &ov).with_context(|| format!("{}: no plan", model.name))?;
+                commands.push(command_line(&super::fit::model_flag(loc), &p, &s, None, &ov));
                 plans.push(p);
             }
         }

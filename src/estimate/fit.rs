@@ -1,29 +1,18 @@
 //! Does a model fit a machine, at which context, with which llama.cpp flags, how fast at best.
+//! Every GPU is checked against its own memory: with `-sm layer` each holds its layers'
+//! weights, their KV and recurrent state, and its own compute buffer.
 
 use super::footprint::{footprint, Footprint, FootprintError};
-use super::placement::{all_layers, split, Offload, Split, FIT_MARGIN};
+use super::overrides::Overrides;
+use super::placement::{all_layers, Offload, Placer, Split, FIT_MARGIN};
 use super::settings::Settings;
 use super::vision_compute::Mmproj;
 use crate::model::Geometry;
 use crate::read::TensorEntry;
 use serde::Serialize;
 
-/// The hardware to fit: `gpus` identical GPUs (or none) and system RAM.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Machine {
-    /// Number of GPUs (0 = CPU only).
-    pub gpus: u32,
-    /// Memory of one GPU usable by llama.cpp, in bytes (for unified memory: the GPU share).
-    pub vram_bytes: u64,
-    /// GPU memory bandwidth, bytes/s.
-    pub gpu_bandwidth: u64,
-    /// System RAM available for the CPU side, bytes.
-    pub ram_bytes: u64,
-    /// System RAM bandwidth, bytes/s.
-    pub cpu_bandwidth: u64,
-    /// Description for reports.
-    pub label: String,
-}
+pub use super::command::command_line;
+pub use super::machine::{Gpu, Machine};
 
 /// The verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -44,49 +33,126 @@ pub struct Plan {
     pub verdict: Verdict,
     /// Footprint at the planned context.
     pub footprint: Footprint,
-    /// Bytes per side for the planned placement.
+    /// Bytes per side and per device for the planned placement.
     pub split: Split,
     /// GPU memory usable by llama.cpp over all GPUs (after the margin).
     pub gpu_capacity: u64,
+    /// Per GPU, memory usable by llama.cpp (after the margin).
+    pub device_capacity: Vec<u64>,
     /// RAM usable (after the margin).
     pub ram_capacity: u64,
+    /// `-ts` to pass (proportions per GPU), when the default split would not be the one planned.
+    pub tensor_split: Option<Vec<u64>>,
     /// Largest context (tokens, multiple of 256) that fits entirely on the GPU(s).
     pub max_full_gpu_ctx: Option<u64>,
     /// Upper bound on decode speed: bandwidth / bytes read per token.
     pub tokens_per_second_bound: f64,
 }
 
-fn fits_gpu(s: &Split, cap: u64) -> bool {
-    s.gpu_bytes <= cap
+/// Per GPU of `m`, memory usable by llama.cpp (each minus the margin `--fit` keeps).
+pub fn device_capacities(m: &Machine) -> Vec<u64> {
+    m.gpus.iter().map(|g| g.vram_bytes.saturating_sub(FIT_MARGIN)).collect()
 }
 
-/// GPU capacity of `m` usable by llama.cpp (all GPUs, each minus the margin `--fit` keeps).
+/// GPU capacity of `m` usable by llama.cpp, summed over its GPUs.
 pub fn gpu_capacity(m: &Machine) -> u64 {
-    u64::from(m.gpus) * m.vram_bytes.saturating_sub(FIT_MARGIN)
+    device_capacities(m).into_iter().fold(0, u64::saturating_add)
+}
+
+/// True when every GPU's share of `sp` fits that GPU of `m`.
+pub fn fits_gpus(sp: &Split, m: &Machine) -> bool {
+    sp.devices.iter().zip(device_capacities(m)).all(|(d, cap)| d.total_bytes <= cap)
+}
+
+fn full_offload(g: &Geometry, m: &Machine) -> Offload {
+    Offload { n_gpu_layers: if m.gpus.is_empty() { 0 } else { all_layers(g) }, n_cpu_moe: 0 }
 }
 
 /// How `fp` splits with every layer on the GPU(s) of `m` (on a CPU-only machine, all in RAM).
 pub fn all_on_gpu(g: &Geometry, t: &[TensorEntry], fp: &Footprint, m: &Machine) -> Split {
-    let all = Offload { n_gpu_layers: if m.gpus == 0 { 0 } else { all_layers(g) }, n_cpu_moe: 0 };
-    split(g, t, fp, all, u64::from(m.gpus))
+    Placer::new(g, t, &Overrides::default(), &m.tensor_split()).split(fp, full_offload(g, m))
+}
+
+/// Places footprints on one machine: the default split first, then a rebalanced `-ts`.
+struct Fitter<'a> {
+    m: &'a Machine,
+    placer: Placer<'a>,
+    n_all: u32,
+}
+
+impl Fitter<'_> {
+    /// A split of `fp` for `o` whose every GPU fits, with the `-ts` it needs, if there is one.
+    fn place(&self, fp: &Footprint, o: Offload) -> Option<(Split, Option<Vec<u64>>)> {
+        let sp = self.placer.split(fp, o);
+        if fits_gpus(&sp, self.m) {
+            return Some((sp, self.m.mixed().then(|| self.m.tensor_split())));
+        }
+        if self.m.gpus.len() < 2 {
+            return None;
+        }
+        // -ts as layer counts puts exactly c_i layers on GPU i (split points c/act, upper_bound).
+        // A device's bytes only grow with its share, so the largest prefix each GPU can take,
+        // front to back, is a feasible split whenever one exists.
+        let act = o.n_gpu_layers.min(self.n_all + 1);
+        let n = self.m.gpus.len();
+        let mut counts: Vec<u64> = Vec::with_capacity(n);
+        for i in 0..n {
+            let left = u64::from(act) - counts.iter().sum::<u64>();
+            let with = |c: u64| {
+                let mut ts = counts.clone();
+                ts.push(c);
+                ts.push(left - c);
+                ts.resize(n.max(ts.len()), 0);
+                ts.truncate(n);
+                ts
+            };
+            let fits = |c: u64| {
+                let ts = with(c);
+                fits_one(&self.placer.with_split(&ts).split(fp, o), self.m, i)
+            };
+            if i == n - 1 {
+                if !fits(left) {
+                    return None;
+                }
+                counts.push(left);
+                break;
+            }
+            let (mut lo, mut hi) = (0u64, left);
+            if !fits(0) {
+                return None;
+            }
+            while lo < hi {
+                let mid = (lo + hi).div_ceil(2);
+                if fits(mid) { lo = mid } else { hi = mid - 1 }
+            }
+            counts.push(lo);
+        }
+        let sp = self.placer.with_split(&counts).split(fp, o);
+        fits_gpus(&sp, self.m).then_some((sp, Some(counts)))
+    }
+}
+
+fn fits_one(sp: &Split, m: &Machine, i: usize) -> bool {
+    sp.devices[i].total_bytes <= m.gpus[i].vram_bytes.saturating_sub(FIT_MARGIN)
 }
 
 fn at_ctx(g: &Geometry, t: &[TensorEntry], base: &Settings, ctx: Option<u64>, mmproj: &Mmproj) -> Result<Footprint, FootprintError> {
     footprint(g, t, &Settings { ctx, ..base.clone() }, mmproj)
 }
 
-/// Plans how to run `g` on `m` with `s`. With no `-c`, prefers the trained context, then the
-/// largest context that fits on the GPU (not below 4096, like `--fit`), then a partial
-/// offload at min(trained, 32768).
-pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: impl Into<Mmproj>) -> Result<Plan, FootprintError> {
+/// Plans how to run `g` on `m` with `s` and the user's `-ot` overrides. With no `-c`, prefers
+/// the trained context, then the largest context that fits on the GPU (not below 4096, like
+/// `--fit`), then a partial offload at min(trained, 32768).
+pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: impl Into<Mmproj>, ov: &Overrides) -> Result<Plan, FootprintError> {
     let mmproj: &Mmproj = &mmproj.into();
-    let n_gpus = u64::from(m.gpus);
-    let gpu_cap = gpu_capacity(m);
     let ram_cap = m.ram_bytes.saturating_sub(FIT_MARGIN);
-    let all = Offload { n_gpu_layers: if m.gpus == 0 { 0 } else { all_layers(g) }, n_cpu_moe: 0 };
+    let all = full_offload(g, m);
+    let f = Fitter { m, placer: Placer::new(g, t, ov, &m.tensor_split()), n_all: g.layers.len() as u32 };
     let full = |fp: &Footprint| {
-        let sp = all_on_gpu(g, t, fp, m);
-        if m.gpus == 0 { sp.cpu_bytes <= ram_cap } else { fits_gpu(&sp, gpu_cap) && sp.cpu_bytes <= ram_cap }
+        if m.gpus.is_empty() {
+            return (f.placer.split(fp, all).cpu_bytes <= ram_cap).then(|| (f.placer.split(fp, all), None));
+        }
+        f.place(fp, all).filter(|(sp, _)| sp.cpu_bytes <= ram_cap)
     };
 
     // Largest context that fits fully: binary search in units of 256 tokens.
@@ -95,7 +161,7 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
     let (mut lo, mut hi) = (0u64, trained.div_ceil(256));
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        if full(&at_ctx(g, t, s, Some(mid * 256), mmproj)?) { lo = mid } else { hi = mid - 1 }
+        if full(&at_ctx(g, t, s, Some(mid * 256), mmproj)?).is_some() { lo = mid } else { hi = mid - 1 }
     }
     let max_full = (lo > 0).then_some(lo * 256);
 
@@ -106,61 +172,38 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
         _ => Some(trained.min(32768)),
     };
     let fp = at_ctx(g, t, s, chosen_ctx, mmproj)?;
-    let mut sp = split(g, t, &fp, all, n_gpus);
-    let mut verdict = if full(&fp) { Verdict::FitsFully } else { Verdict::DoesNotFit };
-    if verdict != Verdict::FitsFully && m.gpus > 0 {
-        let candidates: Vec<Offload> = if g.n_experts > 0 {
-            // MoE: keep attention and shared experts on the GPU; move routed experts block by block.
-            (0..=g.n_layers).map(|n| Offload { n_gpu_layers: all.n_gpu_layers, n_cpu_moe: n }).chain((0..all.n_gpu_layers).rev().map(|n| Offload { n_gpu_layers: n, n_cpu_moe: g.n_layers })).collect()
-        } else {
-            (0..all.n_gpu_layers).rev().map(|n| Offload { n_gpu_layers: n, n_cpu_moe: 0 }).collect()
-        };
-        if let Some(o) = candidates.into_iter().find(|&o| fits_gpu(&split(g, t, &fp, o, n_gpus), gpu_cap)) {
-            sp = split(g, t, &fp, o, n_gpus);
-            verdict = if sp.cpu_bytes <= ram_cap { Verdict::PartialOffload } else { Verdict::DoesNotFit };
+    let (verdict, sp, ts) = match full(&fp) {
+        Some((sp, ts)) => (Verdict::FitsFully, sp, ts),
+        None => {
+            let candidates: Vec<Offload> = if m.gpus.is_empty() {
+                Vec::new()
+            } else if g.n_experts > 0 {
+                // MoE: keep attention and shared experts on the GPU; move routed experts block by block.
+                (0..=g.n_layers).map(|n| Offload { n_gpu_layers: all.n_gpu_layers, n_cpu_moe: n }).chain((0..all.n_gpu_layers).rev().map(|n| Offload { n_gpu_layers: n, n_cpu_moe: g.n_layers })).collect()
+            } else {
+                (0..all.n_gpu_layers).rev().map(|n| Offload { n_gpu_layers: n, n_cpu_moe: 0 }).collect()
+            };
+            // Each candidate puts less on the GPUs than the one before, so whether it fits is
+            // monotone along the list: the first that fits is found by bisection.
+            let first = candidates.partition_point(|&o| f.place(&fp, o).is_none());
+            match candidates.get(first).and_then(|&o| f.place(&fp, o)) {
+                Some((sp, ts)) => (if sp.cpu_bytes <= ram_cap { Verdict::PartialOffload } else { Verdict::DoesNotFit }, sp, ts),
+                None => (Verdict::DoesNotFit, f.placer.split(&fp, all), m.mixed().then(|| m.tensor_split())),
+            }
         }
-    }
+    };
     let secs = |bytes: u64, bw: u64| if bw == 0 { 0.0 } else { bytes as f64 / bw as f64 };
-    let t_tok = secs(sp.gpu_active, m.gpu_bandwidth) + secs(sp.cpu_active, m.cpu_bandwidth);
+    // Layers run one device after another for each token: the times add up.
+    let t_tok = m.gpus.iter().zip(&sp.devices).map(|(gpu, d)| secs(d.active_bytes, gpu.bandwidth)).sum::<f64>() + secs(sp.cpu_active, m.cpu_bandwidth);
     Ok(Plan {
         verdict,
         footprint: fp,
         split: sp,
-        gpu_capacity: gpu_cap,
+        gpu_capacity: gpu_capacity(m),
+        device_capacity: device_capacities(m),
         ram_capacity: ram_cap,
+        tensor_split: ts,
         max_full_gpu_ctx: max_full,
         tokens_per_second_bound: if t_tok > 0.0 { 1.0 / t_tok } else { 0.0 },
     })
-}
-
-/// The llama-server command line for a plan. `model` and `mmproj` are the flags that say where
-/// the files are (`-m path`, or `-mu URL` / `-hf repo -hff file` for remote ones).
-pub fn command_line(model: &str, p: &Plan, s: &Settings, mmproj: Option<&str>) -> String {
-    let r = &p.footprint.resolved;
-    let mut c = format!("llama-server {model} -c {}", r.n_ctx);
-    if let Some(np) = s.parallel {
-        c += &format!(" -np {np}");
-        if s.kv_unified {
-            c += " -kvu";
-        }
-    }
-    let o = p.split.offload;
-    c += &format!(" -ngl {}", o.n_gpu_layers);
-    if o.n_cpu_moe > 0 {
-        c += &format!(" --n-cpu-moe {}", o.n_cpu_moe);
-    }
-    c += if r.flash_attn { " -fa on" } else { " -fa off" };
-    if r.type_k.name() != "F16" {
-        c += &format!(" -ctk {}", r.type_k.name().to_lowercase());
-    }
-    if r.type_v.name() != "F16" {
-        c += &format!(" -ctv {}", r.type_v.name().to_lowercase());
-    }
-    if r.n_ubatch != 512 {
-        c += &format!(" -ub {}", r.n_ubatch);
-    }
-    if let Some(mm) = mmproj {
-        c += &format!(" {mm}");
-    }
-    c + " --fit off"
 }

@@ -2,12 +2,15 @@
 //! Formulas follow llama.cpp (docs/llama-cpp-memory.md) and are checked against figures
 //! llama.cpp printed (fixtures/oracle/).
 
+pub mod command;
 pub mod compute;
 pub mod fit;
 pub mod footprint;
 pub mod devices;
 pub mod kv;
+pub mod layer_split;
 pub mod machine;
+pub mod overrides;
 pub mod placement;
 pub mod recurrent;
 pub mod settings;

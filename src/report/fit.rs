@@ -54,10 +54,14 @@ pub fn render(v: &FitView) -> String {
         let p = &r.plan;
         let ctx = p.footprint.resolved.n_ctx;
         let _ = writeln!(o, "\n{} ({:.2} bits/weight): {} at context {ctx}", r.file, r.bits_per_weight, verdict_text(p.verdict));
-        if m.gpus > 0 {
-            let _ = writeln!(o, "  GPU   {} of {} usable ({} GPU{}, 1 GiB margin each)", gib(p.split.gpu_bytes), gib(p.gpu_capacity), m.gpus, if m.gpus == 1 { "" } else { "s" });
+        let n = m.gpus.len();
+        if n > 0 {
+            let _ = writeln!(o, "  GPU   {} of {} usable ({} GPU{}, 1 GiB margin each)", gib(p.split.gpu_bytes), gib(p.gpu_capacity), n, if n == 1 { "" } else { "s" });
         }
         let _ = writeln!(o, "  RAM   {} of {} usable", gib(p.split.cpu_bytes), gib(p.ram_capacity));
+        if n > 0 {
+            o += &device_table(p);
+        }
         let f = &p.footprint;
         let mm = match (f.mmproj_bytes, f.mmproj_compute_bytes) {
             (0, _) => String::new(),
@@ -66,10 +70,10 @@ pub fn render(v: &FitView) -> String {
         };
         let _ = writeln!(o, "  total {} (weights {}, KV {}, recurrent {}, compute {}{mm})", gib(f.total_bytes), gib(f.weights_bytes), gib(f.kv_bytes), gib(f.recurrent_bytes), gib(f.compute_bytes));
         match p.max_full_gpu_ctx {
-            Some(c) if m.gpus > 0 => {
+            Some(c) if n > 0 => {
                 let _ = writeln!(o, "  largest context entirely on GPU: {c}");
             }
-            None if m.gpus > 0 => {
+            None if n > 0 => {
                 let _ = writeln!(o, "  no context fits entirely on GPU");
             }
             _ => {}
@@ -102,6 +106,44 @@ pub fn render(v: &FitView) -> String {
     o
 }
 
+/// Per device: layers, weights, KV + recurrent state, compute buffer, total against capacity.
+fn device_table(p: &Plan) -> String {
+    let mut o = String::new();
+    // "other": logits on the CPU, an mmproj's weights and compute where it runs.
+    let _ = writeln!(o, "    {:<6} {:>12} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}", "device", "layers", "weights", "KV+state", "compute", "other", "total", "usable");
+    for (i, d) in p.split.devices.iter().enumerate() {
+        let layers = match (d.blocks, d.output_layer) {
+            (0, false) => "-".to_string(),
+            (b, false) => format!("{b}"),
+            (b, true) => format!("{b} + output"),
+        };
+        let cap = p.device_capacity.get(i).copied().unwrap_or(p.ram_capacity);
+        let state = d.kv_bytes.saturating_add(d.recurrent_bytes);
+        let over = if d.total_bytes > cap { "  OVER" } else { "" };
+        let _ = writeln!(o, "    {:<6} {:>12} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}{over}", d.device, layers, gib(d.weights_bytes), gib(state), gib(d.compute_bytes), gib(d.other_bytes), gib(d.total_bytes), gib(cap));
+    }
+    o
+}
+
+fn devices_json(p: &Plan) -> Value {
+    let rows: Vec<Value> = p
+        .split
+        .devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            json!({
+                "device": d.device, "blocks": d.blocks, "output_layer": d.output_layer,
+                "weights_bytes": d.weights_bytes, "kv_bytes": d.kv_bytes, "recurrent_bytes": d.recurrent_bytes,
+                "compute_bytes": d.compute_bytes, "other_bytes": d.other_bytes, "total_bytes": d.total_bytes,
+                "capacity_bytes": p.device_capacity.get(i).copied().unwrap_or(p.ram_capacity),
+                "active_bytes_per_token": d.active_bytes,
+            })
+        })
+        .collect();
+    Value::Array(rows)
+}
+
 /// One plan as JSON (shared by `fit` and `table`).
 pub fn plan_json(file: &str, bits_per_weight: f64, p: &Plan, command: &str) -> Value {
     json!({
@@ -112,6 +154,7 @@ pub fn plan_json(file: &str, bits_per_weight: f64, p: &Plan, command: &str) -> V
         "max_full_gpu_ctx": p.max_full_gpu_ctx, "tokens_per_second_bound": p.tokens_per_second_bound,
         "gpu_active_bytes_per_token": p.split.gpu_active, "cpu_active_bytes_per_token": p.split.cpu_active,
         "total_bytes": p.footprint.total_bytes, "command": command,
+        "tensor_split": p.tensor_split, "devices": devices_json(p),
     })
 }
 

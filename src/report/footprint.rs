@@ -1,5 +1,6 @@
 //! `footprint` output: one table of components, one row per context length, JSON.
 
+use crate::estimate::overrides::BufferWeights;
 use crate::estimate::Footprint;
 use crate::model::{Geometry, LayerKind};
 use crate::util::units::{gib, grouped};
@@ -120,4 +121,18 @@ pub fn to_json(v: &FootprintView) -> Value {
     doc["contexts"] = v.growth.iter().map(fp_json).collect();
     doc["warnings"] = json!(v.warnings);
     doc
+}
+
+/// Weights per buffer when `-ot` is given (printed after the footprint table).
+pub fn render_buffers(buffers: &[BufferWeights]) -> String {
+    let mut o = String::from("\n  weights by buffer (-ot)\n");
+    for b in buffers {
+        let what = match (b.via_override, b.buffer.as_str()) {
+            (true, name) => format!("on {name} via overrides"),
+            (false, "input") => "token embedding: CPU (input layer)".to_string(),
+            (false, _) => "no override: on the layers' devices (-ngl)".to_string(),
+        };
+        let _ = writeln!(o, "  {:>18}  {:>12}  {} tensors {what}", grouped(b.weights_bytes), gib(b.weights_bytes), b.tensors);
+    }
+    o
 }

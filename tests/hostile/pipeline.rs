@@ -5,7 +5,8 @@
 //! A panic propagates (the caller catches it); a broken invariant that is not a panic is
 //! returned as `Err`.
 
-use gguf_meter::estimate::fit::{command_line, plan, Machine};
+use gguf_meter::estimate::fit::{command_line, plan, Gpu, Machine};
+use gguf_meter::estimate::overrides::Overrides;
 use gguf_meter::estimate::{footprint, FlashAttn, Settings};
 use gguf_meter::model::{analyze, summary::summarize};
 use gguf_meter::read::{GgmlType, GgufFile, ReadError, ShardSet};
@@ -83,17 +84,12 @@ pub fn run(input: &[u8], with_fit: bool) -> Result<Outcome, String> {
     if !with_fit {
         return Ok(outcome);
     }
-    let machine = Machine {
-        gpus: 2,
-        vram_bytes: 24 << 30,
-        gpu_bandwidth: 1_008_000_000_000,
-        ram_bytes: 64 << 30,
-        cpu_bandwidth: 89_600_000_000,
-        label: "2x RTX 4090".into(),
-    };
+    let gpu = Gpu { label: "RTX 4090".into(), vram_bytes: 24 << 30, bandwidth: 1_008_000_000_000 };
+    let machine = Machine { gpus: vec![gpu.clone(), gpu], ram_bytes: 64 << 30, cpu_bandwidth: 89_600_000_000, label: "2x RTX 4090".into() };
+    let ov = Overrides::parse(&[r"blk\.1\..*=CUDA1,exps=CPU".into()], Some(2)).map_err(|e| e.to_string())?;
     let s = Settings { ctx: Some(32768), ..Settings::default() };
-    if let Ok(p) = plan(&g, &tensors, &s, &machine, 0) {
-        let command = command_line("m.gguf", &p, &s, None);
+    if let Ok(p) = plan(&g, &tensors, &s, &machine, 0, &ov) {
+        let command = command_line("m.gguf", &p, &s, None, &ov);
         let rows = [report::fit::Row { file: "m.gguf".into(), bits_per_weight: 4.5, plan: p, command }];
         let view = report::fit::FitView { machine: &machine, rows: &rows, best: report::fit::best(&rows), warnings: &[] };
         std::hint::black_box(report::fit::render(&view));

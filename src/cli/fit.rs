@@ -136,7 +136,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
 /// Plans one model read from `loc` on machine `m` with the user's `-ot` overrides.
 pub fn plan_row(model: &Loaded, loc: &Location, settings: &Settings, m: &Machine, mmproj: Option<&Location>, mm: &Mmproj, ov: &Overrides) -> anyhow::Result<report::Row> {
     let p = plan(&model.geometry, &model.tensors, settings, m, mm, ov).with_context(|| loc.to_string())?;
-    let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(mmproj_flag).as_deref(), ov);
+    let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(|l| mmproj_flag(l, mm)).as_deref(), ov);
     Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })
 }
 
@@ -149,12 +149,19 @@ pub(super) fn model_flag(loc: &Location) -> String {
     }
 }
 
-/// How llama-server is told where the vision projector is.
-fn mmproj_flag(loc: &Location) -> String {
-    match loc.url() {
+/// How llama-server is told where the vision projector is, and the mmproj flags that were planned for.
+fn mmproj_flag(loc: &Location, mm: &Mmproj) -> String {
+    let mut f = match loc.url() {
         None => format!("--mmproj {loc}"),
         Some(url) => format!("--mmproj-url {url}"),
+    };
+    if !mm.settings.offload {
+        f += " --no-mmproj-offload";
     }
+    if let Some(n) = mm.settings.image_max_tokens {
+        f += &format!(" --image-max-tokens {n}");
+    }
+    f
 }
 
 /// `gpus`: the device catalog.

@@ -95,6 +95,8 @@ struct Item {
     target: Option<Buft>,
     /// The block `--n-cpu-moe`'s patterns would match.
     moe_block: Option<u32>,
+    /// An MTP block's tensor: placed only with `--load-mtp`, and not read per generated token.
+    mtp: bool,
 }
 
 /// A model and the layout rules, ready to split footprints for several placements.
@@ -112,16 +114,16 @@ impl<'a> Placer<'a> {
         let tied = is_tied(tensors);
         let items = tensors
             .iter()
-            .filter(|t| is_loaded(t, g))
             .map(|t| Item {
                 block: block_of(&t.name).map(|(b, _)| b),
                 embd: t.name == "token_embd.weight",
                 bytes: t.bytes,
                 buffer: buffer_bytes(t),
-                active: active_bytes(t, g, tied),
+                active: if is_loaded(t, g) { active_bytes(t, g, tied) } else { 0 },
                 lookup: active_bytes(t, g, false),
                 target: ov.find(&t.name).map(|o| o.buft),
                 moe_block: cpu_moe_block(&t.name),
+                mtp: !is_loaded(t, g),
             })
             .collect();
         Placer { g, items: std::rc::Rc::new(items), tied, points: split_points(gpu_split), user_overrides: !ov.is_empty() }
@@ -161,7 +163,7 @@ impl<'a> Placer<'a> {
             x.weights_bytes = x.weights_bytes.saturating_add(bytes);
             x.active_bytes = x.active_bytes.saturating_add(act);
         };
-        for t in self.items.iter() {
+        for t in self.items.iter().filter(|t| !t.mtp || fp.resolved.load_mtp) {
             let user = t.target.map(|b| self.dev_of(b));
             match t.block {
                 Some(il) => {

@@ -90,6 +90,8 @@ pub struct Resolved {
     pub type_v: GgmlType,
     /// Full-size SWA cache.
     pub swa_full: bool,
+    /// `--load-mtp`: the MTP blocks are loaded (their weights counted and placed).
+    pub load_mtp: bool,
 }
 
 /// Why settings cannot be used.
@@ -174,5 +176,6 @@ pub fn resolve(s: &Settings, g: &Geometry) -> Result<Resolved, SettingsError> {
         type_k: s.cache_type_k,
         type_v: s.cache_type_v,
         swa_full: s.swa_full,
+        load_mtp: s.load_mtp,
     })
 }

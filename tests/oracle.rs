@@ -58,6 +58,7 @@ fn footprints_match_llama_cpp() {
     let (mut checked, mut worst_compute, mut worst_total) = (0, (0.0f64, String::new()), (0.0f64, String::new()));
     let mut failures = Vec::new();
     let mut gaps = Vec::new();
+    let mut per_file = Vec::new();
     for f in files {
         let doc: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
         let cases: Vec<&Value> = doc["cases"].as_array().unwrap().iter().collect();
@@ -68,6 +69,7 @@ fn footprints_match_llama_cpp() {
         let set = open_model(&path).unwrap();
         let tensors = set.tensors();
         let g = analyze(set.metadata(), &tensors);
+        let (mut file_worst, mut file_exact, mut file_n) = (0.0f64, 0, 0);
         for c in cases {
             let id = format!("{}: {}", f.file_name().unwrap().to_string_lossy(), c["id"].as_str().unwrap());
             let s = settings(&c["settings"]);
@@ -101,6 +103,14 @@ fn footprints_match_llama_cpp() {
             }
             let compute = t["compute"].as_u64().unwrap();
             let e = pct(fp.compute_bytes, compute);
+            if std::env::var_os("ORACLE_VERBOSE").is_some() {
+                eprintln!("{id}: compute {} vs {compute} ({e:+.2}%)", fp.compute_bytes);
+            }
+            file_n += 1;
+            file_exact += usize::from(fp.compute_bytes == compute);
+            if e.abs() > file_worst.abs() {
+                file_worst = e;
+            }
             if e.abs() > worst_compute.0.abs() {
                 worst_compute = (e, id.clone());
             }
@@ -124,7 +134,9 @@ fn footprints_match_llama_cpp() {
             }
             checked += 1;
         }
+        per_file.push(format!("  {:<34} {:>3} cases, {:>3} exact, worst compute {:+.1}%", f.file_name().unwrap().to_string_lossy(), file_n, file_exact, file_worst));
     }
+    eprintln!("compute per oracle file:\n{}", per_file.join("\n"));
     eprintln!("oracle cases checked: {checked}; worst compute {:+.1}% ({}); worst total {:+.1}% ({})", worst_compute.0, worst_compute.1, worst_total.0, worst_total.1);
     eprintln!("known gaps ({}):\n{}", gaps.len(), gaps.join("\n"));
     assert!(checked > 100, "oracle cases checked: {checked}");

@@ -42,6 +42,10 @@ pub struct Inputs {
     pub v_idxs: Id,
     /// `attn_inp_kq_mask`.
     pub kq_mask: Id,
+    /// `attn_inp_k_rot` (quantized K cache) or [`NONE`].
+    pub k_rot: Id,
+    /// `attn_inp_v_rot` (quantized V cache) or [`NONE`].
+    pub v_rot: Id,
 }
 
 /// `build_inp_embd` (llama-graph.cpp:2376): token ids, the embeddings input, get_rows;
@@ -56,8 +60,10 @@ pub fn inp_embd(g: &mut Graph, b: &Batch, tok_embd: Id, n_embd: u64) -> Id {
 }
 
 /// Recurrent inputs (`build_rs_inp_impl`, llama-graph.cpp:3548) then KV inputs
-/// (`build_attn_inp_kv_impl`, :2840 and `build_attn_inp_kq_mask`, :29).
-pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, recurrent: bool, attention: bool) -> Inputs {
+/// (`build_attn_inp_kv_impl`, :2840 and `build_attn_inp_kq_mask`, :29). `hd_k` / `hd_v`: the
+/// head sizes shared by all KV layers (0 if they differ), for the Hadamard rotation inputs a
+/// quantized cache gets (llama-kv-cache.cpp:321-339, 1447-1485).
+pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, hd: (u64, u64), recurrent: bool, attention: bool) -> Inputs {
     let (mut s_copy_main, mut s_copy_extra) = (NONE, NONE);
     if recurrent {
         let s_copy = g.input(Ty::I32, [b.n_rs, 1, 1, 1]);
@@ -74,7 +80,19 @@ pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, recurrent: bool, att
         let ty = if b.flash_attn { Ty::F16 } else { Ty::F32 };
         kq_mask = g.input(ty, [b.n_kv, b.n_tokens / b.n_stream.max(1), 1, b.n_stream]);
     }
-    Inputs { s_copy_main, s_copy_extra, k_idxs, v_idxs, kq_mask }
+    let (mut k_rot, mut v_rot) = (NONE, NONE);
+    if attention && b.type_k == Ty::Other && hd.0 > 0 && hd.0 % 64 == 0 {
+        // The largest power of two from 64 up dividing the head size.
+        let mut n = 64u64;
+        while hd.0 % (n * 2) == 0 && n < 1 << 20 {
+            n *= 2;
+        }
+        k_rot = g.input(Ty::F32, [n, n, 1, 1]);
+    }
+    if attention && b.type_v == Ty::Other && hd.1 > 0 && hd.1 % 64 == 0 {
+        v_rot = g.input(Ty::F32, [64, 64, 1, 1]);
+    }
+    Inputs { s_copy_main, s_copy_extra, k_idxs, v_idxs, kq_mask, k_rot, v_rot }
 }
 
 /// `build_norm` with LLM_NORM_RMS and a weight: rms_norm then mul.
@@ -128,6 +146,8 @@ pub struct KvLayer {
 /// `build_attn` with a KV cache and no output projection (llama-graph.cpp:2868): store K/V
 /// (set_rows), view the cache, then `build_attn_mha` (:2616). q: [hd, n_head, n_tokens].
 pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: Id, v: Id) -> Id {
+    let (q, k) = if inp.k_rot != NONE { (hadamard(g, q, inp.k_rot), hadamard(g, k, inp.k_rot)) } else { (q, k) };
+    let v = if inp.v_rot != NONE { hadamard(g, v, inp.v_rot) } else { v };
     g.expand(q);
     g.expand(v);
     g.expand(k);
@@ -187,4 +207,15 @@ pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id) -> Id {
     };
     g.expand(cur);
     cur
+}
+
+/// `llama_mul_mat_hadamard` (llama-impl.h:57): rows of `rot`'s width times the rotation.
+/// The tensors rotated here are contiguous (rope outputs, reshaped projections).
+fn hadamard(g: &mut Graph, cur: Id, rot: Id) -> Id {
+    let n = g.ne(rot)[0].max(1);
+    let ne = g.ne(cur);
+    let all = ne.iter().fold(1u64, |a, &x| a.saturating_mul(x));
+    let res = g.reshape(cur, [n, all / n, 1, 1]);
+    let res = g.mul_mat(rot, res);
+    g.reshape(res, ne)
 }

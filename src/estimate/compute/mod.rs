@@ -49,10 +49,11 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64) ->
 
 /// The micro-batch `sched_reserve` reserves its first graph for.
 fn batch(r: &Resolved, n_kv: u64) -> Option<llm::Batch> {
+    // Quantized caches are external like the others; only their rotation inputs differ.
     let ty = |t: GgmlType| match t.name().as_str() {
-        "F32" => Some(Ty::F32),
-        "F16" | "BF16" => Some(Ty::F16),
-        _ => None,
+        "F32" => Ty::F32,
+        "F16" | "BF16" => Ty::F16,
+        _ => Ty::Other,
     };
     let n_seqs = r.n_seq_max.max(1);
     let n_tokens = r.n_ctx.min(r.n_ubatch).max(1);
@@ -67,8 +68,8 @@ fn batch(r: &Resolved, n_kv: u64) -> Option<llm::Batch> {
         n_stream: r.n_stream.max(1),
         flash_attn: r.flash_attn,
         n_rs: n_seqs,
-        type_k: ty(r.type_k)?,
-        type_v: ty(r.type_v)?,
+        type_k: ty(r.type_k),
+        type_v: ty(r.type_v),
     })
 }
 

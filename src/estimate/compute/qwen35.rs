@@ -17,7 +17,13 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
     let has_attn = layers.iter().any(|l| l.kind == LayerKind::Attention);
     let v_rows = layers.iter().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
-    let inp = llm::inp_mem(g, b, v_rows, true, has_attn);
+    let hd = |f: fn(&&&crate::model::LayerGeometry) -> u64| {
+        let mut it = layers.iter().filter(|l| l.kind == LayerKind::Attention).map(|l| f(&l));
+        let first = it.next().unwrap_or(0);
+        if it.all(|x| x == first) { first } else { 0 }
+    };
+    let hd = (hd(|l| l.head_dim_k), hd(|l| l.head_dim_v));
+    let inp = llm::inp_mem(g, b, v_rows, hd, true, has_attn);
     let pos = g.input(Ty::I32, [b.n_tokens.saturating_mul(pos_per_embd), 1, 1, 1]);
     let out_ids = g.input(Ty::I32, [b.n_outputs, 1, 1, 1]);
     for l in &layers {

@@ -116,6 +116,12 @@ impl Graph {
         self.new(ty, ne, PLAIN, &[a])
     }
 
+    /// `ggml_repeat_4d(a, ne)`: a new tensor of a's type.
+    pub fn repeat(&mut self, a: Id, ne: [u64; 4]) -> Id {
+        let ty = self.t[a as usize].ty;
+        self.new(ty, ne, PLAIN, &[a])
+    }
+
     /// `ggml_mul_mat(a, b)`: [a.ne1, b.ne1, b.ne2, b.ne3] f32.
     pub fn mul_mat(&mut self, a: Id, b: Id) -> Id {
         let (an, bn) = (self.ne(a), self.ne(b));

@@ -180,7 +180,9 @@ pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: I
     } else {
         g.view_nd(kv.v, [nkv, kv.n_head_kv, kv.hd_v, ns], ev * nkv * kv.hd_v, ev * nkv, ev * nkv * gqa_v)
     };
-    attn_mha(g, b, q, kview, vview, inp.kq_mask)
+    let cur = attn_mha(g, b, q, kview, vview, inp.kq_mask);
+    // The rotation of V is undone on the attention output.
+    if inp.v_rot != NONE { hadamard(g, cur, inp.v_rot) } else { cur }
 }
 
 /// `build_attn_mha` (llama-graph.cpp:2616): split streams, permute, then flash attention or

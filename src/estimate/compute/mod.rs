@@ -12,12 +12,14 @@
 //! Hadamard rotation inputs), use the calibrated estimate in `heuristic.rs`.
 
 mod alloc;
+mod delta_net;
 mod ggml;
 mod graph;
 mod heuristic;
 mod llm;
 mod moe;
 mod qwen35;
+mod qwen3next;
 
 use super::settings::Resolved;
 use crate::model::Geometry;

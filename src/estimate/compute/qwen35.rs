@@ -6,6 +6,8 @@
 use super::graph::{Graph, Id, Ty};
 use super::llm::{self, Batch, Inputs, KvLayer};
 use super::moe;
+use super::delta_net;
+use super::qwen3next;
 use super::Weights;
 use crate::model::{Geometry, LayerKind};
 
@@ -32,7 +34,10 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
         let cur = llm::rms_norm(g, inp_l, w_attn_norm);
         g.expand(cur);
+        let next = geo.architecture == "qwen3next";
         let cur = match l.kind {
+            LayerKind::Recurrent if next => qwen3next::linear_attn(g, w, b, &inp, il, cur)?,
+            LayerKind::Attention if next => qwen3next::full_attn(g, w, b, &inp, il, cur, pos)?,
             LayerKind::Recurrent => linear_attn(g, w, b, &inp, il, cur)?,
             LayerKind::Attention => full_attn(g, w, b, &inp, il, cur, pos)?,
             _ => return None,
@@ -99,17 +104,11 @@ fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: 
     Some(g.mul_mat(w_attn_output, cur))
 }
 
-/// `build_layer_attn_linear` (qwen35.cpp) with `build_conv_state`, `build_rs` and the fused
-/// `build_delta_net_fused` (delta-net-base.cpp:373-606).
+/// `build_layer_attn_linear` (qwen35.cpp): projections, then the shared Gated DeltaNet.
 fn linear_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id) -> Option<Id> {
     let (nst, ns) = (b.n_seq_tokens, b.n_seqs);
-    let n_v_heads = w.dim(il, "ssm_a", 0)?;
-    let head_v = w.dim(il, "ssm_norm.weight", 0)?;
-    let conv_k = w.dim(il, "ssm_conv1d.weight", 0)?;
-    let channels = w.dim(il, "ssm_conv1d.weight", 1)?;
-    let d_inner = head_v.saturating_mul(n_v_heads);
-    let key_dim = channels.saturating_sub(d_inner) / 2;
-    let (head_k, n_k_heads) = (head_v, key_dim / head_v.max(1));
+    let d = delta_net::Dims::new(w, il)?;
+    let n_v_heads = d.n_v_heads;
     let w_attn_qkv = w.blk(g, il, "attn_qkv.weight")?;
     let qkv = g.mul_mat(w_attn_qkv, cur);
     let qkv_n = g.ne(qkv);
@@ -129,48 +128,5 @@ fn linear_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur
     let w_ssm_a = w.blk(g, il, "ssm_a")?;
     let gate = g.binary(alpha, w_ssm_a);
     let gate = g.reshape(gate, [1, n_v_heads, nst, ns]);
-    let n_embd_r = conv_k.saturating_sub(1).saturating_mul(channels);
-    let n_embd_s = head_v.saturating_mul(head_v).saturating_mul(n_v_heads);
-    let conv_all = g.external(Ty::F32, [n_embd_r, b.n_rs, 1, 1]);
-    let ssm_all = g.external(Ty::F32, [n_embd_s, b.n_rs, 1, 1]);
-    // build_conv_state
-    let conv_states = llm::build_rs(g, inp, b, conv_all, n_embd_r);
-    let conv_states = g.reshape(conv_states, [conv_k.saturating_sub(1), channels, ns, 1]);
-    let qkv_t = g.transpose(qkv);
-    let conv_input = g.concat(conv_states, qkv_t, 0);
-    let ci = g.t[conv_input as usize].clone();
-    let last = g.view_nd(conv_input, [conv_k.saturating_sub(1), channels, ns, 1], ci.nb[1], ci.nb[2], ci.nb[3]);
-    let upd = g.view_nd(conv_all, [n_embd_r, ns, 1, 1], n_embd_r.saturating_mul(4), 0, 0);
-    let c = g.cpy(last, upd);
-    g.expand(c);
-    let state = llm::build_rs(g, inp, b, ssm_all, n_embd_s);
-    let state = g.reshape(state, [head_v, head_v, n_v_heads, ns]);
-    let w_ssm_conv1d = w.blk(g, il, "ssm_conv1d.weight")?;
-    let conv_out = g.ssm_conv(conv_input, w_ssm_conv1d);
-    let conv_out = g.unary(conv_out);
-    let nb1 = channels.saturating_mul(4);
-    let (nb2, nb3) = (nb1.saturating_mul(nst), nb1.saturating_mul(nst).saturating_mul(ns));
-    let q = g.view_nd(conv_out, [head_k, n_k_heads, nst, ns], nb1, nb2, nb3);
-    let k = g.view_nd(conv_out, [head_k, n_k_heads, nst, ns], nb1, nb2, nb3);
-    let v = g.view_nd(conv_out, [head_v, n_v_heads, nst, ns], nb1, nb2, nb3);
-    let q = g.unary(q); // build_gdn_l2_norm: rms_norm then scale
-    let q = g.unary(q);
-    let k = g.unary(k);
-    let k = g.unary(k);
-    let result = g.gated_delta_net([q, k, v, gate, beta, state], 1);
-    let output = g.view_nd(result, [head_v, n_v_heads, nst, ns], head_v * 4, head_v.saturating_mul(n_v_heads) * 4, head_v.saturating_mul(n_v_heads).saturating_mul(nst) * 4);
-    let new_state = g.view_nd(result, [head_v, head_v, n_v_heads, ns], head_v * 4, head_v.saturating_mul(head_v) * 4, n_embd_s * 4);
-    let dst = g.view_nd(ssm_all, [n_embd_s, ns, 1, 1], n_embd_s.saturating_mul(4), 0, 0);
-    let c = g.cpy(new_state, dst);
-    g.expand(c);
-    let z = g.reshape(z, [head_v, n_v_heads, nst, ns]);
-    let w_ssm_norm = w.blk(g, il, "ssm_norm.weight")?;
-    let normed = llm::rms_norm(g, output, w_ssm_norm);
-    let zs = g.unary(z);
-    let gated = g.binary(normed, zs);
-    let fin = g.reshape(gated, [d_inner, nst, ns, 1]);
-    let w_ssm_out = w.blk(g, il, "ssm_out.weight")?;
-    let out = g.mul_mat(w_ssm_out, fin);
-    let n = g.ne(out)[0];
-    Some(g.reshape(out, [n, nst.saturating_mul(ns), 1, 1]))
+    delta_net::tail(g, w, b, inp, il, &d, [qkv, z, beta, gate], false)
 }

@@ -12,6 +12,8 @@
 //! Hadamard rotation inputs), use the calibrated estimate in `heuristic.rs`.
 
 mod alloc;
+#[cfg(test)]
+mod alloc_tests;
 mod delta_net;
 mod ggml;
 mod graph;

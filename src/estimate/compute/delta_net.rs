@@ -37,6 +37,7 @@ impl Dims {
 /// From the projections `[qkv (reshaped to [conv_dim, nst, ns]), z, beta, gate]` to the
 /// layer output [n_embd, n_tokens]. `repeat`: Qwen3-Next repeats q/k heads up to the value
 /// heads when they differ (ggml_repeat_4d), even with the fused op.
+#[allow(clippy::too_many_arguments)] // mirrors the C++ signature chain
 pub fn tail(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, d: &Dims, p: [Id; 4], repeat: bool) -> Option<Id> {
     let [qkv, z, beta, gate] = p;
     let (nst, ns) = (b.n_seq_tokens, b.n_seqs);

@@ -20,20 +20,20 @@ impl Graph {
         self.t[a as usize].ne
     }
 
-    fn new(&mut self, ty: Ty, ne: [u64; 4], op: Op, src: &[Id]) -> Id {
+    fn new_tensor(&mut self, ty: Ty, ne: [u64; 4], op: Op, src: &[Id]) -> Id {
         self.push(Tensor { ne, nb: contiguous(ty, ne), ty, op, src: srcs(src), view_src: NONE, flags: 0 })
     }
 
     /// A weight or cache tensor living in its own buffer.
     pub fn external(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
-        let id = self.new(ty, ne, Op::Leaf, &[]);
+        let id = self.new_tensor(ty, ne, Op::Leaf, &[]);
         self.t[id as usize].flags = EXTERNAL;
         id
     }
 
     /// `ggml_new_tensor` + `ggml_set_input`.
     pub fn input(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
-        let id = self.new(ty, ne, Op::Leaf, &[]);
+        let id = self.new_tensor(ty, ne, Op::Leaf, &[]);
         self.t[id as usize].flags = INPUT;
         id
     }
@@ -97,7 +97,7 @@ impl Graph {
     pub fn unary_like(&mut self, a: Id, inplace: bool, src: &[Id]) -> Id {
         let t = &self.t[a as usize];
         let (ty, ne) = (t.ty, t.ne);
-        self.new(ty, ne, if inplace { INPLACE } else { PLAIN }, src)
+        self.new_tensor(ty, ne, if inplace { INPLACE } else { PLAIN }, src)
     }
 
     /// `ggml_add` / `ggml_mul` / `ggml_div` (binary, in place possible).
@@ -113,32 +113,32 @@ impl Graph {
     /// `ggml_cont_*d`: a contiguous copy with the given shape.
     pub fn cont(&mut self, a: Id, ne: [u64; 4]) -> Id {
         let ty = self.t[a as usize].ty;
-        self.new(ty, ne, PLAIN, &[a])
+        self.new_tensor(ty, ne, PLAIN, &[a])
     }
 
     /// `ggml_repeat_4d(a, ne)`: a new tensor of a's type.
     pub fn repeat(&mut self, a: Id, ne: [u64; 4]) -> Id {
         let ty = self.t[a as usize].ty;
-        self.new(ty, ne, PLAIN, &[a])
+        self.new_tensor(ty, ne, PLAIN, &[a])
     }
 
     /// `ggml_mul_mat(a, b)`: [a.ne1, b.ne1, b.ne2, b.ne3] f32.
     pub fn mul_mat(&mut self, a: Id, b: Id) -> Id {
         let (an, bn) = (self.ne(a), self.ne(b));
-        self.new(Ty::F32, [an[1], bn[1], bn[2], bn[3]], PLAIN, &[a, b])
+        self.new_tensor(Ty::F32, [an[1], bn[1], bn[2], bn[3]], PLAIN, &[a, b])
     }
 
     /// `ggml_mul_mat_id(as, b, ids)`: [as.ne1, ids.ne0, b.ne2, 1] f32.
     pub fn mul_mat_id(&mut self, a: Id, b: Id, ids: Id) -> Id {
         let (an, bn, idn) = (self.ne(a), self.ne(b), self.ne(ids));
-        self.new(Ty::F32, [an[1], idn[0], bn[2], 1], PLAIN, &[a, b, ids])
+        self.new_tensor(Ty::F32, [an[1], idn[0], bn[2], 1], PLAIN, &[a, b, ids])
     }
 
     /// `ggml_get_rows(a, b)`: [a.ne0, b.ne0, b.ne1, b.ne2], f32 (i32 rows stay i32).
     pub fn get_rows(&mut self, a: Id, b: Id) -> Id {
         let (an, bn) = (self.ne(a), self.ne(b));
         let ty = if self.t[a as usize].ty == Ty::I32 { Ty::I32 } else { Ty::F32 };
-        self.new(ty, [an[0], bn[0], bn[1], bn[2]], PLAIN, &[a, b])
+        self.new_tensor(ty, [an[0], bn[0], bn[1], bn[2]], PLAIN, &[a, b])
     }
 
     /// `ggml_concat(a, b, dim)`.
@@ -146,7 +146,7 @@ impl Graph {
         let (mut ne, bn) = (self.ne(a), self.ne(b));
         ne[dim] = ne[dim].saturating_add(bn[dim]);
         let ty = self.t[a as usize].ty;
-        self.new(ty, ne, PLAIN, &[a, b])
+        self.new_tensor(ty, ne, PLAIN, &[a, b])
     }
 
     /// `ggml_glu_impl` with a separate gate (`ggml_swiglu_split` etc.): shape of a.
@@ -157,34 +157,34 @@ impl Graph {
     /// `ggml_argsort`: i32, shape of a.
     pub fn argsort(&mut self, a: Id) -> Id {
         let ne = self.ne(a);
-        self.new(Ty::I32, ne, PLAIN, &[a])
+        self.new_tensor(Ty::I32, ne, PLAIN, &[a])
     }
 
     /// `ggml_sum_rows`: [1, ne1, ne2, ne3].
     pub fn sum_rows(&mut self, a: Id) -> Id {
         let ne = self.ne(a);
         let ty = self.t[a as usize].ty;
-        self.new(ty, [1, ne[1], ne[2], ne[3]], PLAIN, &[a])
+        self.new_tensor(ty, [1, ne[1], ne[2], ne[3]], PLAIN, &[a])
     }
 
     /// `ggml_ssm_conv(sx, c)`: [c.ne1, sx.ne0 - c.ne0 + 1, sx.ne2] f32.
     pub fn ssm_conv(&mut self, sx: Id, c: Id) -> Id {
         let (sn, cn) = (self.ne(sx), self.ne(c));
         let n_t = sn[0].saturating_add(1).saturating_sub(cn[0]);
-        self.new(Ty::F32, [cn[1], n_t, sn[2], 1], PLAIN, &[sx, c])
+        self.new_tensor(Ty::F32, [cn[1], n_t, sn[2], 1], PLAIN, &[sx, c])
     }
 
     /// `ggml_gated_delta_net(q, k, v, g, beta, state, K)`: [S_v*H, T*B + K*S_v*B] f32.
     pub fn gated_delta_net(&mut self, src: [Id; 6], k_snap: u64) -> Id {
         let vn = self.ne(src[2]);
         let rows = vn[2].saturating_mul(vn[3]).saturating_add(k_snap.saturating_mul(vn[0]).saturating_mul(vn[3]));
-        self.new(Ty::F32, [vn[0].saturating_mul(vn[1]), rows, 1, 1], PLAIN, &src)
+        self.new_tensor(Ty::F32, [vn[0].saturating_mul(vn[1]), rows, 1, 1], PLAIN, &src)
     }
 
     /// `ggml_flash_attn_ext(q, k, v, mask)`: [v.ne0, q.ne2, q.ne1, q.ne3] f32.
     pub fn flash_attn_ext(&mut self, q: Id, k: Id, v: Id, mask: Id) -> Id {
         let (qn, vn) = (self.ne(q), self.ne(v));
-        self.new(Ty::F32, [vn[0], qn[2], qn[1], qn[3]], PLAIN, &[q, k, v, mask])
+        self.new_tensor(Ty::F32, [vn[0], qn[2], qn[1], qn[3]], PLAIN, &[q, k, v, mask])
     }
 
     /// `ggml_soft_max_ext(a, mask)`: shape of a, in place possible.

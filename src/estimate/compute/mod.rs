@@ -7,9 +7,10 @@
 //!
 //! For architectures with a graph builder here (`qwen35`, `qwen35moe`, `qwen3next`) gguf-meter
 //! rebuilds that graph (`graph.rs`, `ggml.rs`, `llm.rs`, `moe.rs`, one file per family) and
-//! replays the allocator (`alloc.rs`), which is exact to the byte on the recorded runs. Other
-//! architectures, and settings a builder does not cover (quantized KV caches, which add
-//! Hadamard rotation inputs), use the calibrated estimate in `heuristic.rs`.
+//! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
+//! f32 and quantized KV caches, with and without flash attention, unified or per-sequence
+//! streams). Other architectures, or a model missing a tensor the builder needs, use the
+//! calibrated estimate in `heuristic.rs`.
 
 mod alloc;
 #[cfg(test)]

@@ -5,10 +5,14 @@
 //! - `map`: `GgufFile::open` as shipped (how it reaches the bytes, then parse and layout);
 //! - `pread`: `read::growing::read_local` (positioned reads of the header bytes only);
 //! - `parse`: `GgufFile::from_bytes` on a header already in memory (the parser alone);
-//! - `inspect`: what `inspect` computes before printing (open every shard, geometry, summary).
+//! - `inspect`: what `inspect` computes before printing (open every shard, geometry, summary);
+//! - `footprint`: one `estimate::footprint` at 32K context with flash attention (for Qwen3.5 /
+//!   Qwen3-Next this rebuilds the compute graph and replays ggml-alloc; `fit` and `table` call
+//!   it dozens of times).
 //!
 //! Each method runs until it has at least 20 samples and 0.5 s, capped at 2,000 samples.
 
+use gguf_meter::estimate::{footprint, FlashAttn, Settings};
 use gguf_meter::model::{analyze, summary::summarize};
 use gguf_meter::read::growing::{read_local, GrowLimits};
 use gguf_meter::read::{open_model, GgufFile};
@@ -65,5 +69,10 @@ fn main() {
                 black_box(summarize(&set, &tensors, &geometry));
             }),
         );
+        let set = open_model(path).expect("open_model");
+        let tensors = set.tensors();
+        let geometry = analyze(set.metadata(), &tensors);
+        let settings = Settings { ctx: Some(32768), parallel: Some(1), flash_attn: FlashAttn::On, ..Settings::default() };
+        report("footprint", measure(|| drop(black_box(footprint(&geometry, &tensors, &settings, 0)))));
     }
 }

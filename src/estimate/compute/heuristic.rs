@@ -20,7 +20,7 @@
 //! recorded runs (fixtures/oracle) and hold to within a few percent across dense, MoE, SWA, MLA
 //! and hybrid models.
 
-use super::settings::Resolved;
+use crate::estimate::settings::Resolved;
 use crate::model::{Geometry, LayerKind};
 use crate::read::TensorEntry;
 use std::collections::HashMap;

@@ -1,0 +1,199 @@
+//! The ggml ops the simulated graphs use, with the output shape, type and view-ness each has
+//! in ggml/src/ggml.c (same names as there). Only what ggml-alloc sees is kept: no data.
+
+use super::graph::{contiguous, Graph, Id, Op, Tensor, Ty, EXTERNAL, INPUT, MAX_SRC, NONE};
+
+const INPLACE: Op = Op::Compute { inplace: true };
+const PLAIN: Op = Op::Compute { inplace: false };
+
+fn srcs(s: &[Id]) -> [Id; MAX_SRC] {
+    let mut a = [NONE; MAX_SRC];
+    for (d, &x) in a.iter_mut().zip(s) {
+        *d = x;
+    }
+    a
+}
+
+impl Graph {
+    /// Shape of a tensor.
+    pub fn ne(&self, a: Id) -> [u64; 4] {
+        self.t[a as usize].ne
+    }
+
+    fn new_tensor(&mut self, ty: Ty, ne: [u64; 4], op: Op, src: &[Id]) -> Id {
+        self.push(Tensor { ne, nb: contiguous(ty, ne), ty, op, src: srcs(src), view_src: NONE, flags: 0 })
+    }
+
+    /// A weight or cache tensor living in its own buffer.
+    pub fn external(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
+        let id = self.new_tensor(ty, ne, Op::Leaf, &[]);
+        self.t[id as usize].flags = EXTERNAL;
+        id
+    }
+
+    /// `ggml_new_tensor` + `ggml_set_input`.
+    pub fn input(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
+        let id = self.new_tensor(ty, ne, Op::Leaf, &[]);
+        self.t[id as usize].flags = INPUT;
+        id
+    }
+
+    /// `ggml_view_4d` (and every other view: reshape, permute, transpose, view_tensor).
+    pub fn view(&mut self, a: Id, ne: [u64; 4], nb: [u64; 4], src: &[Id]) -> Id {
+        let at = &self.t[a as usize];
+        let root = if at.view_src != NONE { at.view_src } else { a };
+        let ty = at.ty;
+        self.push(Tensor { ne, nb, ty, op: Op::View, src: srcs(src), view_src: root, flags: 0 })
+    }
+
+    /// `ggml_view_*d` with strides `nb1..3` (nb0 is the element size).
+    pub fn view_nd(&mut self, a: Id, ne: [u64; 4], nb1: u64, nb2: u64, nb3: u64) -> Id {
+        let nb0 = self.t[a as usize].ty.size();
+        self.view(a, ne, [nb0, nb1, nb2, nb3], &[a])
+    }
+
+    /// `ggml_reshape_*d`: a contiguous view with a new shape.
+    pub fn reshape(&mut self, a: Id, ne: [u64; 4]) -> Id {
+        let nb = contiguous(self.t[a as usize].ty, ne);
+        self.view(a, ne, nb, &[a])
+    }
+
+    /// `ggml_permute(a, 0, 2, 1, 3)` (the only permutation the graphs use).
+    pub fn permute_0213(&mut self, a: Id) -> Id {
+        let t = &self.t[a as usize];
+        let (ne, nb) = ([t.ne[0], t.ne[2], t.ne[1], t.ne[3]], [t.nb[0], t.nb[2], t.nb[1], t.nb[3]]);
+        self.view(a, ne, nb, &[a])
+    }
+
+    /// `ggml_transpose`: swaps dims 0 and 1.
+    pub fn transpose(&mut self, a: Id) -> Id {
+        let t = &self.t[a as usize];
+        let (ne, nb) = ([t.ne[1], t.ne[0], t.ne[2], t.ne[3]], [t.nb[1], t.nb[0], t.nb[2], t.nb[3]]);
+        self.view(a, ne, nb, &[a])
+    }
+
+    /// `ggml_view_tensor(b)` as the result of `ggml_cpy(a, b)` / `ggml_set_rows(a, b, c)`.
+    pub fn write_into(&mut self, dst: Id, src: &[Id]) -> Id {
+        let t = &self.t[dst as usize];
+        let (ne, nb) = (t.ne, t.nb);
+        let id = self.view(dst, ne, nb, src);
+        self.t[id as usize].op = PLAIN;
+        id
+    }
+
+    /// `ggml_cpy(a, b)`: srcs a, b; a view of b.
+    pub fn cpy(&mut self, a: Id, b: Id) -> Id {
+        self.write_into(b, &[a, b])
+    }
+
+    /// `ggml_set_rows(a, b, c)`: srcs b, c, a; a view of a.
+    pub fn set_rows(&mut self, a: Id, b: Id, c: Id) -> Id {
+        self.write_into(a, &[b, c, a])
+    }
+
+    /// Element-wise ops returning `ggml_dup_tensor(a)`: `inplace` says whether ggml-alloc may
+    /// reuse a source (add, mul, div, scale, unary, rms_norm, rope, soft_max, clamp, l2_norm
+    /// is not).
+    pub fn unary_like(&mut self, a: Id, inplace: bool, src: &[Id]) -> Id {
+        let t = &self.t[a as usize];
+        let (ty, ne) = (t.ty, t.ne);
+        self.new_tensor(ty, ne, if inplace { INPLACE } else { PLAIN }, src)
+    }
+
+    /// `ggml_add` / `ggml_mul` / `ggml_div` (binary, in place possible).
+    pub fn binary(&mut self, a: Id, b: Id) -> Id {
+        self.unary_like(a, true, &[a, b])
+    }
+
+    /// `ggml_rms_norm`, `ggml_scale`, `ggml_unary` (silu, sigmoid, softplus, ...).
+    pub fn unary(&mut self, a: Id) -> Id {
+        self.unary_like(a, true, &[a])
+    }
+
+    /// `ggml_cont_*d`: a contiguous copy with the given shape.
+    pub fn cont(&mut self, a: Id, ne: [u64; 4]) -> Id {
+        let ty = self.t[a as usize].ty;
+        self.new_tensor(ty, ne, PLAIN, &[a])
+    }
+
+    /// `ggml_repeat_4d(a, ne)`: a new tensor of a's type.
+    pub fn repeat(&mut self, a: Id, ne: [u64; 4]) -> Id {
+        let ty = self.t[a as usize].ty;
+        self.new_tensor(ty, ne, PLAIN, &[a])
+    }
+
+    /// `ggml_mul_mat(a, b)`: [a.ne1, b.ne1, b.ne2, b.ne3] f32.
+    pub fn mul_mat(&mut self, a: Id, b: Id) -> Id {
+        let (an, bn) = (self.ne(a), self.ne(b));
+        self.new_tensor(Ty::F32, [an[1], bn[1], bn[2], bn[3]], PLAIN, &[a, b])
+    }
+
+    /// `ggml_mul_mat_id(as, b, ids)`: [as.ne1, ids.ne0, b.ne2, 1] f32.
+    pub fn mul_mat_id(&mut self, a: Id, b: Id, ids: Id) -> Id {
+        let (an, bn, idn) = (self.ne(a), self.ne(b), self.ne(ids));
+        self.new_tensor(Ty::F32, [an[1], idn[0], bn[2], 1], PLAIN, &[a, b, ids])
+    }
+
+    /// `ggml_get_rows(a, b)`: [a.ne0, b.ne0, b.ne1, b.ne2], f32 (i32 rows stay i32).
+    pub fn get_rows(&mut self, a: Id, b: Id) -> Id {
+        let (an, bn) = (self.ne(a), self.ne(b));
+        let ty = if self.t[a as usize].ty == Ty::I32 { Ty::I32 } else { Ty::F32 };
+        self.new_tensor(ty, [an[0], bn[0], bn[1], bn[2]], PLAIN, &[a, b])
+    }
+
+    /// `ggml_concat(a, b, dim)`.
+    pub fn concat(&mut self, a: Id, b: Id, dim: usize) -> Id {
+        let (mut ne, bn) = (self.ne(a), self.ne(b));
+        ne[dim] = ne[dim].saturating_add(bn[dim]);
+        let ty = self.t[a as usize].ty;
+        self.new_tensor(ty, ne, PLAIN, &[a, b])
+    }
+
+    /// `ggml_glu_impl` with a separate gate (`ggml_swiglu_split` etc.): shape of a.
+    pub fn glu_split(&mut self, a: Id, b: Id) -> Id {
+        self.unary_like(a, false, &[a, b])
+    }
+
+    /// `ggml_argsort`: i32, shape of a.
+    pub fn argsort(&mut self, a: Id) -> Id {
+        let ne = self.ne(a);
+        self.new_tensor(Ty::I32, ne, PLAIN, &[a])
+    }
+
+    /// `ggml_sum_rows`: [1, ne1, ne2, ne3].
+    pub fn sum_rows(&mut self, a: Id) -> Id {
+        let ne = self.ne(a);
+        let ty = self.t[a as usize].ty;
+        self.new_tensor(ty, [1, ne[1], ne[2], ne[3]], PLAIN, &[a])
+    }
+
+    /// `ggml_ssm_conv(sx, c)`: [c.ne1, sx.ne0 - c.ne0 + 1, sx.ne2] f32.
+    pub fn ssm_conv(&mut self, sx: Id, c: Id) -> Id {
+        let (sn, cn) = (self.ne(sx), self.ne(c));
+        let n_t = sn[0].saturating_add(1).saturating_sub(cn[0]);
+        self.new_tensor(Ty::F32, [cn[1], n_t, sn[2], 1], PLAIN, &[sx, c])
+    }
+
+    /// `ggml_gated_delta_net(q, k, v, g, beta, state, K)`: [S_v*H, T*B + K*S_v*B] f32.
+    pub fn gated_delta_net(&mut self, src: [Id; 6], k_snap: u64) -> Id {
+        let vn = self.ne(src[2]);
+        let rows = vn[2].saturating_mul(vn[3]).saturating_add(k_snap.saturating_mul(vn[0]).saturating_mul(vn[3]));
+        self.new_tensor(Ty::F32, [vn[0].saturating_mul(vn[1]), rows, 1, 1], PLAIN, &src)
+    }
+
+    /// `ggml_flash_attn_ext(q, k, v, mask)`: [v.ne0, q.ne2, q.ne1, q.ne3] f32.
+    pub fn flash_attn_ext(&mut self, q: Id, k: Id, v: Id, mask: Id) -> Id {
+        let (qn, vn) = (self.ne(q), self.ne(v));
+        self.new_tensor(Ty::F32, [vn[0], qn[2], qn[1], qn[3]], PLAIN, &[q, k, v, mask])
+    }
+
+    /// `ggml_soft_max_ext(a, mask)`: shape of a, in place possible.
+    pub fn soft_max_ext(&mut self, a: Id, mask: Id) -> Id {
+        self.unary_like(a, true, &[a, mask])
+    }
+
+    /// `ggml_rope_ext` / `ggml_rope_multi(a, pos)`: shape of a, in place possible.
+    pub fn rope(&mut self, a: Id, pos: Id) -> Id {
+        self.unary_like(a, true, &[a, pos])
+    }
+}

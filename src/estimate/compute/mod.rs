@@ -1,0 +1,134 @@
+//! Compute buffer size. llama.cpp reserves it by building the worst-case graph of one
+//! micro-batch and dry-running ggml-alloc over it (`sched_reserve`, llama-context.cpp:615:
+//! with `no_alloc`, as `--fit` and the oracle run, the size measured is that of the first pp
+//! graph: n_tokens = min(n_ctx, n_ubatch) rounded up to a multiple of n_seq_max, n_outputs =
+//! min(n_tokens, n_batch); `graph_reserve`, :2523). With one CPU backend the scheduler makes
+//! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
+//!
+//! For architectures with a graph builder here (`qwen35`, `qwen35moe`, `qwen3next`) gguf-meter
+//! rebuilds that graph (`graph.rs`, `ggml.rs`, `llm.rs`, `moe.rs`, one file per family) and
+//! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
+//! f32 and quantized KV caches, with and without flash attention, unified or per-sequence
+//! streams). Other architectures, or a model missing a tensor the builder needs, use the
+//! calibrated estimate in `heuristic.rs`.
+
+mod alloc;
+#[cfg(test)]
+mod alloc_tests;
+mod delta_net;
+mod ggml;
+mod graph;
+mod heuristic;
+mod llm;
+mod moe;
+mod qwen35;
+mod qwen3next;
+
+use super::settings::Resolved;
+use crate::model::Geometry;
+use crate::read::{GgmlType, TensorEntry};
+use graph::{Graph, Id, Ty};
+use std::collections::HashMap;
+
+/// Largest tensor width taken into the simulation (real widths are below 2^20).
+const MAX_WIDTH: u64 = 1 << 32;
+
+/// Compute buffer bytes for one device holding the whole graph.
+/// `n_kv_full` / `n_kv_swa`: KV cells per stream of the full and sliding-window caches.
+pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> u64 {
+    simulate(g, tensors, r, n_kv_full).unwrap_or_else(|| heuristic::compute_bytes(g, tensors, r, n_kv_full, n_kv_swa))
+}
+
+/// The simulated size, or `None` when no builder covers this model and these settings.
+fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64) -> Option<u64> {
+    let build = match geo.architecture.as_str() {
+        "qwen35" | "qwen35moe" | "qwen3next" => qwen35::build,
+        _ => return None,
+    };
+    let b = batch(r, n_kv)?;
+    let w = Weights::new(tensors);
+    let mut g = Graph::default();
+    build(&mut g, &w, geo, &b)?;
+    Some(alloc::Gallocr::default().reserve(&g))
+}
+
+/// The micro-batch `sched_reserve` reserves its first graph for.
+fn batch(r: &Resolved, n_kv: u64) -> Option<llm::Batch> {
+    // Quantized caches are external like the others; only their rotation inputs differ.
+    let ty = |t: GgmlType| match t.name().as_str() {
+        "F32" => Ty::F32,
+        "F16" | "BF16" => Ty::F16,
+        _ => Ty::Other,
+    };
+    let n_seqs = r.n_seq_max.max(1);
+    let n_tokens = r.n_ctx.min(r.n_ubatch).max(1);
+    let n_outputs = n_tokens.min(r.n_batch).max(1);
+    let n_tokens = n_tokens.div_ceil(n_seqs) * n_seqs;
+    Some(llm::Batch {
+        n_tokens,
+        n_seqs,
+        n_seq_tokens: n_tokens / n_seqs,
+        n_outputs,
+        n_kv: n_kv.min(MAX_WIDTH),
+        n_stream: r.n_stream.max(1),
+        flash_attn: r.flash_attn,
+        n_rs: n_seqs,
+        type_k: ty(r.type_k),
+        type_v: ty(r.type_v),
+    })
+}
+
+/// The model's tensor shapes by block and name, looked up without allocating.
+pub struct Weights<'a> {
+    blk: HashMap<(u32, &'a str), &'a [u64]>,
+    top: HashMap<&'a str, &'a [u64]>,
+}
+
+impl<'a> Weights<'a> {
+    /// Indexes `tensors` (`blk.N.rest` by (N, rest), others by name).
+    pub fn new(tensors: &'a [TensorEntry]) -> Self {
+        let mut w = Weights { blk: HashMap::with_capacity(tensors.len()), top: HashMap::new() };
+        for t in tensors {
+            let split = t.name.strip_prefix("blk.").and_then(|r| r.split_once('.')).and_then(|(n, rest)| Some((n.parse::<u32>().ok()?, rest)));
+            match split {
+                Some(k) => w.blk.insert(k, &t.dims),
+                None => w.top.insert(&t.name, &t.dims),
+            };
+        }
+        w
+    }
+
+    fn ne(dims: &[u64]) -> [u64; 4] {
+        let mut ne = [1; 4];
+        for (d, &x) in ne.iter_mut().zip(dims) {
+            *d = x.min(MAX_WIDTH);
+        }
+        ne
+    }
+
+    /// A top-level weight as an external tensor.
+    pub fn get(&self, g: &mut Graph, name: &str) -> Option<Id> {
+        self.top.get(name).map(|d| g.external(Ty::Other, Self::ne(d)))
+    }
+
+    /// A block weight as an external tensor.
+    pub fn blk(&self, g: &mut Graph, il: u32, name: &'static str) -> Option<Id> {
+        self.blk.get(&(il, name)).map(|d| g.external(Ty::Other, Self::ne(d)))
+    }
+
+    /// True when block `il` has the tensor.
+    pub fn has_blk(&self, il: u32, name: &'static str) -> bool {
+        self.blk.contains_key(&(il, name))
+    }
+
+    /// One dimension of a block tensor (absent dimensions are 1), `None` if 0 or missing.
+    pub fn dim(&self, il: u32, name: &'static str, axis: usize) -> Option<u64> {
+        let d = self.blk.get(&(il, name))?;
+        Some(Self::ne(d)[axis.min(3)]).filter(|&x| x > 0)
+    }
+
+    /// A layer's K or V cache tensor: [head_dim * n_head_kv, n_kv, n_stream].
+    pub fn cache(&self, g: &mut Graph, ty: Ty, hd: u64, n_head_kv: u64, b: &llm::Batch) -> Id {
+        g.external(ty, [hd.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1])
+    }
+}

@@ -1,0 +1,132 @@
+//! Graph of Qwen3.5 / Qwen3.5-MoE (src/models/qwen35.cpp, qwen35moe.cpp at 0c1e570): Gated
+//! DeltaNet layers (`build_layer_attn_linear`, fused `ggml_gated_delta_net` as the recorded
+//! runs use: fused_gdn_ar/ch) and gated full-attention layers (`build_layer_attn`), each
+//! followed by a post-attention norm and a dense or MoE FFN (`build_layer_ffn`).
+
+use super::graph::{Graph, Id, Ty};
+use super::llm::{self, Batch, Inputs, KvLayer};
+use super::moe;
+use super::delta_net;
+use super::qwen3next;
+use super::Weights;
+use crate::model::{Geometry, LayerKind};
+
+/// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
+pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
+    let pos_per_embd = if geo.architecture == "qwen3next" { 1 } else { 4 };
+    let tok = w.get(g, "token_embd.weight")?;
+    let mut inp_l = llm::inp_embd(g, b, tok, geo.n_embd);
+    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
+    let has_attn = layers.iter().any(|l| l.kind == LayerKind::Attention);
+    let v_rows = layers.iter().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
+    let hd = |f: fn(&&&crate::model::LayerGeometry) -> u64| {
+        let mut it = layers.iter().filter(|l| l.kind == LayerKind::Attention).map(|l| f(&l));
+        let first = it.next().unwrap_or(0);
+        if it.all(|x| x == first) { first } else { 0 }
+    };
+    let hd = (hd(|l| l.head_dim_k), hd(|l| l.head_dim_v));
+    let inp = llm::inp_mem(g, b, v_rows, hd, true, has_attn);
+    let pos = g.input(Ty::I32, [b.n_tokens.saturating_mul(pos_per_embd), 1, 1, 1]);
+    let out_ids = g.input(Ty::I32, [b.n_outputs, 1, 1, 1]);
+    for l in &layers {
+        let il = l.index;
+        let inp_sa = inp_l;
+        let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
+        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
+        g.expand(cur);
+        let next = geo.architecture == "qwen3next";
+        let cur = match l.kind {
+            LayerKind::Recurrent if next => qwen3next::linear_attn(g, w, b, &inp, il, cur)?,
+            LayerKind::Attention if next => qwen3next::full_attn(g, w, b, &inp, il, cur, pos)?,
+            LayerKind::Recurrent => linear_attn(g, w, b, &inp, il, cur)?,
+            LayerKind::Attention => full_attn(g, w, b, &inp, il, cur, pos)?,
+            _ => return None,
+        };
+        let cur = g.binary(cur, inp_sa);
+        let ffn_residual = cur;
+        let w_post_attention_norm = w.blk(g, il, "post_attention_norm.weight")?;
+        let cur = llm::rms_norm(g, cur, w_post_attention_norm);
+        let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
+            moe::qwen_moe_ffn(g, w, il, cur, l.n_experts_used)?
+        } else {
+            let w_ffn_up = w.blk(g, il, "ffn_up.weight")?;
+            let w_ffn_gate = w.blk(g, il, "ffn_gate.weight")?;
+            let w_ffn_down = w.blk(g, il, "ffn_down.weight")?;
+            llm::ffn_swiglu(g, cur, w_ffn_up, w_ffn_gate, w_ffn_down)
+        };
+        inp_l = g.binary(cur, ffn_residual);
+    }
+    let w_output_norm = w.get(g, "output_norm.weight")?;
+    let h = llm::rms_norm(g, inp_l, w_output_norm);
+    let embd = g.get_rows(h, out_ids);
+    let head = match w.get(g, "output.weight") {
+        Some(o) => o,
+        None => tok,
+    };
+    let logits = g.mul_mat(head, embd);
+    for t in [h, embd, logits] {
+        g.set_output(t);
+    }
+    g.expand(logits);
+    Some(())
+}
+
+/// `build_layer_attn` (qwen35.cpp): joint Q+gate projection, Q/K norms, RoPE, attention over
+/// the KV cache, sigmoid gate, output projection.
+fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id, pos: Id) -> Option<Id> {
+    let hd = w.dim(il, "attn_q_norm.weight", 0)?;
+    let w_attn_q = w.blk(g, il, "attn_q.weight")?;
+    let q_full = g.mul_mat(w_attn_q, cur);
+    let w_attn_k = w.blk(g, il, "attn_k.weight")?;
+    let k = g.mul_mat(w_attn_k, cur);
+    let w_attn_v = w.blk(g, il, "attn_v.weight")?;
+    let v = g.mul_mat(w_attn_v, cur);
+    let n_head = g.ne(q_full)[0] / hd.saturating_mul(2).max(1);
+    let n_head_kv = g.ne(k)[0] / hd.max(1);
+    let nt = b.n_tokens;
+    let row = hd.saturating_mul(2).saturating_mul(4);
+    let q = g.view_nd(q_full, [hd, n_head, nt, 1], row, row.saturating_mul(n_head), row.saturating_mul(n_head).saturating_mul(nt));
+    let w_attn_q_norm = w.blk(g, il, "attn_q_norm.weight")?;
+    let q = llm::rms_norm(g, q, w_attn_q_norm);
+    let k = g.reshape(k, [hd, n_head_kv, nt, 1]);
+    let w_attn_k_norm = w.blk(g, il, "attn_k_norm.weight")?;
+    let k = llm::rms_norm(g, k, w_attn_k_norm);
+    let gate = g.view_nd(q_full, [hd, n_head, nt, 1], row, row.saturating_mul(n_head), row.saturating_mul(n_head).saturating_mul(nt));
+    let gate = g.cont(gate, [hd.saturating_mul(n_head), nt, 1, 1]);
+    let v = g.reshape(v, [hd, n_head_kv, nt, 1]);
+    let q = g.rope(q, pos);
+    let k = g.rope(k, pos);
+    let kv = KvLayer { k: w.cache(g, b.type_k, hd, n_head_kv, b), v: w.cache(g, b.type_v, hd, n_head_kv, b), hd_k: hd, hd_v: hd, n_head_kv };
+    let cur = llm::attn_kv(g, b, inp, &kv, q, k, v);
+    let gs = g.unary(gate);
+    let cur = g.binary(cur, gs);
+    let w_attn_output = w.blk(g, il, "attn_output.weight")?;
+    Some(g.mul_mat(w_attn_output, cur))
+}
+
+/// `build_layer_attn_linear` (qwen35.cpp): projections, then the shared Gated DeltaNet.
+fn linear_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id) -> Option<Id> {
+    let (nst, ns) = (b.n_seq_tokens, b.n_seqs);
+    let d = delta_net::Dims::new(w, il)?;
+    let n_v_heads = d.n_v_heads;
+    let w_attn_qkv = w.blk(g, il, "attn_qkv.weight")?;
+    let qkv = g.mul_mat(w_attn_qkv, cur);
+    let qkv_n = g.ne(qkv);
+    let qkv = g.reshape(qkv, [qkv_n[0], nst, ns, 1]);
+    let w_attn_gate = w.blk(g, il, "attn_gate.weight")?;
+    let z = g.mul_mat(w_attn_gate, cur);
+    let w_ssm_beta = w.blk(g, il, "ssm_beta.weight")?;
+    let beta = g.mul_mat(w_ssm_beta, cur);
+    let beta = g.reshape(beta, [1, n_v_heads, nst, ns]);
+    let beta = g.unary(beta);
+    let w_ssm_alpha = w.blk(g, il, "ssm_alpha.weight")?;
+    let alpha = g.mul_mat(w_ssm_alpha, cur);
+    let alpha = g.reshape(alpha, [n_v_heads, nst, ns, 1]);
+    let w_ssm_dt_bias = w.blk(g, il, "ssm_dt.bias")?;
+    let alpha = g.binary(alpha, w_ssm_dt_bias);
+    let alpha = g.unary(alpha);
+    let w_ssm_a = w.blk(g, il, "ssm_a")?;
+    let gate = g.binary(alpha, w_ssm_a);
+    let gate = g.reshape(gate, [1, n_v_heads, nst, ns]);
+    delta_net::tail(g, w, b, inp, il, &d, [qkv, z, beta, gate], false)
+}

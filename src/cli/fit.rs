@@ -145,6 +145,8 @@ pub(super) fn model_flag(loc: &Location) -> String {
     match loc {
         Location::Local(p) => format!("-m {}", p.display()),
         Location::Url(u) => format!("-mu {u}"),
+        // llama-server's -hf reads the main branch; another revision is named by its URL.
+        Location::Hf(r) if r.revision.is_some() => format!("-mu {}", loc.url().unwrap_or_default()),
         Location::Hf(r) => format!("-hf {} -hff {}", r.repo_id(), r.path),
     }
 }

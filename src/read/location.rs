@@ -95,7 +95,15 @@ impl Location {
         }
         let client = remote::client().map_err(|e| self.error(e))?;
         let listing = hf::list(client, &hf::endpoint(), r).map_err(|e| self.error(e))?;
-        let models: Vec<Location> = listing.models.iter().map(|m| Location::Hf(r.with_path(&m.path))).collect();
+        let mut models: Vec<Location> = listing.models.iter().map(|m| Location::Hf(r.with_path(&m.path))).collect();
+        if let Some(tag) = &r.tag {
+            // Like llama.cpp's -hf repo:TAG, the first match in path order is the model.
+            let all = models.clone();
+            models = listing.models.iter().find(|m| r.tag_matches(&m.path)).map(|m| Location::Hf(r.with_path(&m.path))).into_iter().collect();
+            if models.is_empty() && !all.is_empty() {
+                return Err(self.error(RemoteError::Config(format!("no GGUF model matches the tag :{tag}; the models here: {}", list(&all)))));
+            }
+        }
         let mut notes = Vec::new();
         if !listing.mmproj.is_empty() {
             let names: Vec<String> = listing.mmproj.iter().map(|p| r.with_path(p).to_string()).collect();
@@ -140,6 +148,9 @@ mod tests {
     fn parses_arguments() {
         assert_eq!(Location::parse(Path::new("m.gguf")).unwrap(), Location::Local("m.gguf".into()));
         assert_eq!(Location::parse(Path::new("HTTPS://h/m.gguf")).unwrap(), Location::Url("HTTPS://h/m.gguf".into()));
+        let tagged = Location::parse(Path::new("hf://o/r@v2:q4_k_m")).unwrap();
+        assert_eq!(tagged.to_string(), "hf://o/r@v2:q4_k_m");
+        assert_eq!(tagged.url().unwrap(), format!("{}/o/r/resolve/v2/", super::hf::endpoint()));
         let hf = Location::parse(Path::new("hf://o/r/m.gguf")).unwrap();
         assert_eq!(hf.to_string(), "hf://o/r/m.gguf");
         assert_eq!(hf.file_name(), "m.gguf");

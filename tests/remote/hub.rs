@@ -116,3 +116,24 @@ fn a_protected_repo_without_hf_token_says_to_set_it() {
     assert_eq!(out.status.code(), Some(3), "header-only fixture: incomplete, as locally");
     assert!(hub.cdn.log().iter().all(|l| l.auth.is_none()));
 }
+
+#[test]
+fn a_quant_tag_picks_one_model_and_a_revision_is_read_at_that_revision() {
+    let hub = Hub::start();
+    let env = hub.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // llama.cpp's -hf repo:TAG: the first path (in order) holding TAG followed by '.' or '-'.
+    same_as_local("hf://test/repo:Q8_0", &fixture(REPO_FILES[1]), &env);
+    same_as_local("hf://test/repo:q4km", &fixture(REPO_FILES[0]), &env);
+    let out = hub.run(&["inspect", "hf://test/repo:IQ2_XXS"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(e.contains("no GGUF model matches the tag :IQ2_XXS; the models here: hf://test/repo/llama3-8b-q4km.gguf"), "{e}");
+    // A revision changes both the listing and the download URLs; the fake Hub has only main.
+    let out = hub.run(&["inspect", "hf://test/repo@v2/llama3-8b-q4km.gguf"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(hub.api.log().iter().any(|l| l.path.contains("/resolve/v2/llama3-8b-q4km.gguf")), "{:?}", hub.api.log().iter().map(|l| l.path.clone()).collect::<Vec<_>>());
+    let out = hub.run(&["fit", "hf://test/repo@v2", "--gpu", "rtx3090"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(hub.api.log().iter().any(|l| l.path.starts_with("/api/models/test/repo/tree/v2")));
+}

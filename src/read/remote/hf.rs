@@ -27,19 +27,41 @@ pub struct HfRef {
     pub repo: String,
     /// Path inside the repo; empty for the whole repo.
     pub path: String,
+    /// Branch, tag or commit (`@rev`); `None` is the default branch, `main`.
+    pub revision: Option<String>,
+    /// llama.cpp's `-hf owner/repo:TAG` quant selector (e.g. `Q4_K_M`): the first model file
+    /// whose path holds `TAG` followed by `.` or `-`, case-insensitively.
+    pub tag: Option<String>,
 }
 
 impl HfRef {
-    /// Parses what follows `hf://`: `owner/repo[/path/in/repo]`.
+    /// Parses what follows `hf://`: `owner/repo[@revision][:TAG][/path/in/repo]`.
     pub fn parse(s: &str) -> Result<HfRef, RemoteError> {
+        const EXPECTED: &str = "expected hf://owner/repo[@revision][:TAG] or hf://owner/repo[@revision]/path/to/file.gguf";
         let mut parts = s.trim_matches('/').splitn(3, '/');
         let (owner, repo) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         let path = parts.next().unwrap_or("").trim_matches('/').to_string();
+        let (repo, tag) = match repo.split_once(':') {
+            Some((r, t)) => (r, Some(t)),
+            None => (repo, None),
+        };
+        let (repo, revision) = match repo.split_once('@') {
+            Some((r, v)) => (r, Some(v)),
+            None => (repo, None),
+        };
         let ok = |p: &str| !p.is_empty() && p != "." && p != ".." && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-        if !ok(owner) || !ok(repo) || path.split('/').any(|p| p == "..") {
-            return Err(RemoteError::Config("expected hf://owner/repo or hf://owner/repo/path/to/file.gguf".into()));
+        if !ok(owner) || !ok(repo) || path.split('/').any(|p| p == "..") || revision.is_some_and(|v| !ok(v)) {
+            return Err(RemoteError::Config(EXPECTED.into()));
         }
-        Ok(HfRef { owner: owner.into(), repo: repo.into(), path })
+        if let Some(t) = tag {
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(RemoteError::Config(format!("quant tag {t:?}: expected letters, digits and _ (like Q4_K_M); {EXPECTED}")));
+            }
+            if !path.is_empty() {
+                return Err(RemoteError::Config(format!("a quant tag (:{t}) selects a file; it cannot be combined with a path ({path})")));
+            }
+        }
+        Ok(HfRef { owner: owner.into(), repo: repo.into(), path, revision: revision.map(String::from), tag: tag.map(String::from) })
     }
 
     /// True when the path names a GGUF file rather than the repo or a folder.
@@ -47,9 +69,22 @@ impl HfRef {
         self.path.to_ascii_lowercase().ends_with(".gguf")
     }
 
-    /// The same repo, pointing at `path`.
+    /// The same repo and revision, pointing at `path` (a file: no tag).
     pub fn with_path(&self, path: &str) -> HfRef {
-        HfRef { path: path.to_string(), ..self.clone() }
+        HfRef { path: path.to_string(), tag: None, ..self.clone() }
+    }
+
+    /// The revision files are read at.
+    pub fn rev(&self) -> &str {
+        self.revision.as_deref().unwrap_or("main")
+    }
+
+    /// True when `path` is a file the tag selects (llama.cpp `find_best_model`: regex
+    /// `TAG[.-]`, case-insensitive, anywhere in the path).
+    pub fn tag_matches(&self, path: &str) -> bool {
+        let Some(t) = &self.tag else { return true };
+        let (p, t) = (path.to_ascii_lowercase(), t.to_ascii_lowercase());
+        p.match_indices(&t).any(|(i, _)| matches!(p.as_bytes().get(i + t.len()), Some(b'.' | b'-')))
     }
 
     /// `owner/repo`.
@@ -57,15 +92,21 @@ impl HfRef {
         format!("{}/{}", self.owner, self.repo)
     }
 
-    /// Download URL of the file at this path, on the main branch.
+    /// Download URL of the file at this path, at the revision.
     pub fn resolve_url(&self, endpoint: &str) -> String {
-        format!("{endpoint}/{}/resolve/main/{}", self.repo_id(), encode_path(&self.path))
+        format!("{endpoint}/{}/resolve/{}/{}", self.repo_id(), self.rev(), encode_path(&self.path))
     }
 }
 
 impl std::fmt::Display for HfRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "hf://{}", self.repo_id())?;
+        if let Some(v) = &self.revision {
+            write!(f, "@{v}")?;
+        }
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
         if !self.path.is_empty() {
             write!(f, "/{}", self.path)?;
         }
@@ -117,7 +158,7 @@ struct TreeEntry {
 
 /// Lists the GGUF files under `r.path` (the whole repo when empty) through the Hub API.
 pub fn list(client: &Client, endpoint: &str, r: &HfRef) -> Result<RepoListing, RemoteError> {
-    let mut url = format!("{endpoint}/api/models/{}/tree/main?recursive=true", r.repo_id());
+    let mut url = format!("{endpoint}/api/models/{}/tree/{}?recursive=true", r.repo_id(), r.rev());
     let mut files = Vec::new();
     for _ in 0..MAX_PAGES {
         let resp = client.get(&url, None)?;
@@ -185,7 +226,18 @@ mod tests {
         assert_eq!(r.resolve_url("https://hub"), "https://hub/unsloth/Qwen3.5-35B-A3B-GGUF/resolve/main/Q4_K_M/Qwen3.5%2035B-00001-of-00002.gguf");
         assert_eq!(HfRef::parse("o/r/").unwrap().to_string(), "hf://o/r");
         assert!(!HfRef::parse("o/r").unwrap().names_file());
-        for bad in ["o", "/r", "o/../x", "o/r/../../etc", "o/r?x"] {
+        let v = HfRef::parse("o/r@v1.2/sub/m.gguf").unwrap();
+        assert_eq!((v.rev(), v.path.as_str(), v.tag.as_deref()), ("v1.2", "sub/m.gguf", None));
+        assert_eq!(v.resolve_url("https://hub"), "https://hub/o/r/resolve/v1.2/sub/m.gguf");
+        assert_eq!(v.to_string(), "hf://o/r@v1.2/sub/m.gguf");
+        let t = HfRef::parse("o/r:Q4_K_M").unwrap();
+        assert_eq!((t.rev(), t.tag.as_deref()), ("main", Some("Q4_K_M")));
+        // llama.cpp's `TAG[.-]`: the tag must end at a dot or dash, in any case.
+        assert!(t.tag_matches("Q4_K_M/M-Q4_K_M-00001-of-00002.gguf") && t.tag_matches("m-q4_k_m.gguf"));
+        assert!(!t.tag_matches("Q4_K_M/M-00001-of-00002.gguf"), "a folder name alone does not match, as in llama.cpp");
+        assert!(!t.tag_matches("M-Q4_K_M_L.gguf") && !t.tag_matches("M-Q4_K_S.gguf"));
+        assert!(t.with_path("m.gguf").tag.is_none());
+        for bad in ["o", "/r", "o/../x", "o/r/../../etc", "o/r?x", "o/r@", "o/r@a b", "o/r:", "o/r:Q4-K", "o/r:Q4_K_M/m.gguf", "o/r@../x"] {
             assert!(HfRef::parse(bad).is_err(), "{bad}");
         }
     }

@@ -1,7 +1,7 @@
 //! Several GPUs as separate devices, and `-ot` / `--override-tensor`, on the header-only fixtures.
 
 mod common;
-use common::{fixture, run};
+use common::{fit_json, fixture, run};
 use gguf_meter::estimate::fit::{plan, Gpu, Machine};
 use gguf_meter::estimate::overrides::Overrides;
 use gguf_meter::estimate::placement::{Offload, Placer};
@@ -9,14 +9,6 @@ use gguf_meter::estimate::{footprint, Settings};
 use gguf_meter::model::analyze;
 use gguf_meter::read::{GgufFile, TensorEntry};
 use serde_json::Value;
-
-fn fit_json(args: &[&str]) -> (Value, i32) {
-    let mut a = vec!["fit", "--json"];
-    a.extend_from_slice(args);
-    let out = run(&a);
-    let code = out.status.code().unwrap();
-    (serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr))), code)
-}
 
 fn sum(p: &Value, key: &str, gpus_only: bool) -> u64 {
     let devs = p["devices"].as_array().unwrap();

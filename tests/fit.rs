@@ -1,16 +1,7 @@
 //! `fit` and `gpus`: verdicts, placements and command lines on the Qwen3.5 fixtures.
 
 mod common;
-use common::{fixture, run};
-use serde_json::Value;
-
-fn fit_json(args: &[&str]) -> (Value, i32) {
-    let mut a = vec!["fit", "--json"];
-    a.extend_from_slice(args);
-    let out = run(&a);
-    let code = out.status.code().unwrap();
-    (serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr))), code)
-}
+use common::{fit_json, fixture, run};
 
 #[test]
 fn qwen35_35b_fits_a_24gb_card_and_the_context_is_the_largest_that_does() {

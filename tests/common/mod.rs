@@ -72,3 +72,12 @@ pub fn have_gguf_py() -> bool {
     }
     ok
 }
+
+/// `gguf-meter fit --json ARGS`: the parsed document and the exit code.
+pub fn fit_json(args: &[&str]) -> (serde_json::Value, i32) {
+    let mut a = vec!["fit", "--json"];
+    a.extend_from_slice(args);
+    let out = run(&a);
+    let code = out.status.code().unwrap();
+    (serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr))), code)
+}

@@ -114,7 +114,7 @@ fn cpu_buffers(f: &Footprint) -> String {
         line(&mut o, "CPU_REPACK", f.weights_repack_bytes, &format!("matmul weights rearranged for this CPU's kernels (anonymous memory){copy}"));
     }
     if f.mmap {
-        line(&mut o, "CPU_Mapped", f.weights_mapped_bytes, "the file span of the other tensors (one line per file)");
+        line(&mut o, "CPU_Mapped", f.weights_mapped_bytes, "file range holding the other tensors (one such buffer per file of a split model)");
         if f.weights_mapped_repacked_bytes > 0 {
             let _ = writeln!(
                 o,

@@ -1,6 +1,6 @@
 //! Which of llama.cpp's CPU weight buffers each tensor lands in: `CPU_REPACK` (ggml-cpu's extra
 //! buffer type, weights rearranged for its SIMD matmul kernels) or the plain `CPU` buffer, which
-//! with mmap is a `CPU_Mapped` window onto the file (docs/llama-cpp-memory.md section 7.4).
+//! with mmap is a `CPU_Mapped` window onto the file (docs/llama-cpp-memory.md section 7.5).
 //!
 //! llama.cpp probes each weight with the op it is used in (`weight_buft_supported`) against the
 //! CPU buffer-type list, extra types first; the repack type accepts a 2-D MUL_MAT or 3-D

@@ -1,5 +1,5 @@
 //! The CPU weight buffers of a model loaded wholly on the CPU: CPU_REPACK, CPU, and with mmap
-//! the CPU_Mapped window (docs/llama-cpp-memory.md section 7.4).
+//! the CPU_Mapped window (docs/llama-cpp-memory.md section 7.5).
 
 use super::{matmul_op, repacks, CpuKind, MatOp};
 use crate::estimate::weights::{buffer_bytes, is_loaded, is_tied};

@@ -51,13 +51,10 @@ pub fn cpu_weights(tensors: &[TensorEntry], g: &Geometry, load_mtp: bool, kind: 
     }
     // A tied output is created a second time (TENSOR_DUPLICATED) under the output's buffer list
     // with MUL_MAT; when that picks CPU_REPACK it is a separate tensor there.
-    if is_tied(tensors) {
-        if let Some(e) = tensors.iter().find(|t| t.name == "token_embd.weight") {
-            if repacks(kind, e.ggml_type, &e.dims, MatOp::Mat) {
-                w.tied_copy_bytes = buffer_bytes(e);
-                w.repack_bytes = w.repack_bytes.saturating_add(w.tied_copy_bytes);
-            }
-        }
+    let embd = tensors.iter().find(|t| t.name == "token_embd.weight");
+    if let Some(e) = embd.filter(|e| is_tied(tensors) && repacks(kind, e.ggml_type, &e.dims, MatOp::Mat)) {
+        w.tied_copy_bytes = buffer_bytes(e);
+        w.repack_bytes = w.repack_bytes.saturating_add(w.tied_copy_bytes);
     }
     w.mapped_bytes = spans.values().map(|s| s.last - s.first).fold(0, u64::saturating_add);
     w.mapped_repacked_bytes = tensors

@@ -1,5 +1,6 @@
 //! Compares gguf-meter's footprint with what real llama.cpp allocated for the same file and
-//! settings (fixtures/oracle/*.json, recorded by scripts/oracle/). Targets: weights, KV,
+//! settings (fixtures/oracle/*.json, recorded by scripts/oracle/). Targets: weights (and their
+//! split into CPU_REPACK / CPU, or CPU_Mapped with mmap, for x86 AVX2 as the oracle ran), KV,
 //! recurrent state and output exact to the byte (asserted for every case); compute exact to
 //! the byte for architectures whose graph gguf-meter rebuilds and allocates like ggml-alloc
 //! (SIMULATED), within 10% for the others (calibrated heuristic); total within 3%. Known gaps
@@ -7,7 +8,7 @@
 //! every run; the test fails if they grow beyond the bounds below.
 
 mod common;
-use gguf_meter::estimate::{footprint, FlashAttn, Settings};
+use gguf_meter::estimate::{footprint, CpuKind, FlashAttn, Settings};
 use gguf_meter::model::analyze;
 use gguf_meter::read::{open_model, GgmlType};
 use serde_json::Value;
@@ -23,6 +24,11 @@ fn model_path(m: &Value) -> Option<PathBuf> {
     }
 }
 
+/// `model_buffers` as (buffer type, bytes).
+fn model_buffers(v: &Value) -> Vec<(String, u64)> {
+    v.as_array().unwrap().iter().map(|b| (b["buft"].as_str().unwrap().to_string(), b["bytes"].as_u64().unwrap())).collect()
+}
+
 fn settings(s: &Value) -> Settings {
     let ty = |k: &str| GgmlType::from_name(s[k].as_str().unwrap()).unwrap();
     Settings {
@@ -36,6 +42,8 @@ fn settings(s: &Value) -> Settings {
         ubatch: s["n_ubatch"].as_u64().unwrap(),
         swa_full: s["swa_full"].as_bool().unwrap(),
         load_mtp: s["load_mtp"].as_bool().unwrap_or(false),
+        mmap: s["load"] == "mmap",
+        cpu_kind: CpuKind::X86Avx2,
     }
 }
 
@@ -94,10 +102,16 @@ fn footprints_match_llama_cpp() {
                 ("recurrent s", fp.recurrent_s_bytes, rec["s_bytes"].as_u64().unwrap_or(0)),
                 ("output", fp.output_bytes, t["output"].as_u64().unwrap()),
             ];
-            for (what, a, b) in exact {
+            let mmap = c["settings"]["load"] == "mmap";
+            let buffers = model_buffers(&c["model_buffers"]);
+            let buffer = |name: &str| buffers.iter().filter(|(b, _)| b == name).map(|(_, n)| n).sum::<u64>();
+            let cpu = if mmap { ("cpu mapped", fp.weights_mapped_bytes, buffer("CPU_Mapped")) } else { ("cpu", fp.weights_cpu_bytes, buffer("CPU")) };
+            let exact_buffers = [("cpu repack", fp.weights_repack_bytes, buffer("CPU_REPACK")), cpu];
+            assert!(buffers.iter().all(|(b, _)| ["CPU", "CPU_REPACK", "CPU_Mapped"].contains(&b.as_str())), "{id}: unexpected buffer in {buffers:?}");
+            for (what, a, b) in exact.into_iter().chain(exact_buffers) {
                 // With mmap, llama.cpp reports the mapped file span *and* CPU_REPACK copies of
-                // the same tensors; the no_alloc figure (what --fit measures) is the reference.
-                if what == "weights" && c["settings"]["load"] == "mmap" {
+                // the same tensors (checked above); the no_alloc sum is what --fit measures.
+                if what == "weights" && mmap {
                     continue;
                 }
                 if a != b {

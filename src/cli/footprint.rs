@@ -1,6 +1,6 @@
 //! `gguf-meter footprint`.
 
-use super::runtime::{OverrideArgs, RuntimeArgs};
+use super::runtime::{LoadArgs, OverrideArgs, RuntimeArgs};
 use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
 use crate::estimate::overrides::weights_by_buffer;
@@ -23,6 +23,8 @@ pub struct Args {
     pub runtime: RuntimeArgs,
     #[command(flatten)]
     pub overrides: OverrideArgs,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Print JSON (schema in the README).
     #[arg(long)]
     pub json: bool,
@@ -31,7 +33,8 @@ pub struct Args {
 /// Computes the footprint at the chosen context and at 4K, 32K, 128K and the trained maximum.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     let model = Loaded::open(&Location::parse(&a.file)?)?;
-    let settings = a.runtime.settings()?;
+    let mut settings = a.runtime.settings()?;
+    a.load.apply(&mut settings);
     // No machine here: any GPU number is accepted.
     let ov = a.overrides.overrides(None)?;
     let mut warnings = model.warnings();

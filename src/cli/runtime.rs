@@ -2,6 +2,7 @@
 
 use crate::estimate::overrides::Overrides;
 use crate::estimate::settings::{cache_type, FlashAttn, Settings};
+use crate::estimate::CpuKind;
 
 /// llama.cpp runtime settings (defaults = llama-server's).
 #[derive(clap::Args, Clone, Debug)]
@@ -66,7 +67,32 @@ impl SessionArgs {
             ubatch: self.ubatch,
             swa_full: self.swa_full,
             load_mtp: self.load_mtp,
+            ..Settings::default()
         })
+    }
+}
+
+/// How llama.cpp loads the weights on the CPU (`footprint`): mmap and the CPU's repacking.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct LoadArgs {
+    /// Do not map the file (older llama-server's --no-mmap; --load-mode none in newer ones):
+    /// the CPU weights are read into an anonymous buffer instead of a CPU_Mapped one.
+    #[arg(long = "no-mmap", conflicts_with = "load_mode")]
+    pub no_mmap: bool,
+    /// -lm: llama-server's --load-mode (auto, mmap, mmap+mlock map the file; none, mlock, dio do not).
+    #[arg(long = "load-mode", value_name = "MODE", value_parser = ["auto", "none", "mmap", "mlock", "mmap+mlock", "dio"])]
+    pub load_mode: Option<String>,
+    /// The CPU llama.cpp runs on, which decides what ggml-cpu repacks into CPU_REPACK:
+    /// x86-avx2 (default), x86-avx512, arm (also apple, arm-i8mm, arm-dotprod), none (also x86: no AVX2).
+    #[arg(long = "cpu-kind", value_enum, default_value = "x86-avx2")]
+    pub cpu_kind: CpuKind,
+}
+
+impl LoadArgs {
+    /// Sets `s.mmap` and `s.cpu_kind`.
+    pub fn apply(&self, s: &mut Settings) {
+        s.mmap = !self.no_mmap && matches!(self.load_mode.as_deref(), None | Some("auto" | "mmap" | "mmap+mlock"));
+        s.cpu_kind = self.cpu_kind;
     }
 }
 
@@ -87,7 +113,7 @@ impl OverrideArgs {
 }
 
 /// Rewrites llama.cpp's multi-letter short flags (`-np 4`, `-ctk q8_0`, `-fa on`, `-ub 256`,
-/// `-kvu`, `-ngl 20`, `-ot x=CPU`) to their long forms, which is all clap accepts.
+/// `-kvu`, `-ngl 20`, `-ot x=CPU`, `-lm none`) to their long forms, which is all clap accepts.
 pub fn llama_style_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     args.into_iter()
         .map(|a| {
@@ -100,6 +126,7 @@ pub fn llama_style_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
                 "-kvu" => "--kv-unified",
                 "-ngl" => "--n-gpu-layers",
                 "-ot" => "--override-tensor",
+                "-lm" => "--load-mode",
                 _ => return a,
             };
             long.to_string()

@@ -1,6 +1,7 @@
 //! The full footprint at given settings: every component separately, in bytes.
 
 use super::compute::compute_bytes;
+use super::cpu_buffers::{cpu_weights, CpuKind};
 use super::kv::{kv_layers, swa_cells, KvError};
 use super::recurrent::{recurrent_bytes, unknown_state};
 use super::settings::{resolve, FlashAttn, Resolved, Settings, SettingsError};
@@ -17,6 +18,22 @@ pub struct Footprint {
     pub resolved: Resolved,
     /// Model buffers (loaded tensors, each padded to 32 bytes).
     pub weights_bytes: u64,
+    /// Of those, the CPU_REPACK buffer's bytes when every layer is on the CPU (`cpu_kind`),
+    /// including the output copy of a tied token embedding whose type repacks.
+    pub weights_repack_bytes: u64,
+    /// The plain CPU buffer's bytes then (repack + cpu = weights, plus that tied copy).
+    pub weights_cpu_bytes: u64,
+    /// The output copy of a tied token embedding llama.cpp adds to CPU_REPACK (usually 0).
+    pub weights_tied_copy_bytes: u64,
+    /// The file is mapped (`--mmap`, llama-server's default).
+    pub mmap: bool,
+    /// The CPU kind the repack split is for.
+    pub cpu_kind: CpuKind,
+    /// With mmap: the CPU_Mapped buffer(s) llama.cpp reports (file span of the CPU tensors,
+    /// repacked ones between them included); 0 without mmap.
+    pub weights_mapped_bytes: u64,
+    /// With mmap: bytes of repacked tensors inside that span, read through the map once at load.
+    pub weights_mapped_repacked_bytes: u64,
     /// Tensors in the file that llama.cpp does not load (MTP blocks).
     pub skipped_bytes: u64,
     /// K cache bytes.
@@ -87,6 +104,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
     // output_reserve(n_seq_max) at construction: logits for one token per sequence.
     let output = g.n_vocab.saturating_mul(r.n_seq_max).saturating_mul(4);
     let weights = weights_bytes(tensors, g, s.load_mtp);
+    let cpu = cpu_weights(tensors, g, s.load_mtp, s.cpu_kind);
     let vision = match (&mm.vision, mm.weights_bytes) {
         (_, 0) => Some((0, 0)),
         // clip tries flash attention and keeps it wherever the backend has the op (all do).
@@ -98,6 +116,13 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
     let total = [weights, k_bytes, v_bytes, rr, rs, compute, output, mmproj_bytes, mm_compute].iter().fold(0u64, |a, &b| a.saturating_add(b));
     Ok(Footprint {
         weights_bytes: weights,
+        weights_repack_bytes: cpu.repack_bytes,
+        weights_cpu_bytes: cpu.cpu_bytes,
+        weights_tied_copy_bytes: cpu.tied_copy_bytes,
+        mmap: s.mmap,
+        cpu_kind: s.cpu_kind,
+        weights_mapped_bytes: if s.mmap { cpu.mapped_bytes } else { 0 },
+        weights_mapped_repacked_bytes: if s.mmap { cpu.mapped_repacked_bytes } else { 0 },
         skipped_bytes: skipped_bytes(tensors, g, s.load_mtp),
         k_bytes,
         v_bytes,

@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod compute;
+pub mod cpu_buffers;
 pub mod fit;
 pub mod footprint;
 pub mod devices;
@@ -17,6 +18,7 @@ pub mod settings;
 pub mod vision_compute;
 pub mod weights;
 
+pub use cpu_buffers::CpuKind;
 pub use footprint::{footprint, Footprint, FootprintError};
 pub use settings::{FlashAttn, Resolved, Settings};
 pub use vision_compute::{Mmproj, MmprojSettings};

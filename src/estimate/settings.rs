@@ -2,6 +2,7 @@
 //! sizes it allocates (`llama_context::llama_context`, `src/llama-context.cpp`; see
 //! docs/llama-cpp-memory.md section 1).
 
+use super::cpu_buffers::CpuKind;
 use crate::model::Geometry;
 use crate::read::GgmlType;
 use serde::Serialize;
@@ -45,6 +46,10 @@ pub struct Settings {
     pub swa_full: bool,
     /// Load the MTP (next-token prediction) blocks, as llama.cpp does for MTP speculative decoding.
     pub load_mtp: bool,
+    /// Map the file (llama-server's default; `--no-mmap` turns it off).
+    pub mmap: bool,
+    /// The CPU llama.cpp runs on: which weights ggml-cpu repacks.
+    pub cpu_kind: CpuKind,
 }
 
 impl Default for Settings {
@@ -61,6 +66,8 @@ impl Default for Settings {
             ubatch: 512,
             swa_full: false,
             load_mtp: false,
+            mmap: true,
+            cpu_kind: CpuKind::X86Avx2,
         }
     }
 }

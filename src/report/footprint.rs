@@ -83,6 +83,7 @@ pub fn render(v: &FootprintView) -> String {
     }
     row(&mut o, "total", f.total_bytes, String::new());
     let _ = writeln!(o, "  active per token   {:>18}  {:>12}  bytes read per generated token", grouped(f.active_bytes_per_token), gib(f.active_bytes_per_token));
+    o.push_str(&cpu_buffers(f));
     let _ = writeln!(o, "\n  {:>10}  {:>12}  {:>12}  {:>12}", "context", "KV cache", "compute", "total");
     for gf in v.growth {
         let mark = if gf.resolved.n_ctx_seq >= g.context_length { " (trained max)" } else { "" };
@@ -94,6 +95,40 @@ pub fn render(v: &FootprintView) -> String {
     o
 }
 
+/// MiB with two decimals, as llama.cpp prints its buffer sizes.
+fn mib(b: u64) -> String {
+    format!("{:.2} MiB", b as f64 / 1048576.0)
+}
+
+/// The weight buffers llama.cpp prints when every layer is on the CPU, and what they mean.
+fn cpu_buffers(f: &Footprint) -> String {
+    let mut o = String::new();
+    let kind = serde_json::to_value(f.cpu_kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let load = if f.mmap { "mmap" } else { "no mmap" };
+    let _ = writeln!(o, "\n  weights in llama.cpp's CPU buffers (all layers on the CPU, {kind}, {load}):");
+    let line = |o: &mut String, name: &str, b: u64, note: &str| {
+        let _ = writeln!(o, "    {name:>10} model buffer size = {:>12}  {note}", mib(b));
+    };
+    if f.weights_repack_bytes > 0 {
+        let copy = if f.weights_tied_copy_bytes > 0 { format!(", and a second copy of the tied token embedding ({})", mib(f.weights_tied_copy_bytes)) } else { String::new() };
+        line(&mut o, "CPU_REPACK", f.weights_repack_bytes, &format!("matmul weights rearranged for this CPU's kernels (anonymous memory){copy}"));
+    }
+    if f.mmap {
+        line(&mut o, "CPU_Mapped", f.weights_mapped_bytes, "file range holding the other tensors (one such buffer per file of a split model)");
+        if f.weights_mapped_repacked_bytes > 0 {
+            let _ = writeln!(
+                o,
+                "    the mapped span also covers the repacked tensors' pages ({}): read once while loading, then clean\n    page cache the kernel can reclaim (unless mlock), so RAM in use is about {}, not the sum",
+                mib(f.weights_mapped_repacked_bytes),
+                mib(f.weights_mapped_bytes.saturating_sub(f.weights_mapped_repacked_bytes).saturating_add(f.weights_repack_bytes))
+            );
+        }
+    } else {
+        line(&mut o, "CPU", f.weights_cpu_bytes, "every other tensor (anonymous memory)");
+    }
+    o
+}
+
 fn fp_json(f: &Footprint) -> Value {
     let r = &f.resolved;
     json!({
@@ -101,6 +136,10 @@ fn fp_json(f: &Footprint) -> Value {
         "cache_type_k": r.type_k.name().to_lowercase(), "cache_type_v": r.type_v.name().to_lowercase(),
         "flash_attn": r.flash_attn, "swa_full": r.swa_full, "batch": r.n_batch, "ubatch": r.n_ubatch,
         "weights_bytes": f.weights_bytes, "skipped_bytes": f.skipped_bytes,
+        "cpu_kind": f.cpu_kind, "mmap": f.mmap,
+        "weights_repack_bytes": f.weights_repack_bytes, "weights_cpu_bytes": f.weights_cpu_bytes,
+        "weights_tied_copy_bytes": f.weights_tied_copy_bytes,
+        "weights_mapped_bytes": f.weights_mapped_bytes, "weights_mapped_repacked_bytes": f.weights_mapped_repacked_bytes,
         "kv_bytes": f.kv_bytes, "k_bytes": f.k_bytes, "v_bytes": f.v_bytes, "kv_layers": f.kv_layers,
         "recurrent_bytes": f.recurrent_bytes, "recurrent_r_bytes": f.recurrent_r_bytes, "recurrent_s_bytes": f.recurrent_s_bytes,
         "compute_bytes": f.compute_bytes, "output_bytes": f.output_bytes, "mmproj_bytes": f.mmproj_bytes,

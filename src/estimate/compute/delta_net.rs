@@ -5,7 +5,8 @@
 //! q/k views, `ggml_gated_delta_net` (K = 1 snapshot), gated norm, output projection.
 
 use super::graph::{Graph, Id, Ty};
-use super::llm::{self, Batch, Inputs};
+use super::inputs::Inputs;
+use super::llm::{self, Batch};
 use super::Weights;
 
 /// Layer sizes read off the tensor shapes.

@@ -1,8 +1,10 @@
 //! Shared pieces of llama.cpp's graph builders (src/llama-graph.cpp at 0c1e570), in the
-//! tensor order llama.cpp creates and expands them: inputs (`build_inp_*`), `build_norm`,
-//! `build_ffn`, `build_attn` / `build_attn_mha` over a KV cache, `build_rs`.
+//! tensor order llama.cpp creates and expands them: `build_norm`, `build_ffn`, `build_attn` /
+//! `build_attn_mha` over a KV cache, `build_rs`, the LM head. Inputs are in `inputs.rs`.
 
 use super::graph::{Graph, Id, Ty, NONE};
+use super::inputs::Inputs;
+use super::Weights;
 
 /// Sizes of the reserved micro-batch (llama-context.cpp `sched_reserve`, `graph_reserve`).
 #[derive(Clone, Copy, Debug)]
@@ -29,72 +31,6 @@ pub struct Batch {
     pub type_v: Ty,
 }
 
-/// Inputs of a model with a KV cache and/or recurrent state (`build_inp_mem_hybrid` etc.).
-#[derive(Clone, Copy, Debug)]
-pub struct Inputs {
-    /// `rs_s_copy` views: first n_seqs rows, the rest.
-    pub s_copy_main: Id,
-    /// See `s_copy_main`.
-    pub s_copy_extra: Id,
-    /// `attn_inp_k_idxs`.
-    pub k_idxs: Id,
-    /// `attn_inp_v_idxs`.
-    pub v_idxs: Id,
-    /// `attn_inp_kq_mask`.
-    pub kq_mask: Id,
-    /// `attn_inp_k_rot` (quantized K cache) or [`NONE`].
-    pub k_rot: Id,
-    /// `attn_inp_v_rot` (quantized V cache) or [`NONE`].
-    pub v_rot: Id,
-}
-
-/// `build_inp_embd` (llama-graph.cpp:2376): token ids, the embeddings input, get_rows;
-/// both selectable paths are in the graph (`ggml_build_forward_select`).
-pub fn inp_embd(g: &mut Graph, b: &Batch, tok_embd: Id, n_embd: u64) -> Id {
-    let tokens = g.input(Ty::I32, [b.n_tokens, 1, 1, 1]);
-    let embd = g.input(Ty::F32, [n_embd, b.n_tokens, 1, 1]);
-    let cur = g.get_rows(tok_embd, tokens);
-    g.expand(cur);
-    g.expand(embd);
-    cur
-}
-
-/// Recurrent inputs (`build_rs_inp_impl`, llama-graph.cpp:3548) then KV inputs
-/// (`build_attn_inp_kv_impl`, :2840 and `build_attn_inp_kq_mask`, :29). `hd_k` / `hd_v`: the
-/// head sizes shared by all KV layers (0 if they differ), for the Hadamard rotation inputs a
-/// quantized cache gets (llama-kv-cache.cpp:321-339, 1447-1485).
-pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, hd: (u64, u64), recurrent: bool, attention: bool) -> Inputs {
-    let (mut s_copy_main, mut s_copy_extra) = (NONE, NONE);
-    if recurrent {
-        let s_copy = g.input(Ty::I32, [b.n_rs, 1, 1, 1]);
-        s_copy_main = g.view_nd(s_copy, [b.n_seqs, 1, 1, 1], 4 * b.n_seqs, 4 * b.n_seqs, 4 * b.n_seqs);
-        let extra = b.n_rs.saturating_sub(b.n_seqs);
-        s_copy_extra = g.view_nd(s_copy, [extra, 1, 1, 1], 4 * extra, 4 * extra, 4 * extra);
-    }
-    let (mut k_idxs, mut v_idxs, mut kq_mask) = (NONE, NONE, NONE);
-    if attention {
-        k_idxs = g.input(Ty::I64, [b.n_tokens, 1, 1, 1]);
-        // Without flash attention V is transposed: one index per token and V element.
-        let v_rows = if b.flash_attn { b.n_tokens } else { b.n_tokens.saturating_mul(v_trans_rows) };
-        v_idxs = g.input(Ty::I64, [v_rows, 1, 1, 1]);
-        let ty = if b.flash_attn { Ty::F16 } else { Ty::F32 };
-        kq_mask = g.input(ty, [b.n_kv, b.n_tokens / b.n_stream.max(1), 1, b.n_stream]);
-    }
-    let (mut k_rot, mut v_rot) = (NONE, NONE);
-    if attention && b.type_k == Ty::Other && hd.0 > 0 && hd.0.is_multiple_of(64) {
-        // The largest power of two from 64 up dividing the head size.
-        let mut n = 64u64;
-        while hd.0.is_multiple_of(n * 2) && n < 1 << 20 {
-            n *= 2;
-        }
-        k_rot = g.input(Ty::F32, [n, n, 1, 1]);
-    }
-    if attention && b.type_v == Ty::Other && hd.1 > 0 && hd.1.is_multiple_of(64) {
-        v_rot = g.input(Ty::F32, [64, 64, 1, 1]);
-    }
-    Inputs { s_copy_main, s_copy_extra, k_idxs, v_idxs, kq_mask, k_rot, v_rot }
-}
-
 /// `build_norm` with LLM_NORM_RMS and a weight: rms_norm then mul.
 pub fn rms_norm(g: &mut Graph, x: Id, w: Id) -> Id {
     let n = g.unary(x);
@@ -103,10 +39,45 @@ pub fn rms_norm(g: &mut Graph, x: Id, w: Id) -> Id {
 
 /// `build_ffn` with SILU and a parallel gate (LLM_FFN_PAR): up, gate, swiglu_split, down.
 pub fn ffn_swiglu(g: &mut Graph, x: Id, up: Id, gate: Id, down: Id) -> Id {
-    let tmp = g.mul_mat(up, x);
-    let cur = g.mul_mat(gate, x);
+    ffn_biased(g, x, [up, gate, down], [NONE; 3])
+}
+
+/// `build_ffn` (llama-graph.cpp:1762) with SILU, LLM_FFN_PAR and optional biases added after
+/// each projection: `w` and `bias` are [up, gate, down].
+pub fn ffn_biased(g: &mut Graph, x: Id, w: [Id; 3], bias: [Id; 3]) -> Id {
+    let add = |g: &mut Graph, x: Id, b: Id| if b == NONE { x } else { g.binary(x, b) };
+    let tmp = g.mul_mat(w[0], x);
+    let tmp = add(g, tmp, bias[0]);
+    let cur = g.mul_mat(w[1], x);
+    let cur = add(g, cur, bias[1]);
     let cur = g.glu_split(cur, tmp);
-    g.mul_mat(down, cur)
+    let cur = g.mul_mat(w[2], cur);
+    add(g, cur, bias[2])
+}
+
+/// The dense FFN of block `il` (`ffn_{up,gate,down}.weight`, optional `.bias`).
+pub fn ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
+    let up = w.blk(g, il, "ffn_up.weight")?;
+    let gate = w.blk(g, il, "ffn_gate.weight")?;
+    let down = w.blk(g, il, "ffn_down.weight")?;
+    let bias = [w.blk_or_none(g, il, "ffn_up.bias"), w.blk_or_none(g, il, "ffn_gate.bias"), w.blk_or_none(g, il, "ffn_down.bias")];
+    Some(ffn_biased(g, x, [up, gate, down], bias))
+}
+
+/// The LM head on the final hidden state `h`: `output.weight` (or the tied token
+/// embeddings), plus `output.bias` when present; `h`, `extra` and the logits are the graph's
+/// outputs (`llm_graph_result::set_outputs`, llama-graph.cpp:1367).
+pub fn lm_head(g: &mut Graph, w: &Weights, h: Id, tok: Id, extra: &[Id]) -> Id {
+    let head = w.get(g, "output.weight").unwrap_or(tok);
+    let mut logits = g.mul_mat(head, h);
+    if let Some(bias) = w.get(g, "output.bias") {
+        logits = g.binary(logits, bias);
+    }
+    for &t in extra.iter().chain([&h, &logits]) {
+        g.set_output(t);
+    }
+    g.expand(logits);
+    logits
 }
 
 /// `build_rs` (llama-graph.cpp:3512): zero one state (views only), gather the sequences'
@@ -141,6 +112,15 @@ pub struct KvLayer {
     pub hd_v: u64,
     /// KV heads.
     pub n_head_kv: u64,
+}
+
+impl KvLayer {
+    /// A layer's K and V caches: [head_dim * n_head_kv, n_kv, n_stream] each.
+    pub fn new(g: &mut Graph, b: &Batch, hd_k: u64, hd_v: u64, n_head_kv: u64) -> Self {
+        let k = g.external(b.type_k, [hd_k.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1]);
+        let v = g.external(b.type_v, [hd_v.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1]);
+        KvLayer { k, v, hd_k, hd_v, n_head_kv }
+    }
 }
 
 /// `build_attn` with a KV cache and no output projection (llama-graph.cpp:2868): store K/V

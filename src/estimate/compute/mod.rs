@@ -5,8 +5,9 @@
 //! min(n_tokens, n_batch); `graph_reserve`, :2523). With one CPU backend the scheduler makes
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
-//! For architectures with a graph builder here (`qwen35`, `qwen35moe`, `qwen3next`) gguf-meter
-//! rebuilds that graph (`graph.rs`, `ggml.rs`, `llm.rs`, `moe.rs`, one file per family) and
+//! For architectures with a graph builder here (`llama`, `qwen2`, `qwen3`, `qwen3moe` in
+//! `transformer.rs`; `qwen35`, `qwen35moe`, `qwen3next`) gguf-meter rebuilds that graph
+//! (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
 //! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
 //! f32 and quantized KV caches, with and without flash attention, unified or per-sequence
 //! streams). Other architectures, or a model missing a tensor the builder needs, use the
@@ -19,10 +20,12 @@ mod delta_net;
 mod ggml;
 mod graph;
 mod heuristic;
+mod inputs;
 mod llm;
 mod moe;
 mod qwen35;
 mod qwen3next;
+mod transformer;
 
 use super::settings::Resolved;
 use crate::model::Geometry;
@@ -43,6 +46,7 @@ pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_f
 fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64) -> Option<u64> {
     let build = match geo.architecture.as_str() {
         "qwen35" | "qwen35moe" | "qwen3next" => qwen35::build,
+        "llama" | "qwen2" | "qwen3" | "qwen3moe" => transformer::build,
         _ => return None,
     };
     let b = batch(r, n_kv)?;
@@ -116,6 +120,11 @@ impl<'a> Weights<'a> {
         self.blk.get(&(il, name)).map(|d| g.external(Ty::Other, Self::ne(d)))
     }
 
+    /// A block weight, or [`graph::NONE`] when the block lacks it (optional biases).
+    pub fn blk_or_none(&self, g: &mut Graph, il: u32, name: &'static str) -> Id {
+        self.blk(g, il, name).unwrap_or(graph::NONE)
+    }
+
     /// True when block `il` has the tensor.
     pub fn has_blk(&self, il: u32, name: &'static str) -> bool {
         self.blk.contains_key(&(il, name))
@@ -127,8 +136,4 @@ impl<'a> Weights<'a> {
         Some(Self::ne(d)[axis.min(3)]).filter(|&x| x > 0)
     }
 
-    /// A layer's K or V cache tensor: [head_dim * n_head_kv, n_kv, n_stream].
-    pub fn cache(&self, g: &mut Graph, ty: Ty, hd: u64, n_head_kv: u64, b: &llm::Batch) -> Id {
-        g.external(ty, [hd.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1])
-    }
 }

@@ -4,7 +4,8 @@
 
 use super::delta_net::{self, Dims};
 use super::graph::{Graph, Id};
-use super::llm::{self, Batch, Inputs, KvLayer};
+use super::inputs::Inputs;
+use super::llm::{self, Batch, KvLayer};
 use super::Weights;
 
 /// `build_layer_attn` (qwen3next.cpp).
@@ -31,7 +32,7 @@ pub fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, c
     let k = llm::rms_norm(g, k, w_kn);
     let q = g.rope(q, pos);
     let k = g.rope(k, pos);
-    let kv = KvLayer { k: w.cache(g, b.type_k, hd, n_head_kv, b), v: w.cache(g, b.type_v, hd, n_head_kv, b), hd_k: hd, hd_v: hd, n_head_kv };
+    let kv = KvLayer::new(g, b, hd, hd, n_head_kv);
     let cur = llm::attn_kv(g, b, inp, &kv, q, k, v);
     let gate = g.cont(gate, [hd.saturating_mul(n_head), nt, 1, 1]);
     let gate = g.unary(gate);

@@ -1,0 +1,94 @@
+//! Graph inputs of llama-graph.cpp (0c1e570): token embeddings (`build_inp_embd`), recurrent
+//! state copies (`build_rs_inp_impl`), KV indices and masks (`build_attn_inp_kv_impl`), the
+//! Hadamard rotations of quantized caches, positions and output rows.
+
+use super::graph::{Graph, Id, Ty, NONE};
+use super::llm::Batch;
+use crate::model::{LayerGeometry, LayerKind};
+
+/// Inputs of a model with a KV cache and/or recurrent state (`build_inp_mem_hybrid` etc.).
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs {
+    /// `rs_s_copy` views: first n_seqs rows, the rest.
+    pub s_copy_main: Id,
+    /// See `s_copy_main`.
+    pub s_copy_extra: Id,
+    /// `attn_inp_k_idxs`.
+    pub k_idxs: Id,
+    /// `attn_inp_v_idxs`.
+    pub v_idxs: Id,
+    /// `attn_inp_kq_mask`.
+    pub kq_mask: Id,
+    /// `attn_inp_k_rot` (quantized K cache) or [`NONE`].
+    pub k_rot: Id,
+    /// `attn_inp_v_rot` (quantized V cache) or [`NONE`].
+    pub v_rot: Id,
+}
+
+/// `build_inp_embd` (llama-graph.cpp:2376): token ids, the embeddings input, get_rows;
+/// both selectable paths are in the graph (`ggml_build_forward_select`).
+pub fn inp_embd(g: &mut Graph, b: &Batch, tok_embd: Id, n_embd: u64) -> Id {
+    let tokens = g.input(Ty::I32, [b.n_tokens, 1, 1, 1]);
+    let embd = g.input(Ty::F32, [n_embd, b.n_tokens, 1, 1]);
+    let cur = g.get_rows(tok_embd, tokens);
+    g.expand(cur);
+    g.expand(embd);
+    cur
+}
+
+/// Recurrent inputs (`build_rs_inp_impl`, llama-graph.cpp:3548) then KV inputs
+/// (`build_attn_inp_kv_impl`, :2840 and `build_attn_inp_kq_mask`, :29). `hd_k` / `hd_v`: the
+/// head sizes shared by all KV layers (0 if they differ), for the Hadamard rotation inputs a
+/// quantized cache gets (llama-kv-cache.cpp:321-339, 1447-1485).
+pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, hd: (u64, u64), recurrent: bool, attention: bool) -> Inputs {
+    let (mut s_copy_main, mut s_copy_extra) = (NONE, NONE);
+    if recurrent {
+        let s_copy = g.input(Ty::I32, [b.n_rs, 1, 1, 1]);
+        s_copy_main = g.view_nd(s_copy, [b.n_seqs, 1, 1, 1], 4 * b.n_seqs, 4 * b.n_seqs, 4 * b.n_seqs);
+        let extra = b.n_rs.saturating_sub(b.n_seqs);
+        s_copy_extra = g.view_nd(s_copy, [extra, 1, 1, 1], 4 * extra, 4 * extra, 4 * extra);
+    }
+    let (mut k_idxs, mut v_idxs, mut kq_mask) = (NONE, NONE, NONE);
+    if attention {
+        k_idxs = g.input(Ty::I64, [b.n_tokens, 1, 1, 1]);
+        // Without flash attention V is transposed: one index per token and V element.
+        let v_rows = if b.flash_attn { b.n_tokens } else { b.n_tokens.saturating_mul(v_trans_rows) };
+        v_idxs = g.input(Ty::I64, [v_rows, 1, 1, 1]);
+        let ty = if b.flash_attn { Ty::F16 } else { Ty::F32 };
+        kq_mask = g.input(ty, [b.n_kv, b.n_tokens / b.n_stream.max(1), 1, b.n_stream]);
+    }
+    let (mut k_rot, mut v_rot) = (NONE, NONE);
+    if attention && b.type_k == Ty::Other && hd.0 > 0 && hd.0.is_multiple_of(64) {
+        // The largest power of two from 64 up dividing the head size.
+        let mut n = 64u64;
+        while hd.0.is_multiple_of(n * 2) && n < 1 << 20 {
+            n *= 2;
+        }
+        k_rot = g.input(Ty::F32, [n, n, 1, 1]);
+    }
+    if attention && b.type_v == Ty::Other && hd.1 > 0 && hd.1.is_multiple_of(64) {
+        v_rot = g.input(Ty::F32, [64, 64, 1, 1]);
+    }
+    Inputs { s_copy_main, s_copy_extra, k_idxs, v_idxs, kq_mask, k_rot, v_rot }
+}
+
+/// `build_inp_pos` (llama-graph.cpp:2465) and `build_inp_out_ids` (:2494).
+pub fn pos_and_out_ids(g: &mut Graph, b: &Batch, pos_per_embd: u64) -> (Id, Id) {
+    let pos = g.input(Ty::I32, [b.n_tokens.saturating_mul(pos_per_embd), 1, 1, 1]);
+    let out_ids = g.input(Ty::I32, [b.n_outputs, 1, 1, 1]);
+    (pos, out_ids)
+}
+
+/// [`inp_mem`] for `layers`: the V index rows are sized for the widest V (`n_embd_v_gqa_max`);
+/// the rotation inputs need one head size shared by all KV layers.
+pub fn inp_layers(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry], recurrent: bool) -> Inputs {
+    let kv = || layers.iter().filter(|l| matches!(l.kind, LayerKind::Attention | LayerKind::Sliding));
+    let v_rows = kv().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
+    let shared = |f: fn(&LayerGeometry) -> u64| {
+        let mut it = kv().map(|l| f(l));
+        let first = it.next().unwrap_or(0);
+        if it.all(|x| x == first) { first } else { 0 }
+    };
+    let hd = (shared(|l| l.head_dim_k), shared(|l| l.head_dim_v));
+    inp_mem(g, b, v_rows, hd, recurrent, kv().next().is_some())
+}

@@ -1,0 +1,91 @@
+//! Graph of the plain decoder-only transformers (src/models/llama.cpp, qwen2.cpp, qwen3.cpp,
+//! qwen3moe.cpp at 0c1e570; mixtral is `llama` with experts): RMS norm, Q/K/V projections
+//! (`build_qkv`, optional biases, optional Q/K norms), RoPE, attention over the KV cache,
+//! output projection, the last layer cut to the output rows, SwiGLU FFN or softmax-gated MoE.
+
+use super::graph::{Graph, Id};
+use super::inputs::{self, Inputs};
+use super::llm::{self, Batch, KvLayer};
+use super::moe;
+use super::Weights;
+use crate::model::{Geometry, LayerKind};
+
+/// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
+pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
+    let tok = w.get(g, "token_embd.weight")?;
+    let mut inp_l = inputs::inp_embd(g, b, tok, geo.n_embd);
+    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
+    if layers.iter().any(|l| l.kind != LayerKind::Attention) {
+        return None;
+    }
+    let inp = inputs::inp_layers(g, b, &layers, false);
+    let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
+    for (i, l) in layers.iter().enumerate() {
+        let il = l.index;
+        let mut inp_sa = inp_l;
+        let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
+        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
+        let (q, k, v) = qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?;
+        let q = qk_norm(g, w, il, q, "attn_q_norm.weight");
+        let q = g.rope(q, pos);
+        let k = qk_norm(g, w, il, k, "attn_k_norm.weight");
+        let k = g.rope(k, pos);
+        let kv = KvLayer::new(g, b, l.head_dim_k, l.head_dim_v, l.n_head_kv);
+        let mut cur = attn_out(g, w, b, &inp, &kv, il, [q, k, v])?;
+        if i + 1 == layers.len() {
+            cur = g.get_rows(cur, out_ids);
+            inp_sa = g.get_rows(inp_sa, out_ids);
+        }
+        let ffn_inp = g.binary(cur, inp_sa);
+        let w_ffn_norm = w.blk(g, il, "ffn_norm.weight")?;
+        let cur = llm::rms_norm(g, ffn_inp, w_ffn_norm);
+        let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
+            moe::moe_ffn(g, w, il, cur, l.n_experts_used)?
+        } else {
+            llm::ffn(g, w, il, cur)?
+        };
+        inp_l = g.binary(cur, ffn_inp);
+    }
+    let w_output_norm = w.get(g, "output_norm.weight")?;
+    let h = llm::rms_norm(g, inp_l, w_output_norm);
+    llm::lm_head(g, w, h, tok, &[h]);
+    Some(())
+}
+
+/// `build_qkv` (llama-graph.cpp:1647), separate projections: mul_mat, optional bias add,
+/// reshape to [head_dim, heads, n_tokens].
+pub fn qkv(g: &mut Graph, w: &Weights, il: u32, cur: Id, hd: u64, n_head: u64, n_head_kv: u64) -> Option<(Id, Id, Id)> {
+    let mut proj = |name: &'static str, bias: &'static str, heads: u64| -> Option<Id> {
+        let wt = w.blk(g, il, name)?;
+        let mut x = g.mul_mat(wt, cur);
+        if let Some(b) = w.blk(g, il, bias) {
+            x = g.binary(x, b);
+        }
+        let nt = g.ne(x)[1];
+        Some(g.reshape(x, [hd, heads, nt, 1]))
+    };
+    let q = proj("attn_q.weight", "attn_q.bias", n_head)?;
+    let k = proj("attn_k.weight", "attn_k.bias", n_head_kv)?;
+    let v = proj("attn_v.weight", "attn_v.bias", n_head_kv)?;
+    Some((q, k, v))
+}
+
+/// `build_norm(x, attn_{q,k}_norm, LLM_NORM_RMS)` when the block has that norm.
+fn qk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) -> Id {
+    match w.blk(g, il, name) {
+        Some(n) => llm::rms_norm(g, x, n),
+        None => x,
+    }
+}
+
+/// `build_attn` over the KV cache followed by `wo` and its optional bias (llama-graph.cpp:2868).
+pub fn attn_out(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, kv: &KvLayer, il: u32, qkv: [Id; 3]) -> Option<Id> {
+    let [q, k, v] = qkv;
+    let cur = llm::attn_kv(g, b, inp, kv, q, k, v);
+    let wo = w.blk(g, il, "attn_output.weight")?;
+    let cur = g.mul_mat(wo, cur);
+    Some(match w.blk(g, il, "attn_output.bias") {
+        Some(bias) => g.binary(cur, bias),
+        None => cur,
+    })
+}

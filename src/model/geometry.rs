@@ -102,6 +102,10 @@ pub struct Geometry {
     pub vision: Option<VisionGeometry>,
     /// What could not be derived or looked inconsistent.
     pub warnings: Vec<String>,
+    /// `{arch}.rope.scaling.finetuned` (default true): Granite models use it as their RoPE
+    /// switch (llama.cpp granite-hybrid.cpp `load_arch_hparams`); read by the compute graph.
+    #[serde(skip)]
+    pub rope_finetuned: bool,
 }
 
 /// The vision tower in an mmproj file.

@@ -44,6 +44,7 @@ pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {
         parameter_count,
         vision: None,
         warnings: Vec::new(),
+        rope_finetuned: meta.get("rope.scaling.finetuned").and_then(|v| v.as_u64()).is_none_or(|x| x != 0),
     };
     if arch == "clip" {
         g.family = "clip";

@@ -181,6 +181,15 @@ impl Graph {
         self.new_tensor(Ty::F32, [vn[0].saturating_mul(vn[1]), rows, 1, 1], PLAIN, &src)
     }
 
+    /// `ggml_ssm_scan(s, x, dt, A, B, C, ids, K)` (ggml.c:5696): y and K states per sequence,
+    /// one f32 row of nelements(x) + K * s.ne0 * s.ne1 * s.ne2 * ids.ne0.
+    pub fn ssm_scan(&mut self, src: [Id; 7], k_snap: u64) -> Id {
+        let (sn, xn, idn) = (self.ne(src[0]), self.ne(src[1]), self.ne(src[6]));
+        let prod = |ne: &[u64]| ne.iter().fold(1u64, |a, &x| a.saturating_mul(x));
+        let n = prod(&xn).saturating_add(prod(&[k_snap, sn[0], sn[1], sn[2], idn[0]]));
+        self.new_tensor(Ty::F32, [n, 1, 1, 1], PLAIN, &src)
+    }
+
     /// `ggml_flash_attn_ext(q, k, v, mask)`: [v.ne0, q.ne2, q.ne1, q.ne3] f32.
     pub fn flash_attn_ext(&mut self, q: Id, k: Id, v: Id, mask: Id) -> Id {
         let (qn, vn) = (self.ne(q), self.ne(v));

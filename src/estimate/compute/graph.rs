@@ -9,8 +9,8 @@
 pub type Id = u32;
 /// No tensor.
 pub const NONE: Id = u32::MAX;
-/// Sources kept per tensor (ggml has 10; the ops simulated use at most 6).
-pub const MAX_SRC: usize = 6;
+/// Sources kept per tensor (ggml has 10; the ops simulated use at most 7: `ssm_scan`).
+pub const MAX_SRC: usize = 7;
 
 /// Element types of the tensors the graph allocates (weights and caches are never allocated).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

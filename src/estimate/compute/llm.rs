@@ -80,16 +80,21 @@ pub fn lm_head(g: &mut Graph, w: &Weights, h: Id, tok: Id, extra: &[Id]) -> Id {
     logits
 }
 
-/// `build_rs` (llama-graph.cpp:3512): zero one state (views only), gather the sequences'
-/// states (get_rows, allocated) and copy the untouched extra ones back into the cache.
+/// `build_rs` (llama-graph.cpp:3512) gathering with get_rows.
 pub fn build_rs(g: &mut Graph, inp: &Inputs, b: &Batch, s: Id, state_size: u64) -> Id {
+    build_rs_with(g, inp, b, s, state_size, |g, states, ids| g.get_rows(states, ids))
+}
+
+/// `build_rs` (llama-graph.cpp:3512): zero one state (views only), gather the sequences'
+/// states with `gather(states, ids)` and copy the untouched extra ones back into the cache.
+pub fn build_rs_with(g: &mut Graph, inp: &Inputs, b: &Batch, s: Id, state_size: u64, gather: impl FnOnce(&mut Graph, Id, Id) -> Id) -> Id {
     let s_ne = g.ne(s);
     let states = g.reshape(s, [state_size, s_ne[1], 1, 1]);
     let row = state_size.saturating_mul(4);
     let zero = g.view_nd(states, [state_size, 1, 1, 1], row, row, row);
     let scaled = g.write_into(zero, &[zero]); // ggml_scale_inplace: a view of its source
     g.expand(scaled);
-    let out = g.get_rows(states, inp.s_copy_main);
+    let out = gather(g, states, inp.s_copy_main);
     g.expand(out);
     let extra = g.get_rows(states, inp.s_copy_extra);
     let n_extra = b.n_rs.saturating_sub(b.n_seqs);

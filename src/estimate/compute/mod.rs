@@ -6,7 +6,8 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`llama`, `qwen2`, `qwen3`, `qwen3moe` in
-//! `transformer.rs`; `qwen35`, `qwen35moe`, `qwen3next`) gguf-meter rebuilds that graph
+//! `transformer.rs`; `mamba2`, `granitehybrid`; `qwen35`, `qwen35moe`, `qwen3next`)
+//! gguf-meter rebuilds that graph
 //! (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
 //! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
 //! f32 and quantized KV caches, with and without flash attention, unified or per-sequence
@@ -18,10 +19,12 @@ mod alloc;
 mod alloc_tests;
 mod delta_net;
 mod ggml;
+mod granite_hybrid;
 mod graph;
 mod heuristic;
 mod inputs;
 mod llm;
+mod mamba2;
 mod moe;
 mod qwen35;
 mod qwen3next;
@@ -47,6 +50,8 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64) ->
     let build = match geo.architecture.as_str() {
         "qwen35" | "qwen35moe" | "qwen3next" => qwen35::build,
         "llama" | "qwen2" | "qwen3" | "qwen3moe" => transformer::build,
+        "mamba2" => mamba2::build,
+        "granitehybrid" => granite_hybrid::build,
         _ => return None,
     };
     let b = batch(r, n_kv)?;

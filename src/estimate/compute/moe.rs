@@ -1,7 +1,7 @@
 //! `build_moe_ffn` (src/llama-graph.cpp:2007 at 0c1e570) as the Qwen MoE families call it:
 //! softmax gating, top-k by argsort, normalized weights, separate up/gate/down expert
-//! matrices (mul_mat_id), per-expert views summed by a chain of adds; plus the gated shared
-//! expert of qwen35moe.cpp / qwen3next.cpp `build_layer_ffn`.
+//! matrices (mul_mat_id), per-expert views summed by a chain of adds; plus the shared expert
+//! some families add.
 
 use super::graph::{Graph, Id};
 use super::llm;
@@ -62,9 +62,10 @@ pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64) -> Opt
     Some(out)
 }
 
-/// qwen35moe / qwen3next `build_layer_ffn`: routed experts plus, when present, the shared
-/// expert scaled by sigmoid(ffn_gate_inp_shexp · x).
-pub fn qwen_moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64) -> Option<Id> {
+/// Routed experts plus, when the block has one, a shared expert added to them: gated by
+/// sigmoid(ffn_gate_inp_shexp · x) when that tensor exists (qwen35moe.cpp / qwen3next.cpp
+/// `build_layer_ffn`), plain otherwise (granite-hybrid.cpp `build_layer_ffn`).
+pub fn moe_ffn_shared(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64) -> Option<Id> {
     let moe_out = moe_ffn(g, w, il, cur, n_used)?;
     if !w.has_blk(il, "ffn_up_shexp.weight") {
         return Some(moe_out);
@@ -72,10 +73,11 @@ pub fn qwen_moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64) -
     let up = w.blk(g, il, "ffn_up_shexp.weight")?;
     let gate = w.blk(g, il, "ffn_gate_shexp.weight")?;
     let down = w.blk(g, il, "ffn_down_shexp.weight")?;
-    let sh = llm::ffn_swiglu(g, cur, up, gate, down);
-    let w_ffn_gate_inp_shexp = w.blk(g, il, "ffn_gate_inp_shexp.weight")?;
-    let sg = g.mul_mat(w_ffn_gate_inp_shexp, cur);
-    let sg = g.unary(sg);
-    let sh = g.binary(sh, sg);
+    let mut sh = llm::ffn_swiglu(g, cur, up, gate, down);
+    if let Some(w_gate) = w.blk(g, il, "ffn_gate_inp_shexp.weight") {
+        let sg = g.mul_mat(w_gate, cur);
+        let sg = g.unary(sg);
+        sh = g.binary(sh, sg);
+    }
     Some(g.binary(moe_out, sh))
 }

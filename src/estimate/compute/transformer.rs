@@ -22,7 +22,6 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     for (i, l) in layers.iter().enumerate() {
         let il = l.index;
-        let mut inp_sa = inp_l;
         let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
         let cur = llm::rms_norm(g, inp_l, w_attn_norm);
         let (q, k, v) = qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?;
@@ -31,24 +30,36 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let k = qk_norm(g, w, il, k, "attn_k_norm.weight");
         let k = g.rope(k, pos);
         let kv = KvLayer::new(g, b, l.head_dim_k, l.head_dim_v, l.n_head_kv);
-        let mut cur = attn_out(g, w, b, &inp, &kv, il, [q, k, v])?;
-        if i + 1 == layers.len() {
-            cur = g.get_rows(cur, out_ids);
-            inp_sa = g.get_rows(inp_sa, out_ids);
-        }
-        let ffn_inp = g.binary(cur, inp_sa);
-        let w_ffn_norm = w.blk(g, il, "ffn_norm.weight")?;
-        let cur = llm::rms_norm(g, ffn_inp, w_ffn_norm);
-        let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
-            moe::moe_ffn(g, w, il, cur, l.n_experts_used)?
-        } else {
-            llm::ffn(g, w, il, cur)?
-        };
-        inp_l = g.binary(cur, ffn_inp);
+        let cur = attn_out(g, w, b, &inp, &kv, il, [q, k, v])?;
+        let last = (i + 1 == layers.len()).then_some(out_ids);
+        inp_l = ffn_block(g, w, il, cur, inp_l, last, l.n_experts_used)?;
     }
+    finish(g, w, inp_l, tok)
+}
+
+/// After a block's token mixing: on the last block keep only the output rows (`inp_out_ids`),
+/// add the residual, then `ffn_norm`, the dense FFN or the MoE, and the second residual.
+pub fn ffn_block(g: &mut Graph, w: &Weights, il: u32, cur: Id, inp_sa: Id, out_ids: Option<Id>, n_used: u64) -> Option<Id> {
+    let (cur, inp_sa) = match out_ids {
+        Some(ids) => (g.get_rows(cur, ids), g.get_rows(inp_sa, ids)),
+        None => (cur, inp_sa),
+    };
+    let ffn_inp = g.binary(cur, inp_sa);
+    let w_ffn_norm = w.blk(g, il, "ffn_norm.weight")?;
+    let cur = llm::rms_norm(g, ffn_inp, w_ffn_norm);
+    let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
+        moe::moe_ffn_shared(g, w, il, cur, n_used)?
+    } else {
+        llm::ffn(g, w, il, cur)?
+    };
+    Some(g.binary(cur, ffn_inp))
+}
+
+/// `output_norm` (`result_norm`, an output) then the LM head.
+pub fn finish(g: &mut Graph, w: &Weights, inp_l: Id, tok: Id) -> Option<()> {
     let w_output_norm = w.get(g, "output_norm.weight")?;
     let h = llm::rms_norm(g, inp_l, w_output_norm);
-    llm::lm_head(g, w, h, tok, &[h]);
+    llm::lm_head(g, w, h, tok, &[]);
     Some(())
 }
 

@@ -1,0 +1,41 @@
+//! Granite-4.0-H (src/models/granite-hybrid.cpp at 0c1e570): Mamba-2 layers (mamba2.rs) and
+//! attention layers without RoPE when `rope.scaling.finetuned` is false, each followed by a
+//! dense FFN or MoE with a shared expert. The embedding, residual and logit scales are
+//! in-place `ggml_scale`s on tensors with one consumer, so they change no allocation and are
+//! left out.
+
+use super::graph::Graph;
+use super::inputs;
+use super::llm::{self, Batch, KvLayer};
+use super::{mamba2, transformer, Weights};
+use crate::model::{Geometry, LayerKind};
+
+/// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
+pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
+    let tok = w.get(g, "token_embd.weight")?;
+    let mut inp_l = inputs::inp_embd(g, b, tok, geo.n_embd);
+    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
+    let inp = inputs::inp_layers(g, b, &layers, true);
+    let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
+    for (i, l) in layers.iter().enumerate() {
+        let il = l.index;
+        let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
+        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
+        let cur = match l.kind {
+            LayerKind::Recurrent => mamba2::layer(g, w, b, &inp, il, cur)?,
+            LayerKind::Attention => {
+                let (mut q, mut k, v) = transformer::qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?;
+                if geo.rope_finetuned {
+                    q = g.rope(q, pos);
+                    k = g.rope(k, pos);
+                }
+                let kv = KvLayer::new(g, b, l.head_dim_k, l.head_dim_v, l.n_head_kv);
+                transformer::attn_out(g, w, b, &inp, &kv, il, [q, k, v])?
+            }
+            _ => return None,
+        };
+        let last = (i + 1 == layers.len()).then_some(out_ids);
+        inp_l = transformer::ffn_block(g, w, il, cur, inp_l, last, l.n_experts_used)?;
+    }
+    transformer::finish(g, w, inp_l, tok)
+}

@@ -23,6 +23,9 @@ pub struct Inputs {
     pub k_rot: Id,
     /// `attn_inp_v_rot` (quantized V cache) or [`NONE`].
     pub v_rot: Id,
+    /// Inputs of a `llama_kv_cache_iswa` (`llm_graph_input_attn_kv_iswa`), whose `build_attn`
+    /// expands q, k, v in that order (llama-graph.cpp:3141) where the others do q, v, k.
+    pub iswa: bool,
 }
 
 /// `build_inp_embd` (llama-graph.cpp:2376): token ids, the embeddings input, get_rows;
@@ -69,7 +72,7 @@ pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, hd: (u64, u64), recu
     if attention && b.type_v == Ty::Other && hd.1 > 0 && hd.1.is_multiple_of(64) {
         v_rot = g.input(Ty::F32, [64, 64, 1, 1]);
     }
-    Inputs { s_copy_main, s_copy_extra, k_idxs, v_idxs, kq_mask, k_rot, v_rot }
+    Inputs { s_copy_main, s_copy_extra, k_idxs, v_idxs, kq_mask, k_rot, v_rot, iswa: false }
 }
 
 /// `build_inp_pos` (llama-graph.cpp:2465) and `build_inp_out_ids` (:2494).
@@ -80,10 +83,11 @@ pub fn pos_and_out_ids(g: &mut Graph, b: &Batch, pos_per_embd: u64) -> (Id, Id) 
 }
 
 /// [`inp_mem`] for `layers`: the V index rows are sized for the widest V (`n_embd_v_gqa_max`);
-/// the rotation inputs need one head size shared by all KV layers.
-pub fn inp_layers(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry], recurrent: bool) -> Inputs {
-    let kv = || layers.iter().filter(|l| matches!(l.kind, LayerKind::Attention | LayerKind::Sliding));
-    let v_rows = kv().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
+/// the rotation inputs need one head size shared by the cache's layers (`kinds`).
+fn inp_cache(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry], recurrent: bool, kinds: &[LayerKind]) -> Inputs {
+    let all_kv = || layers.iter().filter(|l| matches!(l.kind, LayerKind::Attention | LayerKind::Sliding));
+    let v_rows = all_kv().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
+    let kv = || layers.iter().filter(|l| kinds.contains(&l.kind));
     let shared = |f: fn(&LayerGeometry) -> u64| {
         let mut it = kv().map(|l| f(l));
         let first = it.next().unwrap_or(0);
@@ -91,4 +95,19 @@ pub fn inp_layers(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry], recurrent
     };
     let hd = (shared(|l| l.head_dim_k), shared(|l| l.head_dim_v));
     inp_mem(g, b, v_rows, hd, recurrent, kv().next().is_some())
+}
+
+/// Inputs of a model with one KV cache (`build_attn_inp_kv`, `build_inp_mem_hybrid`) and/or
+/// recurrent state.
+pub fn inp_layers(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry], recurrent: bool) -> Inputs {
+    inp_cache(g, b, layers, recurrent, &[LayerKind::Attention, LayerKind::Sliding])
+}
+
+/// `build_attn_inp_kv_iswa` (llama-graph.cpp:3425): inputs of the full cache and of the
+/// sliding-window cache (`b.n_kv_swa` cells); also returns the batch seen by SWA layers.
+pub fn inp_iswa(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry]) -> (Inputs, Inputs, Batch) {
+    let base = inp_cache(g, b, layers, false, &[LayerKind::Attention]);
+    let b_swa = Batch { n_kv: b.n_kv_swa, ..*b };
+    let swa = inp_cache(g, &b_swa, layers, false, &[LayerKind::Sliding]);
+    (Inputs { iswa: true, ..base }, Inputs { iswa: true, ..swa }, b_swa)
 }

@@ -19,6 +19,8 @@ pub struct Batch {
     pub n_outputs: u64,
     /// KV cells per stream visible to attention (`get_n_kv`, the full cache when reserving).
     pub n_kv: u64,
+    /// KV cells per stream of the sliding-window cache (`llama_kv_cache_iswa`).
+    pub n_kv_swa: u64,
     /// KV streams.
     pub n_stream: u64,
     /// Flash attention.
@@ -133,9 +135,9 @@ impl KvLayer {
 pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: Id, v: Id) -> Id {
     let (q, k) = if inp.k_rot != NONE { (hadamard(g, q, inp.k_rot), hadamard(g, k, inp.k_rot)) } else { (q, k) };
     let v = if inp.v_rot != NONE { hadamard(g, v, inp.v_rot) } else { v };
-    g.expand(q);
-    g.expand(v);
-    g.expand(k);
+    for t in if inp.iswa { [q, k, v] } else { [q, v, k] } {
+        g.expand(t);
+    }
     let (ek, ev) = (b.type_k.size(), b.type_v.size());
     let kn = g.ne(k);
     let gqa_k = kn[0].saturating_mul(kn[1]);

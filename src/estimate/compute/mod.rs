@@ -6,7 +6,7 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`llama`, `qwen2`, `qwen3`, `qwen3moe` in
-//! `transformer.rs`; `mamba2`, `granitehybrid`; `qwen35`, `qwen35moe`, `qwen3next`)
+//! `transformer.rs`; `mamba2`, `granitehybrid`, `gemma3`; `qwen35`, `qwen35moe`, `qwen3next`)
 //! gguf-meter rebuilds that graph
 //! (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
 //! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
@@ -18,6 +18,7 @@ mod alloc;
 #[cfg(test)]
 mod alloc_tests;
 mod delta_net;
+mod gemma3;
 mod ggml;
 mod granite_hybrid;
 mod graph;
@@ -42,19 +43,20 @@ const MAX_WIDTH: u64 = 1 << 32;
 /// Compute buffer bytes for one device holding the whole graph.
 /// `n_kv_full` / `n_kv_swa`: KV cells per stream of the full and sliding-window caches.
 pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> u64 {
-    simulate(g, tensors, r, n_kv_full).unwrap_or_else(|| heuristic::compute_bytes(g, tensors, r, n_kv_full, n_kv_swa))
+    simulate(g, tensors, r, n_kv_full, n_kv_swa).unwrap_or_else(|| heuristic::compute_bytes(g, tensors, r, n_kv_full, n_kv_swa))
 }
 
 /// The simulated size, or `None` when no builder covers this model and these settings.
-fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64) -> Option<u64> {
+fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<u64> {
     let build = match geo.architecture.as_str() {
         "qwen35" | "qwen35moe" | "qwen3next" => qwen35::build,
         "llama" | "qwen2" | "qwen3" | "qwen3moe" => transformer::build,
         "mamba2" => mamba2::build,
+        "gemma3" => gemma3::build,
         "granitehybrid" => granite_hybrid::build,
         _ => return None,
     };
-    let b = batch(r, n_kv)?;
+    let b = batch(r, n_kv, n_kv_swa)?;
     let w = Weights::new(tensors);
     let mut g = Graph::default();
     build(&mut g, &w, geo, &b)?;
@@ -62,7 +64,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64) ->
 }
 
 /// The micro-batch `sched_reserve` reserves its first graph for.
-fn batch(r: &Resolved, n_kv: u64) -> Option<llm::Batch> {
+fn batch(r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<llm::Batch> {
     // Quantized caches are external like the others; only their rotation inputs differ.
     let ty = |t: GgmlType| match t.name().as_str() {
         "F32" => Ty::F32,
@@ -79,6 +81,7 @@ fn batch(r: &Resolved, n_kv: u64) -> Option<llm::Batch> {
         n_seq_tokens: n_tokens / n_seqs,
         n_outputs,
         n_kv: n_kv.min(MAX_WIDTH),
+        n_kv_swa: n_kv_swa.min(MAX_WIDTH),
         n_stream: r.n_stream.max(1),
         flash_attn: r.flash_attn,
         n_rs: n_seqs,

@@ -82,7 +82,7 @@ pub fn qkv(g: &mut Graph, w: &Weights, il: u32, cur: Id, hd: u64, n_head: u64, n
 }
 
 /// `build_norm(x, attn_{q,k}_norm, LLM_NORM_RMS)` when the block has that norm.
-fn qk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) -> Id {
+pub fn qk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) -> Id {
     match w.blk(g, il, name) {
         Some(n) => llm::rms_norm(g, x, n),
         None => x,

@@ -8,7 +8,7 @@ use super::graph::Graph;
 use super::inputs;
 use super::llm::{self, Batch, KvLayer};
 use super::{transformer, Weights};
-use crate::model::{Geometry, LayerKind};
+use crate::model::Geometry;
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
@@ -16,12 +16,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     let inp_l = inputs::inp_embd(g, b, tok, geo.n_embd);
     let mut inp_l = g.unary(inp_l);
     let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
-    let (base, swa, b_swa) = if layers.iter().any(|l| l.kind == LayerKind::Sliding) {
-        inputs::inp_iswa(g, b, &layers)
-    } else {
-        let inp = inputs::inp_layers(g, b, &layers, false);
-        (inp, inp, *b)
-    };
+    let caches = inputs::Caches::new(g, b, &layers);
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     for (i, l) in layers.iter().enumerate() {
         let il = l.index;
@@ -33,11 +28,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let k = transformer::qk_norm(g, w, il, k, "attn_k_norm.weight");
         let k = g.rope(k, pos);
         let q = g.unary(q);
-        let (inp, bl) = match l.kind {
-            LayerKind::Sliding => (&swa, &b_swa),
-            LayerKind::Attention => (&base, b),
-            _ => return None,
-        };
+        let (inp, bl) = caches.layer(l.kind)?;
         let kv = KvLayer::new(g, bl, l.head_dim_k, l.head_dim_v, l.n_head_kv);
         let mut cur = transformer::attn_out(g, w, bl, inp, &kv, il, [q, k, v])?;
         if i + 1 == layers.len() {

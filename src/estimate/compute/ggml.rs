@@ -105,6 +105,11 @@ impl Graph {
         self.unary_like(a, true, &[a, b])
     }
 
+    /// `ggml_add_id(a, b, ids)`: shape of a, in place possible.
+    pub fn add_id(&mut self, a: Id, b: Id, ids: Id) -> Id {
+        self.unary_like(a, true, &[a, b, ids])
+    }
+
     /// `ggml_rms_norm`, `ggml_scale`, `ggml_unary` (silu, sigmoid, softplus, ...).
     pub fn unary(&mut self, a: Id) -> Id {
         self.unary_like(a, true, &[a])

@@ -103,11 +103,35 @@ pub fn inp_layers(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry], recurrent
     inp_cache(g, b, layers, recurrent, &[LayerKind::Attention, LayerKind::Sliding])
 }
 
-/// `build_attn_inp_kv_iswa` (llama-graph.cpp:3425): inputs of the full cache and of the
-/// sliding-window cache (`b.n_kv_swa` cells); also returns the batch seen by SWA layers.
-pub fn inp_iswa(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry]) -> (Inputs, Inputs, Batch) {
-    let base = inp_cache(g, b, layers, false, &[LayerKind::Attention]);
-    let b_swa = Batch { n_kv: b.n_kv_swa, ..*b };
-    let swa = inp_cache(g, &b_swa, layers, false, &[LayerKind::Sliding]);
-    (Inputs { iswa: true, ..base }, Inputs { iswa: true, ..swa }, b_swa)
+/// The KV inputs of a model with full and possibly sliding-window attention layers, and the
+/// batch each kind of layer sees (the SWA cache has `n_kv_swa` cells).
+pub struct Caches {
+    base: Inputs,
+    swa: Inputs,
+    b: Batch,
+    b_swa: Batch,
+}
+
+impl Caches {
+    /// `build_attn_inp_kv_iswa` (llama-graph.cpp:3425) when a layer slides: inputs of the full
+    /// cache then of the sliding-window cache; else `build_attn_inp_kv` (:2860).
+    pub fn new(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry]) -> Self {
+        if !layers.iter().any(|l| l.kind == LayerKind::Sliding) {
+            let inp = inp_layers(g, b, layers, false);
+            return Caches { base: inp, swa: inp, b: *b, b_swa: *b };
+        }
+        let base = inp_cache(g, b, layers, false, &[LayerKind::Attention]);
+        let b_swa = Batch { n_kv: b.n_kv_swa, ..*b };
+        let swa = inp_cache(g, &b_swa, layers, false, &[LayerKind::Sliding]);
+        Caches { base: Inputs { iswa: true, ..base }, swa: Inputs { iswa: true, ..swa }, b: *b, b_swa }
+    }
+
+    /// The inputs and batch of a layer of this kind; `None` for a layer without KV.
+    pub fn layer(&self, kind: LayerKind) -> Option<(&Inputs, &Batch)> {
+        match kind {
+            LayerKind::Sliding => Some((&self.swa, &self.b_swa)),
+            LayerKind::Attention => Some((&self.base, &self.b)),
+            _ => None,
+        }
+    }
 }

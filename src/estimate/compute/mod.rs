@@ -6,7 +6,8 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`llama`, `qwen2`, `qwen3`, `qwen3moe` in
-//! `transformer.rs`; `mamba2`, `granitehybrid`, `gemma3`; `qwen35`, `qwen35moe`, `qwen3next`)
+//! `transformer.rs`; `mamba2`, `granitehybrid`, `gemma3`, `gpt-oss`; `qwen35`, `qwen35moe`,
+//! `qwen3next`)
 //! gguf-meter rebuilds that graph
 //! (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
 //! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
@@ -20,6 +21,7 @@ mod alloc_tests;
 mod delta_net;
 mod gemma3;
 mod ggml;
+mod gpt_oss;
 mod granite_hybrid;
 mod graph;
 mod heuristic;
@@ -53,6 +55,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "llama" | "qwen2" | "qwen3" | "qwen3moe" => transformer::build,
         "mamba2" => mamba2::build,
         "gemma3" => gemma3::build,
+        "gpt-oss" => gpt_oss::build,
         "granitehybrid" => granite_hybrid::build,
         _ => return None,
     };

@@ -39,7 +39,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let w_post_attention_norm = w.blk(g, il, "post_attention_norm.weight")?;
         let cur = llm::rms_norm(g, cur, w_post_attention_norm);
         let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
-            moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used)?
+            moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, moe::SOFTMAX_NORM)?
         } else {
             llm::ffn(g, w, il, cur)?
         };

@@ -48,7 +48,7 @@ pub fn ffn_block(g: &mut Graph, w: &Weights, il: u32, cur: Id, inp_sa: Id, out_i
     let w_ffn_norm = w.blk(g, il, "ffn_norm.weight")?;
     let cur = llm::rms_norm(g, ffn_inp, w_ffn_norm);
     let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
-        moe::moe_ffn_shared(g, w, il, cur, n_used)?
+        moe::moe_ffn_shared(g, w, il, cur, n_used, moe::SOFTMAX_NORM)?
     } else {
         llm::ffn(g, w, il, cur)?
     };

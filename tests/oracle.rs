@@ -44,7 +44,7 @@ const COMPUTE_MISS_SHARE: f64 = 0.005;
 /// No compute estimate may be further off than this.
 const COMPUTE_WORST: f64 = 15.0;
 /// Architectures whose compute buffer is simulated (src/estimate/compute/): exact to the byte.
-const SIMULATED: [&str; 11] = ["qwen35", "qwen35moe", "qwen3next", "llama", "qwen2", "qwen3", "qwen3moe", "mamba2", "granitehybrid", "gemma3", "gpt-oss"];
+const SIMULATED: [&str; 12] = ["qwen35", "qwen35moe", "qwen3next", "llama", "qwen2", "qwen3", "qwen3moe", "mamba2", "granitehybrid", "gemma3", "gpt-oss", "deepseek2"];
 /// Totals of models with at least 1 GiB of weights must be within 3%; tiny synthetic models
 /// (a few MB of weights, so compute is most of the total) within this.
 const TINY_TOTAL_WORST: f64 = 15.0;

@@ -121,6 +121,14 @@ impl Graph {
         self.new_tensor(ty, ne, PLAIN, &[a])
     }
 
+    /// `ggml_cast(a, ty)` (ggml.c:3619): a contiguous copy, its own second source.
+    pub fn cast(&mut self, a: Id, ty: Ty) -> Id {
+        let ne = self.ne(a);
+        let id = self.new_tensor(ty, ne, PLAIN, &[a]);
+        self.t[id as usize].src[1] = id;
+        id
+    }
+
     /// `ggml_repeat_4d(a, ne)`: a new tensor of a's type.
     pub fn repeat(&mut self, a: Id, ne: [u64; 4]) -> Id {
         let ty = self.t[a as usize].ty;

@@ -7,7 +7,7 @@
 use super::graph::Graph;
 use super::inputs;
 use super::llm::{self, Batch, KvLayer};
-use super::{mamba2, transformer, Weights};
+use super::{mamba2, moe, transformer, Weights};
 use crate::model::{Geometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
@@ -25,7 +25,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
             LayerKind::Recurrent => mamba2::layer(g, w, b, &inp, il, cur)?,
             LayerKind::Attention => {
                 let (mut q, mut k, v) = transformer::qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?;
-                if geo.rope_finetuned {
+                if geo.hints.rope_finetuned {
                     q = g.rope(q, pos);
                     k = g.rope(k, pos);
                 }
@@ -35,7 +35,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
             _ => return None,
         };
         let last = (i + 1 == layers.len()).then_some(out_ids);
-        inp_l = transformer::ffn_block(g, w, il, cur, inp_l, last, l.n_experts_used)?;
+        inp_l = transformer::ffn_block(g, w, il, cur, inp_l, last, l.n_experts_used, moe::SOFTMAX_NORM)?;
     }
     transformer::finish(g, w, inp_l, tok)
 }

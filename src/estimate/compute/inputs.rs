@@ -135,3 +135,10 @@ impl Caches {
         }
     }
 }
+
+/// `build_attn_inp_k` (llama-graph.cpp:2973): K indices and the mask of a K-only cache (MLA),
+/// which builds no rotation inputs.
+pub fn inp_k(g: &mut Graph, b: &Batch) -> Inputs {
+    let inp = inp_mem(g, b, 0, (0, 0), false, true);
+    Inputs { v_idxs: NONE, ..inp }
+}

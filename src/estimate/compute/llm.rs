@@ -139,27 +139,20 @@ pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: I
         g.expand(t);
     }
     let (ek, ev) = (b.type_k.size(), b.type_v.size());
-    let kn = g.ne(k);
-    let gqa_k = kn[0].saturating_mul(kn[1]);
-    let k_cur = g.view_nd(k, [gqa_k, kn[2], 1, 1], g.t[k as usize].nb[2], 0, 0);
-    let k_dst = if b.n_stream > 1 { g.reshape(kv.k, [gqa_k, b.n_kv.saturating_mul(b.n_stream), 1, 1]) } else { kv.k };
-    let sk = g.set_rows(k_dst, k_cur, inp.k_idxs);
-    g.expand(sk);
+    let gqa_k = store_rows(g, b, kv.k, k, inp.k_idxs);
     let vn = g.ne(v);
     let gqa_v = vn[0].saturating_mul(vn[1]);
-    let sv = if b.flash_attn {
-        let v_cur = g.view_nd(v, [gqa_v, vn[2], 1, 1], g.t[v as usize].nb[2], 0, 0);
-        let v_dst = if b.n_stream > 1 { g.reshape(kv.v, [gqa_v, b.n_kv.saturating_mul(b.n_stream), 1, 1]) } else { kv.v };
-        g.set_rows(v_dst, v_cur, inp.v_idxs)
+    if b.flash_attn {
+        store_rows(g, b, kv.v, v, inp.v_idxs);
     } else {
         // v_cur is contiguous here (rows of n_embd_gqa), so reshape rather than cont_2d.
         let all = g.ne(kv.v).iter().fold(1u64, |a, &x| a.saturating_mul(x));
         let v_view = g.reshape(kv.v, [1, all, 1, 1]);
         let v_cur = g.reshape(v, [gqa_v, vn[2], 1, 1]);
         let v_cur = g.reshape(v_cur, [1, gqa_v.saturating_mul(vn[2]), 1, 1]);
-        g.set_rows(v_view, v_cur, inp.v_idxs)
-    };
-    g.expand(sv);
+        let sv = g.set_rows(v_view, v_cur, inp.v_idxs);
+        g.expand(sv);
+    }
     let (ns, nkv) = (b.n_stream, b.n_kv);
     let kview = g.view_nd(kv.k, [kv.hd_k, kv.n_head_kv, nkv, ns], ek * kv.hd_k, ek * gqa_k, ek * gqa_k * nkv);
     let vview = if b.flash_attn {
@@ -167,32 +160,70 @@ pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: I
     } else {
         g.view_nd(kv.v, [nkv, kv.n_head_kv, kv.hd_v, ns], ev * nkv * kv.hd_v, ev * nkv, ev * nkv * gqa_v)
     };
-    let cur = attn_mha(g, b, q, kview, vview, inp.kq_mask);
+    let cur = attn_mha(g, b, q, kview, vview, inp.kq_mask, NONE);
     // The rotation of V is undone on the attention output.
     if inp.v_rot != NONE { hadamard(g, cur, inp.v_rot) } else { cur }
 }
 
+/// `cpy_k`, and `cpy_v` without a transposed V (llama-kv-cache.cpp:1328): the rows of `x`
+/// ([hd, heads, n_tokens]) set into `cache` (streams merged); returns the row width.
+pub fn store_rows(g: &mut Graph, b: &Batch, cache: Id, x: Id, idxs: Id) -> u64 {
+    let xn = g.ne(x);
+    let gqa = xn[0].saturating_mul(xn[1]);
+    let cur = g.view_nd(x, [gqa, xn[2], 1, 1], g.t[x as usize].nb[2], 0, 0);
+    let n_cells = g.ne(cache)[1];
+    let dst = if b.n_stream > 1 { g.reshape(cache, [gqa, n_cells.saturating_mul(b.n_stream), 1, 1]) } else { cache };
+    let s = g.set_rows(dst, cur, idxs);
+    g.expand(s);
+    gqa
+}
+
 /// `build_attn_mha` (llama-graph.cpp:2616): split streams, permute, then flash attention or
-/// kq = k·q, softmax, kqv = v·kq; the result is [hd_v * n_head, n_tokens].
-pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id) -> Id {
+/// kq = k·q, softmax, kqv = v·kq; MLA's `v_mla` (or [`NONE`]) decompresses the result. The
+/// result is [hd_v * n_head, n_tokens].
+pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: Id) -> Id {
     let (qn, qnb) = (g.ne(q), g.t[q as usize].nb);
+    let vnb = g.t[v as usize].nb;
+    let v_trans = vnb[1] > vnb[2];
     let ns = b.n_stream.max(1);
     let per = qn[2] / ns;
     let q = g.view_nd(q, [qn[0], qn[1], per, ns], qnb[1], qnb[2], qnb[2].saturating_mul(per));
     let q = g.permute_0213(q);
     let k = g.permute_0213(k);
     let v = g.permute_0213(v);
+    let flat = |g: &mut Graph, x: Id| {
+        let n = g.ne(x);
+        [n[0].saturating_mul(n[1]), n[2].saturating_mul(n[3]), 1, 1]
+    };
     let cur = if b.flash_attn {
-        let fa = g.flash_attn_ext(q, k, v, mask);
-        let n = g.ne(fa);
-        g.reshape(fa, [n[0].saturating_mul(n[1]), n[2].saturating_mul(n[3]), 1, 1])
+        // f32 K/V (a cache without quantization or f16) are cast to f16 first (:2656).
+        let f16 = |g: &mut Graph, x: Id| if g.t[x as usize].ty == Ty::F32 { g.cast(x, Ty::F16) } else { x };
+        let (k, v) = (f16(g, k), f16(g, v));
+        let mut cur = g.flash_attn_ext(q, k, v, mask);
+        if v_mla != NONE {
+            let p = g.permute_0213(cur);
+            let m = g.mul_mat(v_mla, p);
+            let p = g.permute_0213(m);
+            cur = g.cont(p, g.ne(p));
+        }
+        let ne = flat(g, cur);
+        g.reshape(cur, ne)
     } else {
         let kq = g.mul_mat(k, q);
         let kq = g.soft_max_ext(kq, mask);
-        let kqv = g.mul_mat(v, kq);
+        let v = if v_trans {
+            v
+        } else {
+            let t = g.transpose(v);
+            g.cont(t, g.ne(t))
+        };
+        let mut kqv = g.mul_mat(v, kq);
+        if v_mla != NONE {
+            kqv = g.mul_mat(v_mla, kqv);
+        }
         let cur = g.permute_0213(kqv);
-        let n = g.ne(cur);
-        g.cont(cur, [n[0].saturating_mul(n[1]), n[2].saturating_mul(n[3]), 1, 1])
+        let ne = flat(g, cur);
+        g.cont(cur, ne)
     };
     g.expand(cur);
     cur

@@ -6,8 +6,8 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`llama`, `qwen2`, `qwen3`, `qwen3moe` in
-//! `transformer.rs`; `mamba2`, `granitehybrid`, `gemma3`, `gpt-oss`; `qwen35`, `qwen35moe`,
-//! `qwen3next`)
+//! `transformer.rs`; `mamba2`, `granitehybrid`, `gemma3`, `gpt-oss`, `deepseek2`; `qwen35`,
+//! `qwen35moe`, `qwen3next`)
 //! gguf-meter rebuilds that graph
 //! (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
 //! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
@@ -18,6 +18,7 @@
 mod alloc;
 #[cfg(test)]
 mod alloc_tests;
+mod deepseek2;
 mod delta_net;
 mod gemma3;
 mod ggml;
@@ -56,6 +57,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "mamba2" => mamba2::build,
         "gemma3" => gemma3::build,
         "gpt-oss" => gpt_oss::build,
+        "deepseek2" => deepseek2::build,
         "granitehybrid" => granite_hybrid::build,
         _ => return None,
     };

@@ -6,6 +6,7 @@
 use super::graph::{Graph, Id};
 use super::llm;
 use super::Weights;
+use crate::model::GraphHints;
 
 /// llama.cpp's LLAMA_MAX_EXPERTS bounds experts per token (and the graph size).
 const MAX_EXPERTS_USED: u64 = 512;
@@ -15,6 +16,8 @@ const MAX_EXPERTS_USED: u64 = 512;
 pub enum Gating {
     /// LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX: softmax over all experts, then select.
     Softmax,
+    /// LLAMA_EXPERT_GATING_FUNC_TYPE_SIGMOID.
+    Sigmoid,
     /// LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT: select on logits, softmax the chosen.
     SoftmaxWeight,
 }
@@ -28,10 +31,25 @@ pub struct Routing {
     pub norm_w: bool,
     /// `w_scale` is neither 0 nor 1, so the weights are scaled.
     pub scale: bool,
+    /// Expert groups and groups used (`n_expert_groups`, `n_group_used`; 0 = no grouping).
+    pub groups: (u64, u64),
 }
 
 /// What most families pass: softmax gating, normalized weights, no scale.
-pub const SOFTMAX_NORM: Routing = Routing { gating: Gating::Softmax, norm_w: true, scale: false };
+pub const SOFTMAX_NORM: Routing = Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0) };
+
+impl Routing {
+    /// Routing read from the model's hyperparameters (deepseek2.cpp `load_arch_hparams`:
+    /// gating 0 means softmax).
+    pub fn from_hints(h: &GraphHints) -> Self {
+        let gating = match h.expert_gating {
+            2 => Gating::Sigmoid,
+            3 => Gating::SoftmaxWeight,
+            _ => Gating::Softmax,
+        };
+        Routing { gating, norm_w: h.expert_weights_norm, scale: h.expert_weights_scaled, groups: h.expert_groups }
+    }
+}
 
 /// Routed experts of block `il` (`build_moe_ffn`): optional router bias
 /// (`ffn_gate_inp.bias`), selection bias (`exp_probs_b.bias`) and per-expert biases
@@ -50,13 +68,17 @@ pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64, r: Rou
     }
     let k = n_used.clamp(1, n_expert.max(1));
     let probs = match r.gating {
-        Gating::Softmax => g.unary(logits), // ggml_soft_max
+        Gating::Softmax | Gating::Sigmoid => g.unary(logits), // ggml_soft_max / ggml_sigmoid
         Gating::SoftmaxWeight => logits,
     };
-    let selection = match w.blk(g, il, "exp_probs_b.bias") {
+    let mut selection = match w.blk(g, il, "exp_probs_b.bias") {
         Some(bias) => g.binary(probs, bias),
         None => probs,
     };
+    let (n_groups, n_used_groups) = r.groups;
+    if n_groups > 1 && n_used_groups > 0 && n_expert.is_multiple_of(n_groups) {
+        selection = select_groups(g, selection, n_groups, n_used_groups);
+    }
     let sorted = g.argsort(selection);
     let sn = g.t[sorted as usize].nb;
     let selected = g.view_nd(sorted, [k, nt, 1, 1], sn[1], sn[2], sn[3]);
@@ -130,4 +152,29 @@ pub fn moe_ffn_shared(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64,
         sh = g.binary(sh, sg);
     }
     Some(g.binary(moe_out, sh))
+}
+
+/// Keeps the best `n_used` of `n_groups` expert groups (llama-graph.cpp:2094-2117): top-2
+/// scores per group summed, top groups, the others filled with -inf (`ggml_fill` +
+/// `ggml_set_rows`).
+fn select_groups(g: &mut Graph, probs: Id, n_groups: u64, n_used: u64) -> Id {
+    let [n_expert, nt, ..] = g.ne(probs);
+    let per = n_expert / n_groups;
+    let top_k = |g: &mut Graph, a: Id, k: u64| {
+        let s = g.argsort(a);
+        let (ne, nb) = (g.ne(s), g.t[s as usize].nb);
+        g.view_nd(s, [k.min(ne[0]), ne[1], ne[2], ne[3]], nb[1], nb[2], nb[3])
+    };
+    let groups = g.reshape(probs, [per, n_groups, nt, 1]);
+    let scores = top_k(g, groups, 2);
+    let groups4 = g.reshape(groups, [1, per, n_groups, nt]);
+    let scores = g.get_rows(groups4, scores);
+    let scores = g.reshape(scores, [2.min(per), n_groups, nt, 1]);
+    let scores = g.sum_rows(scores);
+    let scores = g.reshape(scores, [n_groups, nt, 1, 1]);
+    let chosen = top_k(g, scores, n_used);
+    let kept = g.get_rows(groups, chosen);
+    let filled = g.unary(groups); // ggml_fill (not the in-place variant)
+    let masked = g.set_rows(filled, kept, chosen);
+    g.reshape(masked, [n_expert, nt, 1, 1])
 }

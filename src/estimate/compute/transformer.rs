@@ -6,7 +6,7 @@
 use super::graph::{Graph, Id};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch, KvLayer};
-use super::moe;
+use super::moe::{self, Routing};
 use super::Weights;
 use crate::model::{Geometry, LayerKind};
 
@@ -32,14 +32,15 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let kv = KvLayer::new(g, b, l.head_dim_k, l.head_dim_v, l.n_head_kv);
         let cur = attn_out(g, w, b, &inp, &kv, il, [q, k, v])?;
         let last = (i + 1 == layers.len()).then_some(out_ids);
-        inp_l = ffn_block(g, w, il, cur, inp_l, last, l.n_experts_used)?;
+        inp_l = ffn_block(g, w, il, cur, inp_l, last, l.n_experts_used, moe::SOFTMAX_NORM)?;
     }
     finish(g, w, inp_l, tok)
 }
 
 /// After a block's token mixing: on the last block keep only the output rows (`inp_out_ids`),
 /// add the residual, then `ffn_norm`, the dense FFN or the MoE, and the second residual.
-pub fn ffn_block(g: &mut Graph, w: &Weights, il: u32, cur: Id, inp_sa: Id, out_ids: Option<Id>, n_used: u64) -> Option<Id> {
+#[allow(clippy::too_many_arguments)] // the C++ layer loop's state
+pub fn ffn_block(g: &mut Graph, w: &Weights, il: u32, cur: Id, inp_sa: Id, out_ids: Option<Id>, n_used: u64, r: Routing) -> Option<Id> {
     let (cur, inp_sa) = match out_ids {
         Some(ids) => (g.get_rows(cur, ids), g.get_rows(inp_sa, ids)),
         None => (cur, inp_sa),
@@ -48,7 +49,7 @@ pub fn ffn_block(g: &mut Graph, w: &Weights, il: u32, cur: Id, inp_sa: Id, out_i
     let w_ffn_norm = w.blk(g, il, "ffn_norm.weight")?;
     let cur = llm::rms_norm(g, ffn_inp, w_ffn_norm);
     let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
-        moe::moe_ffn_shared(g, w, il, cur, n_used, moe::SOFTMAX_NORM)?
+        moe::moe_ffn_shared(g, w, il, cur, n_used, r)?
     } else {
         llm::ffn(g, w, il, cur)?
     };

@@ -61,7 +61,7 @@ pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, hd: (u64, u64), recu
         kq_mask = g.input(ty, [b.n_kv, b.n_tokens / b.n_stream.max(1), 1, b.n_stream]);
     }
     let (mut k_rot, mut v_rot) = (NONE, NONE);
-    if attention && b.type_k == Ty::Other && hd.0 > 0 && hd.0.is_multiple_of(64) {
+    if attention && matches!(b.type_k, Ty::Q { .. }) && hd.0 > 0 && hd.0.is_multiple_of(64) {
         // The largest power of two from 64 up dividing the head size.
         let mut n = 64u64;
         while hd.0.is_multiple_of(n * 2) && n < 1 << 20 {
@@ -69,7 +69,7 @@ pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, hd: (u64, u64), recu
         }
         k_rot = g.input(Ty::F32, [n, n, 1, 1]);
     }
-    if attention && b.type_v == Ty::Other && hd.1 > 0 && hd.1.is_multiple_of(64) {
+    if attention && matches!(b.type_v, Ty::Q { .. }) && hd.1 > 0 && hd.1.is_multiple_of(64) {
         v_rot = g.input(Ty::F32, [64, 64, 1, 1]);
     }
     Inputs { s_copy_main, s_copy_extra, k_idxs, v_idxs, kq_mask, k_rot, v_rot, iswa: false }

@@ -70,10 +70,10 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
 
 /// The micro-batch `sched_reserve` reserves its first graph for.
 fn batch(r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<llm::Batch> {
-    // Quantized caches are external like the others; only their rotation inputs differ.
-    let ty = |t: GgmlType| match t.name().as_str() {
-        "F32" => Ty::F32,
-        "F16" | "BF16" => Ty::F16,
+    let ty = |t: GgmlType| match t.traits() {
+        Some(tr) if tr.name == "F32" => Ty::F32,
+        Some(tr) if tr.name == "F16" || tr.name == "BF16" => Ty::F16,
+        Some(tr) if tr.block_size > 1 => Ty::Q { block: tr.block_size.min(1 << 16) as u32, bytes: tr.type_size.min(1 << 16) as u32 },
         _ => Ty::Other,
     };
     let n_seqs = r.n_seq_max.max(1);

@@ -24,7 +24,7 @@ pub struct Inputs {
     /// `attn_inp_v_rot` (quantized V cache) or [`NONE`].
     pub v_rot: Id,
     /// Inputs of a `llama_kv_cache_iswa` (`llm_graph_input_attn_kv_iswa`), whose `build_attn`
-    /// expands q, k, v in that order (llama-graph.cpp:3141) where the others do q, v, k.
+    /// expands q, k, v in that order (llama-graph.cpp:3147) where the others do q, v, k.
     pub iswa: bool,
 }
 

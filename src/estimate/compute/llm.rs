@@ -196,7 +196,7 @@ pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: 
         [n[0].saturating_mul(n[1]), n[2].saturating_mul(n[3]), 1, 1]
     };
     let cur = if b.flash_attn {
-        // f32 K/V (a cache without quantization or f16) are cast to f16 first (:2656).
+        // An f32 K or V (an f32 cache) is cast to f16 first (:2651-2658).
         let f16 = |g: &mut Graph, x: Id| if g.t[x as usize].ty == Ty::F32 { g.cast(x, Ty::F16) } else { x };
         let (k, v) = (f16(g, k), f16(g, v));
         let mut cur = g.flash_attn_ext(q, k, v, mask);

@@ -14,9 +14,7 @@ use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
-    let tok = w.get(g, "token_embd.weight")?;
-    let mut inp_l = inputs::inp_embd(g, b, tok, geo.n_embd);
-    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
+    let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     let inp = inputs::inp_k(g, b);
     let routing = Routing::from_hints(&geo.hints);
@@ -25,8 +23,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         if l.kind != LayerKind::Mla || !w.has_blk(il, "attn_k_b.weight") {
             return None;
         }
-        let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
-        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
+        let cur = llm::blk_norm(g, w, il, inp_l, "attn_norm.weight")?;
         let cur = mla(g, w, b, &inp, l, cur, pos)?;
         let last = (i + 1 == layers.len()).then_some(out_ids);
         inp_l = transformer::ffn_block(g, w, il, cur, inp_l, last, l.n_experts_used, routing)?;
@@ -42,8 +39,7 @@ fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, c
         None => {
             let wq_a = w.blk(g, il, "attn_q_a.weight")?;
             let q = g.mul_mat(wq_a, cur);
-            let w_norm = w.blk(g, il, "attn_q_a_norm.weight")?;
-            let q = llm::rms_norm(g, q, w_norm);
+            let q = llm::blk_norm(g, w, il, q, "attn_q_a_norm.weight")?;
             let wq_b = w.blk(g, il, "attn_q_b.weight")?;
             g.mul_mat(wq_b, q)
         }
@@ -60,8 +56,7 @@ fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, c
     let kv_cmpr = g.view_nd(kv_pe, [kv_lora, nt, 1, 1], row, row.saturating_mul(nt), row.saturating_mul(nt));
     let k_pe = g.view_nd(kv_pe, [n_rot, 1, nt, 1], row, row, row.saturating_mul(nt));
     let k_pe = g.rope(k_pe, pos);
-    let w_kv_norm = w.blk(g, il, "attn_kv_a_norm.weight")?;
-    let kv_cmpr = llm::rms_norm(g, kv_cmpr, w_kv_norm);
+    let kv_cmpr = llm::blk_norm(g, w, il, kv_cmpr, "attn_kv_a_norm.weight")?;
     let qnb = g.t[q as usize].nb;
     let q_nope = g.view_nd(q, [nope, n_head, nt, 1], qnb[1], qnb[2], qnb[3]);
     let q_pe = g.view_nd(q, [n_rot, n_head, nt, 1], qnb[1], qnb[2], qnb[3]);

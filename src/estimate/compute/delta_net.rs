@@ -90,8 +90,7 @@ pub fn tail(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, d: &Di
     let c = g.cpy(new_state, dst);
     g.expand(c);
     let z = g.reshape(z, [head_v, n_v_heads, nst, ns]);
-    let w_ssm_norm = w.blk(g, il, "ssm_norm.weight")?;
-    let normed = llm::rms_norm(g, output, w_ssm_norm);
+    let normed = llm::blk_norm(g, w, il, output, "ssm_norm.weight")?;
     let zs = g.unary(z);
     let gated = g.binary(normed, zs);
     let fin = g.reshape(gated, [d_inner, nst, ns, 1]);

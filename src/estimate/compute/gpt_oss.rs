@@ -6,7 +6,7 @@
 
 use super::graph::Graph;
 use super::inputs;
-use super::llm::{self, Batch, KvLayer};
+use super::llm::{self, Batch};
 use super::moe::{self, Gating, Routing};
 use super::{transformer, Weights};
 use crate::model::Geometry;
@@ -15,24 +15,16 @@ const ROUTING: Routing = Routing { gating: Gating::SoftmaxWeight, norm_w: false,
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
-    let tok = w.get(g, "token_embd.weight")?;
-    let mut inp_l = inputs::inp_embd(g, b, tok, geo.n_embd);
-    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
+    let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     let caches = inputs::Caches::new(g, b, &layers);
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     for l in &layers {
         let il = l.index;
-        let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
-        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
-        let (q, k, v) = transformer::qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?;
-        let q = g.rope(q, pos);
-        let k = g.rope(k, pos);
+        let cur = llm::blk_norm(g, w, il, inp_l, "attn_norm.weight")?;
         let (inp, bl) = caches.layer(l.kind)?;
-        let kv = KvLayer::new(g, bl, l.head_dim_k, l.head_dim_v, l.n_head_kv);
-        let cur = transformer::attn_out(g, w, bl, inp, &kv, il, [q, k, v])?;
+        let cur = transformer::self_attn(g, w, bl, inp, l, cur, Some(pos), false)?;
         let ffn_inp = g.binary(cur, inp_l);
-        let w_post = w.blk(g, il, "post_attention_norm.weight")?;
-        let cur = llm::rms_norm(g, ffn_inp, w_post);
+        let cur = llm::blk_norm(g, w, il, ffn_inp, "post_attention_norm.weight")?;
         let cur = moe::moe_ffn(g, w, il, cur, l.n_experts_used, ROUTING)?;
         inp_l = g.binary(cur, ffn_inp);
     }

@@ -6,32 +6,22 @@
 
 use super::graph::Graph;
 use super::inputs;
-use super::llm::{self, Batch, KvLayer};
+use super::llm::{self, Batch};
 use super::{mamba2, moe, transformer, Weights};
 use crate::model::{Geometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
-    let tok = w.get(g, "token_embd.weight")?;
-    let mut inp_l = inputs::inp_embd(g, b, tok, geo.n_embd);
-    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
+    let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     let inp = inputs::inp_layers(g, b, &layers, true);
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
+    let pos = geo.hints.rope_finetuned.then_some(pos);
     for (i, l) in layers.iter().enumerate() {
         let il = l.index;
-        let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
-        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
+        let cur = llm::blk_norm(g, w, il, inp_l, "attn_norm.weight")?;
         let cur = match l.kind {
             LayerKind::Recurrent => mamba2::layer(g, w, b, &inp, il, cur)?,
-            LayerKind::Attention => {
-                let (mut q, mut k, v) = transformer::qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?;
-                if geo.hints.rope_finetuned {
-                    q = g.rope(q, pos);
-                    k = g.rope(k, pos);
-                }
-                let kv = KvLayer::new(g, b, l.head_dim_k, l.head_dim_v, l.n_head_kv);
-                transformer::attn_out(g, w, b, &inp, &kv, il, [q, k, v])?
-            }
+            LayerKind::Attention => transformer::self_attn(g, w, b, &inp, l, cur, pos, false)?,
             _ => return None,
         };
         let last = (i + 1 == layers.len()).then_some(out_ids);

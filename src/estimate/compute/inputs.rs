@@ -4,7 +4,8 @@
 
 use super::graph::{Graph, Id, Ty, NONE};
 use super::llm::Batch;
-use crate::model::{LayerGeometry, LayerKind};
+use super::Weights;
+use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// Inputs of a model with a KV cache and/or recurrent state (`build_inp_mem_hybrid` etc.).
 #[derive(Clone, Copy, Debug)]
@@ -73,6 +74,14 @@ pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, hd: (u64, u64), recu
         v_rot = g.input(Ty::F32, [64, 64, 1, 1]);
     }
     Inputs { s_copy_main, s_copy_extra, k_idxs, v_idxs, kq_mask, k_rot, v_rot, iswa: false }
+}
+
+/// The token embeddings (`token_embd`, then `build_inp_embd`) and the blocks llama.cpp runs
+/// (MTP blocks left out): what every builder starts from.
+pub fn start<'a>(g: &mut Graph, w: &Weights, geo: &'a Geometry, b: &Batch) -> Option<(Id, Id, Vec<&'a LayerGeometry>)> {
+    let tok = w.get(g, "token_embd.weight")?;
+    let inp_l = inp_embd(g, b, tok, geo.n_embd);
+    Some((tok, inp_l, geo.layers.iter().filter(|l| !l.mtp).collect()))
 }
 
 /// `build_inp_pos` (llama-graph.cpp:2465) and `build_inp_out_ids` (:2494).

@@ -39,6 +39,12 @@ pub fn rms_norm(g: &mut Graph, x: Id, w: Id) -> Id {
     if w == NONE { n } else { g.binary(n, w) }
 }
 
+/// `build_norm(x, blk.il.name, LLM_NORM_RMS)`; `None` when the block lacks the weight.
+pub fn blk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) -> Option<Id> {
+    let wt = w.blk(g, il, name)?;
+    Some(rms_norm(g, x, wt))
+}
+
 /// `build_ffn` with SILU and a parallel gate (LLM_FFN_PAR): up, gate, swiglu_split, down.
 pub fn ffn_swiglu(g: &mut Graph, x: Id, up: Id, gate: Id, down: Id) -> Id {
     ffn_biased(g, x, [up, gate, down], [NONE; 3])

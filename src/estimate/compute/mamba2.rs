@@ -10,17 +10,14 @@ use crate::model::{Geometry, LayerKind};
 
 /// Builds the pp graph of a `mamba2` model into `g`; `None` when a tensor is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
-    let tok = w.get(g, "token_embd.weight")?;
-    let mut inp_l = inputs::inp_embd(g, b, tok, geo.n_embd);
-    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
+    let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     if layers.iter().any(|l| l.kind != LayerKind::Recurrent) {
         return None;
     }
     let inp = inputs::inp_layers(g, b, &layers, true);
     let (_, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     for (i, l) in layers.iter().enumerate() {
-        let w_attn_norm = w.blk(g, l.index, "attn_norm.weight")?;
-        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
+        let cur = llm::blk_norm(g, w, l.index, inp_l, "attn_norm.weight")?;
         let mut cur = layer(g, w, b, &inp, l.index, cur)?;
         if i + 1 == layers.len() {
             cur = g.get_rows(cur, out_ids);
@@ -93,9 +90,9 @@ pub fn layer(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: 
     let y = g.binary(y, xd);
     let z = g.cont(z, [head_dim, n_head, nst, ns]);
     let mut y = g.glu_split(z, y);
-    if let Some(w_norm) = w.blk(g, il, "ssm_norm.weight") {
+    if w.has_blk(il, "ssm_norm.weight") {
         y = g.reshape(y, [d_inner / n_group.max(1), n_group, nst, ns]);
-        y = llm::rms_norm(g, y, w_norm);
+        y = llm::blk_norm(g, w, il, y, "ssm_norm.weight")?;
     }
     let y = g.reshape(y, [d_inner, nst.saturating_mul(ns), 1, 1]);
     let w_out = w.blk(g, il, "ssm_out.weight")?;

@@ -15,16 +15,13 @@ use crate::model::{Geometry, LayerKind};
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
     let pos_per_embd = if geo.architecture == "qwen3next" { 1 } else { 4 };
-    let tok = w.get(g, "token_embd.weight")?;
-    let mut inp_l = inputs::inp_embd(g, b, tok, geo.n_embd);
-    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
+    let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     let inp = inputs::inp_layers(g, b, &layers, true);
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, pos_per_embd);
     for l in &layers {
         let il = l.index;
         let inp_sa = inp_l;
-        let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
-        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
+        let cur = llm::blk_norm(g, w, il, inp_l, "attn_norm.weight")?;
         g.expand(cur);
         let next = geo.architecture == "qwen3next";
         let cur = match l.kind {
@@ -36,8 +33,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         };
         let cur = g.binary(cur, inp_sa);
         let ffn_residual = cur;
-        let w_post_attention_norm = w.blk(g, il, "post_attention_norm.weight")?;
-        let cur = llm::rms_norm(g, cur, w_post_attention_norm);
+        let cur = llm::blk_norm(g, w, il, cur, "post_attention_norm.weight")?;
         let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
             moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, moe::SOFTMAX_NORM)?
         } else {
@@ -67,11 +63,9 @@ fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: 
     let nt = b.n_tokens;
     let row = hd.saturating_mul(2).saturating_mul(4);
     let q = g.view_nd(q_full, [hd, n_head, nt, 1], row, row.saturating_mul(n_head), row.saturating_mul(n_head).saturating_mul(nt));
-    let w_attn_q_norm = w.blk(g, il, "attn_q_norm.weight")?;
-    let q = llm::rms_norm(g, q, w_attn_q_norm);
+    let q = llm::blk_norm(g, w, il, q, "attn_q_norm.weight")?;
     let k = g.reshape(k, [hd, n_head_kv, nt, 1]);
-    let w_attn_k_norm = w.blk(g, il, "attn_k_norm.weight")?;
-    let k = llm::rms_norm(g, k, w_attn_k_norm);
+    let k = llm::blk_norm(g, w, il, k, "attn_k_norm.weight")?;
     let gate = g.view_nd(q_full, [hd, n_head, nt, 1], row, row.saturating_mul(n_head), row.saturating_mul(n_head).saturating_mul(nt));
     let gate = g.cont(gate, [hd.saturating_mul(n_head), nt, 1, 1]);
     let v = g.reshape(v, [hd, n_head_kv, nt, 1]);

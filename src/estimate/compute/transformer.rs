@@ -8,33 +8,43 @@ use super::inputs::{self, Inputs};
 use super::llm::{self, Batch, KvLayer};
 use super::moe::{self, Routing};
 use super::Weights;
-use crate::model::{Geometry, LayerKind};
+use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
-    let tok = w.get(g, "token_embd.weight")?;
-    let mut inp_l = inputs::inp_embd(g, b, tok, geo.n_embd);
-    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
+    let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     if layers.iter().any(|l| l.kind != LayerKind::Attention) {
         return None;
     }
     let inp = inputs::inp_layers(g, b, &layers, false);
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     for (i, l) in layers.iter().enumerate() {
-        let il = l.index;
-        let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
-        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
-        let (q, k, v) = qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?;
-        let q = qk_norm(g, w, il, q, "attn_q_norm.weight");
-        let q = g.rope(q, pos);
-        let k = qk_norm(g, w, il, k, "attn_k_norm.weight");
-        let k = g.rope(k, pos);
-        let kv = KvLayer::new(g, b, l.head_dim_k, l.head_dim_v, l.n_head_kv);
-        let cur = attn_out(g, w, b, &inp, &kv, il, [q, k, v])?;
+        let cur = llm::blk_norm(g, w, l.index, inp_l, "attn_norm.weight")?;
+        let cur = self_attn(g, w, b, &inp, l, cur, Some(pos), false)?;
         let last = (i + 1 == layers.len()).then_some(out_ids);
-        inp_l = ffn_block(g, w, il, cur, inp_l, last, l.n_experts_used, moe::SOFTMAX_NORM)?;
+        inp_l = ffn_block(g, w, l.index, cur, inp_l, last, l.n_experts_used, moe::SOFTMAX_NORM)?;
     }
     finish(g, w, inp_l, tok)
+}
+
+/// A block's self-attention after its norm: `build_qkv`, the optional Q/K norms, RoPE (unless
+/// `pos` is `None`: Granite's NoPE), Q scaled when `scale_q` (Gemma), `build_attn` over the
+/// layer's KV cache, `wo` and its optional bias.
+#[allow(clippy::too_many_arguments)] // the C++ builder's state
+pub fn self_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, x: Id, pos: Option<Id>, scale_q: bool) -> Option<Id> {
+    let il = l.index;
+    let (q, k, v) = qkv(g, w, il, x, l.head_dim_k, l.n_head, l.n_head_kv)?;
+    let mut q = llm::blk_norm(g, w, il, q, "attn_q_norm.weight").unwrap_or(q);
+    let mut k = llm::blk_norm(g, w, il, k, "attn_k_norm.weight").unwrap_or(k);
+    if let Some(pos) = pos {
+        q = g.rope(q, pos);
+        k = g.rope(k, pos);
+    }
+    if scale_q {
+        q = g.unary(q);
+    }
+    let kv = KvLayer::new(g, b, l.head_dim_k, l.head_dim_v, l.n_head_kv);
+    attn_out(g, w, b, inp, &kv, il, [q, k, v])
 }
 
 /// After a block's token mixing: on the last block keep only the output rows (`inp_out_ids`),
@@ -46,8 +56,7 @@ pub fn ffn_block(g: &mut Graph, w: &Weights, il: u32, cur: Id, inp_sa: Id, out_i
         None => (cur, inp_sa),
     };
     let ffn_inp = g.binary(cur, inp_sa);
-    let w_ffn_norm = w.blk(g, il, "ffn_norm.weight")?;
-    let cur = llm::rms_norm(g, ffn_inp, w_ffn_norm);
+    let cur = llm::blk_norm(g, w, il, ffn_inp, "ffn_norm.weight")?;
     let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
         moe::moe_ffn_shared(g, w, il, cur, n_used, r)?
     } else {
@@ -82,16 +91,8 @@ pub fn qkv(g: &mut Graph, w: &Weights, il: u32, cur: Id, hd: u64, n_head: u64, n
     Some((q, k, v))
 }
 
-/// `build_norm(x, attn_{q,k}_norm, LLM_NORM_RMS)` when the block has that norm.
-pub fn qk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) -> Id {
-    match w.blk(g, il, name) {
-        Some(n) => llm::rms_norm(g, x, n),
-        None => x,
-    }
-}
-
 /// `build_attn` over the KV cache followed by `wo` and its optional bias (llama-graph.cpp:2868).
-pub fn attn_out(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, kv: &KvLayer, il: u32, qkv: [Id; 3]) -> Option<Id> {
+fn attn_out(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, kv: &KvLayer, il: u32, qkv: [Id; 3]) -> Option<Id> {
     let [q, k, v] = qkv;
     let cur = llm::attn_kv(g, b, inp, kv, q, k, v);
     let wo = w.blk(g, il, "attn_output.weight")?;

@@ -102,6 +102,25 @@ pub struct Geometry {
     pub vision: Option<VisionGeometry>,
     /// What could not be derived or looked inconsistent.
     pub warnings: Vec<String>,
+    /// Hyperparameters only the compute-graph simulation reads.
+    #[serde(skip)]
+    pub hints: GraphHints,
+}
+
+/// Hyperparameters that shape llama.cpp's compute graph but not its weights or caches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GraphHints {
+    /// `{arch}.rope.scaling.finetuned` (default true): Granite models use it as their RoPE
+    /// switch (llama.cpp granite-hybrid.cpp `load_arch_hparams`).
+    pub rope_finetuned: bool,
+    /// `{arch}.expert_gating_func` (0 when absent: the family's default).
+    pub expert_gating: u64,
+    /// `{arch}.expert_weights_norm` (default false).
+    pub expert_weights_norm: bool,
+    /// `{arch}.expert_weights_scale` is set to something other than 0 or 1.
+    pub expert_weights_scaled: bool,
+    /// `{arch}.expert_group_count` and `expert_group_used_count` (0 when absent).
+    pub expert_groups: (u64, u64),
 }
 
 /// The vision tower in an mmproj file.

@@ -9,7 +9,7 @@ pub mod required_keys;
 pub mod summary;
 pub mod vision;
 
-pub use geometry::{Geometry, LayerGeometry, LayerKind, RecurrentState, VisionGeometry};
+pub use geometry::{Geometry, GraphHints, LayerGeometry, LayerKind, RecurrentState, VisionGeometry};
 
 use crate::read::{Header, TensorEntry};
 use layers::{block_of, Block, Context};
@@ -20,6 +20,18 @@ use std::collections::BTreeMap;
 /// a hostile name or count must not size the layer list (real models have a few hundred
 /// blocks at most; 65,536 claimed layers made `inspect --json` build 340 MB from a 14 KB file).
 const MAX_BLOCKS: u32 = 1 << 12;
+
+fn graph_hints(meta: &Meta) -> GraphHints {
+    let flag = |k: &str| meta.get(k).and_then(|v| v.as_u64()).map(|x| x != 0);
+    let scale = meta.get("expert_weights_scale").and_then(|v| v.as_f64()).unwrap_or(0.0);
+    GraphHints {
+        rope_finetuned: flag("rope.scaling.finetuned").unwrap_or(true),
+        expert_gating: meta.u64("expert_gating_func").unwrap_or(0),
+        expert_weights_norm: flag("expert_weights_norm").unwrap_or(false),
+        expert_weights_scaled: scale != 0.0 && scale != 1.0,
+        expert_groups: (meta.u64("expert_group_count").unwrap_or(0), meta.u64("expert_group_used_count").unwrap_or(0)),
+    }
+}
 
 /// Derives the geometry of a model from its metadata header and all its tensors.
 pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {
@@ -44,6 +56,7 @@ pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {
         parameter_count,
         vision: None,
         warnings: Vec::new(),
+        hints: graph_hints(&meta),
     };
     if arch == "clip" {
         g.family = "clip";

@@ -5,7 +5,8 @@
 //! q/k views, `ggml_gated_delta_net` (K = 1 snapshot), gated norm, output projection.
 
 use super::graph::{Graph, Id, Ty};
-use super::llm::{self, Batch, Inputs};
+use super::inputs::Inputs;
+use super::llm::{self, Batch};
 use super::Weights;
 
 /// Layer sizes read off the tensor shapes.
@@ -89,8 +90,7 @@ pub fn tail(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, d: &Di
     let c = g.cpy(new_state, dst);
     g.expand(c);
     let z = g.reshape(z, [head_v, n_v_heads, nst, ns]);
-    let w_ssm_norm = w.blk(g, il, "ssm_norm.weight")?;
-    let normed = llm::rms_norm(g, output, w_ssm_norm);
+    let normed = llm::blk_norm(g, w, il, output, "ssm_norm.weight")?;
     let zs = g.unary(z);
     let gated = g.binary(normed, zs);
     let fin = g.reshape(gated, [d_inner, nst, ns, 1]);

@@ -105,6 +105,11 @@ impl Graph {
         self.unary_like(a, true, &[a, b])
     }
 
+    /// `ggml_add_id(a, b, ids)`: shape of a, in place possible.
+    pub fn add_id(&mut self, a: Id, b: Id, ids: Id) -> Id {
+        self.unary_like(a, true, &[a, b, ids])
+    }
+
     /// `ggml_rms_norm`, `ggml_scale`, `ggml_unary` (silu, sigmoid, softplus, ...).
     pub fn unary(&mut self, a: Id) -> Id {
         self.unary_like(a, true, &[a])
@@ -114,6 +119,14 @@ impl Graph {
     pub fn cont(&mut self, a: Id, ne: [u64; 4]) -> Id {
         let ty = self.t[a as usize].ty;
         self.new_tensor(ty, ne, PLAIN, &[a])
+    }
+
+    /// `ggml_cast(a, ty)` (ggml.c:3619): a contiguous copy, its own second source.
+    pub fn cast(&mut self, a: Id, ty: Ty) -> Id {
+        let ne = self.ne(a);
+        let id = self.new_tensor(ty, ne, PLAIN, &[a]);
+        self.t[id as usize].src[1] = id;
+        id
     }
 
     /// `ggml_repeat_4d(a, ne)`: a new tensor of a's type.
@@ -179,6 +192,15 @@ impl Graph {
         let vn = self.ne(src[2]);
         let rows = vn[2].saturating_mul(vn[3]).saturating_add(k_snap.saturating_mul(vn[0]).saturating_mul(vn[3]));
         self.new_tensor(Ty::F32, [vn[0].saturating_mul(vn[1]), rows, 1, 1], PLAIN, &src)
+    }
+
+    /// `ggml_ssm_scan(s, x, dt, A, B, C, ids, K)` (ggml.c:5696): y and K states per sequence,
+    /// one f32 row of nelements(x) + K * s.ne0 * s.ne1 * s.ne2 * ids.ne0.
+    pub fn ssm_scan(&mut self, src: [Id; 7], k_snap: u64) -> Id {
+        let (sn, xn, idn) = (self.ne(src[0]), self.ne(src[1]), self.ne(src[6]));
+        let prod = |ne: &[u64]| ne.iter().fold(1u64, |a, &x| a.saturating_mul(x));
+        let n = prod(&xn).saturating_add(prod(&[k_snap, sn[0], sn[1], sn[2], idn[0]]));
+        self.new_tensor(Ty::F32, [n, 1, 1, 1], PLAIN, &src)
     }
 
     /// `ggml_flash_attn_ext(q, k, v, mask)`: [v.ne0, q.ne2, q.ne1, q.ne3] f32.

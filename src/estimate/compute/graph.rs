@@ -9,8 +9,8 @@
 pub type Id = u32;
 /// No tensor.
 pub const NONE: Id = u32::MAX;
-/// Sources kept per tensor (ggml has 10; the ops simulated use at most 6).
-pub const MAX_SRC: usize = 6;
+/// Sources kept per tensor (ggml has 10; the ops simulated use at most 7: `ssm_scan`).
+pub const MAX_SRC: usize = 7;
 
 /// Element types of the tensors the graph allocates (weights and caches are never allocated).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,18 +23,36 @@ pub enum Ty {
     I32,
     /// 8-byte int (KV cache row indices).
     I64,
-    /// Anything else (quantized weights and caches); only ever external.
+    /// A block-quantized KV cache type: `block` elements in `bytes` bytes (a copy of a cache
+    /// view, as MLA's V without flash attention, is allocated in it).
+    Q {
+        /// Elements per block (`ggml_blck_size`).
+        block: u32,
+        /// Bytes per block (`ggml_type_size`).
+        bytes: u32,
+    },
+    /// Weights (any type); only ever external.
     Other,
 }
 
 impl Ty {
-    /// Bytes per element (quantized types are external; 1 keeps their arithmetic harmless).
+    /// `ggml_type_size`: bytes per element, or per block for quantized types (weights are
+    /// external; 1 keeps their arithmetic harmless).
     pub fn size(self) -> u64 {
         match self {
             Ty::F32 | Ty::I32 => 4,
             Ty::F16 => 2,
             Ty::I64 => 8,
+            Ty::Q { bytes, .. } => bytes.into(),
             Ty::Other => 1,
+        }
+    }
+
+    /// `ggml_blck_size`.
+    pub fn block(self) -> u64 {
+        match self {
+            Ty::Q { block, .. } => u64::from(block).max(1),
+            _ => 1,
         }
     }
 }
@@ -82,7 +100,7 @@ impl Tensor {
         if self.ne.contains(&0) {
             return 0;
         }
-        let mut n = self.ne[0].saturating_mul(self.nb[0]);
+        let mut n = self.ne[0].saturating_mul(self.nb[0]) / self.ty.block();
         for i in 1..4 {
             n = n.saturating_add((self.ne[i] - 1).saturating_mul(self.nb[i]));
         }
@@ -90,10 +108,10 @@ impl Tensor {
     }
 }
 
-/// Contiguous strides for a shape.
+/// Contiguous strides for a shape (a row of a quantized type is ne0 / block blocks).
 pub fn contiguous(ty: Ty, ne: [u64; 4]) -> [u64; 4] {
-    let mut nb = [ty.size(), 0, 0, 0];
-    for i in 1..4 {
+    let mut nb = [ty.size(), ty.size().saturating_mul(ne[0] / ty.block()), 0, 0];
+    for i in 2..4 {
         nb[i] = nb[i - 1].saturating_mul(ne[i - 1]);
     }
     nb

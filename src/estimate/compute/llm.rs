@@ -1,8 +1,10 @@
 //! Shared pieces of llama.cpp's graph builders (src/llama-graph.cpp at 0c1e570), in the
-//! tensor order llama.cpp creates and expands them: inputs (`build_inp_*`), `build_norm`,
-//! `build_ffn`, `build_attn` / `build_attn_mha` over a KV cache, `build_rs`.
+//! tensor order llama.cpp creates and expands them: `build_norm`, `build_ffn`, `build_attn` /
+//! `build_attn_mha` over a KV cache, `build_rs`, the LM head. Inputs are in `inputs.rs`.
 
 use super::graph::{Graph, Id, Ty, NONE};
+use super::inputs::Inputs;
+use super::Weights;
 
 /// Sizes of the reserved micro-batch (llama-context.cpp `sched_reserve`, `graph_reserve`).
 #[derive(Clone, Copy, Debug)]
@@ -17,6 +19,8 @@ pub struct Batch {
     pub n_outputs: u64,
     /// KV cells per stream visible to attention (`get_n_kv`, the full cache when reserving).
     pub n_kv: u64,
+    /// KV cells per stream of the sliding-window cache (`llama_kv_cache_iswa`).
+    pub n_kv_swa: u64,
     /// KV streams.
     pub n_stream: u64,
     /// Flash attention.
@@ -29,96 +33,76 @@ pub struct Batch {
     pub type_v: Ty,
 }
 
-/// Inputs of a model with a KV cache and/or recurrent state (`build_inp_mem_hybrid` etc.).
-#[derive(Clone, Copy, Debug)]
-pub struct Inputs {
-    /// `rs_s_copy` views: first n_seqs rows, the rest.
-    pub s_copy_main: Id,
-    /// See `s_copy_main`.
-    pub s_copy_extra: Id,
-    /// `attn_inp_k_idxs`.
-    pub k_idxs: Id,
-    /// `attn_inp_v_idxs`.
-    pub v_idxs: Id,
-    /// `attn_inp_kq_mask`.
-    pub kq_mask: Id,
-    /// `attn_inp_k_rot` (quantized K cache) or [`NONE`].
-    pub k_rot: Id,
-    /// `attn_inp_v_rot` (quantized V cache) or [`NONE`].
-    pub v_rot: Id,
-}
-
-/// `build_inp_embd` (llama-graph.cpp:2376): token ids, the embeddings input, get_rows;
-/// both selectable paths are in the graph (`ggml_build_forward_select`).
-pub fn inp_embd(g: &mut Graph, b: &Batch, tok_embd: Id, n_embd: u64) -> Id {
-    let tokens = g.input(Ty::I32, [b.n_tokens, 1, 1, 1]);
-    let embd = g.input(Ty::F32, [n_embd, b.n_tokens, 1, 1]);
-    let cur = g.get_rows(tok_embd, tokens);
-    g.expand(cur);
-    g.expand(embd);
-    cur
-}
-
-/// Recurrent inputs (`build_rs_inp_impl`, llama-graph.cpp:3548) then KV inputs
-/// (`build_attn_inp_kv_impl`, :2840 and `build_attn_inp_kq_mask`, :29). `hd_k` / `hd_v`: the
-/// head sizes shared by all KV layers (0 if they differ), for the Hadamard rotation inputs a
-/// quantized cache gets (llama-kv-cache.cpp:321-339, 1447-1485).
-pub fn inp_mem(g: &mut Graph, b: &Batch, v_trans_rows: u64, hd: (u64, u64), recurrent: bool, attention: bool) -> Inputs {
-    let (mut s_copy_main, mut s_copy_extra) = (NONE, NONE);
-    if recurrent {
-        let s_copy = g.input(Ty::I32, [b.n_rs, 1, 1, 1]);
-        s_copy_main = g.view_nd(s_copy, [b.n_seqs, 1, 1, 1], 4 * b.n_seqs, 4 * b.n_seqs, 4 * b.n_seqs);
-        let extra = b.n_rs.saturating_sub(b.n_seqs);
-        s_copy_extra = g.view_nd(s_copy, [extra, 1, 1, 1], 4 * extra, 4 * extra, 4 * extra);
-    }
-    let (mut k_idxs, mut v_idxs, mut kq_mask) = (NONE, NONE, NONE);
-    if attention {
-        k_idxs = g.input(Ty::I64, [b.n_tokens, 1, 1, 1]);
-        // Without flash attention V is transposed: one index per token and V element.
-        let v_rows = if b.flash_attn { b.n_tokens } else { b.n_tokens.saturating_mul(v_trans_rows) };
-        v_idxs = g.input(Ty::I64, [v_rows, 1, 1, 1]);
-        let ty = if b.flash_attn { Ty::F16 } else { Ty::F32 };
-        kq_mask = g.input(ty, [b.n_kv, b.n_tokens / b.n_stream.max(1), 1, b.n_stream]);
-    }
-    let (mut k_rot, mut v_rot) = (NONE, NONE);
-    if attention && b.type_k == Ty::Other && hd.0 > 0 && hd.0.is_multiple_of(64) {
-        // The largest power of two from 64 up dividing the head size.
-        let mut n = 64u64;
-        while hd.0.is_multiple_of(n * 2) && n < 1 << 20 {
-            n *= 2;
-        }
-        k_rot = g.input(Ty::F32, [n, n, 1, 1]);
-    }
-    if attention && b.type_v == Ty::Other && hd.1 > 0 && hd.1.is_multiple_of(64) {
-        v_rot = g.input(Ty::F32, [64, 64, 1, 1]);
-    }
-    Inputs { s_copy_main, s_copy_extra, k_idxs, v_idxs, kq_mask, k_rot, v_rot }
-}
-
 /// `build_norm` with LLM_NORM_RMS and a weight: rms_norm then mul.
 pub fn rms_norm(g: &mut Graph, x: Id, w: Id) -> Id {
     let n = g.unary(x);
     if w == NONE { n } else { g.binary(n, w) }
 }
 
+/// `build_norm(x, blk.il.name, LLM_NORM_RMS)`; `None` when the block lacks the weight.
+pub fn blk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) -> Option<Id> {
+    let wt = w.blk(g, il, name)?;
+    Some(rms_norm(g, x, wt))
+}
+
 /// `build_ffn` with SILU and a parallel gate (LLM_FFN_PAR): up, gate, swiglu_split, down.
 pub fn ffn_swiglu(g: &mut Graph, x: Id, up: Id, gate: Id, down: Id) -> Id {
-    let tmp = g.mul_mat(up, x);
-    let cur = g.mul_mat(gate, x);
+    ffn_biased(g, x, [up, gate, down], [NONE; 3])
+}
+
+/// `build_ffn` (llama-graph.cpp:1762) with SILU, LLM_FFN_PAR and optional biases added after
+/// each projection: `w` and `bias` are [up, gate, down].
+pub fn ffn_biased(g: &mut Graph, x: Id, w: [Id; 3], bias: [Id; 3]) -> Id {
+    let add = |g: &mut Graph, x: Id, b: Id| if b == NONE { x } else { g.binary(x, b) };
+    let tmp = g.mul_mat(w[0], x);
+    let tmp = add(g, tmp, bias[0]);
+    let cur = g.mul_mat(w[1], x);
+    let cur = add(g, cur, bias[1]);
     let cur = g.glu_split(cur, tmp);
-    g.mul_mat(down, cur)
+    let cur = g.mul_mat(w[2], cur);
+    add(g, cur, bias[2])
+}
+
+/// The dense FFN of block `il` (`ffn_{up,gate,down}.weight`, optional `.bias`).
+pub fn ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
+    let up = w.blk(g, il, "ffn_up.weight")?;
+    let gate = w.blk(g, il, "ffn_gate.weight")?;
+    let down = w.blk(g, il, "ffn_down.weight")?;
+    let bias = [w.blk_or_none(g, il, "ffn_up.bias"), w.blk_or_none(g, il, "ffn_gate.bias"), w.blk_or_none(g, il, "ffn_down.bias")];
+    Some(ffn_biased(g, x, [up, gate, down], bias))
+}
+
+/// The LM head on the final hidden state `h`: `output.weight` (or the tied token
+/// embeddings), plus `output.bias` when present; `h`, `extra` and the logits are the graph's
+/// outputs (`llm_graph_result::set_outputs`, llama-graph.cpp:1367).
+pub fn lm_head(g: &mut Graph, w: &Weights, h: Id, tok: Id, extra: &[Id]) -> Id {
+    let head = w.get(g, "output.weight").unwrap_or(tok);
+    let mut logits = g.mul_mat(head, h);
+    if let Some(bias) = w.get(g, "output.bias") {
+        logits = g.binary(logits, bias);
+    }
+    for &t in extra.iter().chain([&h, &logits]) {
+        g.set_output(t);
+    }
+    g.expand(logits);
+    logits
+}
+
+/// `build_rs` (llama-graph.cpp:3512) gathering with get_rows.
+pub fn build_rs(g: &mut Graph, inp: &Inputs, b: &Batch, s: Id, state_size: u64) -> Id {
+    build_rs_with(g, inp, b, s, state_size, |g, states, ids| g.get_rows(states, ids))
 }
 
 /// `build_rs` (llama-graph.cpp:3512): zero one state (views only), gather the sequences'
-/// states (get_rows, allocated) and copy the untouched extra ones back into the cache.
-pub fn build_rs(g: &mut Graph, inp: &Inputs, b: &Batch, s: Id, state_size: u64) -> Id {
+/// states with `gather(states, ids)` and copy the untouched extra ones back into the cache.
+pub fn build_rs_with(g: &mut Graph, inp: &Inputs, b: &Batch, s: Id, state_size: u64, gather: impl FnOnce(&mut Graph, Id, Id) -> Id) -> Id {
     let s_ne = g.ne(s);
     let states = g.reshape(s, [state_size, s_ne[1], 1, 1]);
     let row = state_size.saturating_mul(4);
     let zero = g.view_nd(states, [state_size, 1, 1, 1], row, row, row);
     let scaled = g.write_into(zero, &[zero]); // ggml_scale_inplace: a view of its source
     g.expand(scaled);
-    let out = g.get_rows(states, inp.s_copy_main);
+    let out = gather(g, states, inp.s_copy_main);
     g.expand(out);
     let extra = g.get_rows(states, inp.s_copy_extra);
     let n_extra = b.n_rs.saturating_sub(b.n_seqs);
@@ -143,36 +127,38 @@ pub struct KvLayer {
     pub n_head_kv: u64,
 }
 
+impl KvLayer {
+    /// A layer's K and V caches: [head_dim * n_head_kv, n_kv, n_stream] each.
+    pub fn new(g: &mut Graph, b: &Batch, hd_k: u64, hd_v: u64, n_head_kv: u64) -> Self {
+        let k = g.external(b.type_k, [hd_k.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1]);
+        let v = g.external(b.type_v, [hd_v.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1]);
+        KvLayer { k, v, hd_k, hd_v, n_head_kv }
+    }
+}
+
 /// `build_attn` with a KV cache and no output projection (llama-graph.cpp:2868): store K/V
 /// (set_rows), view the cache, then `build_attn_mha` (:2616). q: [hd, n_head, n_tokens].
 pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: Id, v: Id) -> Id {
     let (q, k) = if inp.k_rot != NONE { (hadamard(g, q, inp.k_rot), hadamard(g, k, inp.k_rot)) } else { (q, k) };
     let v = if inp.v_rot != NONE { hadamard(g, v, inp.v_rot) } else { v };
-    g.expand(q);
-    g.expand(v);
-    g.expand(k);
+    for t in if inp.iswa { [q, k, v] } else { [q, v, k] } {
+        g.expand(t);
+    }
     let (ek, ev) = (b.type_k.size(), b.type_v.size());
-    let kn = g.ne(k);
-    let gqa_k = kn[0].saturating_mul(kn[1]);
-    let k_cur = g.view_nd(k, [gqa_k, kn[2], 1, 1], g.t[k as usize].nb[2], 0, 0);
-    let k_dst = if b.n_stream > 1 { g.reshape(kv.k, [gqa_k, b.n_kv.saturating_mul(b.n_stream), 1, 1]) } else { kv.k };
-    let sk = g.set_rows(k_dst, k_cur, inp.k_idxs);
-    g.expand(sk);
+    let gqa_k = store_rows(g, b, kv.k, k, inp.k_idxs);
     let vn = g.ne(v);
     let gqa_v = vn[0].saturating_mul(vn[1]);
-    let sv = if b.flash_attn {
-        let v_cur = g.view_nd(v, [gqa_v, vn[2], 1, 1], g.t[v as usize].nb[2], 0, 0);
-        let v_dst = if b.n_stream > 1 { g.reshape(kv.v, [gqa_v, b.n_kv.saturating_mul(b.n_stream), 1, 1]) } else { kv.v };
-        g.set_rows(v_dst, v_cur, inp.v_idxs)
+    if b.flash_attn {
+        store_rows(g, b, kv.v, v, inp.v_idxs);
     } else {
         // v_cur is contiguous here (rows of n_embd_gqa), so reshape rather than cont_2d.
         let all = g.ne(kv.v).iter().fold(1u64, |a, &x| a.saturating_mul(x));
         let v_view = g.reshape(kv.v, [1, all, 1, 1]);
         let v_cur = g.reshape(v, [gqa_v, vn[2], 1, 1]);
         let v_cur = g.reshape(v_cur, [1, gqa_v.saturating_mul(vn[2]), 1, 1]);
-        g.set_rows(v_view, v_cur, inp.v_idxs)
-    };
-    g.expand(sv);
+        let sv = g.set_rows(v_view, v_cur, inp.v_idxs);
+        g.expand(sv);
+    }
     let (ns, nkv) = (b.n_stream, b.n_kv);
     let kview = g.view_nd(kv.k, [kv.hd_k, kv.n_head_kv, nkv, ns], ek * kv.hd_k, ek * gqa_k, ek * gqa_k * nkv);
     let vview = if b.flash_attn {
@@ -180,32 +166,70 @@ pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: I
     } else {
         g.view_nd(kv.v, [nkv, kv.n_head_kv, kv.hd_v, ns], ev * nkv * kv.hd_v, ev * nkv, ev * nkv * gqa_v)
     };
-    let cur = attn_mha(g, b, q, kview, vview, inp.kq_mask);
+    let cur = attn_mha(g, b, q, kview, vview, inp.kq_mask, NONE);
     // The rotation of V is undone on the attention output.
     if inp.v_rot != NONE { hadamard(g, cur, inp.v_rot) } else { cur }
 }
 
+/// `cpy_k`, and `cpy_v` without a transposed V (llama-kv-cache.cpp:1328): the rows of `x`
+/// ([hd, heads, n_tokens]) set into `cache` (streams merged); returns the row width.
+pub fn store_rows(g: &mut Graph, b: &Batch, cache: Id, x: Id, idxs: Id) -> u64 {
+    let xn = g.ne(x);
+    let gqa = xn[0].saturating_mul(xn[1]);
+    let cur = g.view_nd(x, [gqa, xn[2], 1, 1], g.t[x as usize].nb[2], 0, 0);
+    let n_cells = g.ne(cache)[1];
+    let dst = if b.n_stream > 1 { g.reshape(cache, [gqa, n_cells.saturating_mul(b.n_stream), 1, 1]) } else { cache };
+    let s = g.set_rows(dst, cur, idxs);
+    g.expand(s);
+    gqa
+}
+
 /// `build_attn_mha` (llama-graph.cpp:2616): split streams, permute, then flash attention or
-/// kq = k·q, softmax, kqv = v·kq; the result is [hd_v * n_head, n_tokens].
-pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id) -> Id {
+/// kq = k·q, softmax, kqv = v·kq; MLA's `v_mla` (or [`NONE`]) decompresses the result. The
+/// result is [hd_v * n_head, n_tokens].
+pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: Id) -> Id {
     let (qn, qnb) = (g.ne(q), g.t[q as usize].nb);
+    let vnb = g.t[v as usize].nb;
+    let v_trans = vnb[1] > vnb[2];
     let ns = b.n_stream.max(1);
     let per = qn[2] / ns;
     let q = g.view_nd(q, [qn[0], qn[1], per, ns], qnb[1], qnb[2], qnb[2].saturating_mul(per));
     let q = g.permute_0213(q);
     let k = g.permute_0213(k);
     let v = g.permute_0213(v);
+    let flat = |g: &mut Graph, x: Id| {
+        let n = g.ne(x);
+        [n[0].saturating_mul(n[1]), n[2].saturating_mul(n[3]), 1, 1]
+    };
     let cur = if b.flash_attn {
-        let fa = g.flash_attn_ext(q, k, v, mask);
-        let n = g.ne(fa);
-        g.reshape(fa, [n[0].saturating_mul(n[1]), n[2].saturating_mul(n[3]), 1, 1])
+        // An f32 K or V (an f32 cache) is cast to f16 first (:2651-2658).
+        let f16 = |g: &mut Graph, x: Id| if g.t[x as usize].ty == Ty::F32 { g.cast(x, Ty::F16) } else { x };
+        let (k, v) = (f16(g, k), f16(g, v));
+        let mut cur = g.flash_attn_ext(q, k, v, mask);
+        if v_mla != NONE {
+            let p = g.permute_0213(cur);
+            let m = g.mul_mat(v_mla, p);
+            let p = g.permute_0213(m);
+            cur = g.cont(p, g.ne(p));
+        }
+        let ne = flat(g, cur);
+        g.reshape(cur, ne)
     } else {
         let kq = g.mul_mat(k, q);
         let kq = g.soft_max_ext(kq, mask);
-        let kqv = g.mul_mat(v, kq);
+        let v = if v_trans {
+            v
+        } else {
+            let t = g.transpose(v);
+            g.cont(t, g.ne(t))
+        };
+        let mut kqv = g.mul_mat(v, kq);
+        if v_mla != NONE {
+            kqv = g.mul_mat(v_mla, kqv);
+        }
         let cur = g.permute_0213(kqv);
-        let n = g.ne(cur);
-        g.cont(cur, [n[0].saturating_mul(n[1]), n[2].saturating_mul(n[3]), 1, 1])
+        let ne = flat(g, cur);
+        g.cont(cur, ne)
     };
     g.expand(cur);
     cur

@@ -1,46 +1,118 @@
-//! `build_moe_ffn` (src/llama-graph.cpp:2007 at 0c1e570) as the Qwen MoE families call it:
-//! softmax gating, top-k by argsort, normalized weights, separate up/gate/down expert
-//! matrices (mul_mat_id), per-expert views summed by a chain of adds; plus the gated shared
-//! expert of qwen35moe.cpp / qwen3next.cpp `build_layer_ffn`.
+//! `build_moe_ffn` (src/llama-graph.cpp:2007 at 0c1e570): router logits, softmax / sigmoid
+//! gating, top-k by argsort, optional weight normalization and scale, separate up/gate/down
+//! expert matrices (mul_mat_id, optional per-expert biases), per-expert views summed by a
+//! chain of adds; plus the shared expert some families add.
 
 use super::graph::{Graph, Id};
 use super::llm;
 use super::Weights;
+use crate::model::GraphHints;
 
 /// llama.cpp's LLAMA_MAX_EXPERTS bounds experts per token (and the graph size).
 const MAX_EXPERTS_USED: u64 = 512;
 
-/// Routed experts (`build_moe_ffn` with SOFTMAX gating and `norm_w`) of block `il`.
-pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64) -> Option<Id> {
+/// How `build_moe_ffn` turns router logits into expert weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gating {
+    /// LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX: softmax over all experts, then select.
+    Softmax,
+    /// LLAMA_EXPERT_GATING_FUNC_TYPE_SIGMOID.
+    Sigmoid,
+    /// LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT: select on logits, softmax the chosen.
+    SoftmaxWeight,
+}
+
+/// Routing options of one MoE block.
+#[derive(Clone, Copy, Debug)]
+pub struct Routing {
+    /// Gating function.
+    pub gating: Gating,
+    /// `norm_w`: weights divided by their sum.
+    pub norm_w: bool,
+    /// `w_scale` is neither 0 nor 1, so the weights are scaled.
+    pub scale: bool,
+    /// Expert groups and groups used (`n_expert_groups`, `n_group_used`; 0 = no grouping).
+    pub groups: (u64, u64),
+}
+
+/// What most families pass: softmax gating, normalized weights, no scale.
+pub const SOFTMAX_NORM: Routing = Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0) };
+
+impl Routing {
+    /// Routing read from the model's hyperparameters (deepseek2.cpp `load_arch_hparams`:
+    /// gating 0 means softmax).
+    pub fn from_hints(h: &GraphHints) -> Self {
+        let gating = match h.expert_gating {
+            2 => Gating::Sigmoid,
+            3 => Gating::SoftmaxWeight,
+            _ => Gating::Softmax,
+        };
+        Routing { gating, norm_w: h.expert_weights_norm, scale: h.expert_weights_scaled, groups: h.expert_groups }
+    }
+}
+
+/// Routed experts of block `il` (`build_moe_ffn`): optional router bias
+/// (`ffn_gate_inp.bias`), selection bias (`exp_probs_b.bias`) and per-expert biases
+/// (`ffn_{up,gate,down}_exps.bias`, added with `ggml_add_id`).
+pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64, r: Routing) -> Option<Id> {
     let n_embd = g.ne(cur)[0];
     let nt = g.ne(cur)[1];
     let w_ffn_gate_inp = w.blk(g, il, "ffn_gate_inp.weight")?;
-    let logits = g.mul_mat(w_ffn_gate_inp, cur);
+    let mut logits = g.mul_mat(w_ffn_gate_inp, cur);
+    if let Some(bias) = w.blk(g, il, "ffn_gate_inp.bias") {
+        logits = g.binary(logits, bias);
+    }
     let n_expert = g.ne(logits)[0];
     if n_used > MAX_EXPERTS_USED {
         return None;
     }
     let k = n_used.clamp(1, n_expert.max(1));
-    let probs = g.unary_like(logits, true, &[logits]); // ggml_soft_max (GGML_OP_SOFT_MAX)
-    let sorted = g.argsort(probs);
+    let probs = match r.gating {
+        Gating::Softmax | Gating::Sigmoid => g.unary(logits), // ggml_soft_max / ggml_sigmoid
+        Gating::SoftmaxWeight => logits,
+    };
+    let mut selection = match w.blk(g, il, "exp_probs_b.bias") {
+        Some(bias) => g.binary(probs, bias),
+        None => probs,
+    };
+    let (n_groups, n_used_groups) = r.groups;
+    if n_groups > 1 && n_used_groups > 0 && n_expert.is_multiple_of(n_groups) {
+        selection = select_groups(g, selection, n_groups, n_used_groups);
+    }
+    let sorted = g.argsort(selection);
     let sn = g.t[sorted as usize].nb;
     let selected = g.view_nd(sorted, [k, nt, 1, 1], sn[1], sn[2], sn[3]);
     let probs3 = g.reshape(probs, [1, n_expert, nt, 1]);
-    let weights = g.get_rows(probs3, selected);
-    let weights = g.reshape(weights, [k, nt, 1, 1]);
-    let sum = g.sum_rows(weights);
-    let sum = g.unary(sum); // ggml_clamp
-    let weights = g.binary(weights, sum); // ggml_div
-    let weights = g.reshape(weights, [1, k, nt, 1]);
+    let mut weights = g.get_rows(probs3, selected);
+    if r.gating == Gating::SoftmaxWeight {
+        let w2 = g.reshape(weights, [k, nt, 1, 1]);
+        let w2 = g.unary(w2); // ggml_soft_max
+        weights = g.reshape(w2, [1, k, nt, 1]);
+    }
+    if r.norm_w {
+        let w2 = g.reshape(weights, [k, nt, 1, 1]);
+        let sum = g.sum_rows(w2);
+        let sum = g.unary(sum); // ggml_clamp
+        let w2 = g.binary(w2, sum); // ggml_div
+        weights = g.reshape(w2, [1, k, nt, 1]);
+    }
+    if r.scale {
+        weights = g.unary(weights);
+    }
     g.expand(weights);
     let cur3 = g.reshape(cur, [n_embd, 1, nt, 1]);
-    let w_ffn_up_exps = w.blk(g, il, "ffn_up_exps.weight")?;
-    let up = g.mul_mat_id(w_ffn_up_exps, cur3, selected);
-    let w_ffn_gate_exps = w.blk(g, il, "ffn_gate_exps.weight")?;
-    let gate = g.mul_mat_id(w_ffn_gate_exps, cur3, selected);
-    let act = g.glu_split(gate, up);
-    let w_ffn_down_exps = w.blk(g, il, "ffn_down_exps.weight")?;
-    let experts = g.mul_mat_id(w_ffn_down_exps, act, selected);
+    let expert = |g: &mut Graph, name: &'static str, bias: &'static str, x: Id| -> Option<Id> {
+        let wt = w.blk(g, il, name)?;
+        let y = g.mul_mat_id(wt, x, selected);
+        Some(match w.blk(g, il, bias) {
+            Some(b) => g.add_id(y, b, selected),
+            None => y,
+        })
+    };
+    let up = expert(g, "ffn_up_exps.weight", "ffn_up_exps.bias", cur3)?;
+    let gate = expert(g, "ffn_gate_exps.weight", "ffn_gate_exps.bias", cur3)?;
+    let act = g.glu_split(gate, up); // swiglu / geglu / swiglu_oai: all GGML_OP_GLU
+    let experts = expert(g, "ffn_down_exps.weight", "ffn_down_exps.bias", act)?;
     let experts = g.binary(experts, weights);
     g.expand(experts);
     let en = g.t[experts as usize].nb;
@@ -62,20 +134,47 @@ pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64) -> Opt
     Some(out)
 }
 
-/// qwen35moe / qwen3next `build_layer_ffn`: routed experts plus, when present, the shared
-/// expert scaled by sigmoid(ffn_gate_inp_shexp · x).
-pub fn qwen_moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64) -> Option<Id> {
-    let moe_out = moe_ffn(g, w, il, cur, n_used)?;
+/// Routed experts plus, when the block has one, a shared expert added to them: gated by
+/// sigmoid(ffn_gate_inp_shexp · x) when that tensor exists (qwen35moe.cpp / qwen3next.cpp
+/// `build_layer_ffn`), plain otherwise (granite-hybrid.cpp `build_layer_ffn`).
+pub fn moe_ffn_shared(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64, r: Routing) -> Option<Id> {
+    let moe_out = moe_ffn(g, w, il, cur, n_used, r)?;
     if !w.has_blk(il, "ffn_up_shexp.weight") {
         return Some(moe_out);
     }
     let up = w.blk(g, il, "ffn_up_shexp.weight")?;
     let gate = w.blk(g, il, "ffn_gate_shexp.weight")?;
     let down = w.blk(g, il, "ffn_down_shexp.weight")?;
-    let sh = llm::ffn_swiglu(g, cur, up, gate, down);
-    let w_ffn_gate_inp_shexp = w.blk(g, il, "ffn_gate_inp_shexp.weight")?;
-    let sg = g.mul_mat(w_ffn_gate_inp_shexp, cur);
-    let sg = g.unary(sg);
-    let sh = g.binary(sh, sg);
+    let mut sh = llm::ffn_swiglu(g, cur, up, gate, down);
+    if let Some(w_gate) = w.blk(g, il, "ffn_gate_inp_shexp.weight") {
+        let sg = g.mul_mat(w_gate, cur);
+        let sg = g.unary(sg);
+        sh = g.binary(sh, sg);
+    }
     Some(g.binary(moe_out, sh))
+}
+
+/// Keeps the best `n_used` of `n_groups` expert groups (llama-graph.cpp:2094-2117): top-2
+/// scores per group summed, top groups, the others filled with -inf (`ggml_fill` +
+/// `ggml_set_rows`).
+fn select_groups(g: &mut Graph, probs: Id, n_groups: u64, n_used: u64) -> Id {
+    let [n_expert, nt, ..] = g.ne(probs);
+    let per = n_expert / n_groups;
+    let top_k = |g: &mut Graph, a: Id, k: u64| {
+        let s = g.argsort(a);
+        let (ne, nb) = (g.ne(s), g.t[s as usize].nb);
+        g.view_nd(s, [k.min(ne[0]), ne[1], ne[2], ne[3]], nb[1], nb[2], nb[3])
+    };
+    let groups = g.reshape(probs, [per, n_groups, nt, 1]);
+    let scores = top_k(g, groups, 2);
+    let groups4 = g.reshape(groups, [1, per, n_groups, nt]);
+    let scores = g.get_rows(groups4, scores);
+    let scores = g.reshape(scores, [2.min(per), n_groups, nt, 1]);
+    let scores = g.sum_rows(scores);
+    let scores = g.reshape(scores, [n_groups, nt, 1, 1]);
+    let chosen = top_k(g, scores, n_used);
+    let kept = g.get_rows(groups, chosen);
+    let filled = g.unary(groups); // ggml_fill (not the in-place variant)
+    let masked = g.set_rows(filled, kept, chosen);
+    g.reshape(masked, [n_expert, nt, 1, 1])
 }

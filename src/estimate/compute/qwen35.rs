@@ -3,8 +3,9 @@
 //! runs use: fused_gdn_ar/ch) and gated full-attention layers (`build_layer_attn`), each
 //! followed by a post-attention norm and a dense or MoE FFN (`build_layer_ffn`).
 
-use super::graph::{Graph, Id, Ty};
-use super::llm::{self, Batch, Inputs, KvLayer};
+use super::graph::{Graph, Id};
+use super::inputs::{self, Inputs};
+use super::llm::{self, Batch, KvLayer};
 use super::moe;
 use super::delta_net;
 use super::qwen3next;
@@ -14,25 +15,13 @@ use crate::model::{Geometry, LayerKind};
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
     let pos_per_embd = if geo.architecture == "qwen3next" { 1 } else { 4 };
-    let tok = w.get(g, "token_embd.weight")?;
-    let mut inp_l = llm::inp_embd(g, b, tok, geo.n_embd);
-    let layers: Vec<_> = geo.layers.iter().filter(|l| !l.mtp).collect();
-    let has_attn = layers.iter().any(|l| l.kind == LayerKind::Attention);
-    let v_rows = layers.iter().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
-    let hd = |f: fn(&&&crate::model::LayerGeometry) -> u64| {
-        let mut it = layers.iter().filter(|l| l.kind == LayerKind::Attention).map(|l| f(&l));
-        let first = it.next().unwrap_or(0);
-        if it.all(|x| x == first) { first } else { 0 }
-    };
-    let hd = (hd(|l| l.head_dim_k), hd(|l| l.head_dim_v));
-    let inp = llm::inp_mem(g, b, v_rows, hd, true, has_attn);
-    let pos = g.input(Ty::I32, [b.n_tokens.saturating_mul(pos_per_embd), 1, 1, 1]);
-    let out_ids = g.input(Ty::I32, [b.n_outputs, 1, 1, 1]);
+    let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
+    let inp = inputs::inp_layers(g, b, &layers, true);
+    let (pos, out_ids) = inputs::pos_and_out_ids(g, b, pos_per_embd);
     for l in &layers {
         let il = l.index;
         let inp_sa = inp_l;
-        let w_attn_norm = w.blk(g, il, "attn_norm.weight")?;
-        let cur = llm::rms_norm(g, inp_l, w_attn_norm);
+        let cur = llm::blk_norm(g, w, il, inp_l, "attn_norm.weight")?;
         g.expand(cur);
         let next = geo.architecture == "qwen3next";
         let cur = match l.kind {
@@ -44,30 +33,18 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         };
         let cur = g.binary(cur, inp_sa);
         let ffn_residual = cur;
-        let w_post_attention_norm = w.blk(g, il, "post_attention_norm.weight")?;
-        let cur = llm::rms_norm(g, cur, w_post_attention_norm);
+        let cur = llm::blk_norm(g, w, il, cur, "post_attention_norm.weight")?;
         let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
-            moe::qwen_moe_ffn(g, w, il, cur, l.n_experts_used)?
+            moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, moe::SOFTMAX_NORM)?
         } else {
-            let w_ffn_up = w.blk(g, il, "ffn_up.weight")?;
-            let w_ffn_gate = w.blk(g, il, "ffn_gate.weight")?;
-            let w_ffn_down = w.blk(g, il, "ffn_down.weight")?;
-            llm::ffn_swiglu(g, cur, w_ffn_up, w_ffn_gate, w_ffn_down)
+            llm::ffn(g, w, il, cur)?
         };
         inp_l = g.binary(cur, ffn_residual);
     }
     let w_output_norm = w.get(g, "output_norm.weight")?;
     let h = llm::rms_norm(g, inp_l, w_output_norm);
     let embd = g.get_rows(h, out_ids);
-    let head = match w.get(g, "output.weight") {
-        Some(o) => o,
-        None => tok,
-    };
-    let logits = g.mul_mat(head, embd);
-    for t in [h, embd, logits] {
-        g.set_output(t);
-    }
-    g.expand(logits);
+    llm::lm_head(g, w, embd, tok, &[h]);
     Some(())
 }
 
@@ -86,17 +63,15 @@ fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: 
     let nt = b.n_tokens;
     let row = hd.saturating_mul(2).saturating_mul(4);
     let q = g.view_nd(q_full, [hd, n_head, nt, 1], row, row.saturating_mul(n_head), row.saturating_mul(n_head).saturating_mul(nt));
-    let w_attn_q_norm = w.blk(g, il, "attn_q_norm.weight")?;
-    let q = llm::rms_norm(g, q, w_attn_q_norm);
+    let q = llm::blk_norm(g, w, il, q, "attn_q_norm.weight")?;
     let k = g.reshape(k, [hd, n_head_kv, nt, 1]);
-    let w_attn_k_norm = w.blk(g, il, "attn_k_norm.weight")?;
-    let k = llm::rms_norm(g, k, w_attn_k_norm);
+    let k = llm::blk_norm(g, w, il, k, "attn_k_norm.weight")?;
     let gate = g.view_nd(q_full, [hd, n_head, nt, 1], row, row.saturating_mul(n_head), row.saturating_mul(n_head).saturating_mul(nt));
     let gate = g.cont(gate, [hd.saturating_mul(n_head), nt, 1, 1]);
     let v = g.reshape(v, [hd, n_head_kv, nt, 1]);
     let q = g.rope(q, pos);
     let k = g.rope(k, pos);
-    let kv = KvLayer { k: w.cache(g, b.type_k, hd, n_head_kv, b), v: w.cache(g, b.type_v, hd, n_head_kv, b), hd_k: hd, hd_v: hd, n_head_kv };
+    let kv = KvLayer::new(g, b, hd, hd, n_head_kv);
     let cur = llm::attn_kv(g, b, inp, &kv, q, k, v);
     let gs = g.unary(gate);
     let cur = g.binary(cur, gs);

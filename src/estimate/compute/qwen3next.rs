@@ -4,7 +4,8 @@
 
 use super::delta_net::{self, Dims};
 use super::graph::{Graph, Id};
-use super::llm::{self, Batch, Inputs, KvLayer};
+use super::inputs::Inputs;
+use super::llm::{self, Batch, KvLayer};
 use super::Weights;
 
 /// `build_layer_attn` (qwen3next.cpp).
@@ -25,13 +26,11 @@ pub fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, c
     let gate = g.view_nd(q_full, [hd, n_head, nt, 1], nb[1], nb[2], nb[3]);
     let k = g.reshape(k, [hd, n_head_kv, nt, 1]);
     let v = g.reshape(v, [hd, n_head_kv, nt, 1]);
-    let w_qn = w.blk(g, il, "attn_q_norm.weight")?;
-    let q = llm::rms_norm(g, q, w_qn);
-    let w_kn = w.blk(g, il, "attn_k_norm.weight")?;
-    let k = llm::rms_norm(g, k, w_kn);
+    let q = llm::blk_norm(g, w, il, q, "attn_q_norm.weight")?;
+    let k = llm::blk_norm(g, w, il, k, "attn_k_norm.weight")?;
     let q = g.rope(q, pos);
     let k = g.rope(k, pos);
-    let kv = KvLayer { k: w.cache(g, b.type_k, hd, n_head_kv, b), v: w.cache(g, b.type_v, hd, n_head_kv, b), hd_k: hd, hd_v: hd, n_head_kv };
+    let kv = KvLayer::new(g, b, hd, hd, n_head_kv);
     let cur = llm::attn_kv(g, b, inp, &kv, q, k, v);
     let gate = g.cont(gate, [hd.saturating_mul(n_head), nt, 1, 1]);
     let gate = g.unary(gate);

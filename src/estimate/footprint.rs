@@ -1,6 +1,6 @@
 //! The full footprint at given settings: every component separately, in bytes.
 
-use super::compute::compute_bytes;
+use super::compute;
 use super::cpu_buffers::{cpu_weights, CpuKind};
 use super::kv::{kv_layers, swa_cells, KvError};
 use super::recurrent::{recurrent_bytes, unknown_state};
@@ -50,8 +50,11 @@ pub struct Footprint {
     pub recurrent_s_bytes: u64,
     /// R + S.
     pub recurrent_bytes: u64,
-    /// Compute buffer estimate.
+    /// Compute buffer (simulated, or estimated when `compute_simulated` is false).
     pub compute_bytes: u64,
+    /// True when the compute buffer comes from replaying llama.cpp's graph allocation (exact on
+    /// every recorded run); false for the calibrated estimate (architectures without a builder).
+    pub compute_simulated: bool,
     /// Logits output buffer.
     pub output_bytes: u64,
     /// Vision projector weights (with `--mmproj`).
@@ -100,7 +103,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
     let v_bytes = kv.iter().map(|l| l.v_bytes).fold(0, u64::saturating_add);
     let (rr, rs) = recurrent_bytes(g, &r);
     let n_swa = g.layers.iter().filter(|l| l.kind == LayerKind::Sliding).filter_map(|l| l.window).max().unwrap_or(0);
-    let compute = compute_bytes(g, tensors, &r, r.n_ctx_seq, swa_cells(&r, n_swa));
+    let (compute, compute_simulated) = compute::compute(g, tensors, &r, r.n_ctx_seq, swa_cells(&r, n_swa));
     // output_reserve(n_seq_max) at construction: logits for one token per sequence.
     let output = g.n_vocab.saturating_mul(r.n_seq_max).saturating_mul(4);
     let weights = weights_bytes(tensors, g, s.load_mtp);
@@ -132,6 +135,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
         recurrent_s_bytes: rs,
         recurrent_bytes: rr.saturating_add(rs),
         compute_bytes: compute,
+        compute_simulated,
         output_bytes: output,
         mmproj_bytes,
         mmproj_compute_bytes: vision.map(|(w, _)| w),

@@ -66,7 +66,7 @@ pub fn render(v: &FootprintView) -> String {
     if n_rec > 0 {
         row(&mut o, "recurrent state", f.recurrent_bytes, format!("{n_rec} layers x {} sequences, f32, any context", f.resolved.n_seq_max));
     }
-    row(&mut o, "compute (est.)", f.compute_bytes, format!("ubatch {}", f.resolved.n_ubatch));
+    row(&mut o, if f.compute_simulated { "compute" } else { "compute (est.)" }, f.compute_bytes, format!("ubatch {}", f.resolved.n_ubatch));
     row(&mut o, "output (logits)", f.output_bytes, String::new());
     if f.mmproj_bytes > 0 {
         let place = if f.mmproj_offload { "on the GPU when there is one" } else { "in RAM (--no-mmproj-offload)" };
@@ -142,7 +142,7 @@ fn fp_json(f: &Footprint) -> Value {
         "weights_mapped_bytes": f.weights_mapped_bytes, "weights_mapped_repacked_bytes": f.weights_mapped_repacked_bytes,
         "kv_bytes": f.kv_bytes, "k_bytes": f.k_bytes, "v_bytes": f.v_bytes, "kv_layers": f.kv_layers,
         "recurrent_bytes": f.recurrent_bytes, "recurrent_r_bytes": f.recurrent_r_bytes, "recurrent_s_bytes": f.recurrent_s_bytes,
-        "compute_bytes": f.compute_bytes, "output_bytes": f.output_bytes, "mmproj_bytes": f.mmproj_bytes,
+        "compute_bytes": f.compute_bytes, "compute_simulated": f.compute_simulated, "output_bytes": f.output_bytes, "mmproj_bytes": f.mmproj_bytes,
         "mmproj_compute_bytes": f.mmproj_compute_bytes, "mmproj_compute_max_bytes": f.mmproj_compute_max_bytes,
         "mmproj_offload": f.mmproj_offload,
         "total_bytes": f.total_bytes, "active_bytes_per_token": f.active_bytes_per_token,

@@ -51,7 +51,15 @@ const TENSORS_PER_BLOCK: u64 = 160;
 /// Compute buffer bytes for one device holding the whole graph.
 /// `n_kv_full` / `n_kv_swa`: KV cells per stream of the full and sliding-window caches.
 pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> u64 {
-    simulate(g, tensors, r, n_kv_full, n_kv_swa).unwrap_or_else(|| heuristic::compute_bytes(g, tensors, r, n_kv_full, n_kv_swa))
+    compute(g, tensors, r, n_kv_full, n_kv_swa).0
+}
+
+/// The compute buffer bytes, and whether they were simulated (exact) rather than estimated.
+pub fn compute(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> (u64, bool) {
+    match simulate(g, tensors, r, n_kv_full, n_kv_swa) {
+        Some(b) => (b, true),
+        None => (heuristic::compute_bytes(g, tensors, r, n_kv_full, n_kv_swa), false),
+    }
 }
 
 /// The calibrated estimate alone (the fallback when no builder covers a model), exposed so

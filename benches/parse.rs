@@ -6,9 +6,9 @@
 //! - `pread`: `read::growing::read_local` (positioned reads of the header bytes only);
 //! - `parse`: `GgufFile::from_bytes` on a header already in memory (the parser alone);
 //! - `inspect`: what `inspect` computes before printing (open every shard, geometry, summary);
-//! - `footprint`: one `estimate::footprint` at 32K context with flash attention (for Qwen3.5 /
-//!   Qwen3-Next this rebuilds the compute graph and replays ggml-alloc; `fit` and `table` call
-//!   it dozens of times).
+//! - `footprint`: one `estimate::footprint` at 32K context with flash attention (for every
+//!   architecture with a graph builder this rebuilds the compute graph and replays ggml-alloc;
+//!   `fit` and `table` call it dozens of times).
 //!
 //! Each method runs until it has at least 20 samples and 0.5 s, capped at 2,000 samples.
 

@@ -83,3 +83,24 @@ fn in_place_reuse_skips_views_and_outputs() {
     // An output is never reused: c gets new memory above b.
     assert_eq!(chain(false, true), 512);
 }
+
+#[test]
+fn quantized_copies_and_casts_are_sized_like_ggml() {
+    let mut g = Graph::default();
+    // A q8_0 cache (32 elements in 34 bytes) viewed transposed, then copied (MLA's V).
+    let q8 = Ty::Q { block: 32, bytes: 34 };
+    let cache = g.external(q8, [4096, 3, 1, 1]);
+    let c = g.cont(cache, [4096, 3, 1, 1]);
+    assert_eq!(g.t[c as usize].nbytes(), 4096 / 32 * 34 * 3);
+    // ggml_cast lists itself as its second source: it is still allocated once, then freed.
+    let x = g.input(Ty::F32, [8, 8, 1, 1]);
+    let v = g.transpose(x);
+    let h = g.cast(v, Ty::F16);
+    assert_eq!(g.t[h as usize].src[1], h);
+    let y = g.unary(h);
+    g.expand(y);
+    g.expand(c);
+    // x (256 B) and h (128 B) are live together, y reuses h in place; c (13056 B) comes last
+    // and fits nowhere below, so it lands on top of the 384 B already used.
+    assert_eq!(Gallocr::default().reserve(&g), 384 + 13056);
+}

@@ -131,6 +131,11 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// An empty graph with room for `n` tensors.
+    pub fn with_capacity(n: usize) -> Self {
+        Graph { t: Vec::with_capacity(n), nodes: Vec::with_capacity(n), visited: Vec::with_capacity(n), ..Graph::default() }
+    }
+
     /// Empties the graph, keeping its allocations for the next build.
     pub fn clear(&mut self) {
         self.t.clear();

@@ -86,7 +86,8 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
     }
     let b = batch(r, n_kv, n_kv_swa)?;
     let w = Weights::new(tensors);
-    let mut g = Graph::default();
+    // `size` is an upper bound for real graphs, so the vectors never grow.
+    let mut g = Graph::with_capacity(size as usize);
     build(&mut g, &w, geo, &b)?;
     Some(alloc::Gallocr::default().reserve(&g))
 }

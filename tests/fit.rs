@@ -76,3 +76,18 @@ fn cpu_only_machine_uses_ram() {
     assert_eq!(p["gpu_bytes"], 0);
     assert!(p["command"].as_str().unwrap().contains("-ngl 0"));
 }
+
+#[test]
+fn settings_llama_cpp_refuses_are_refused_in_one_line() {
+    // llama-context.cpp:3835: an MLA cache keeps V inside K, so K and V types must agree.
+    let ds = fixture("deepseek-v3-q4km.gguf");
+    let out = run(&["footprint", ds.to_str().unwrap(), "-c", "4096", "-ctk", "q8_0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("llama.cpp refuses different K (q8_0) and V (f16) cache types"), "{e}");
+    assert_eq!(run(&["footprint", ds.to_str().unwrap(), "-c", "4096", "-ctk", "q8_0", "-ctv", "q8_0"]).status.code(), Some(0));
+    // Other models take different types (with flash attention for a quantized V).
+    let q = fixture("qwen35-27b-q4km.gguf");
+    assert_eq!(run(&["footprint", q.to_str().unwrap(), "-c", "4096", "-ctk", "q8_0"]).status.code(), Some(0));
+}

@@ -3,7 +3,7 @@
 //! docs/llama-cpp-memory.md section 1).
 
 use super::cpu_buffers::CpuKind;
-use crate::model::Geometry;
+use crate::model::{Geometry, LayerKind};
 use crate::read::GgmlType;
 use serde::Serialize;
 
@@ -167,6 +167,14 @@ pub fn resolve(s: &Settings, g: &Geometry) -> Result<Resolved, SettingsError> {
         n_ctx = n_ctx_seq * n_seq_max;
     }
     let flash_attn = s.flash_attn != FlashAttn::Off;
+    // llama_init_from_model (llama-context.cpp:3835): an MLA cache stores V inside K.
+    if s.cache_type_k != s.cache_type_v && g.layers.iter().any(|l| l.kind == LayerKind::Mla) {
+        return Err(SettingsError::Invalid(format!(
+            "this model's MLA cache holds V inside K: llama.cpp refuses different K ({}) and V ({}) cache types",
+            s.cache_type_k.name().to_lowercase(),
+            s.cache_type_v.name().to_lowercase()
+        )));
+    }
     let is_quant = |t: GgmlType| !matches!(t.name().as_str(), "F32" | "F16" | "BF16");
     if !flash_attn && is_quant(s.cache_type_v) {
         return Err(SettingsError::QuantizedVNeedsFlashAttn(s.cache_type_v.name().to_lowercase()));

@@ -10,9 +10,8 @@
 
 mod common;
 use gguf_meter::estimate::compute::heuristic_bytes;
-use gguf_meter::estimate::kv::swa_cells;
+use gguf_meter::estimate::kv::model_swa_cells;
 use gguf_meter::estimate::{footprint, CpuKind, FlashAttn, Settings};
-use gguf_meter::model::LayerKind;
 use gguf_meter::model::analyze;
 use gguf_meter::read::{open_model, GgmlType};
 use serde_json::Value;
@@ -147,8 +146,7 @@ fn footprints_match_llama_cpp() {
                 failures.push(format!("{id}: compute off by {e:+.1}%"));
             }
             let r = &fp.resolved;
-            let n_swa = g.layers.iter().filter(|l| l.kind == LayerKind::Sliding).filter_map(|l| l.window).max().unwrap_or(0);
-            let h = heuristic_bytes(&g, &tensors, r, r.n_ctx_seq, swa_cells(r, n_swa));
+            let h = heuristic_bytes(&g, &tensors, r, r.n_ctx_seq, model_swa_cells(&g, r));
             let he = pct(h, compute);
             if he.abs() > worst_heuristic.0.abs() {
                 worst_heuristic = (he, id.clone());

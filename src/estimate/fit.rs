@@ -150,7 +150,8 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
     let f = Fitter { m, placer: Placer::new(g, t, ov, &m.tensor_split()), n_all: g.layers.len() as u32 };
     let full = |fp: &Footprint| {
         if m.gpus.is_empty() {
-            return (f.placer.split(fp, all).cpu_bytes <= ram_cap).then(|| (f.placer.split(fp, all), None));
+            let sp = f.placer.split(fp, all);
+            return (sp.cpu_bytes <= ram_cap).then_some((sp, None));
         }
         f.place(fp, all).filter(|(sp, _)| sp.cpu_bytes <= ram_cap)
     };

@@ -2,12 +2,12 @@
 
 use super::compute;
 use super::cpu_buffers::{cpu_weights, CpuKind};
-use super::kv::{kv_layers, swa_cells, KvError};
+use super::kv::{kv_layers, model_swa_cells, KvError};
 use super::recurrent::{recurrent_bytes, unknown_state};
 use super::settings::{resolve, FlashAttn, Resolved, Settings, SettingsError};
 use super::vision_compute::{vision_compute, Mmproj};
 use super::weights::{active_bytes_per_token, skipped_bytes, weights_bytes};
-use crate::model::{Geometry, LayerKind};
+use crate::model::Geometry;
 use crate::read::TensorEntry;
 use serde::Serialize;
 
@@ -102,8 +102,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
     let k_bytes = kv.iter().map(|l| l.k_bytes).fold(0, u64::saturating_add);
     let v_bytes = kv.iter().map(|l| l.v_bytes).fold(0, u64::saturating_add);
     let (rr, rs) = recurrent_bytes(g, &r);
-    let n_swa = g.layers.iter().filter(|l| l.kind == LayerKind::Sliding).filter_map(|l| l.window).max().unwrap_or(0);
-    let (compute, compute_simulated) = compute::compute(g, tensors, &r, r.n_ctx_seq, swa_cells(&r, n_swa));
+    let (compute, compute_simulated) = compute::compute(g, tensors, &r, r.n_ctx_seq, model_swa_cells(g, &r));
     // output_reserve(n_seq_max) at construction: logits for one token per sequence.
     let output = g.n_vocab.saturating_mul(r.n_seq_max).saturating_mul(4);
     let weights = weights_bytes(tensors, g, s.load_mtp);

@@ -28,6 +28,22 @@ pub enum KvError {
     BlockMismatch { layer: u32, width: u64, ty: String },
 }
 
+/// Cells per stream of the model's sliding-window cache (its widest window).
+pub fn model_swa_cells(g: &Geometry, r: &Resolved) -> u64 {
+    let n_swa = g.layers.iter().filter(|l| l.kind == LayerKind::Sliding).filter_map(|l| l.window).max().unwrap_or(0);
+    swa_cells(r, n_swa)
+}
+
+/// Bytes of the KQ mask inputs of one micro-batch: one `[n_kv, n_ubatch]` tensor per cache
+/// (base and sliding-window), f16 with flash attention, f32 without (llama-graph.cpp:29-46).
+pub fn kq_mask_bytes(g: &Geometry, r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> u64 {
+    let elem = if r.flash_attn { 2 } else { 4 };
+    let has = |k: &[LayerKind]| g.layers.iter().any(|l| !l.mtp && k.contains(&l.kind));
+    let mask = |n_kv: u64| n_kv.saturating_mul(r.n_ubatch).saturating_mul(elem);
+    let full = if has(&[LayerKind::Attention, LayerKind::Mla]) { mask(n_kv_full) } else { 0 };
+    full.saturating_add(if has(&[LayerKind::Sliding]) { mask(n_kv_swa) } else { 0 })
+}
+
 /// Cells per stream of a sliding layer with window `n_swa` (`llama-kv-cache-iswa.cpp:73`).
 pub fn swa_cells(r: &Resolved, n_swa: u64) -> u64 {
     if r.swa_full {

@@ -2,9 +2,9 @@
 //! `llama_model_base::load_tensors` decides it (`src/llama-model.cpp:1555-1612`), and what
 //! pipeline parallelism adds to each GPU's compute buffer.
 
-use super::kv::swa_cells;
+use super::kv::{kq_mask_bytes, model_swa_cells};
 use super::settings::Resolved;
-use crate::model::{Geometry, LayerKind};
+use crate::model::Geometry;
 
 /// A device: a GPU by index, or the CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -56,11 +56,7 @@ pub const SCHED_COPIES: u64 = 4;
 /// the single-device estimate already holds one copy of each.
 pub fn pipeline_extra(g: &Geometry, r: &Resolved) -> u64 {
     let t = r.n_ubatch;
-    let mask_elem = if r.flash_attn { 2 } else { 4 };
-    let has = |k: &[LayerKind]| g.layers.iter().any(|l| !l.mtp && k.contains(&l.kind));
-    let n_swa = g.layers.iter().filter(|l| l.kind == LayerKind::Sliding).filter_map(|l| l.window).max().unwrap_or(0);
-    let mask = |cells: u64| cells.saturating_mul(t).saturating_mul(mask_elem);
-    let masks = (if has(&[LayerKind::Attention, LayerKind::Mla]) { mask(r.n_ctx_seq) } else { 0 }).saturating_add(if has(&[LayerKind::Sliding]) { mask(swa_cells(r, n_swa)) } else { 0 });
+    let masks = kq_mask_bytes(g, r, r.n_ctx_seq, model_swa_cells(g, r));
     // Hidden state [n_embd, n_tokens] f32, plus positions (up to 4 per token for M-RoPE, i32).
     let inputs = masks.saturating_add(g.n_embd.saturating_mul(t).saturating_mul(4)).saturating_add(t.saturating_mul(16));
     inputs.saturating_mul(SCHED_COPIES - 1)

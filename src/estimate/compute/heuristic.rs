@@ -20,6 +20,7 @@
 //! recorded runs (fixtures/oracle) and hold to within a few percent across dense, MoE, SWA, MLA
 //! and hybrid models.
 
+use crate::estimate::kv::kq_mask_bytes;
 use crate::estimate::settings::Resolved;
 use crate::model::{Geometry, LayerKind};
 use crate::read::TensorEntry;
@@ -43,14 +44,9 @@ pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_f
     let tok = |floats: u64| floats.saturating_mul(t).saturating_mul(F32);
     let layers: Vec<_> = g.layers.iter().filter(|l| !l.mtp).collect();
 
-    // KQ masks: inputs allocated as leafs before any node (ggml-alloc.c:725-728), one
-    // [n_kv, n_tokens/n_stream, 1, n_stream] tensor per cache (llama-graph.cpp:29-46), f16 with
-    // flash attention, f32 without. The base and the SWA cache each have one.
-    let mask_elem = if r.flash_attn { 2 } else { 4 };
-    let has_full = layers.iter().any(|l| matches!(l.kind, LayerKind::Attention | LayerKind::Mla));
-    let has_swa = layers.iter().any(|l| l.kind == LayerKind::Sliding);
-    let mask = |n_kv: u64| n_kv.saturating_mul(t).saturating_mul(mask_elem);
-    let masks = (if has_full { mask(n_kv_full) } else { 0 }).saturating_add(if has_swa { mask(n_kv_swa) } else { 0 });
+    // KQ masks: inputs allocated as leafs before any node (ggml-alloc.c:725-728), alive
+    // until the last attention layer.
+    let masks = kq_mask_bytes(g, r, n_kv_full, n_kv_swa);
 
     // Output phase: result_output = mul_mat(output, norm) -> [n_vocab, n_outputs] f32 with
     // n_outputs = n_ubatch during reserve (llama-context.cpp:670), next to the final norm and

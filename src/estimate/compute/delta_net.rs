@@ -35,6 +35,18 @@ impl Dims {
     }
 }
 
+/// The projections both families start with, in their graph order: the fused q/k/v input
+/// `[qkv, n_seq_tokens, n_seqs]` and the output gate `z` (qwen35.cpp / qwen3next.cpp
+/// `build_layer_attn_linear`).
+pub fn qkv_and_gate(g: &mut Graph, w: &Weights, b: &Batch, il: u32, cur: Id) -> Option<(Id, Id)> {
+    let w_qkv = w.blk(g, il, "attn_qkv.weight")?;
+    let qkv = g.mul_mat(w_qkv, cur);
+    let width = g.ne(qkv)[0];
+    let qkv = g.reshape(qkv, [width, b.n_seq_tokens, b.n_seqs, 1]);
+    let w_gate = w.blk(g, il, "attn_gate.weight")?;
+    Some((qkv, g.mul_mat(w_gate, cur)))
+}
+
 /// From the projections `[qkv (reshaped to [conv_dim, nst, ns]), z, beta, gate]` to the
 /// layer output [n_embd, n_tokens]. `repeat`: Qwen3-Next repeats q/k heads up to the value
 /// heads when they differ (ggml_repeat_4d), even with the fused op.

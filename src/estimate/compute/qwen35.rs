@@ -84,12 +84,7 @@ fn linear_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur
     let (nst, ns) = (b.n_seq_tokens, b.n_seqs);
     let d = delta_net::Dims::new(w, il)?;
     let n_v_heads = d.n_v_heads;
-    let w_attn_qkv = w.blk(g, il, "attn_qkv.weight")?;
-    let qkv = g.mul_mat(w_attn_qkv, cur);
-    let qkv_n = g.ne(qkv);
-    let qkv = g.reshape(qkv, [qkv_n[0], nst, ns, 1]);
-    let w_attn_gate = w.blk(g, il, "attn_gate.weight")?;
-    let z = g.mul_mat(w_attn_gate, cur);
+    let (qkv, z) = delta_net::qkv_and_gate(g, w, b, il, cur)?;
     let w_ssm_beta = w.blk(g, il, "ssm_beta.weight")?;
     let beta = g.mul_mat(w_ssm_beta, cur);
     let beta = g.reshape(beta, [1, n_v_heads, nst, ns]);

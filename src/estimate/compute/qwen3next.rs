@@ -44,12 +44,7 @@ pub fn linear_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32,
     let (nst, ns) = (b.n_seq_tokens, b.n_seqs);
     let d = Dims::new(w, il)?;
     let (nv, nk) = (d.n_v_heads, d.n_k_heads.max(1));
-    let w_qkv = w.blk(g, il, "attn_qkv.weight")?;
-    let qkv = g.mul_mat(w_qkv, cur);
-    let qkv_n = g.ne(qkv);
-    let qkv = g.reshape(qkv, [qkv_n[0], nst, ns, 1]);
-    let w_gate = w.blk(g, il, "attn_gate.weight")?;
-    let z = g.mul_mat(w_gate, cur);
+    let (qkv, z) = delta_net::qkv_and_gate(g, w, b, il, cur)?;
     let w_ba = w.blk(g, il, "ssm_ba.weight")?;
     let ba = g.mul_mat(w_ba, cur);
     let per = nv / nk;

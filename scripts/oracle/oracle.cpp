@@ -67,18 +67,12 @@
 #undef private
 #undef protected
 
-#ifndef ORACLE_LLAMA_COMMIT
-#define ORACLE_LLAMA_COMMIT "unknown"
-#endif
-#ifndef ORACLE_SDIST_VERSION
-#define ORACLE_SDIST_VERSION "unknown"
-#endif
 
 static const int ORACLE_SCHEMA_VERSION = 1;
 
 // ---------------------------------------------------------------- JSON helpers
 
-#include "oracle_json.h"
+#include "oracle_common.h"
 
 static std::string jne(const ggml_tensor * t) {
     std::vector<std::string> v;
@@ -283,11 +277,8 @@ int main(int argc, char ** argv) {
     jobj out;
     out.add("schema_version", jint(ORACLE_SCHEMA_VERSION));
     {
-        jobj lc;
-        lc.add("commit", jstr(ORACLE_LLAMA_COMMIT))
-          .add("source", jstr(std::string("llama-cpp-python==") + ORACLE_SDIST_VERSION + " sdist, vendor/llama.cpp"))
-          .add("ggml_version", jstr(ggml_version()))
-          .add("system_info", jstr(llama_print_system_info()));
+        jobj lc = llama_cpp_build();
+        lc.add("system_info", jstr(llama_print_system_info()));
         out.add("llama_cpp", lc.str());
     }
 

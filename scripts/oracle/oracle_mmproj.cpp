@@ -25,18 +25,12 @@
 
 #include "clip.cpp"
 
-#ifndef ORACLE_LLAMA_COMMIT
-#define ORACLE_LLAMA_COMMIT "unknown"
-#endif
-#ifndef ORACLE_SDIST_VERSION
-#define ORACLE_SDIST_VERSION "unknown"
-#endif
 
 static const int ORACLE_MMPROJ_SCHEMA_VERSION = 1;
 
 // ---------------------------------------------------------------- JSON helpers
 
-#include "oracle_json.h"
+#include "oracle_common.h"
 
 
 // ---------------------------------------------------------------- log capture
@@ -135,10 +129,7 @@ int main(int argc, char ** argv) {
     jobj out;
     out.add("schema_version", jint(ORACLE_MMPROJ_SCHEMA_VERSION));
     {
-        jobj lc;
-        lc.add("commit", jstr(ORACLE_LLAMA_COMMIT))
-          .add("source", jstr(std::string("llama-cpp-python==") + ORACLE_SDIST_VERSION + " sdist, vendor/llama.cpp"))
-          .add("ggml_version", jstr(ggml_version()));
+        jobj lc = llama_cpp_build();
         out.add("llama_cpp", lc.str());
     }
     {

@@ -1,4 +1,4 @@
-// Minimal JSON writers shared by oracle.cpp and oracle_mmproj.cpp (no dependency beyond the STL).
+// Shared by oracle.cpp and oracle_mmproj.cpp: minimal JSON writers and the llama.cpp build record.
 #pragma once
 
 #include <cstdint>
@@ -6,6 +6,16 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "ggml.h"
+
+// Set by CMakeLists.txt from build.sh; "unknown" when compiled by hand.
+#ifndef ORACLE_LLAMA_COMMIT
+#define ORACLE_LLAMA_COMMIT "unknown"
+#endif
+#ifndef ORACLE_SDIST_VERSION
+#define ORACLE_SDIST_VERSION "unknown"
+#endif
 
 
 static std::string jstr(const std::string & s) {
@@ -44,4 +54,13 @@ static std::string jarr(const std::vector<std::string> & items) {
     std::string o = "[";
     for (size_t i = 0; i < items.size(); ++i) { if (i) o += ","; o += items[i]; }
     return o + "]";
+}
+
+// Which llama.cpp produced the figures (the "llama_cpp" object of every record).
+static jobj llama_cpp_build() {
+    jobj lc;
+    lc.add("commit", jstr(ORACLE_LLAMA_COMMIT))
+      .add("source", jstr(std::string("llama-cpp-python==") + ORACLE_SDIST_VERSION + " sdist, vendor/llama.cpp"))
+      .add("ggml_version", jstr(ggml_version()));
+    return lc;
 }

@@ -34,10 +34,11 @@ impl MmprojArgs {
         let m = Loaded::open(loc)?;
         let weights_bytes = m.weights_bytes();
         match &m.geometry.vision {
-            Some(v) => match vision_compute(v, flash_attn != FlashAttn::Off, &settings) {
-                Ok(_) => {}
-                Err(e) => warnings.push(format!("mmproj {}: compute buffer unknown: {e}", m.name)),
-            },
+            Some(v) => {
+                if let Err(e) = vision_compute(v, flash_attn != FlashAttn::Off, &settings) {
+                    warnings.push(format!("mmproj {}: compute buffer unknown: {e}", m.name));
+                }
+            }
             None => warnings.push(format!("mmproj {}: not a vision projector (general.architecture is not clip); weights counted, compute buffer unknown", m.name)),
         }
         Ok(Mmproj { weights_bytes, vision: m.geometry.vision, settings })

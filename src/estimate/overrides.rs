@@ -127,11 +127,6 @@ impl Overrides {
     pub fn find(&self, name: &str) -> Option<&Override> {
         self.list.iter().find(|o| o.regex.is_match(name))
     }
-
-    /// Per tensor, the buffer the first matching override sends it to.
-    pub fn targets(&self, tensors: &[TensorEntry]) -> Vec<Option<Buft>> {
-        tensors.iter().map(|t| self.find(&t.name).map(|o| o.buft)).collect()
-    }
 }
 
 /// Weights one buffer receives, for `footprint -ot`.

@@ -50,11 +50,7 @@ const TENSORS_PER_BLOCK: u64 = 160;
 
 /// Compute buffer bytes for one device holding the whole graph.
 /// `n_kv_full` / `n_kv_swa`: KV cells per stream of the full and sliding-window caches.
-pub fn compute_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> u64 {
-    compute(g, tensors, r, n_kv_full, n_kv_swa).0
-}
-
-/// The compute buffer bytes, and whether they were simulated (exact) rather than estimated.
+/// Returns the bytes, and whether they were simulated (exact) rather than estimated.
 pub fn compute(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> (u64, bool) {
     match simulate(g, tensors, r, n_kv_full, n_kv_swa) {
         Some(b) => (b, true),

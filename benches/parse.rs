@@ -12,10 +12,10 @@
 //!
 //! Each method runs until it has at least 20 samples and 0.5 s, capped at 2,000 samples.
 
-use gguf_meter::estimate::{footprint, FlashAttn, Settings};
+use gguf_meter::estimate::{FlashAttn, Settings, footprint};
 use gguf_meter::model::{analyze, summary::summarize};
-use gguf_meter::read::growing::{read_local, GrowLimits};
-use gguf_meter::read::{open_model, GgufFile};
+use gguf_meter::read::growing::{GrowLimits, read_local};
+use gguf_meter::read::{GgufFile, open_model};
 use std::hint::black_box;
 use std::io::Read;
 use std::path::Path;

@@ -186,7 +186,9 @@ fn a_policy_file_sets_budgets_and_allowed_contents() {
     let (doc, _) = check_json(&[f.to_str().unwrap(), "--policy", p]);
     assert!(!rules_of(&doc["models"][0]).iter().any(|(r, _)| r.starts_with("policy-")), "{doc}");
 
-    write("[allow]\narchitectures = [\"llama\"]\ntypes = [\"F32\"]\n[require]\nkeys = [\"general.license\", \"general.url\"]\n[budget]\nctx = 4096\nmax_weights = \"10GiB\"\n");
+    write(
+        "[allow]\narchitectures = [\"llama\"]\ntypes = [\"F32\"]\n[require]\nkeys = [\"general.license\", \"general.url\"]\n[budget]\nctx = 4096\nmax_weights = \"10GiB\"\n",
+    );
     let (doc, code) = check_json(&[f.to_str().unwrap(), "--policy", p]);
     assert_eq!(code, 1);
     let rules: Vec<String> = rules_of(&doc["models"][0]).into_iter().map(|(r, _)| r).collect();

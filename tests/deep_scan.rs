@@ -126,12 +126,8 @@ fn deep_scan_finds_planted_nan_inf_zero_and_checksum_mismatch() {
     assert_eq!(out.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let model = &doc["models"][0];
-    let found: BTreeSet<(String, Option<u64>)> = model["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| (x["rule"].as_str().unwrap().to_string(), x["offset"].as_u64()))
-        .collect();
+    let found: BTreeSet<(String, Option<u64>)> =
+        model["findings"].as_array().unwrap().iter().map(|x| (x["rule"].as_str().unwrap().to_string(), x["offset"].as_u64())).collect();
     for (rule, _, offset, _) in &want {
         assert!(found.contains(&(rule.id().to_string(), *offset)), "{} at {offset:?} missing from {found:?}", rule.id());
     }
@@ -196,12 +192,14 @@ print(json.dumps(out))
 
 #[test]
 fn f16_scale_offsets_match_gguf_py_dequantization() {
-    use gguf_meter::scan::blocks::{check_for, Check, ScaleKind};
+    use gguf_meter::scan::blocks::{Check, ScaleKind, check_for};
     if !common::have_gguf_py() {
         return;
     }
-    let names = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ2_XXS", "IQ2_XS",
-        "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "TQ1_0", "TQ2_0", "NVFP4"];
+    let names = [
+        "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S",
+        "IQ4_XS", "TQ1_0", "TQ2_0", "NVFP4",
+    ];
     let out = std::process::Command::new("python3").args(["-c", PROBE]).args(names).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

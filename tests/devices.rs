@@ -2,10 +2,10 @@
 
 mod common;
 use common::{fit_json, fixture, run};
-use gguf_meter::estimate::fit::{plan, Gpu, Machine};
+use gguf_meter::estimate::fit::{Gpu, Machine, plan};
 use gguf_meter::estimate::overrides::Overrides;
 use gguf_meter::estimate::placement::{Offload, Placer};
-use gguf_meter::estimate::{footprint, Settings};
+use gguf_meter::estimate::{Settings, footprint};
 use gguf_meter::model::analyze;
 use gguf_meter::read::{GgufFile, TensorEntry};
 use serde_json::Value;

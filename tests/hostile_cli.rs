@@ -6,8 +6,8 @@
 mod common;
 mod hostile;
 
-use hostile::build::{gguf, Tensor, Val};
-use hostile::mutate::{mutate, Base, Rng};
+use hostile::build::{Tensor, Val, gguf};
+use hostile::mutate::{Base, Rng, mutate};
 use std::path::Path;
 
 fn check(args: &[&str], file: &Path) -> i32 {

@@ -6,13 +6,7 @@ use common::{fixture, inspect_json};
 use serde_json::Value;
 
 fn layers_of_kind(doc: &Value, kind: &str) -> Vec<u64> {
-    doc["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|l| l["kind"] == kind && l["mtp"] == false)
-        .map(|l| l["index"].as_u64().unwrap())
-        .collect()
+    doc["layers"].as_array().unwrap().iter().filter(|l| l["kind"] == kind && l["mtp"] == false).map(|l| l["index"].as_u64().unwrap()).collect()
 }
 
 fn every_fourth(n: u64) -> Vec<u64> {
@@ -36,10 +30,54 @@ struct Qwen35 {
 fn qwen35_family_has_three_recurrent_layers_per_attention_layer() {
     // shared/reference/qwen35-and-llama-cpp.md, from the HF configs.
     let models = [
-        Qwen35 { file: "qwen35-27b-q4km.gguf", arch: "qwen35", layers: 64, mtp: 1, heads: 24, kv_heads: 4, experts: 0, used: 0, expert_ffn: 17408, gdn_value_heads: 48 },
-        Qwen35 { file: "qwen35-35b-a3b-q4km.gguf", arch: "qwen35moe", layers: 40, mtp: 1, heads: 16, kv_heads: 2, experts: 256, used: 8, expert_ffn: 512, gdn_value_heads: 32 },
-        Qwen35 { file: "qwen35-122b-a10b-q4km.gguf", arch: "qwen35moe", layers: 48, mtp: 0, heads: 32, kv_heads: 2, experts: 256, used: 8, expert_ffn: 1024, gdn_value_heads: 64 },
-        Qwen35 { file: "qwen35-397b-a17b-q4km.gguf", arch: "qwen35moe", layers: 60, mtp: 0, heads: 32, kv_heads: 2, experts: 512, used: 10, expert_ffn: 1024, gdn_value_heads: 64 },
+        Qwen35 {
+            file: "qwen35-27b-q4km.gguf",
+            arch: "qwen35",
+            layers: 64,
+            mtp: 1,
+            heads: 24,
+            kv_heads: 4,
+            experts: 0,
+            used: 0,
+            expert_ffn: 17408,
+            gdn_value_heads: 48,
+        },
+        Qwen35 {
+            file: "qwen35-35b-a3b-q4km.gguf",
+            arch: "qwen35moe",
+            layers: 40,
+            mtp: 1,
+            heads: 16,
+            kv_heads: 2,
+            experts: 256,
+            used: 8,
+            expert_ffn: 512,
+            gdn_value_heads: 32,
+        },
+        Qwen35 {
+            file: "qwen35-122b-a10b-q4km.gguf",
+            arch: "qwen35moe",
+            layers: 48,
+            mtp: 0,
+            heads: 32,
+            kv_heads: 2,
+            experts: 256,
+            used: 8,
+            expert_ffn: 1024,
+            gdn_value_heads: 64,
+        },
+        Qwen35 {
+            file: "qwen35-397b-a17b-q4km.gguf",
+            arch: "qwen35moe",
+            layers: 60,
+            mtp: 0,
+            heads: 32,
+            kv_heads: 2,
+            experts: 512,
+            used: 10,
+            expert_ffn: 1024,
+            gdn_value_heads: 64,
+        },
     ];
     for m in models {
         let (doc, code) = inspect_json(&fixture(m.file), &[]);

@@ -15,9 +15,9 @@
 mod common;
 mod hostile;
 
-use hostile::alloc::{measure, Counting};
-use hostile::mutate::{mutate, Base, Rng};
-use hostile::pipeline::{run, Outcome};
+use hostile::alloc::{Counting, measure};
+use hostile::mutate::{Base, Rng, mutate};
+use hostile::pipeline::{Outcome, run};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -84,9 +84,8 @@ impl Stats {
 }
 
 fn gguf_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "gguf")).collect())
-        .unwrap_or_default();
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "gguf")).collect()).unwrap_or_default();
     v.sort();
     v
 }
@@ -163,17 +162,17 @@ fn every_regression_input_survives() {
 
 #[test]
 fn dims_near_u64_max_are_refused_or_saturated_never_wrapped() {
-    use hostile::build::{gguf, Tensor, Val};
+    use hostile::build::{Tensor, Val, gguf};
     let kvs = [("general.architecture", Val::Str("llama")), ("llama.block_count", Val::U32(1))];
     let near = u64::MAX - 31;
     // (dims, ggml type): I8 = 24, F32 = 0, Q4_0 = 2 (32 elements in 18 bytes).
     let cases: [(&[u64], u32); 6] = [
-        (&[near], 24),                 // product fits, data end does not
-        (&[1 << 32, 1 << 32], 24),     // product overflows
-        (&[u64::MAX / 4 + 1], 0),      // elements fit, bytes (x4) overflow
-        (&[u64::MAX / 32 * 32], 2),    // a whole number of Q4_0 blocks, bytes fit, end does not
-        (&[1 << 40, 1 << 20], 0),      // 2^62 bytes: fits in u64, no machine has it
-        (&[4096, 1 << 50], 24),        // 2^62 bytes as a 2-D "token embedding"
+        (&[near], 24),              // product fits, data end does not
+        (&[1 << 32, 1 << 32], 24),  // product overflows
+        (&[u64::MAX / 4 + 1], 0),   // elements fit, bytes (x4) overflow
+        (&[u64::MAX / 32 * 32], 2), // a whole number of Q4_0 blocks, bytes fit, end does not
+        (&[1 << 40, 1 << 20], 0),   // 2^62 bytes: fits in u64, no machine has it
+        (&[4096, 1 << 50], 24),     // 2^62 bytes as a 2-D "token embedding"
     ];
     for (dims, ty) in cases {
         for name in ["token_embd.weight", "blk.0.attn_q.weight", "blk.0.ffn_down_exps.weight"] {

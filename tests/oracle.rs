@@ -11,9 +11,9 @@
 mod common;
 use gguf_meter::estimate::compute::heuristic_bytes;
 use gguf_meter::estimate::kv::model_swa_cells;
-use gguf_meter::estimate::{footprint, CpuKind, FlashAttn, Settings};
+use gguf_meter::estimate::{CpuKind, FlashAttn, Settings, footprint};
 use gguf_meter::model::analyze;
-use gguf_meter::read::{open_model, GgmlType};
+use gguf_meter::read::{GgmlType, open_model};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -58,7 +58,8 @@ const HEURISTIC_MISS_SHARE: f64 = 0.015;
 /// The heuristic fallback may be off by this much at most (worst: tiny-qwen35moe, -21.4%).
 const HEURISTIC_WORST: f64 = 22.0;
 /// Architectures whose compute buffer is simulated (src/estimate/compute/): exact to the byte.
-const SIMULATED: [&str; 12] = ["qwen35", "qwen35moe", "qwen3next", "llama", "qwen2", "qwen3", "qwen3moe", "mamba2", "granitehybrid", "gemma3", "gpt-oss", "deepseek2"];
+const SIMULATED: [&str; 12] =
+    ["qwen35", "qwen35moe", "qwen3next", "llama", "qwen2", "qwen3", "qwen3moe", "mamba2", "granitehybrid", "gemma3", "gpt-oss", "deepseek2"];
 /// Totals of models with at least 1 GiB of weights must be within 3%; tiny synthetic models
 /// (a few MB of weights, so compute is most of the total) within this.
 const TINY_TOTAL_WORST: f64 = 15.0;
@@ -173,10 +174,19 @@ fn footprints_match_llama_cpp() {
             }
             checked += 1;
         }
-        per_file.push(format!("  {:<34} {:>3} cases, {:>3} exact, worst compute {:+.1}%", f.file_name().unwrap().to_string_lossy(), file_n, file_exact, file_worst));
+        per_file.push(format!(
+            "  {:<34} {:>3} cases, {:>3} exact, worst compute {:+.1}%",
+            f.file_name().unwrap().to_string_lossy(),
+            file_n,
+            file_exact,
+            file_worst
+        ));
     }
     eprintln!("compute per oracle file:\n{}", per_file.join("\n"));
-    eprintln!("oracle cases checked: {checked}; worst compute {:+.1}% ({}); worst total {:+.1}% ({})", worst_compute.0, worst_compute.1, worst_total.0, worst_total.1);
+    eprintln!(
+        "oracle cases checked: {checked}; worst compute {:+.1}% ({}); worst total {:+.1}% ({})",
+        worst_compute.0, worst_compute.1, worst_total.0, worst_total.1
+    );
     eprintln!("heuristic fallback alone: worst compute {:+.1}% ({})", worst_heuristic.0, worst_heuristic.1);
     eprintln!("known gaps ({}):\n{}", gaps.len(), gaps.join("\n"));
     assert!(checked > 100, "oracle cases checked: {checked}");

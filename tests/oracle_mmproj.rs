@@ -4,10 +4,10 @@
 //! tokens, flash attention on, off and auto), the warm-up token count exact.
 
 mod common;
+use gguf_meter::estimate::MmprojSettings;
 use gguf_meter::estimate::vision_compute::{image_bytes, vision_compute};
 use gguf_meter::estimate::weights::all_buffer_bytes;
-use gguf_meter::estimate::MmprojSettings;
-use gguf_meter::model::{analyze, VisionGeometry};
+use gguf_meter::model::{VisionGeometry, analyze};
 use gguf_meter::read::open_model;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -78,7 +78,14 @@ fn same_as_local(url: &str, local: &Path, env: &[(&str, &str)]) -> Value {
 
 #[test]
 fn a_served_fixture_reads_as_the_local_file() {
-    let names = ["qwen35-35b-a3b-q4km.gguf", "llama3-8b-q4km.gguf", "deepseek-v3-q4km.gguf", "mmproj-qwen35-f16.gguf", "bigendian-llama.gguf", "tinyllama-v2-q4_0.gguf"];
+    let names = [
+        "qwen35-35b-a3b-q4km.gguf",
+        "llama3-8b-q4km.gguf",
+        "deepseek-v3-q4km.gguf",
+        "mmproj-qwen35-f16.gguf",
+        "bigendian-llama.gguf",
+        "tinyllama-v2-q4_0.gguf",
+    ];
     let routes: Vec<(String, Vec<Reply>)> = names.iter().map(|n| (format!("/m/{n}"), vec![file(n)])).collect();
     let s = Server::start();
     for (p, r) in &routes {
@@ -143,7 +150,11 @@ fn a_header_beyond_the_limit_is_refused_without_downloading_it() {
 #[test]
 fn a_split_model_is_fetched_shard_by_shard() {
     let shard = |i: u32| format!("qwen35-35b-a3b-q4km-0000{i}-of-00003.gguf");
-    let s = serve(&[(&format!("/s/{}", shard(1)), vec![file(&shard(1))]), (&format!("/s/{}", shard(2)), vec![file(&shard(2))]), (&format!("/s/{}", shard(3)), vec![file(&shard(3))])]);
+    let s = serve(&[
+        (&format!("/s/{}", shard(1)), vec![file(&shard(1))]),
+        (&format!("/s/{}", shard(2)), vec![file(&shard(2))]),
+        (&format!("/s/{}", shard(3)), vec![file(&shard(3))]),
+    ]);
     let d = same_as_local(&s.url(&format!("/s/{}", shard(2))), &fixture(&shard(2)), &[]);
     assert_eq!(d["files"].as_array().unwrap().len(), 3);
     let asked: Vec<String> = s.log().iter().map(|l| l.path.clone()).collect();
@@ -223,9 +234,17 @@ fn server_errors_and_rate_limits_are_retried() {
 
 #[test]
 fn denied_missing_and_html_answers_say_so_in_one_line() {
-    let html = Reply::Bytes { data: Arc::new(b"<!DOCTYPE html><html><body>Sign in</body></html>".to_vec()), content_type: "text/html; charset=utf-8".into(), ranges: false };
+    let html = Reply::Bytes {
+        data: Arc::new(b"<!DOCTYPE html><html><body>Sign in</body></html>".to_vec()),
+        content_type: "text/html; charset=utf-8".into(),
+        ranges: false,
+    };
     let s = serve(&[("/private.gguf", vec![Reply::Status { code: 401, headers: vec![], body: "no".into() }]), ("/page.gguf", vec![html])]);
-    for (path, expect) in [("/private.gguf", "HTTP 401: Unauthorized: set HF_TOKEN"), ("/gone.gguf", "HTTP 404: Not Found: check the owner, repo and file name"), ("/page.gguf", "not a GGUF file: the server sent an HTML page (Content-Type: text/html; charset=utf-8)")] {
+    for (path, expect) in [
+        ("/private.gguf", "HTTP 401: Unauthorized: set HF_TOKEN"),
+        ("/gone.gguf", "HTTP 404: Not Found: check the owner, repo and file name"),
+        ("/page.gguf", "not a GGUF file: the server sent an HTML page (Content-Type: text/html; charset=utf-8)"),
+    ] {
         let out = meter(&["inspect", &s.url(path)], &[("HF_ENDPOINT", &s.base)]);
         assert_eq!(out.status.code(), Some(2), "{path}");
         let e = stderr(&out);

@@ -3,14 +3,14 @@
 
 mod common;
 
-use gguf_meter::model::required_keys::{missing, KeyProblem, Problem, UnknownArchitecture};
-use gguf_meter::read::{header, GgufFile, Header, Value};
+use gguf_meter::model::required_keys::{KeyProblem, Problem, UnknownArchitecture, missing};
+use gguf_meter::read::{GgufFile, Header, Value, header};
 use std::path::{Path, PathBuf};
 
 /// GGUF metadata surgery on a little-endian file: the KV pairs as raw byte spans, re-emitted with
 /// the rest of the file (tensor infos; offsets are relative to the data section, so they survive).
 struct Raw {
-    head: Vec<u8>,              // magic, version, tensor count
+    head: Vec<u8>,               // magic, version, tensor count
     kvs: Vec<(String, Vec<u8>)>, // key -> type id + value bytes
     tail: Vec<u8>,
 }
@@ -194,11 +194,7 @@ fn removing_a_required_key_reports_exactly_that_key() {
                 "qwen35moe.ssm.group_count",
             ],
         ),
-        ("tiny/tiny-gpt-oss.gguf", &[
-            "gpt-oss.attention.layer_norm_rms_epsilon",
-            "gpt-oss.expert_feed_forward_length",
-            "gpt-oss.attention.sliding_window",
-        ]),
+        ("tiny/tiny-gpt-oss.gguf", &["gpt-oss.attention.layer_norm_rms_epsilon", "gpt-oss.expert_feed_forward_length", "gpt-oss.attention.sliding_window"]),
     ];
     for (file, own) in cases {
         let arch = own[0].split('.').next().unwrap();

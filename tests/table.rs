@@ -33,7 +33,19 @@ fn every_cell_equals_fit_for_the_same_inputs() {
             a.extend_from_slice(ram);
             let fit = json(&a);
             let p = &fit["plans"][0];
-            for key in ["verdict", "ctx", "n_gpu_layers", "n_cpu_moe", "gpu_bytes", "cpu_bytes", "total_bytes", "tokens_per_second_bound", "command", "devices", "tensor_split"] {
+            for key in [
+                "verdict",
+                "ctx",
+                "n_gpu_layers",
+                "n_cpu_moe",
+                "gpu_bytes",
+                "cpu_bytes",
+                "total_bytes",
+                "tokens_per_second_bound",
+                "command",
+                "devices",
+                "tensor_split",
+            ] {
                 assert_eq!(c[key], p[key], "{} on {device} at {ctx}: {key}", r["file"]);
             }
             verdicts.insert(c["verdict"].as_str().unwrap().to_string());
@@ -45,7 +57,12 @@ fn every_cell_equals_fit_for_the_same_inputs() {
 #[test]
 fn a_directory_of_quants_gives_markdown_with_the_geometry_and_mmproj_left_out() {
     let tmp = tempfile::tempdir().unwrap();
-    for f in ["qwen35-35b-a3b-q4km-00001-of-00003.gguf", "qwen35-35b-a3b-q4km-00002-of-00003.gguf", "qwen35-35b-a3b-q4km-00003-of-00003.gguf", "mmproj-qwen35-f16.gguf"] {
+    for f in [
+        "qwen35-35b-a3b-q4km-00001-of-00003.gguf",
+        "qwen35-35b-a3b-q4km-00002-of-00003.gguf",
+        "qwen35-35b-a3b-q4km-00003-of-00003.gguf",
+        "mmproj-qwen35-f16.gguf",
+    ] {
         std::fs::copy(fixture(f), tmp.path().join(f)).unwrap();
     }
     let out = run(&["table", tmp.path().to_str().unwrap(), "--gpus", "rtx4090", "--format", "markdown"]);

@@ -2,8 +2,8 @@
 
 use super::finding::Finding;
 use crate::estimate::fit::{all_on_gpu, device_capacities, fits_gpus, gpu_capacity};
-use crate::estimate::machine::{build, MachineRequest};
-use crate::estimate::{footprint, Footprint, Settings};
+use crate::estimate::machine::{MachineRequest, build};
+use crate::estimate::{Footprint, Settings, footprint};
 use crate::model::Geometry;
 use crate::read::TensorEntry;
 use crate::util::units::both;

@@ -40,12 +40,7 @@ pub fn convert(results: Vec<Result<FileScan, ScanError>>) -> (Vec<Finding>, Deep
                 for f in &scan.findings {
                     findings.push(finding(&scan.path, f));
                 }
-                facts.files.push(DeepFile {
-                    sha256: scan.sha256_hex(),
-                    bytes_read: scan.bytes_read,
-                    tensors_scanned: scan.tensors_scanned,
-                    path: scan.path,
-                });
+                facts.files.push(DeepFile { sha256: scan.sha256_hex(), bytes_read: scan.bytes_read, tensors_scanned: scan.tensors_scanned, path: scan.path });
             }
             Err(e) => {
                 let (path, offset) = match &e {

@@ -2,7 +2,7 @@
 
 use super::finding::Finding;
 use crate::model::Geometry;
-use crate::model::required_keys::{missing, Problem, UnknownArchitecture};
+use crate::model::required_keys::{Problem, UnknownArchitecture, missing};
 use crate::read::ShardSet;
 
 /// Keys, value types and tokenizer llama.cpp needs for this file's architecture (the table
@@ -25,7 +25,9 @@ pub fn rules(set: &ShardSet, out: &mut Vec<Finding>) {
         let (rule, what) = match &p.problem {
             Problem::Missing => (if tokenizer { "tokenizer" } else { "required-key" }, format!("no {} key", p.key)),
             Problem::WrongType { expected, found } => ("key-type", format!("{} is {found}, expected {expected}", p.key)),
-            Problem::UnknownValue { value } => (if tokenizer { "tokenizer" } else { "required-key" }, format!("{} = {value:?} is not a value llama.cpp knows", p.key)),
+            Problem::UnknownValue { value } => {
+                (if tokenizer { "tokenizer" } else { "required-key" }, format!("{} = {value:?} is not a value llama.cpp knows", p.key))
+            }
             Problem::TooShort { len, min } => ("tokenizer", format!("{} has {len} entries for {min} tokens", p.key)),
         };
         out.push(Finding::error(rule, &first.path, None, format!("{what} ({})", p.why)));

@@ -14,7 +14,7 @@ pub use finding::{Finding, Outcome, Severity};
 pub use policy::Policy;
 
 use crate::estimate::{Footprint, Settings};
-use crate::model::{analyze, Geometry};
+use crate::model::{Geometry, analyze};
 use crate::read::{ShardSet, TensorEntry};
 use serde::Serialize;
 use std::path::{Path, PathBuf};

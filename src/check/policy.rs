@@ -120,8 +120,7 @@ impl Policy {
             let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
             PolicyError::Invalid { path: path.to_string(), line, column, message }
         };
-        let policy: Policy = toml::from_str(text)
-            .map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message().replace('\n', " ").trim().to_string()))?;
+        let policy: Policy = toml::from_str(text).map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message().replace('\n', " ").trim().to_string()))?;
         // Names are checked here so a typo fails the run instead of silently allowing nothing.
         let at = |name: &str| text.find(&format!("\"{name}\"")).unwrap_or(0);
         for t in policy.allow.types.iter().flatten() {

@@ -2,7 +2,7 @@
 
 use super::finding::{Finding, Outcome};
 use crate::read::shards::ShardName;
-use crate::read::{open_model, Defect, GgufFile, ReadError, ShardSet};
+use crate::read::{Defect, GgufFile, ReadError, ShardSet, open_model};
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `gguf-meter check`: rules for CI on model repositories.
 
 use super::runtime::RuntimeArgs;
-use crate::check::{self, metadata, rules::RULES, Budget, ModelCheck, Opened, Options, Outcome, Policy};
+use crate::check::{self, Budget, ModelCheck, Opened, Options, Outcome, Policy, metadata, rules::RULES};
 use crate::report::check as report;
 use crate::util::exit_code;
 use anyhow::Context;

@@ -1,7 +1,7 @@
 //! `check --deep`: flags, the progress bar, and the scan of every model's files.
 
-use crate::check::deep::{convert, DeepFacts};
-use crate::check::{Finding, Opened, ModelCheck};
+use crate::check::deep::{DeepFacts, convert};
+use crate::check::{Finding, ModelCheck, Opened};
 use crate::scan::{self, ChecksumList, IoMode, ScanOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -60,12 +60,8 @@ impl DeepArgs {
 /// terminal. Returns, per model, the findings to add to its check and the facts to report.
 pub fn scan_models(args: &DeepArgs, opened: &[Result<Opened, ModelCheck>]) -> anyhow::Result<Vec<(Vec<Finding>, Option<DeepFacts>)>> {
     let opts = args.options()?;
-    let files: Vec<(usize, &crate::read::GgufFile)> = opened
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| o.as_ref().ok().map(|m| (i, m)))
-        .flat_map(|(i, m)| m.set.files.iter().map(move |f| (i, f)))
-        .collect();
+    let files: Vec<(usize, &crate::read::GgufFile)> =
+        opened.iter().enumerate().filter_map(|(i, o)| o.as_ref().ok().map(|m| (i, m))).flat_map(|(i, m)| m.set.files.iter().map(move |f| (i, f))).collect();
     let refs: Vec<&crate::read::GgufFile> = files.iter().map(|(_, f)| *f).collect();
     let bar = progress_bar(scan::total_bytes(&refs));
     let results = scan::scan_files(&refs, &opts, &|n| bar.inc(n));

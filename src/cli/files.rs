@@ -1,7 +1,7 @@
 //! Turning command-line file arguments into the list of models to read.
 
 use crate::read::shards::ShardName;
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -31,4 +31,3 @@ pub fn expand(args: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     });
     Ok(files)
 }
-

@@ -4,15 +4,15 @@ use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
 use super::runtime::{OverrideArgs, RuntimeArgs};
 use crate::estimate::devices::CATALOG;
-use crate::estimate::machine::{build, MachineRequest};
-use crate::estimate::fit::{command_line, plan, Machine, Verdict};
+use crate::estimate::fit::{Machine, Verdict, command_line, plan};
+use crate::estimate::machine::{MachineRequest, build};
 use crate::estimate::overrides::Overrides;
 use crate::estimate::{Mmproj, Settings};
 use crate::read::Location;
 use crate::report::fit as report;
 use crate::util::exit_code;
 use crate::util::units::{gib, parse_bytes};
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use std::path::PathBuf;
 
 /// Arguments of `fit`.
@@ -134,7 +134,15 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
 }
 
 /// Plans one model read from `loc` on machine `m` with the user's `-ot` overrides.
-pub fn plan_row(model: &Loaded, loc: &Location, settings: &Settings, m: &Machine, mmproj: Option<&Location>, mm: &Mmproj, ov: &Overrides) -> anyhow::Result<report::Row> {
+pub fn plan_row(
+    model: &Loaded,
+    loc: &Location,
+    settings: &Settings,
+    m: &Machine,
+    mmproj: Option<&Location>,
+    mm: &Mmproj,
+    ov: &Overrides,
+) -> anyhow::Result<report::Row> {
     let p = plan(&model.geometry, &model.tensors, settings, m, mm, ov).with_context(|| loc.to_string())?;
     let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(|l| mmproj_flag(l, mm)).as_deref(), ov);
     Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })

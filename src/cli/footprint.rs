@@ -1,10 +1,10 @@
 //! `gguf-meter footprint`.
 
-use super::runtime::{LoadArgs, OverrideArgs, RuntimeArgs};
 use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
+use super::runtime::{LoadArgs, OverrideArgs, RuntimeArgs};
 use crate::estimate::overrides::weights_by_buffer;
-use crate::estimate::{footprint, Footprint, Mmproj, Settings};
+use crate::estimate::{Footprint, Mmproj, Settings, footprint};
 use crate::read::Location;
 use crate::report::footprint as report;
 use crate::util::exit_code;
@@ -41,7 +41,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mmproj = a.mmproj.load(a.mmproj.location()?.as_ref(), settings.flash_attn, &mut warnings)?;
     // Estimate errors come from the file's geometry (e.g. its trained context): name it.
     let (main, growth) = footprints(&model, &settings, &mmproj).with_context(|| a.file.display().to_string())?;
-    let view = report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };
+    let view =
+        report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };
     let buffers = (!ov.is_empty()).then(|| weights_by_buffer(&model.tensors, &model.geometry, &ov, settings.load_mtp));
     if a.json {
         let mut doc = report::to_json(&view);

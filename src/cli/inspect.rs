@@ -2,7 +2,7 @@
 
 use crate::model::{analyze, summary::summarize};
 use crate::read::Location;
-use crate::report::{inspect_human, inspect_json, InspectView};
+use crate::report::{InspectView, inspect_human, inspect_json};
 use crate::util::exit_code;
 use std::path::PathBuf;
 
@@ -27,7 +27,14 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let tensors = set.tensors();
     let geometry = analyze(set.metadata(), &tensors);
     let summary = summarize(set, &tensors, &geometry);
-    let view = InspectView { header: set.metadata(), tensors: &tensors, geometry: &geometry, summary: &summary, with_tensors: a.tensors, bytes_fetched: opened.bytes_fetched };
+    let view = InspectView {
+        header: set.metadata(),
+        tensors: &tensors,
+        geometry: &geometry,
+        summary: &summary,
+        with_tensors: a.tensors,
+        bytes_fetched: opened.bytes_fetched,
+    };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&inspect_json::to_json(&view))?);
     } else {

@@ -1,7 +1,7 @@
 //! A model read and analysed: what every subcommand after `inspect` starts from.
 
 use crate::estimate::weights::{all_buffer_bytes, weights_bytes};
-use crate::model::{analyze, Geometry};
+use crate::model::{Geometry, analyze};
 use crate::read::{Location, ShardSet, TensorEntry};
 
 /// A model's tensors and geometry.
@@ -39,14 +39,7 @@ impl Loaded {
         }
         let tensors = set.tensors();
         let geometry = analyze(set.metadata(), &tensors);
-        Ok(Loaded {
-            name,
-            complete: set.is_complete(),
-            expected_bytes: set.expected_bytes(),
-            read_warnings: set.warnings.clone(),
-            tensors,
-            geometry,
-        })
+        Ok(Loaded { name, complete: set.is_complete(), expected_bytes: set.expected_bytes(), read_warnings: set.warnings.clone(), tensors, geometry })
     }
 
     /// Model buffer bytes as llama.cpp loads them (for an mmproj: all its tensors).

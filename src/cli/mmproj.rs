@@ -39,7 +39,9 @@ impl MmprojArgs {
                     warnings.push(format!("mmproj {}: compute buffer unknown: {e}", m.name));
                 }
             }
-            None => warnings.push(format!("mmproj {}: not a vision projector (general.architecture is not clip); weights counted, compute buffer unknown", m.name)),
+            None => {
+                warnings.push(format!("mmproj {}: not a vision projector (general.architecture is not clip); weights counted, compute buffer unknown", m.name))
+            }
         }
         Ok(Mmproj { weights_bytes, vision: m.geometry.vision, settings })
     }

@@ -1,8 +1,8 @@
 //! Runtime flags shared by `footprint` and `fit`, named as llama-server names them.
 
-use crate::estimate::overrides::Overrides;
-use crate::estimate::settings::{cache_type, FlashAttn, Settings};
 use crate::estimate::CpuKind;
+use crate::estimate::overrides::Overrides;
+use crate::estimate::settings::{FlashAttn, Settings, cache_type};
 
 /// llama.cpp runtime settings (defaults = llama-server's).
 #[derive(clap::Args, Clone, Debug)]

@@ -2,15 +2,15 @@
 
 use super::loaded::Loaded;
 use super::runtime::{OverrideArgs, SessionArgs};
-use crate::estimate::devices::{parse_gpu, DeviceKind};
-use crate::estimate::fit::{command_line, plan, Machine};
-use crate::estimate::machine::{build, MachineRequest, DEFAULT_RAM};
 use crate::estimate::Settings;
+use crate::estimate::devices::{DeviceKind, parse_gpu};
+use crate::estimate::fit::{Machine, command_line, plan};
+use crate::estimate::machine::{DEFAULT_RAM, MachineRequest, build};
 use crate::read::Location;
 use crate::report::table::{self as report, Row, TableView};
 use crate::util::exit_code;
 use crate::util::units::gib;
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use std::path::PathBuf;
 
 /// Output formats of `table`.

@@ -161,7 +161,9 @@ pub fn parse_gpu(s: &str) -> Result<(u32, &'static DeviceSpec), String> {
     let (count, name) = match lower.split_once('x') {
         Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => (n.parse::<u32>().map_err(|e| e.to_string())?, rest.to_string()),
         _ => match lower.rsplit_once('x') {
-            Some((rest, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() && n.len() <= 2 => (n.parse::<u32>().map_err(|e| e.to_string())?, rest.to_string()),
+            Some((rest, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() && n.len() <= 2 => {
+                (n.parse::<u32>().map_err(|e| e.to_string())?, rest.to_string())
+            }
             _ => (1, lower.clone()),
         },
     };

@@ -2,9 +2,9 @@
 //! Every GPU is checked against its own memory: with `-sm layer` each holds its layers'
 //! weights, their KV and recurrent state, and its own compute buffer.
 
-use super::footprint::{footprint, Footprint, FootprintError};
+use super::footprint::{Footprint, FootprintError, footprint};
 use super::overrides::Overrides;
-use super::placement::{all_layers, Offload, Placer, Split, FIT_MARGIN};
+use super::placement::{FIT_MARGIN, Offload, Placer, Split, all_layers};
 use super::settings::Settings;
 use super::vision_compute::Mmproj;
 use crate::model::Geometry;
@@ -180,7 +180,10 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
                 Vec::new()
             } else if g.n_experts > 0 {
                 // MoE: keep attention and shared experts on the GPU; move routed experts block by block.
-                (0..=g.n_layers).map(|n| Offload { n_gpu_layers: all.n_gpu_layers, n_cpu_moe: n }).chain((0..all.n_gpu_layers).rev().map(|n| Offload { n_gpu_layers: n, n_cpu_moe: g.n_layers })).collect()
+                (0..=g.n_layers)
+                    .map(|n| Offload { n_gpu_layers: all.n_gpu_layers, n_cpu_moe: n })
+                    .chain((0..all.n_gpu_layers).rev().map(|n| Offload { n_gpu_layers: n, n_cpu_moe: g.n_layers }))
+                    .collect()
             } else {
                 (0..all.n_gpu_layers).rev().map(|n| Offload { n_gpu_layers: n, n_cpu_moe: 0 }).collect()
             };

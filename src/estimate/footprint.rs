@@ -1,11 +1,11 @@
 //! The full footprint at given settings: every component separately, in bytes.
 
 use super::compute;
-use super::cpu_buffers::{cpu_weights, CpuKind};
-use super::kv::{kv_layers, model_swa_cells, KvError};
+use super::cpu_buffers::{CpuKind, cpu_weights};
+use super::kv::{KvError, kv_layers, model_swa_cells};
 use super::recurrent::{recurrent_bytes, unknown_state};
-use super::settings::{resolve, FlashAttn, Resolved, Settings, SettingsError};
-use super::vision_compute::{vision_compute, Mmproj};
+use super::settings::{FlashAttn, Resolved, Settings, SettingsError, resolve};
+use super::vision_compute::{Mmproj, vision_compute};
 use super::weights::{active_bytes_per_token, skipped_bytes, weights_bytes};
 use crate::model::Geometry;
 use crate::read::TensorEntry;
@@ -156,7 +156,15 @@ fn plausible(g: &Geometry) -> Result<(), FootprintError> {
     check("n_vocab", g.n_vocab)?;
     check("n_embd", g.n_embd)?;
     for l in &g.layers {
-        for (what, v) in [("n_head", l.n_head), ("n_head_kv", l.n_head_kv), ("head_dim_k", l.head_dim_k), ("head_dim_v", l.head_dim_v), ("ffn_size", l.ffn_size), ("n_experts_used", l.n_experts_used), ("window", l.window.unwrap_or(0))] {
+        for (what, v) in [
+            ("n_head", l.n_head),
+            ("n_head_kv", l.n_head_kv),
+            ("head_dim_k", l.head_dim_k),
+            ("head_dim_v", l.head_dim_v),
+            ("ffn_size", l.ffn_size),
+            ("n_experts_used", l.n_experts_used),
+            ("window", l.window.unwrap_or(0)),
+        ] {
             check(&format!("blk.{}.{what}", l.index), v)?;
         }
         if let Some(rs) = l.recurrent {

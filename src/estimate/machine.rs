@@ -1,6 +1,6 @@
 //! The [`Machine`] a fit is planned for, built from catalog names and overrides.
 
-use super::devices::{parse_gpu, DeviceKind, DeviceSpec, UNIFIED_GPU_SHARE_PERCENT};
+use super::devices::{DeviceKind, DeviceSpec, UNIFIED_GPU_SHARE_PERCENT, parse_gpu};
 use crate::util::units::gib;
 use serde::{Serialize, Serializer};
 

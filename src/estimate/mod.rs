@@ -5,9 +5,9 @@
 pub mod command;
 pub mod compute;
 pub mod cpu_buffers;
+pub mod devices;
 pub mod fit;
 pub mod footprint;
-pub mod devices;
 pub mod kv;
 pub mod layer_split;
 pub mod machine;
@@ -19,6 +19,6 @@ pub mod vision_compute;
 pub mod weights;
 
 pub use cpu_buffers::CpuKind;
-pub use footprint::{footprint, Footprint, FootprintError};
+pub use footprint::{Footprint, FootprintError, footprint};
 pub use settings::{FlashAttn, Resolved, Settings};
 pub use vision_compute::{Mmproj, MmprojSettings};

@@ -5,8 +5,8 @@
 //! after the user's (`common/arg.cpp:2760-2775`, `common/common.h`).
 
 use super::weights::{buffer_bytes, is_loaded};
-use crate::model::layers::block_of;
 use crate::model::Geometry;
+use crate::model::layers::block_of;
 use crate::read::TensorEntry;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -111,7 +111,11 @@ impl Overrides {
         for v in values {
             for item in v.split(',') {
                 let (pattern, buffer) = item.split_once('=').ok_or_else(|| OverrideError::Syntax(item.to_string()))?;
-                let buft = parse_buft(buffer, n_gpus).ok_or_else(|| OverrideError::UnknownBuffer { item: item.to_string(), buffer: buffer.to_string(), accepted: accepted(n_gpus) })?;
+                let buft = parse_buft(buffer, n_gpus).ok_or_else(|| OverrideError::UnknownBuffer {
+                    item: item.to_string(),
+                    buffer: buffer.to_string(),
+                    accepted: accepted(n_gpus),
+                })?;
                 list.push(Override { pattern: pattern.to_string(), buffer: buffer.to_string(), buft, regex: compile(pattern)? });
             }
         }
@@ -227,7 +231,14 @@ mod tests {
 
     #[test]
     fn one_capture_matches_exactly_what_the_n_patterns_match() {
-        let names = ["blk.1.ffn_up_exps.weight", "blk.11.ffn_down_exps.weight", "blk.3.ffn_gate_up_exps.weight", "blk.2.ffn_up_chexps.weight", "blk.4.ffn_up_shexp.weight", "blk.5.ffn_gate_inp.weight"];
+        let names = [
+            "blk.1.ffn_up_exps.weight",
+            "blk.11.ffn_down_exps.weight",
+            "blk.3.ffn_gate_up_exps.weight",
+            "blk.2.ffn_up_chexps.weight",
+            "blk.4.ffn_up_shexp.weight",
+            "blk.5.ffn_gate_inp.weight",
+        ];
         let pats: Vec<Regex> = n_cpu_moe_patterns(12).iter().map(|p| Regex::new(p).unwrap()).collect();
         for n in names {
             let by_patterns = pats.iter().position(|p| p.is_match(n)).map(|i| i as u32);

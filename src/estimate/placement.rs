@@ -15,12 +15,12 @@
 
 use super::footprint::Footprint;
 use super::kv::kv_layers;
-use super::layer_split::{layer_device, pipeline_extra, split_points, Dev};
-use super::overrides::{cpu_moe_block, Buft, Overrides};
+use super::layer_split::{Dev, layer_device, pipeline_extra, split_points};
+use super::overrides::{Buft, Overrides, cpu_moe_block};
 use super::recurrent::layer_bytes;
 use super::weights::{active_bytes, buffer_bytes, is_loaded, is_tied};
-use crate::model::layers::block_of;
 use crate::model::Geometry;
+use crate::model::layers::block_of;
 use crate::read::TensorEntry;
 use serde::Serialize;
 
@@ -221,7 +221,14 @@ impl<'a> Placer<'a> {
             d.total_bytes = [d.weights_bytes, d.kv_bytes, d.recurrent_bytes, d.compute_bytes, d.other_bytes].iter().fold(0, |a, &b| a.saturating_add(b));
         }
         let sum = |f: fn(&DeviceBytes) -> u64| devs[..cpu].iter().map(f).fold(0u64, u64::saturating_add);
-        Split { offload: o, gpu_bytes: sum(|d| d.total_bytes), cpu_bytes: devs[cpu].total_bytes, gpu_active: sum(|d| d.active_bytes), cpu_active: devs[cpu].active_bytes, devices: devs }
+        Split {
+            offload: o,
+            gpu_bytes: sum(|d| d.total_bytes),
+            cpu_bytes: devs[cpu].total_bytes,
+            gpu_active: sum(|d| d.active_bytes),
+            cpu_active: devs[cpu].active_bytes,
+            devices: devs,
+        }
     }
 }
 

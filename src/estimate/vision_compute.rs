@@ -130,11 +130,7 @@ pub fn image_bytes(v: &VisionGeometry, tokens: u64, flash_attn: bool) -> Result<
 fn qwen3vl_bytes(v: &VisionGeometry, n: u64, flash_attn: bool) -> u64 {
     let (e, p2) = (v.n_embd, 3 * v.patch_size * v.patch_size);
     let hole = e <= p2;
-    let attn = if flash_attn {
-        6 * e - if hole { e / 2 } else { 0 }
-    } else {
-        (7 * e - if hole { e } else { 0 }).saturating_add(v.n_head.saturating_mul(n))
-    };
+    let attn = if flash_attn { 6 * e - if hole { e / 2 } else { 0 } } else { (7 * e - if hole { e } else { 0 }).saturating_add(v.n_head.saturating_mul(n)) };
     let ffn = v.n_ff + 2 * e - if hole { e } else { 0 };
     let per_patch = (p2 + 4).saturating_add(attn.max(ffn));
     per_patch.saturating_mul(n).saturating_mul(4)
@@ -144,7 +140,13 @@ fn qwen3vl_bytes(v: &VisionGeometry, n: u64, flash_attn: bool) -> u64 {
 const MAX_VISION_DIM: u64 = 1 << 20;
 
 fn plausible(v: &VisionGeometry) -> Result<(), VisionComputeError> {
-    for (what, x) in [("embedding_length", v.n_embd), ("feed_forward_length", v.n_ff), ("head_count", v.n_head), ("patch_size", v.patch_size), ("spatial_merge_size", v.spatial_merge.unwrap_or(2))] {
+    for (what, x) in [
+        ("embedding_length", v.n_embd),
+        ("feed_forward_length", v.n_ff),
+        ("head_count", v.n_head),
+        ("patch_size", v.patch_size),
+        ("spatial_merge_size", v.spatial_merge.unwrap_or(2)),
+    ] {
         if x == 0 || x > MAX_VISION_DIM || (what == "patch_size" && x > 1024) || (what == "spatial_merge_size" && x > 64) {
             return Err(VisionComputeError::Implausible(format!("clip.vision.{what} = {x}")));
         }

@@ -55,9 +55,7 @@ pub fn layer_geometry(cx: &mut Context, b: &Block) -> LayerGeometry {
     let mtp = il >= cx.n_layer;
     let recurrent = b.any(|s| s.starts_with("ssm_") || s.starts_with("time_mix_") || s.starts_with("shortconv"));
     let mla_tensor = b.get("attn_kv_a_mqa.weight");
-    let attention = b.any(|s| {
-        ["attn_q.", "attn_k.", "attn_v.", "attn_qkv.", "attn_kv_a_mqa.", "attn_q_a."].iter().any(|p| s.starts_with(p))
-    });
+    let attention = b.any(|s| ["attn_q.", "attn_k.", "attn_v.", "attn_qkv.", "attn_kv_a_mqa.", "attn_q_a."].iter().any(|p| s.starts_with(p)));
     let is_mla = cx.spec.mla && meta.u64("attention.key_length_mla").is_some() && mla_tensor.is_some();
 
     let n_head = meta.per_layer("attention.head_count", il as usize).unwrap_or(0);
@@ -106,9 +104,7 @@ pub fn layer_geometry(cx: &mut Context, b: &Block) -> LayerGeometry {
             Some(width) if head_dim_k > 0 && width % head_dim_k == 0 => {
                 let from_tensor = width / head_dim_k;
                 if from_tensor != meta_kv && meta.get("attention.head_count_kv").is_some() {
-                    cx.warnings.push(format!(
-                        "blk.{il}: attn_k has {from_tensor} KV heads of {head_dim_k}, metadata says {meta_kv}; using the tensor"
-                    ));
+                    cx.warnings.push(format!("blk.{il}: attn_k has {from_tensor} KV heads of {head_dim_k}, metadata says {meta_kv}; using the tensor"));
                 }
                 from_tensor
             }
@@ -139,9 +135,7 @@ pub fn layer_geometry(cx: &mut Context, b: &Block) -> LayerGeometry {
         .unwrap_or(0);
     if g.n_experts > 0 {
         g.n_experts_used = meta.u64("expert_used_count").unwrap_or(0);
-        g.n_experts_shared = meta
-            .u64("expert_shared_count")
-            .unwrap_or(if b.any(|s| s.contains("_shexp.")) { 1 } else { 0 });
+        g.n_experts_shared = meta.u64("expert_shared_count").unwrap_or(if b.any(|s| s.contains("_shexp.")) { 1 } else { 0 });
         // ffn_down_exps first: gate and up may be fused into one tensor of twice the width.
         g.ffn_size = b.dim("ffn_down_exps.weight", 0).or_else(|| b.dim("ffn_up_exps.weight", 1)).unwrap_or(0);
     } else {
@@ -169,8 +163,5 @@ fn recurrent_state(cx: &mut Context, b: &Block) -> Option<RecurrentState> {
             cx.warnings.push(format!("blk.{}: ssm_conv1d holds {t} state elements, ssm.* keys give {a}", b.index));
         }
     }
-    Some(RecurrentState {
-        conv_elements: conv_meta.or(conv_tensor)?,
-        state_elements: d_state?.saturating_mul(d_inner?),
-    })
+    Some(RecurrentState { conv_elements: conv_meta.or(conv_tensor)?, state_elements: d_state?.saturating_mul(d_inner?) })
 }

@@ -12,7 +12,7 @@ pub mod vision;
 pub use geometry::{Geometry, GraphHints, LayerGeometry, LayerKind, RecurrentState, VisionGeometry};
 
 use crate::read::{Header, TensorEntry};
-use layers::{block_of, Block, Context};
+use layers::{Block, Context, block_of};
 use meta::Meta;
 use std::collections::BTreeMap;
 
@@ -115,9 +115,7 @@ pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {
             .map(|l| l.index)
             .collect();
         if !differ.is_empty() {
-            warnings.push(format!(
-                "metadata and tensors disagree on which layers are recurrent at blocks {differ:?}; tensors used"
-            ));
+            warnings.push(format!("metadata and tensors disagree on which layers are recurrent at blocks {differ:?}; tensors used"));
         }
     }
 

@@ -150,9 +150,7 @@ fn check_key(header: &Header, arch: &str, k: &Key, why: impl FnOnce() -> String,
     let key = k.name.replace("%s", arch);
     let problem = match header.get(&key) {
         None if k.need == Need::Required => Problem::Missing,
-        Some(v) if !matches!(k.need, Need::Conditional(_)) && !type_ok(k.types, v) => {
-            Problem::WrongType { expected: k.types.to_string(), found: type_name(v) }
-        }
+        Some(v) if !matches!(k.need, Need::Conditional(_)) && !type_ok(k.types, v) => Problem::WrongType { expected: k.types.to_string(), found: type_name(v) },
         _ => return,
     };
     out.push(KeyProblem { key, problem, why: why() });

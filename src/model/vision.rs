@@ -6,11 +6,7 @@ use crate::read::{Header, TensorEntry};
 /// Summarises a clip file's vision tower (keys from llama.cpp `tools/mtmd/clip-impl.h`).
 pub fn vision_geometry(h: &Header, tensors: &[TensorEntry]) -> VisionGeometry {
     let get = |k: &str| h.get(k).and_then(|v| v.as_u64());
-    let counted = tensors
-        .iter()
-        .filter_map(|t| t.name.strip_prefix("v.blk.")?.split('.').next()?.parse::<u64>().ok())
-        .max()
-        .map_or(0, |m| m.saturating_add(1));
+    let counted = tensors.iter().filter_map(|t| t.name.strip_prefix("v.blk.")?.split('.').next()?.parse::<u64>().ok()).max().map_or(0, |m| m.saturating_add(1));
     VisionGeometry {
         projector_type: h.get("clip.projector_type").and_then(|v| v.as_str()).map(str::to_owned),
         n_layers: get("clip.vision.block_count").unwrap_or(counted),

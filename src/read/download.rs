@@ -20,8 +20,7 @@ pub enum Renamer {
 }
 
 /// Temporary suffixes and who uses them.
-pub const PENDING_SUFFIXES: [(&str, Renamer); 3] =
-    [(".part", Renamer::Firefox), (".crdownload", Renamer::Chrome), (".incomplete", Renamer::HuggingFaceHub)];
+pub const PENDING_SUFFIXES: [(&str, Renamer); 3] = [(".part", Renamer::Firefox), (".crdownload", Renamer::Chrome), (".incomplete", Renamer::HuggingFaceHub)];
 
 /// A temporary download name and the name the file will have when done.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -133,8 +133,17 @@ impl ReadError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
     /// Ran out of bytes at `offset`; `needed` is a lower bound on the file size.
-    Truncated { offset: u64, what: String, needed: u64 },
-    Malformed { offset: u64, defect: Defect, expected: String, found: String },
+    Truncated {
+        offset: u64,
+        what: String,
+        needed: u64,
+    },
+    Malformed {
+        offset: u64,
+        defect: Defect,
+        expected: String,
+        found: String,
+    },
 }
 
 impl ParseError {
@@ -145,12 +154,8 @@ impl ParseError {
     pub(crate) fn with_path(self, path: &std::path::Path, have: u64, progress: Progress) -> ReadError {
         let path = path.to_path_buf();
         match self {
-            ParseError::Truncated { offset, what, needed } => {
-                ReadError::Truncated { path, offset, what, have, needed, progress }
-            }
-            ParseError::Malformed { offset, defect, expected, found } => {
-                ReadError::Malformed { path, offset, defect, expected, found }
-            }
+            ParseError::Truncated { offset, what, needed } => ReadError::Truncated { path, offset, what, have, needed, progress },
+            ParseError::Malformed { offset, defect, expected, found } => ReadError::Malformed { path, offset, defect, expected, found },
         }
     }
 }

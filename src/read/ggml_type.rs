@@ -94,10 +94,7 @@ impl GgmlType {
 
     /// Looks a type up by name, case-insensitively (`q8_0`, `F16`).
     pub fn from_name(name: &str) -> Option<GgmlType> {
-        TABLE
-            .iter()
-            .position(|t| t.is_some_and(|t| t.name.eq_ignore_ascii_case(name)))
-            .map(|i| GgmlType(i as u32))
+        TABLE.iter().position(|t| t.is_some_and(|t| t.name.eq_ignore_ascii_case(name))).map(|i| GgmlType(i as u32))
     }
 
     /// Bytes of one row of `n` elements (ggml_row_size), `None` if unknown type,

@@ -111,11 +111,7 @@ impl<'a> Parser<'a> {
     fn take(&mut self, n: u64, what: &str) -> Result<&'a [u8], ParseError> {
         let remaining = (self.buf.len() - self.pos) as u64;
         if n > remaining {
-            return Err(ParseError::Truncated {
-                offset: self.offset(),
-                what: what.to_string(),
-                needed: self.offset().saturating_add(n),
-            });
+            return Err(ParseError::Truncated { offset: self.offset(), what: what.to_string(), needed: self.offset().saturating_add(n) });
         }
         let s = &self.buf[self.pos..self.pos + n as usize];
         self.pos += n as usize;
@@ -143,19 +139,13 @@ impl<'a> Parser<'a> {
     }
 
     fn utf8(&self, bytes: &[u8], at: u64, what: &str) -> Result<String, ParseError> {
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| ParseError::malformed(Defect::Utf8, at, format!("{what} in UTF-8"), "invalid UTF-8"))
+        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| ParseError::malformed(Defect::Utf8, at, format!("{what} in UTF-8"), "invalid UTF-8"))
     }
 
     fn header(&mut self) -> Result<Header, ParseError> {
         let magic = self.take(4, "the magic \"GGUF\"")?;
         if magic != b"GGUF" {
-            let found = if magic == b"FUGG" {
-                "\"FUGG\" (byte-swapped magic)".to_string()
-            } else {
-                format!("{:?}", String::from_utf8_lossy(magic))
-            };
+            let found = if magic == b"FUGG" { "\"FUGG\" (byte-swapped magic)".to_string() } else { format!("{:?}", String::from_utf8_lossy(magic)) };
             return Err(ParseError::malformed(Defect::Magic, 0, "the magic \"GGUF\"", found));
         }
         let raw = self.take(4, "the version")?;
@@ -199,9 +189,8 @@ impl<'a> Parser<'a> {
             }
             let at = self.offset();
             let type_id = self.u32("a metadata value type")?;
-            let vt = ValueType::from_id(type_id).ok_or_else(|| {
-                ParseError::malformed(Defect::ValueType, at, format!("a value type 0..=12 for {key:?}"), format!("type {type_id}"))
-            })?;
+            let vt = ValueType::from_id(type_id)
+                .ok_or_else(|| ParseError::malformed(Defect::ValueType, at, format!("a value type 0..=12 for {key:?}"), format!("type {type_id}")))?;
             let value = self.value(vt, &key, 0)?;
             if key == "general.architecture" {
                 self.progress.architecture = value.as_str().map(str::to_owned);
@@ -214,13 +203,7 @@ impl<'a> Parser<'a> {
             None => DEFAULT_ALIGNMENT,
             Some((_, v)) => match v.as_u64() {
                 Some(a) if a.is_power_of_two() => a,
-                _ => {
-                    return Err(ParseError::malformed(Defect::Alignment,
-                        self.offset(),
-                        "general.alignment to be a power of two",
-                        v.to_string(),
-                    ))
-                }
+                _ => return Err(ParseError::malformed(Defect::Alignment, self.offset(), "general.alignment to be a power of two", v.to_string())),
             },
         };
 
@@ -229,7 +212,12 @@ impl<'a> Parser<'a> {
         for i in 0..tensor_count {
             let t = self.tensor_info(i)?;
             if !names.insert(t.name.clone()) {
-                return Err(ParseError::malformed(Defect::DuplicateTensor, t.info_offset, format!("a unique tensor name (tensor #{i})"), format!("duplicate name {:?}", t.name)));
+                return Err(ParseError::malformed(
+                    Defect::DuplicateTensor,
+                    t.info_offset,
+                    format!("a unique tensor name (tensor #{i})"),
+                    format!("duplicate name {:?}", t.name),
+                ));
             }
             tensors.push(t);
             self.progress.tensors_read = i + 1;
@@ -246,11 +234,7 @@ impl<'a> Parser<'a> {
         let at = self.offset();
         let n_dims = self.u32("a tensor's dimension count")?;
         if n_dims == 0 || n_dims > MAX_DIMS {
-            return Err(ParseError::malformed(Defect::Dims,
-                at,
-                format!("1..={MAX_DIMS} dimensions for tensor #{index} {name:?}"),
-                n_dims.to_string(),
-            ));
+            return Err(ParseError::malformed(Defect::Dims, at, format!("1..={MAX_DIMS} dimensions for tensor #{index} {name:?}"), n_dims.to_string()));
         }
         let dims_at = self.offset();
         let mut dims = Vec::with_capacity(n_dims as usize);
@@ -261,7 +245,8 @@ impl<'a> Parser<'a> {
         let offset = self.u64("a tensor data offset")?;
         let info = TensorInfo { name, dims, ggml_type, offset, info_offset };
         if info.n_elements().is_none() {
-            return Err(ParseError::malformed(Defect::Dims,
+            return Err(ParseError::malformed(
+                Defect::Dims,
                 dims_at,
                 format!("dimensions of tensor {:?} whose product fits in 64 bits", info.name),
                 format!("{:?}", info.dims),
@@ -299,22 +284,27 @@ impl<'a> Parser<'a> {
     fn array(&mut self, key: &str, depth: u32) -> Result<Array, ParseError> {
         let at = self.offset();
         let type_id = self.u32("an array element type")?;
-        let elem = ValueType::from_id(type_id).ok_or_else(|| {
-            ParseError::malformed(Defect::ValueType, at, format!("an array element type 0..=12 for {key:?}"), format!("type {type_id}"))
-        })?;
+        let elem = ValueType::from_id(type_id)
+            .ok_or_else(|| ParseError::malformed(Defect::ValueType, at, format!("an array element type 0..=12 for {key:?}"), format!("type {type_id}")))?;
         if elem == ValueType::Array && depth + 1 >= MAX_ARRAY_DEPTH {
             return Err(ParseError::malformed(Defect::Nesting, at, format!("arrays nested at most {MAX_ARRAY_DEPTH} deep in {key:?}"), "deeper nesting"));
         }
         let at = self.offset();
         let len = self.u64("an array length")?;
         if len > MAX_ARRAY_LEN {
-            return Err(ParseError::malformed(Defect::Length, at, format!("an array of at most {MAX_ARRAY_LEN} elements for {key:?}"), format!("length {len}")));
+            return Err(ParseError::malformed(
+                Defect::Length,
+                at,
+                format!("an array of at most {MAX_ARRAY_LEN} elements for {key:?}"),
+                format!("length {len}"),
+            ));
         }
         let start = self.offset();
         let mut items = Vec::new();
         if let Some(size) = elem.fixed_size() {
             // Checked before decoding so a short file reports the whole array's size.
-            let total = len.checked_mul(size).ok_or_else(|| ParseError::malformed(Defect::Length, at, "an array size that fits in 64 bits", len.to_string()))?;
+            let total =
+                len.checked_mul(size).ok_or_else(|| ParseError::malformed(Defect::Length, at, "an array size that fits in 64 bits", len.to_string()))?;
             if total > (self.buf.len() - self.pos) as u64 {
                 return Err(ParseError::Truncated { offset: start, what: format!("array {key:?}"), needed: start.saturating_add(total) });
             }

@@ -77,14 +77,16 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
     for (k, &i) in order.iter().enumerate() {
         let t = &h.tensors[i];
         if t.offset % h.alignment != 0 {
-            return Err(ParseError::malformed(Defect::OffsetAlignment,
+            return Err(ParseError::malformed(
+                Defect::OffsetAlignment,
                 t.offset_field_at(),
                 format!("data offset of {:?} aligned to {} bytes", t.name, h.alignment),
                 format!("offset {}", t.offset),
             ));
         }
         if t.offset < prev_end {
-            return Err(ParseError::malformed(Defect::Overlap,
+            return Err(ParseError::malformed(
+                Defect::Overlap,
                 t.offset_field_at(),
                 format!("data of {:?} to start at or after {} (end of {:?})", t.name, prev_end, prev_name.unwrap_or("")),
                 format!("offset {} (overlapping)", t.offset),
@@ -97,7 +99,8 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
         let (bytes, exact) = match t.n_bytes() {
             Some(b) => (b, true),
             None if t.ggml_type.traits().is_some() => {
-                return Err(ParseError::malformed(Defect::BlockSize,
+                return Err(ParseError::malformed(
+                    Defect::BlockSize,
                     t.offset_field_at(),
                     format!("a row size of {:?} divisible by the {} block size", t.name, t.ggml_type.name()),
                     format!("dims {:?}", t.dims),
@@ -109,10 +112,7 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
                     Some(n) => n - t.offset,
                     None => file_len.saturating_sub(h.data_offset.saturating_add(t.offset)),
                 };
-                let message = format!(
-                    "tensor {:?} has unknown ggml type {}; its size ({} bytes) is inferred from offsets",
-                    t.name, t.ggml_type.0, inferred
-                );
+                let message = format!("tensor {:?} has unknown ggml type {}; its size ({} bytes) is inferred from offsets", t.name, t.ggml_type.0, inferred);
                 // The type field sits just before the offset field.
                 warnings.push(LayoutWarning { kind: LayoutIssue::UnknownType, offset: t.offset_field_at() - 4, message });
                 (inferred, false)
@@ -120,7 +120,12 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
         };
         // The absolute end bounds everything below it, so one check covers offset, start and end.
         let rel_end = t.offset.checked_add(bytes).filter(|&e| h.data_offset.checked_add(e).is_some()).ok_or_else(|| {
-            ParseError::malformed(Defect::OffsetRange, t.offset_field_at(), format!("data of {:?} to end below 2^64", t.name), format!("offset {} + {} bytes", t.offset, bytes))
+            ParseError::malformed(
+                Defect::OffsetRange,
+                t.offset_field_at(),
+                format!("data of {:?} to end below 2^64", t.name),
+                format!("offset {} + {} bytes", t.offset, bytes),
+            )
         })?;
         let start = h.data_offset + t.offset;
         spans[i] = Some(TensorSpan { start, bytes, exact, present: start + bytes <= file_len });
@@ -131,4 +136,3 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
     let expected_end = h.data_offset + prev_end;
     Ok(Layout { spans, expected_end, warnings })
 }
-

@@ -4,7 +4,7 @@
 use super::error::ReadError;
 use super::remote::hf::{self, HfRef};
 use super::remote::{self, RemoteError};
-use super::shards::{open_model, ShardSet};
+use super::shards::{ShardSet, open_model};
 use std::path::{Path, PathBuf};
 
 /// A model argument as given on the command line.
@@ -107,7 +107,11 @@ impl Location {
         let mut notes = Vec::new();
         if !listing.mmproj.is_empty() {
             let names: Vec<String> = listing.mmproj.iter().map(|p| r.with_path(p).to_string()).collect();
-            notes.push(format!("{self}: vision projector{} not ranked as models: {} (pass one with --mmproj)", if names.len() == 1 { "" } else { "s" }, names.join(", ")));
+            notes.push(format!(
+                "{self}: vision projector{} not ranked as models: {} (pass one with --mmproj)",
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ));
         }
         if models.is_empty() {
             let also = if listing.mmproj.is_empty() { String::new() } else { format!(" (only the vision projector {})", listing.mmproj.join(", ")) };

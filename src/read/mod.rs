@@ -2,13 +2,13 @@
 //! Knows nothing about model architectures.
 
 #[forbid(unsafe_code)]
+pub mod download;
+#[forbid(unsafe_code)]
 pub mod error;
 #[forbid(unsafe_code)]
 pub mod file;
 #[forbid(unsafe_code)]
 pub mod ggml_type;
-#[forbid(unsafe_code)]
-pub mod download;
 #[forbid(unsafe_code)]
 pub mod growing;
 #[forbid(unsafe_code)]
@@ -30,5 +30,5 @@ pub use file::GgufFile;
 pub use ggml_type::GgmlType;
 pub use header::{Header, TensorInfo};
 pub use location::{Location, Opened};
-pub use shards::{open_model, open_model_from, ShardSet, TensorEntry};
+pub use shards::{ShardSet, TensorEntry, open_model, open_model_from};
 pub use value::{Array, Value, ValueType};

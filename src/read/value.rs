@@ -197,11 +197,7 @@ impl std::fmt::Display for Value {
         match self {
             Value::Str(s) => {
                 let short: String = s.chars().take(60).collect();
-                if short.len() < s.len() {
-                    write!(f, "{:?}... ({} bytes)", short, s.len())
-                } else {
-                    write!(f, "{s:?}")
-                }
+                if short.len() < s.len() { write!(f, "{:?}... ({} bytes)", short, s.len()) } else { write!(f, "{s:?}") }
             }
             Value::Array(a) => {
                 write!(f, "[{:?}; {}]", a.elem, a.len)?;

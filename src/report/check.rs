@@ -2,7 +2,7 @@
 
 use crate::check::{ModelCheck, Outcome, Severity};
 use crate::util::units::gib;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::fmt::Write;
 
 fn outcome_word(o: Outcome) -> &'static str {
@@ -108,7 +108,8 @@ pub fn render_step_summary(checks: &[ModelCheck]) -> String {
     let mut s = String::from("## gguf-meter check\n\n| model | verdict | architecture | size | findings |\n|---|---|---|---:|---:|\n");
     for c in checks {
         let (arch, size) = c.facts.as_ref().map_or((String::new(), String::new()), |f| (f.architecture.clone(), gib(f.expected_bytes)));
-        let _ = writeln!(s, "| {} | {} | {} | {} | {} |", md_cell(&c.path.display().to_string()), outcome_word(c.outcome), md_cell(&arch), size, c.findings.len());
+        let _ =
+            writeln!(s, "| {} | {} | {} | {} | {} |", md_cell(&c.path.display().to_string()), outcome_word(c.outcome), md_cell(&arch), size, c.findings.len());
     }
     let all: Vec<_> = checks.iter().flat_map(|c| &c.findings).collect();
     if !all.is_empty() {
@@ -157,7 +158,13 @@ pub fn render_junit(checks: &[ModelCheck]) -> String {
             Outcome::Fail | Outcome::Unreadable => {
                 let tag = if c.outcome == Outcome::Fail { "failure" } else { "error" };
                 let first = errs.first().cloned().unwrap_or_else(|| "warnings fail in --strict mode".into());
-                let _ = writeln!(s, "      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>", xml_escape(&first), c.findings.first().map_or("check", |f| f.rule), xml_escape(&errs.join("\n")));
+                let _ = writeln!(
+                    s,
+                    "      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>",
+                    xml_escape(&first),
+                    c.findings.first().map_or("check", |f| f.rule),
+                    xml_escape(&errs.join("\n"))
+                );
             }
             Outcome::Incomplete => {
                 let _ = writeln!(s, "      <skipped message=\"download incomplete\"/>");

@@ -2,7 +2,7 @@
 
 use crate::estimate::fit::{Machine, Plan, Verdict};
 use crate::util::units::gib;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::fmt::Write;
 
 /// One file's plan.
@@ -56,7 +56,14 @@ pub fn render(v: &FitView) -> String {
         let _ = writeln!(o, "\n{} ({:.2} bits/weight): {} at context {ctx}", r.file, r.bits_per_weight, verdict_text(p.verdict));
         let n = m.gpus.len();
         if n > 0 {
-            let _ = writeln!(o, "  GPU   {} of {} usable ({} GPU{}, 1 GiB margin each)", gib(p.split.gpu_bytes), gib(p.gpu_capacity), n, if n == 1 { "" } else { "s" });
+            let _ = writeln!(
+                o,
+                "  GPU   {} of {} usable ({} GPU{}, 1 GiB margin each)",
+                gib(p.split.gpu_bytes),
+                gib(p.gpu_capacity),
+                n,
+                if n == 1 { "" } else { "s" }
+            );
         }
         let _ = writeln!(o, "  RAM   {} of {} usable", gib(p.split.cpu_bytes), gib(p.ram_capacity));
         if n > 0 {
@@ -68,7 +75,15 @@ pub fn render(v: &FitView) -> String {
             (w, Some(c)) => format!(", mmproj {} + compute {}", gib(w), gib(c)),
             (w, None) => format!(", mmproj {} + compute unknown", gib(w)),
         };
-        let _ = writeln!(o, "  total {} (weights {}, KV {}, recurrent {}, compute {}{mm})", gib(f.total_bytes), gib(f.weights_bytes), gib(f.kv_bytes), gib(f.recurrent_bytes), gib(f.compute_bytes));
+        let _ = writeln!(
+            o,
+            "  total {} (weights {}, KV {}, recurrent {}, compute {}{mm})",
+            gib(f.total_bytes),
+            gib(f.weights_bytes),
+            gib(f.kv_bytes),
+            gib(f.recurrent_bytes),
+            gib(f.compute_bytes)
+        );
         match p.max_full_gpu_ctx {
             Some(c) if n > 0 => {
                 let _ = writeln!(o, "  largest context entirely on GPU: {c}");
@@ -110,7 +125,11 @@ pub fn render(v: &FitView) -> String {
 fn device_table(p: &Plan) -> String {
     let mut o = String::new();
     // "other": logits on the CPU, an mmproj's weights and compute where it runs.
-    let _ = writeln!(o, "    {:<6} {:>12} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}", "device", "layers", "weights", "KV+state", "compute", "other", "total", "usable");
+    let _ = writeln!(
+        o,
+        "    {:<6} {:>12} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}",
+        "device", "layers", "weights", "KV+state", "compute", "other", "total", "usable"
+    );
     for (i, d) in p.split.devices.iter().enumerate() {
         let layers = match (d.blocks, d.output_layer) {
             (0, false) => "-".to_string(),
@@ -120,7 +139,18 @@ fn device_table(p: &Plan) -> String {
         let cap = p.device_capacity.get(i).copied().unwrap_or(p.ram_capacity);
         let state = d.kv_bytes.saturating_add(d.recurrent_bytes);
         let over = if d.total_bytes > cap { "  OVER" } else { "" };
-        let _ = writeln!(o, "    {:<6} {:>12} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}{over}", d.device, layers, gib(d.weights_bytes), gib(state), gib(d.compute_bytes), gib(d.other_bytes), gib(d.total_bytes), gib(cap));
+        let _ = writeln!(
+            o,
+            "    {:<6} {:>12} {:>11} {:>11} {:>11} {:>11} {:>11} {:>11}{over}",
+            d.device,
+            layers,
+            gib(d.weights_bytes),
+            gib(state),
+            gib(d.compute_bytes),
+            gib(d.other_bytes),
+            gib(d.total_bytes),
+            gib(cap)
+        );
     }
     o
 }

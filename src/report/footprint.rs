@@ -1,10 +1,10 @@
 //! `footprint` output: one table of components, one row per context length, JSON.
 
-use crate::estimate::overrides::BufferWeights;
 use crate::estimate::Footprint;
+use crate::estimate::overrides::BufferWeights;
 use crate::model::{Geometry, LayerKind};
 use crate::util::units::{gib, grouped};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::fmt::Write;
 
 /// What `footprint` shows.
@@ -82,7 +82,8 @@ pub fn render(v: &FootprintView) -> String {
         }
     }
     row(&mut o, "total", f.total_bytes, String::new());
-    let _ = writeln!(o, "  active per token   {:>18}  {:>12}  bytes read per generated token", grouped(f.active_bytes_per_token), gib(f.active_bytes_per_token));
+    let _ =
+        writeln!(o, "  active per token   {:>18}  {:>12}  bytes read per generated token", grouped(f.active_bytes_per_token), gib(f.active_bytes_per_token));
     o.push_str(&cpu_buffers(f));
     let _ = writeln!(o, "\n  {:>10}  {:>12}  {:>12}  {:>12}", "context", "KV cache", "compute", "total");
     for gf in v.growth {
@@ -110,7 +111,11 @@ fn cpu_buffers(f: &Footprint) -> String {
         let _ = writeln!(o, "    {name:>10} model buffer size = {:>12}  {note}", mib(b));
     };
     if f.weights_repack_bytes > 0 {
-        let copy = if f.weights_tied_copy_bytes > 0 { format!(", and a second copy of the tied token embedding ({})", mib(f.weights_tied_copy_bytes)) } else { String::new() };
+        let copy = if f.weights_tied_copy_bytes > 0 {
+            format!(", and a second copy of the tied token embedding ({})", mib(f.weights_tied_copy_bytes))
+        } else {
+            String::new()
+        };
         line(&mut o, "CPU_REPACK", f.weights_repack_bytes, &format!("matmul weights rearranged for this CPU's kernels (anonymous memory){copy}"));
     }
     if f.mmap {

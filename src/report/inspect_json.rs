@@ -1,7 +1,7 @@
 //! `inspect --json`: the stable schema documented in the README. Fields are only ever added.
 
 use super::InspectView;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Version of the JSON schema; bumped only when a field is added.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -4,7 +4,7 @@ use super::fit::plan_json;
 use crate::estimate::fit::{Machine, Plan, Verdict};
 use crate::model::{Geometry, LayerKind};
 use crate::util::units::{gib, grouped};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::fmt::Write;
 
 /// One quant's row: a plan per (context, device).
@@ -40,7 +40,8 @@ pub fn geometry_line(g: &Geometry) -> String {
     let run: Vec<_> = g.layers.iter().filter(|l| !l.mtp).collect();
     let count = |k: LayerKind| run.iter().filter(|l| l.kind == k).count();
     let mut parts = vec![format!("{}: {} layers", g.architecture, run.len())];
-    let kinds = [(LayerKind::Attention, "full attention"), (LayerKind::Sliding, "sliding window"), (LayerKind::Mla, "MLA"), (LayerKind::Recurrent, "recurrent")];
+    let kinds =
+        [(LayerKind::Attention, "full attention"), (LayerKind::Sliding, "sliding window"), (LayerKind::Mla, "MLA"), (LayerKind::Recurrent, "recurrent")];
     let mix: Vec<String> = kinds.iter().filter(|(k, _)| count(*k) > 0).map(|(k, n)| format!("{} {n}", count(*k))).collect();
     if !mix.is_empty() {
         parts[0] += &format!(" ({})", mix.join(", "));
@@ -133,7 +134,9 @@ pub fn render_human(v: &TableView) -> String {
 
 /// CSV: one line per (quant, context, device).
 pub fn render_csv(v: &TableView) -> String {
-    let mut o = String::from("file,file_bytes,bits_per_weight,ctx,device,verdict,total_bytes,gpu_bytes,cpu_bytes,n_gpu_layers,n_cpu_moe,tokens_per_second_bound,command\n");
+    let mut o = String::from(
+        "file,file_bytes,bits_per_weight,ctx,device,verdict,total_bytes,gpu_bytes,cpu_bytes,n_gpu_layers,n_cpu_moe,tokens_per_second_bound,command\n",
+    );
     let nd = v.devices.len();
     for r in v.rows {
         for (ci, &ctx) in v.contexts.iter().enumerate() {

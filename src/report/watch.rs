@@ -183,7 +183,17 @@ mod tests {
 
     #[test]
     fn events_carry_their_name() {
-        let r = Reading { file: "m.gguf".into(), bytes: Some(5), file_bytes: 5, expected_bytes: 9, measure: Measure::Length, rate_bytes_per_s: 0, eta_s: None, layers_complete: Some(0), layers_total: 1 };
+        let r = Reading {
+            file: "m.gguf".into(),
+            bytes: Some(5),
+            file_bytes: 5,
+            expected_bytes: 9,
+            measure: Measure::Length,
+            rate_bytes_per_s: 0,
+            eta_s: None,
+            layers_complete: Some(0),
+            layers_total: 1,
+        };
         let v = serde_json::to_value(Event::Progress(&r)).unwrap();
         assert_eq!((v["event"].as_str(), v["bytes"].as_u64(), v["measure"].as_str()), (Some("progress"), Some(5), Some("length")));
         let e = serde_json::to_value(Event::Error { message: "x" }).unwrap();

@@ -81,7 +81,17 @@ mod tests {
     use super::*;
 
     fn reading(measure: Measure, bytes: Option<u64>) -> Reading {
-        Reading { file: "m.gguf".into(), bytes, file_bytes: 4 << 30, expected_bytes: 4 << 30, measure, rate_bytes_per_s: 1 << 20, eta_s: Some(3725), layers_complete: None, layers_total: 28 }
+        Reading {
+            file: "m.gguf".into(),
+            bytes,
+            file_bytes: 4 << 30,
+            expected_bytes: 4 << 30,
+            measure,
+            rate_bytes_per_s: 1 << 20,
+            eta_s: Some(3725),
+            layers_complete: None,
+            layers_total: 28,
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Which tensors of a file the scan checks, in file order, and notes on those it cannot.
 
-use super::blocks::{check_for, Check};
+use super::blocks::{Check, check_for};
 use crate::read::{GgmlType, GgufFile};
 use std::collections::BTreeMap;
 

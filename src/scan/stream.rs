@@ -6,12 +6,12 @@
 use super::plan::{Plan, Planned};
 use super::tensor::TensorScan;
 use super::{Finding, IoMode, Progress, ScanError, ScanOptions};
-use crate::read::source::MappedFile;
 use crate::read::GgufFile;
+use crate::read::source::MappedFile;
 use sha2::{Digest, Sha256};
 use std::os::unix::fs::FileExt;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// A chunk on its way to the hasher: its own buffer (pread) or a range of the map.
 struct Chunk {

@@ -2,7 +2,7 @@
 //! quantized blocks. Written so the compiler vectorizes the common case (no bad value in a
 //! group of elements) and only looks closer at a group that has one.
 
-use super::blocks::{scale_is_bad, FloatKind, ScaleField, ScaleKind};
+use super::blocks::{FloatKind, ScaleField, ScaleKind, scale_is_bad};
 
 /// What one pass over float elements found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -126,8 +126,8 @@ fn scan_blocks_slow(bytes: &[u8], block: usize, fields: &[ScaleField], big_endia
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::blocks::{check_for, Check};
     use crate::read::GgmlType;
+    use crate::scan::blocks::{Check, check_for};
 
     fn f32s(v: &[f32]) -> Vec<u8> {
         v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -172,8 +172,10 @@ mod tests {
 
     #[test]
     fn every_f16_scale_layout_finds_a_planted_nan() {
-        for name in ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
-            "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ4_NL", "IQ4_XS", "TQ1_0", "TQ2_0", "Q1_0", "Q2_0"] {
+        for name in [
+            "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S",
+            "IQ4_NL", "IQ4_XS", "TQ1_0", "TQ2_0", "Q1_0", "Q2_0",
+        ] {
             let Check::Scales { fields, .. } = check_for(GgmlType::from_name(name).unwrap()) else { panic!("{name}") };
             for k in 0..fields.len() {
                 let (v, block, fields) = blocks(name, 5, 3, k, 0x7E00);

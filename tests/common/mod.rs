@@ -21,8 +21,8 @@ pub fn inspect_json(path: &Path, extra: &[&str]) -> (Value, i32) {
     args.extend_from_slice(extra);
     let out = run(&args);
     let code = out.status.code().unwrap();
-    let doc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{}: bad JSON ({e}); stderr: {}", path.display(), String::from_utf8_lossy(&out.stderr)));
+    let doc =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: bad JSON ({e}); stderr: {}", path.display(), String::from_utf8_lossy(&out.stderr)));
     (doc, code)
 }
 

@@ -3,7 +3,7 @@
 //! and string lengths, nested arrays, tensor offsets past the end or at each other, dims
 //! whose product overflows, unknown types, duplicated infos, splices between files).
 
-use super::locate::{locate, Fields};
+use super::locate::{Fields, locate};
 use gguf_meter::read::GgmlType;
 
 /// Deterministic xorshift64*, so a failure can be replayed from its seed.
@@ -46,8 +46,20 @@ impl Base {
 
 /// Values planted into u64 fields: boundaries of the parser's limits and of u64 itself.
 const BIG: [u64; 14] = [
-    u64::MAX, u64::MAX - 1, u64::MAX - 31, 1 << 63, (1 << 63) + 1, 1 << 62, 1 << 40, 1 << 32,
-    (1 << 31) + 1, (1 << 30) + 1, (1 << 24) + 1, (1 << 16) + 1, u32::MAX as u64, 0,
+    u64::MAX,
+    u64::MAX - 1,
+    u64::MAX - 31,
+    1 << 63,
+    (1 << 63) + 1,
+    1 << 62,
+    1 << 40,
+    1 << 32,
+    (1 << 31) + 1,
+    (1 << 30) + 1,
+    (1 << 24) + 1,
+    (1 << 16) + 1,
+    u32::MAX as u64,
+    0,
 ];
 
 fn get64(b: &[u8], at: usize) -> u64 {
@@ -103,7 +115,13 @@ pub fn mutate(rng: &mut Rng, bases: &[Base], i: usize) -> Vec<u8> {
                 // Inflate a string length (key, value, array item or tensor name).
                 if let Some(p) = rng.pick(&f.string_lens) {
                     let len = get64(&b, p);
-                    let v = [len.wrapping_add(1), len.wrapping_add(7), len.wrapping_mul(2).wrapping_add(1), b.len().saturating_sub(p) as u64, BIG[rng.below(BIG.len())]][rng.below(5)];
+                    let v = [
+                        len.wrapping_add(1),
+                        len.wrapping_add(7),
+                        len.wrapping_mul(2).wrapping_add(1),
+                        b.len().saturating_sub(p) as u64,
+                        BIG[rng.below(BIG.len())],
+                    ][rng.below(5)];
                     put64(&mut b, p, v);
                 }
             }
@@ -135,21 +153,17 @@ pub fn mutate(rng: &mut Rng, bases: &[Base], i: usize) -> Vec<u8> {
                 if let (Some(t), Some(o)) = (&tensor, rng.pick(&f.tensors)) {
                     let other = get64(&b, o.offset_at);
                     let end = (b.len() as u64).saturating_sub(f.header_end.unwrap_or(0) as u64);
-                    let v = [other, other.wrapping_add(1), other.wrapping_add(32), other.wrapping_sub(32), end, end + 32, u64::MAX - 31, BIG[rng.below(BIG.len())]][rng.below(8)];
+                    let v =
+                        [other, other.wrapping_add(1), other.wrapping_add(32), other.wrapping_sub(32), end, end + 32, u64::MAX - 31, BIG[rng.below(BIG.len())]]
+                            [rng.below(8)];
                     put64(&mut b, t.offset_at, v);
                 }
             }
             10 => {
                 // Dimensions whose product (or byte size) overflows, or lands near u64::MAX.
                 if let Some(t) = &tensor {
-                    let sets: [&[u64]; 6] = [
-                        &[1 << 32, 1 << 32],
-                        &[u64::MAX],
-                        &[(1 << 63) + 1, 2],
-                        &[1 << 62, 4, 1, 1],
-                        &[256, u64::MAX / 256],
-                        &[u64::MAX / 3, 3],
-                    ];
+                    let sets: [&[u64]; 6] =
+                        [&[1 << 32, 1 << 32], &[u64::MAX], &[(1 << 63) + 1, 2], &[1 << 62, 4, 1, 1], &[256, u64::MAX / 256], &[u64::MAX / 3, 3]];
                     let dims = sets[rng.below(sets.len())];
                     for (k, &p) in t.dims_at.iter().enumerate() {
                         put64(&mut b, p, dims.get(k).copied().unwrap_or(1));

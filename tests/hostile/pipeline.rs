@@ -5,12 +5,12 @@
 //! A panic propagates (the caller catches it); a broken invariant that is not a panic is
 //! returned as `Err`.
 
-use gguf_meter::estimate::fit::{command_line, plan, Gpu, Machine};
+use gguf_meter::estimate::fit::{Gpu, Machine, command_line, plan};
 use gguf_meter::estimate::overrides::Overrides;
-use gguf_meter::estimate::{footprint, FlashAttn, Settings};
+use gguf_meter::estimate::{FlashAttn, Settings, footprint};
 use gguf_meter::model::{analyze, summary::summarize};
 use gguf_meter::read::{GgmlType, GgufFile, ReadError, ShardSet};
-use gguf_meter::report::{self, inspect_human, inspect_json, InspectView};
+use gguf_meter::report::{self, InspectView, inspect_human, inspect_json};
 use std::path::Path;
 
 /// How an input ended.
@@ -72,10 +72,7 @@ pub fn run(input: &[u8], with_fit: bool) -> Result<Outcome, String> {
         let Ok(main) = footprint(&g, &tensors, s, 1 << 20) else { continue };
         // Growth rows as `footprint` prints them, once (they repeat the same code at other contexts).
         let contexts = if outcome == Outcome::Refused { report::footprint::growth_contexts(g.context_length) } else { vec![] };
-        let growth: Vec<_> = contexts
-            .into_iter()
-            .filter_map(|c| footprint(&g, &tensors, &Settings { ctx: Some(c), ..s.clone() }, 1 << 20).ok())
-            .collect();
+        let growth: Vec<_> = contexts.into_iter().filter_map(|c| footprint(&g, &tensors, &Settings { ctx: Some(c), ..s.clone() }, 1 << 20).ok()).collect();
         let view = report::footprint::FootprintView { name: "m.gguf", geometry: &g, main: &main, growth: &growth, complete: summary.complete, warnings: &[] };
         std::hint::black_box(report::footprint::render(&view));
         serde_json::to_string(&report::footprint::to_json(&view)).map_err(|e| format!("footprint JSON: {e}"))?;

@@ -96,8 +96,14 @@ fn inspect_and_footprint_take_hub_files_folders_and_repos() {
     let e = stderr(&out);
     assert!(e.contains("hf://test/repo: cannot read: 3 GGUF models here; name one: hf://test/repo/llama3-8b-q4km.gguf, hf://test/repo/llama3-8b-q8_0.gguf, hf://test/repo/split/qwen35-35b-a3b-q4km-00001-of-00003.gguf"), "{e}");
     // footprint, with the mmproj remote too, equals the local footprint.
-    let args = |m: &str, mm: &str| vec!["footprint".to_string(), m.to_string(), "--ctx".into(), "32768".into(), "--mmproj".into(), mm.to_string(), "--json".into()];
-    let remote = hub.run(&args("hf://test/repo/split/qwen35-35b-a3b-q4km-00002-of-00003.gguf", "hf://test/repo/mmproj-qwen35-f16.gguf").iter().map(String::as_str).collect::<Vec<_>>());
+    let args =
+        |m: &str, mm: &str| vec!["footprint".to_string(), m.to_string(), "--ctx".into(), "32768".into(), "--mmproj".into(), mm.to_string(), "--json".into()];
+    let remote = hub.run(
+        &args("hf://test/repo/split/qwen35-35b-a3b-q4km-00002-of-00003.gguf", "hf://test/repo/mmproj-qwen35-f16.gguf")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
     let here = meter(&args(&local(REPO_FILES[3]), &local(REPO_FILES[5])).iter().map(String::as_str).collect::<Vec<_>>(), &[]);
     assert_eq!(remote.status.code(), Some(0), "{}", stderr(&remote));
     assert_eq!(doc(&remote), doc(&here));
@@ -132,7 +138,11 @@ fn a_quant_tag_picks_one_model_and_a_revision_is_read_at_that_revision() {
     // A revision changes both the listing and the download URLs; the fake Hub has only main.
     let out = hub.run(&["inspect", "hf://test/repo@v2/llama3-8b-q4km.gguf"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(hub.api.log().iter().any(|l| l.path.contains("/resolve/v2/llama3-8b-q4km.gguf")), "{:?}", hub.api.log().iter().map(|l| l.path.clone()).collect::<Vec<_>>());
+    assert!(
+        hub.api.log().iter().any(|l| l.path.contains("/resolve/v2/llama3-8b-q4km.gguf")),
+        "{:?}",
+        hub.api.log().iter().map(|l| l.path.clone()).collect::<Vec<_>>()
+    );
     let out = hub.run(&["fit", "hf://test/repo@v2", "--gpu", "rtx3090"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(hub.api.log().iter().any(|l| l.path.starts_with("/api/models/test/repo/tree/v2")));

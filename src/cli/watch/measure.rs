@@ -2,9 +2,9 @@
 //! complete, whether it is done, and the final check.
 
 use crate::model::layers::block_of;
-use crate::read::download::{next_hole, Extent, Fill};
-use crate::read::growing::{read_local, GrowLimits};
 use crate::read::GgufFile;
+use crate::read::download::{Extent, Fill, next_hole};
+use crate::read::growing::{GrowLimits, read_local};
 use crate::report::watch::{Measure, Reading};
 use anyhow::bail;
 use std::collections::BTreeMap;

@@ -11,16 +11,16 @@ mod wait;
 
 pub use args::Args;
 
-use crate::read::download::{aria2_control, classify, next_hole, pending, Extent, Fill};
 use crate::read::GgufFile;
+use crate::read::download::{Extent, Fill, aria2_control, classify, next_hole, pending};
 use crate::report::watch::{Complete, DownloadInfo, Event, Measure, Reading};
 use crate::report::watch_human::{describe, progress_line};
 use crate::util::exit_code;
 use measure::Plan;
 use output::Sink;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use track::{Rate, Seen, Tracker};
 

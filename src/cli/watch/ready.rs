@@ -6,11 +6,11 @@ use super::super::footprint::footprints;
 use super::super::loaded::Loaded;
 use super::Args;
 use crate::model::{analyze, summary::summarize};
-use crate::read::download::{pending, with_suffix, PENDING_SUFFIXES};
-use crate::read::growing::{read_local, GrowLimits};
-use crate::read::{open_model_from, GgufFile, ReadError, ShardSet};
+use crate::read::download::{PENDING_SUFFIXES, pending, with_suffix};
+use crate::read::growing::{GrowLimits, read_local};
+use crate::read::{GgufFile, ReadError, ShardSet, open_model_from};
 use crate::report::watch::{DownloadInfo, HeaderReady, ShardState};
-use crate::report::{fit as fit_report, footprint as fp_report, inspect_human, inspect_json, InspectView};
+use crate::report::{InspectView, fit as fit_report, footprint as fp_report, inspect_human, inspect_json};
 use std::path::Path;
 
 /// The header-ready event and its human text.
@@ -51,7 +51,13 @@ pub fn shard_states(set: &ShardSet, watched: &Path) -> Vec<ShardState> {
         .iter()
         .map(|f| ShardState {
             path: f.path.display().to_string(),
-            state: if f.path == watched { "watched" } else if f.is_complete() { "complete" } else { "partial" },
+            state: if f.path == watched {
+                "watched"
+            } else if f.is_complete() {
+                "complete"
+            } else {
+                "partial"
+            },
             file_bytes: Some(f.file_bytes),
             expected_bytes: Some(f.layout.expected_end),
         })
@@ -116,7 +122,14 @@ pub fn header_ready(file: &GgufFile, bytes: u64, download: DownloadInfo, a: &Arg
         event.fit = Some(fit_report::to_json(&fv));
     } else {
         let (main, growth) = footprints(&model, &settings, &Default::default())?;
-        let fv = fp_report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };
+        let fv = fp_report::FootprintView {
+            name: &model.name,
+            geometry: &model.geometry,
+            main: &main,
+            growth: &growth,
+            complete: model.complete,
+            warnings: &warnings,
+        };
         human.push_str(&fp_report::render(&fv));
         event.footprint = Some(fp_report::to_json(&fv));
     }

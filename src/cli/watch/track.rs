@@ -1,7 +1,7 @@
 //! Following a file as a download tool writes it: its length, its identity, and the rename
 //! to its final name; plus the download rate.
 
-use crate::read::download::{pending, Extent, Pending};
+use crate::read::download::{Extent, Pending, pending};
 use anyhow::bail;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -64,12 +64,7 @@ impl Tracker {
             bail!("{}: replaced by another file while watched (inode changed)", self.path.display());
         }
         if extent.len < self.len {
-            bail!(
-                "{}: truncated from {} to {} bytes while watched (download restarted?)",
-                self.path.display(),
-                self.len,
-                extent.len
-            );
+            bail!("{}: truncated from {} to {} bytes while watched (download restarted?)", self.path.display(), self.len, extent.len);
         }
         self.id = Some(extent.id);
         self.len = extent.len;

@@ -1,8 +1,8 @@
 //! Before the header is in: poll until it parses, saying why not meanwhile.
 
 use super::{Step, Watch};
-use crate::read::download::{aria2_control, next_hole, with_suffix, Extent, PENDING_SUFFIXES};
-use crate::read::growing::{parse_growing, read_prefix, GrowLimits};
+use crate::read::download::{Extent, PENDING_SUFFIXES, aria2_control, next_hole, with_suffix};
+use crate::read::growing::{GrowLimits, parse_growing, read_prefix};
 use crate::read::{GgufFile, ReadError};
 use std::path::PathBuf;
 use std::time::Instant;

@@ -16,7 +16,7 @@
 //!   allocated here, not an output, has the same type, shape and strides, and this node is its
 //!   only remaining child with no views (a view parent is never "own", so never reused).
 
-use super::graph::{Graph, Id, Op, EXTERNAL, INPUT, NONE, OUTPUT};
+use super::graph::{EXTERNAL, Graph, INPUT, Id, NONE, OUTPUT, Op};
 
 /// Alignment of the CPU buffer type (`TENSOR_ALIGNMENT`, ggml-impl.h:44, returned by
 /// `ggml_backend_cpu_buffer_type_get_alignment`, ggml-backend.cpp:2474).

@@ -9,7 +9,7 @@ use super::graph::{Graph, Id};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch};
 use super::moe::Routing;
-use super::{transformer, Weights};
+use super::{Weights, transformer};
 use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.

@@ -4,10 +4,10 @@
 //! `build_delta_net_fused`, :373-606): conv state gather + concat, ssm_conv, silu, l2-normed
 //! q/k views, `ggml_gated_delta_net` (K = 1 snapshot), gated norm, output projection.
 
+use super::Weights;
 use super::graph::{Graph, Id, Ty};
 use super::inputs::Inputs;
 use super::llm::{self, Batch};
-use super::Weights;
 
 /// Layer sizes read off the tensor shapes.
 pub struct Dims {
@@ -96,7 +96,13 @@ pub fn tail(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, d: &Di
         (q, k)
     };
     let result = g.gated_delta_net([q, k, v, gate, beta, state], 1);
-    let output = g.view_nd(result, [head_v, n_v_heads, nst, ns], head_v * 4, head_v.saturating_mul(n_v_heads) * 4, head_v.saturating_mul(n_v_heads).saturating_mul(nst) * 4);
+    let output = g.view_nd(
+        result,
+        [head_v, n_v_heads, nst, ns],
+        head_v * 4,
+        head_v.saturating_mul(n_v_heads) * 4,
+        head_v.saturating_mul(n_v_heads).saturating_mul(nst) * 4,
+    );
     let new_state = g.view_nd(result, [head_v, head_v, n_v_heads, ns], head_v * 4, head_v.saturating_mul(head_v) * 4, n_embd_s * 4);
     let dst = g.view_nd(ssm_all, [n_embd_s, ns, 1, 1], n_embd_s.saturating_mul(4), 0, 0);
     let c = g.cpy(new_state, dst);

@@ -7,7 +7,7 @@
 use super::graph::Graph;
 use super::inputs;
 use super::llm::{self, Batch};
-use super::{transformer, Weights};
+use super::{Weights, transformer};
 use crate::model::Geometry;
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.

@@ -1,7 +1,7 @@
 //! The ggml ops the simulated graphs use, with the output shape, type and view-ness each has
 //! in ggml/src/ggml.c (same names as there). Only what ggml-alloc sees is kept: no data.
 
-use super::graph::{contiguous, Graph, Id, Op, Tensor, Ty, EXTERNAL, INPUT, MAX_SRC, NONE};
+use super::graph::{EXTERNAL, Graph, INPUT, Id, MAX_SRC, NONE, Op, Tensor, Ty, contiguous};
 
 const INPLACE: Op = Op::Compute { inplace: true };
 const PLAIN: Op = Op::Compute { inplace: false };

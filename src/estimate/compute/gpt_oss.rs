@@ -8,7 +8,7 @@ use super::graph::Graph;
 use super::inputs;
 use super::llm::{self, Batch};
 use super::moe::{self, Gating, Routing};
-use super::{transformer, Weights};
+use super::{Weights, transformer};
 use crate::model::Geometry;
 
 const ROUTING: Routing = Routing { gating: Gating::SoftmaxWeight, norm_w: false, scale: false, groups: (0, 0) };

@@ -7,7 +7,7 @@
 use super::graph::Graph;
 use super::inputs;
 use super::llm::{self, Batch};
-use super::{mamba2, moe, transformer, Weights};
+use super::{Weights, mamba2, moe, transformer};
 use crate::model::{Geometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.

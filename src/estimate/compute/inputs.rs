@@ -2,9 +2,9 @@
 //! state copies (`build_rs_inp_impl`), KV indices and masks (`build_attn_inp_kv_impl`), the
 //! Hadamard rotations of quantized caches, positions and output rows.
 
-use super::graph::{Graph, Id, Ty, NONE};
-use super::llm::Batch;
 use super::Weights;
+use super::graph::{Graph, Id, NONE, Ty};
+use super::llm::Batch;
 use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// Inputs of a model with a KV cache and/or recurrent state (`build_inp_mem_hybrid` etc.).

@@ -2,9 +2,9 @@
 //! tensor order llama.cpp creates and expands them: `build_norm`, `build_ffn`, `build_attn` /
 //! `build_attn_mha` over a KV cache, `build_rs`, the LM head. Inputs are in `inputs.rs`.
 
-use super::graph::{Graph, Id, Ty, NONE};
-use super::inputs::Inputs;
 use super::Weights;
+use super::graph::{Graph, Id, NONE, Ty};
+use super::inputs::Inputs;
 
 /// Sizes of the reserved micro-batch (llama-context.cpp `sched_reserve`, `graph_reserve`).
 #[derive(Clone, Copy, Debug)]

@@ -1,11 +1,11 @@
 //! Mamba-2 (src/models/mamba.cpp with mamba-base.cpp `build_mamba2_layer` at 0c1e570): the
 //! layer Granite-4.0-H shares (granite_hybrid.rs), and the pure Mamba-2 model.
 
+use super::Weights;
 use super::graph::{Graph, Id, Ty};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch};
 use super::transformer;
-use super::Weights;
 use crate::model::{Geometry, LayerKind};
 
 /// Builds the pp graph of a `mamba2` model into `g`; `None` when a tensor is missing.

@@ -168,5 +168,4 @@ impl<'a> Weights<'a> {
         let d = self.blk.get(&(il, name))?;
         Some(Self::ne(d)[axis.min(3)]).filter(|&x| x > 0)
     }
-
 }

@@ -3,9 +3,9 @@
 //! expert matrices (mul_mat_id, optional per-expert biases), per-expert views summed by a
 //! chain of adds; plus the shared expert some families add.
 
+use super::Weights;
 use super::graph::{Graph, Id};
 use super::llm;
-use super::Weights;
 use crate::model::GraphHints;
 
 /// llama.cpp's LLAMA_MAX_EXPERTS bounds experts per token (and the graph size).

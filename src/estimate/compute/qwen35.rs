@@ -3,13 +3,13 @@
 //! runs use: fused_gdn_ar/ch) and gated full-attention layers (`build_layer_attn`), each
 //! followed by a post-attention norm and a dense or MoE FFN (`build_layer_ffn`).
 
+use super::Weights;
+use super::delta_net;
 use super::graph::{Graph, Id};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch, KvLayer};
 use super::moe;
-use super::delta_net;
 use super::qwen3next;
-use super::Weights;
 use crate::model::{Geometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.

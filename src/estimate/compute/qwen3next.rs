@@ -2,11 +2,11 @@
 //! plain RoPE, the attention gate made contiguous only after attention, beta and alpha from one
 //! `ssm_ba` projection, and q/k heads repeated up to the value heads before the delta net.
 
+use super::Weights;
 use super::delta_net::{self, Dims};
 use super::graph::{Graph, Id};
 use super::inputs::Inputs;
 use super::llm::{self, Batch, KvLayer};
-use super::Weights;
 
 /// `build_layer_attn` (qwen3next.cpp).
 pub fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id, pos: Id) -> Option<Id> {

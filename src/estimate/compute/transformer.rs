@@ -3,11 +3,11 @@
 //! (`build_qkv`, optional biases, optional Q/K norms), RoPE, attention over the KV cache,
 //! output projection, the last layer cut to the output rows, SwiGLU FFN or softmax-gated MoE.
 
+use super::Weights;
 use super::graph::{Graph, Id};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch, KvLayer};
 use super::moe::{self, Routing};
-use super::Weights;
 use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
@@ -57,11 +57,7 @@ pub fn ffn_block(g: &mut Graph, w: &Weights, il: u32, cur: Id, inp_sa: Id, out_i
     };
     let ffn_inp = g.binary(cur, inp_sa);
     let cur = llm::blk_norm(g, w, il, ffn_inp, "ffn_norm.weight")?;
-    let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
-        moe::moe_ffn_shared(g, w, il, cur, n_used, r)?
-    } else {
-        llm::ffn(g, w, il, cur)?
-    };
+    let cur = if w.has_blk(il, "ffn_gate_inp.weight") { moe::moe_ffn_shared(g, w, il, cur, n_used, r)? } else { llm::ffn(g, w, il, cur)? };
     Some(g.binary(cur, ffn_inp))
 }
 

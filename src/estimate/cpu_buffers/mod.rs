@@ -10,7 +10,7 @@
 mod matmul_names;
 mod split;
 
-pub use split::{cpu_weights, CpuWeights};
+pub use split::{CpuWeights, cpu_weights};
 
 use crate::read::GgmlType;
 use serde::Serialize;
@@ -60,10 +60,9 @@ pub fn matmul_op(name: &str) -> Option<MatOp> {
 fn matches_template(tmpl: &str, name: &str) -> bool {
     match tmpl.split_once("%d") {
         None => tmpl == name,
-        Some((pre, post)) => name
-            .strip_prefix(pre)
-            .and_then(|rest| rest.strip_suffix(post))
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())),
+        Some((pre, post)) => {
+            name.strip_prefix(pre).and_then(|rest| rest.strip_suffix(post)).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        }
     }
 }
 

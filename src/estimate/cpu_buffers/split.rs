@@ -1,7 +1,7 @@
 //! The CPU weight buffers of a model loaded wholly on the CPU: CPU_REPACK, CPU, and with mmap
 //! the CPU_Mapped window (docs/llama-cpp-memory.md section 7.5).
 
-use super::{matmul_op, repacks, CpuKind, MatOp};
+use super::{CpuKind, MatOp, matmul_op, repacks};
 use crate::estimate::weights::{buffer_bytes, is_loaded, is_tied};
 use crate::model::Geometry;
 use crate::read::TensorEntry;

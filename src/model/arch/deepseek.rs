@@ -6,11 +6,4 @@
 use super::ArchSpec;
 
 /// MLA with MoE after `leading_dense_block_count` dense blocks.
-pub const SPEC: ArchSpec = ArchSpec {
-    family: "deepseek",
-    archs: &["deepseek2"],
-    swa: None,
-    recurrent: None,
-    recurrent_layers: None,
-    mla: true,
-};
+pub const SPEC: ArchSpec = ArchSpec { family: "deepseek", archs: &["deepseek2"], swa: None, recurrent: None, recurrent_layers: None, mla: true };

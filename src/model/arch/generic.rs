@@ -4,11 +4,4 @@
 use super::{ArchSpec, RecurrentRule};
 
 /// Tensor-derived geometry only.
-pub const SPEC: ArchSpec = ArchSpec {
-    family: "generic",
-    archs: &[],
-    swa: None,
-    recurrent: Some(RecurrentRule::Ssm),
-    recurrent_layers: None,
-    mla: false,
-};
+pub const SPEC: ArchSpec = ArchSpec { family: "generic", archs: &[], swa: None, recurrent: Some(RecurrentRule::Ssm), recurrent_layers: None, mla: false };

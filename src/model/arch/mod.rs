@@ -59,16 +59,7 @@ pub struct ArchSpec {
     pub mla: bool,
 }
 
-const SPECS: &[&ArchSpec] = &[
-    &llama::SPEC,
-    &qwen35::SPEC,
-    &gemma::GEMMA2,
-    &gemma::GEMMA3,
-    &deepseek::SPEC,
-    &gpt_oss::SPEC,
-    &mamba::SPEC,
-    &granite::SPEC,
-];
+const SPECS: &[&ArchSpec] = &[&llama::SPEC, &qwen35::SPEC, &gemma::GEMMA2, &gemma::GEMMA3, &deepseek::SPEC, &gpt_oss::SPEC, &mamba::SPEC, &granite::SPEC];
 
 /// The spec for an architecture string; the generic fallback when unknown.
 pub fn spec_for(arch: &str) -> &'static ArchSpec {

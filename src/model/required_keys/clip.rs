@@ -3,8 +3,8 @@
 //! Per-encoder and per-projector keys are generated (`llama_cpp::clip`); the rules here mirror
 //! how clip.cpp picks the encoders and the projector type.
 
-use super::llama_cpp::clip::{MODALITIES, PROJECTORS, PROJECTOR_NAMES};
-use super::{check_key, type_name, KeyProblem, Problem, LLAMA_CPP_COMMIT};
+use super::llama_cpp::clip::{MODALITIES, PROJECTOR_NAMES, PROJECTORS};
+use super::{KeyProblem, LLAMA_CPP_COMMIT, Problem, check_key, type_name};
 use crate::read::{Header, Value};
 
 /// Appends what keeps mtmd from loading this mmproj.

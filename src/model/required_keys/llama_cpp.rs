@@ -5,13 +5,41 @@
 //! any array; empty = unchecked). r = required, o = optional but type-checked when present,
 //! c = required only under the condition given (never enforced).
 
-use super::{c, o, r, Key};
+use super::{Key, c, o, r};
 
 /// The llama.cpp commit this table was generated from.
 pub const LLAMA_CPP_COMMIT: &str = "0c1e57098bba43ac29e6e3b677cdceebdd22334f";
 
 /// Keys read for every architecture (`llama_model_base::load_hparams`).
-pub const GENERIC: &[Key] = &[o("general.name", "str"), r("%s.context_length", "u32"), r("%s.embedding_length", "u32"), o("%s.embedding_length_out", "u32"), o("%s.attention.causal", "bool"), o("%s.pooling_type", "u32"), o("%s.classifier.pooling_type", "u32"), r("%s.block_count", "u32"), o("%s.nextn_predict_layers", "u32"), o("%s.expert_count", "u32"), o("%s.expert_used_count", "u32|[u32,i32,bool]"), o("%s.expert_group_count", "u32"), o("%s.expert_group_used_count", "u32"), o("%s.feed_forward_length", "u32|[u32,i32,bool]"), o("%s.attention.head_count", "u32|[u32,i32,bool]"), o("%s.attention.head_count_kv", "u32|[u32,i32,bool]"), o("%s.rope.scaling.finetuned", "bool"), o("%s.rope.scaling.original_context_length", "u32"), o("%s.rope.freq_base", "f32"), o("%s.rope.scaling.type", "str"), o("%s.rope.scaling.factor", "f32"), o("%s.rope.scaling.attn_factor", "f32"), o("%s.rope.scaling.alpha", "f32"), o("%s.attention.key_length_swa", "u32"), o("%s.attention.value_length_swa", "u32"), o("%s.rope.dimension_count_swa", "u32"), o("%s.classifier.output_labels", "*|[str]")];
+pub const GENERIC: &[Key] = &[
+    o("general.name", "str"),
+    r("%s.context_length", "u32"),
+    r("%s.embedding_length", "u32"),
+    o("%s.embedding_length_out", "u32"),
+    o("%s.attention.causal", "bool"),
+    o("%s.pooling_type", "u32"),
+    o("%s.classifier.pooling_type", "u32"),
+    r("%s.block_count", "u32"),
+    o("%s.nextn_predict_layers", "u32"),
+    o("%s.expert_count", "u32"),
+    o("%s.expert_used_count", "u32|[u32,i32,bool]"),
+    o("%s.expert_group_count", "u32"),
+    o("%s.expert_group_used_count", "u32"),
+    o("%s.feed_forward_length", "u32|[u32,i32,bool]"),
+    o("%s.attention.head_count", "u32|[u32,i32,bool]"),
+    o("%s.attention.head_count_kv", "u32|[u32,i32,bool]"),
+    o("%s.rope.scaling.finetuned", "bool"),
+    o("%s.rope.scaling.original_context_length", "u32"),
+    o("%s.rope.freq_base", "f32"),
+    o("%s.rope.scaling.type", "str"),
+    o("%s.rope.scaling.factor", "f32"),
+    o("%s.rope.scaling.attn_factor", "f32"),
+    o("%s.rope.scaling.alpha", "f32"),
+    o("%s.attention.key_length_swa", "u32"),
+    o("%s.attention.value_length_swa", "u32"),
+    o("%s.rope.dimension_count_swa", "u32"),
+    o("%s.classifier.output_labels", "*|[str]"),
+];
 
 /// Per architecture: name, the file of its `load_arch_hparams` (under src/models/), and the keys it
 /// reads beyond [`GENERIC`] or differently (an entry here replaces the GENERIC one with that key).
@@ -192,7 +220,7 @@ pub mod vocab {
 /// mmproj files, read by tools/mtmd/clip.cpp `clip_model_loader::load_hparams` once per modality.
 pub mod clip {
     #[allow(unused_imports)]
-    use super::super::{c, o, r, Key};
+    use super::super::{Key, c, o, r};
 
     /// Per modality: the flag that enables it, its key prefix, the keys it needs whatever the projector.
     #[rustfmt::skip]

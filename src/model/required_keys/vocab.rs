@@ -3,7 +3,7 @@
 //! and the array checks below mirror that function.
 
 use super::llama_cpp::vocab::{MERGES, MODELS, NO_VOCAB, PRE_CHECKED, PRE_TOKENIZERS};
-use super::{type_name, type_ok, KeyProblem, Problem, LLAMA_CPP_COMMIT};
+use super::{KeyProblem, LLAMA_CPP_COMMIT, Problem, type_name, type_ok};
 use crate::read::{Header, Value};
 
 /// Appends what keeps llama.cpp's vocabulary loader from reading this header's tokenizer.
@@ -50,15 +50,10 @@ pub(super) fn check(header: &Header, out: &mut Vec<KeyProblem>) {
         Some(v) => return push("tokenizer.ggml.tokens", wrong("[str]", v), "the token list"),
     };
     // scores and token types are optional, but when present must cover every token
-    for (key, types, why) in [
-        ("tokenizer.ggml.scores", "[i32,f32]", "token scores"),
-        ("tokenizer.ggml.token_type", "[i32]", "token types"),
-    ] {
+    for (key, types, why) in [("tokenizer.ggml.scores", "[i32,f32]", "token scores"), ("tokenizer.ggml.token_type", "[i32]", "token types")] {
         match header.get(key) {
             Some(v) if !type_ok(types, v) => push(key, wrong(types, v), why),
-            Some(Value::Array(a)) if a.len < n_tokens => {
-                push(key, Problem::TooShort { len: a.len, min: n_tokens }, &format!("{why} for {n_tokens} tokens"))
-            }
+            Some(Value::Array(a)) if a.len < n_tokens => push(key, Problem::TooShort { len: a.len, min: n_tokens }, &format!("{why} for {n_tokens} tokens")),
             _ => {}
         }
     }

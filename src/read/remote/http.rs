@@ -141,7 +141,11 @@ impl Client {
                     }
                     match retry_after(&resp) {
                         Some(d) if d > MAX_RETRY_AFTER => {
-                            let hint = format!("server asks to retry after {} s, longer than the {} s this tool waits; try again later", d.as_secs(), MAX_RETRY_AFTER.as_secs());
+                            let hint = format!(
+                                "server asks to retry after {} s, longer than the {} s this tool waits; try again later",
+                                d.as_secs(),
+                                MAX_RETRY_AFTER.as_secs()
+                            );
                             return Err(RemoteError::Status { code, hint });
                         }
                         Some(d) => d,

@@ -11,8 +11,8 @@ pub use range::FetchStats;
 
 use super::error::ReadError;
 use super::file::GgufFile;
-use super::growing::{parse_growing, GrowLimits};
-use super::shards::{assemble, ShardSet};
+use super::growing::{GrowLimits, parse_growing};
+use super::shards::{ShardSet, assemble};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -70,10 +70,8 @@ pub fn open_url(client: &Client, url: &str, limits: GrowLimits) -> Result<Fetche
         }
     })?;
     if stats.ignored_range {
-        set.warnings.push(format!(
-            "{url}: the server ignores Range requests; read the first {} bytes of its full response, then closed the connection",
-            stats.bytes
-        ));
+        set.warnings
+            .push(format!("{url}: the server ignores Range requests; read the first {} bytes of its full response, then closed the connection", stats.bytes));
     }
     Ok(Fetched { set, stats })
 }

@@ -189,7 +189,7 @@ impl<'c> RangeReader<'c> {
 
 #[cfg(test)]
 mod tests {
-    use super::{content_range, ContentRange};
+    use super::{ContentRange, content_range};
 
     #[test]
     fn parses_content_range() {

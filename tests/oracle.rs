@@ -10,45 +10,14 @@
 
 mod common;
 use gguf_meter::estimate::compute::heuristic_bytes;
+use gguf_meter::estimate::footprint;
 use gguf_meter::estimate::kv::model_swa_cells;
-use gguf_meter::estimate::{CpuKind, FlashAttn, Settings, footprint};
 use gguf_meter::model::analyze;
-use gguf_meter::read::{GgmlType, open_model};
+use gguf_meter::read::open_model;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn model_path(m: &Value) -> Option<PathBuf> {
-    let name = m["file_name"].as_str().unwrap();
-    match m["kind"].as_str().unwrap() {
-        "sparse-fixture" => Some(common::fixture(name)),
-        "tiny" => Some(common::fixture(&format!("tiny/{name}"))),
-        "real" => common::real_file(name),
-        other => panic!("unknown oracle model kind {other}"),
-    }
-}
-
-/// `model_buffers` as (buffer type, bytes).
-fn model_buffers(v: &Value) -> Vec<(String, u64)> {
-    v.as_array().unwrap().iter().map(|b| (b["buft"].as_str().unwrap().to_string(), b["bytes"].as_u64().unwrap())).collect()
-}
-
-fn settings(s: &Value) -> Settings {
-    let ty = |k: &str| GgmlType::from_name(s[k].as_str().unwrap()).unwrap();
-    Settings {
-        ctx: s["n_ctx"].as_u64(),
-        parallel: s["n_seq_max"].as_u64(),
-        kv_unified: s["kv_unified"].as_bool().unwrap(),
-        cache_type_k: ty("type_k"),
-        cache_type_v: ty("type_v"),
-        flash_attn: if s["flash_attn"] == "on" { FlashAttn::On } else { FlashAttn::Off },
-        batch: s["n_batch"].as_u64().unwrap(),
-        ubatch: s["n_ubatch"].as_u64().unwrap(),
-        swa_full: s["swa_full"].as_bool().unwrap(),
-        load_mtp: s["load_mtp"].as_bool().unwrap_or(false),
-        mmap: s["load"] == "mmap",
-        cpu_kind: CpuKind::X86Avx2,
-    }
-}
+use common::oracle::{model_buffers, model_path, pct, settings};
 
 /// A compute buffer that is not simulated may be off by this much at most.
 const COMPUTE_WORST: f64 = 10.0;
@@ -64,10 +33,6 @@ const SIMULATED: [&str; 12] =
 /// (a few MB of weights, so compute is most of the total) within this.
 const TINY_TOTAL_WORST: f64 = 15.0;
 
-fn pct(ours: u64, theirs: u64) -> f64 {
-    if theirs == 0 { if ours == 0 { 0.0 } else { 100.0 } } else { (ours as f64 - theirs as f64) * 100.0 / theirs as f64 }
-}
-
 #[test]
 fn footprints_match_llama_cpp() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oracle");
@@ -81,8 +46,8 @@ fn footprints_match_llama_cpp() {
     for f in files {
         let doc: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
         let cases: Vec<&Value> = doc["cases"].as_array().unwrap().iter().collect();
-        if cases.is_empty() || doc["oracle"] == "oracle_mmproj" {
-            continue; // llama.cpp does not load this file (big-endian on x86); mmproj: tests/oracle_mmproj.rs
+        if cases.is_empty() || doc["oracle"] == "oracle_mmproj" || doc["model"]["kind"] == "arch-fixture" {
+            continue; // llama.cpp does not load this file (big-endian on x86); mmproj: tests/oracle_mmproj.rs; architecture zoo: tests/oracle_archs.rs
         }
         let Some(path) = model_path(&doc["model"]) else { continue };
         let set = open_model(&path).unwrap();

@@ -65,7 +65,7 @@ nice -n 10 cmake -S "$HERE" -B "$BUILD" "${GEN[@]}" \
     -DLLAMA_CPP_DIR="$SRC" \
     -DORACLE_LLAMA_COMMIT="$COMMIT" \
     -DORACLE_SDIST_VERSION="$SDIST_VERSION" >&2
-nice -n 10 cmake --build "$BUILD" --target oracle oracle_mmproj -j "$JOBS" >&2
+nice -n 10 cmake --build "$BUILD" --target oracle oracle_mmproj oracle_gen -j "$JOBS" >&2
 end=$(date +%s)
 echo "== build took $((end - start)) s" >&2
 echo "$BUILD/oracle"

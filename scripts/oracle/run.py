@@ -310,7 +310,7 @@ def rel(p: Path) -> str:
 
 
 def run_model(oracle: Path, model_id: str, path: Path, kind: str, extra: dict, jobs: int, quick: bool,
-              with_mmap: bool) -> dict:
+              with_mmap: bool, cases: list[dict] | None = None) -> dict:
     t0 = time.time()
     probe = run_oracle(oracle, path, make_cases(False, False, True)[0])
     doc = {"schema_version": SCHEMA_VERSION, "generator": "scripts/oracle/run.py", "id": model_id,
@@ -329,7 +329,8 @@ def run_model(oracle: Path, model_id: str, path: Path, kind: str, extra: dict, j
     doc["ok"] = True
     is_swa = any(mi.get("swa_layers", []))
     has_mtp = any("nextn" in line for line in probe.get("log_model", [])) or mi.get("n_layer_nextn", 0) > 0
-    cases = make_cases(is_swa, with_mmap, quick, has_mtp)
+    if cases is None:
+        cases = make_cases(is_swa, with_mmap, quick, has_mtp)
     with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
         results = list(ex.map(lambda s: run_oracle(oracle, path, s), cases))
     doc["log_model"] = probe.get("log_model", [])

@@ -56,8 +56,9 @@ pub fn swa_cells(r: &Resolved, n_swa: u64) -> u64 {
 
 /// KV bytes of every layer that holds KV.
 pub fn kv_layers(g: &Geometry, r: &Resolved) -> Result<Vec<LayerKv>, KvError> {
-    // Without flash attention V is stored transposed and every layer's V is padded to the widest.
-    let v_max = g.layers.iter().filter(|l| l.has_kv()).map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
+    // Without flash attention V is stored transposed and every layer's V is padded to the widest
+    // (`n_embd_v_gqa_max`: over every layer, cached or not).
+    let v_max = g.layers.iter().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
     let mut out = Vec::new();
     for l in g.layers.iter().filter(|l| l.has_kv()) {
         let cells = match (l.kind, l.window) {

@@ -7,7 +7,7 @@ use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// State bytes (R + S) of one layer over all cells; `None` for a layer without recurrent state.
 pub fn layer_bytes(l: &LayerGeometry, r: &Resolved) -> Option<u64> {
-    if l.kind != LayerKind::Recurrent || l.mtp {
+    if !l.has_state() {
         return None;
     }
     let s = l.recurrent?;
@@ -19,7 +19,7 @@ pub fn recurrent_bytes(g: &Geometry, r: &Resolved) -> (u64, u64) {
     let cells = r.n_seq_max.max(1);
     let mut conv = 0u64;
     let mut state = 0u64;
-    for l in g.layers.iter().filter(|l| l.kind == LayerKind::Recurrent && !l.mtp) {
+    for l in g.layers.iter().filter(|l| l.has_state()) {
         if let Some(s) = l.recurrent {
             conv = conv.saturating_add(s.conv_elements.saturating_mul(4).saturating_mul(cells));
             state = state.saturating_add(s.state_elements.saturating_mul(4).saturating_mul(cells));

@@ -56,6 +56,8 @@ pub struct LayerGeometry {
     pub recurrent: Option<RecurrentState>,
     /// A next-token-prediction (MTP) block llama.cpp skips unless asked.
     pub mtp: bool,
+    /// llama.cpp gives this layer a KV cache of its own (not a shared or filtered one).
+    pub kv_cache: bool,
     /// Bytes of all tensors in this block.
     pub bytes: u64,
     /// Bytes of the routed-expert tensors in this block.
@@ -67,7 +69,12 @@ pub struct LayerGeometry {
 impl LayerGeometry {
     /// True when llama.cpp gives this layer a KV cache.
     pub fn has_kv(&self) -> bool {
-        !self.mtp && matches!(self.kind, LayerKind::Attention | LayerKind::Sliding | LayerKind::Mla)
+        !self.mtp && self.kv_cache
+    }
+
+    /// True when llama.cpp gives this layer recurrent state.
+    pub fn has_state(&self) -> bool {
+        !self.mtp && self.recurrent.is_some()
     }
 }
 
@@ -105,6 +112,9 @@ pub struct Geometry {
     /// Hyperparameters only the compute-graph simulation reads.
     #[serde(skip)]
     pub hints: GraphHints,
+    /// Components whose size follows a rule gguf-meter has not verified for this architecture
+    /// (e.g. `kv_cache` of a sparse-attention cache): figures for them are estimates.
+    pub estimated: Vec<String>,
 }
 
 /// Hyperparameters that shape llama.cpp's compute graph but not its weights or caches.

@@ -77,6 +77,7 @@ pub fn layer_geometry(cx: &mut Context, b: &Block) -> LayerGeometry {
         ffn_size: 0,
         recurrent: None,
         mtp,
+        kv_cache: false,
         bytes: b.tensors.iter().map(|(_, t)| t.bytes).fold(0u64, u64::saturating_add),
         expert_bytes: b.tensors.iter().filter(|(s, _)| s.contains("_exps")).map(|(_, t)| t.bytes).fold(0u64, u64::saturating_add),
         present: b.tensors.iter().all(|(_, t)| t.present),
@@ -127,6 +128,8 @@ pub fn layer_geometry(cx: &mut Context, b: &Block) -> LayerGeometry {
             }
         }
     }
+
+    g.kv_cache = matches!(g.kind, LayerKind::Attention | LayerKind::Sliding | LayerKind::Mla);
 
     // Experts: router width first, then the stacked expert tensors' third dimension.
     g.n_experts = b

@@ -57,6 +57,7 @@ pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {
         vision: None,
         warnings: Vec::new(),
         hints: graph_hints(&meta),
+        estimated: Vec::new(),
     };
     if arch == "clip" {
         g.family = "clip";
@@ -119,9 +120,95 @@ pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {
         }
     }
 
+    apply_llama_cpp_rules(&mut g, &meta, block_count, nextn, &mut warnings);
+
     g.n_experts = g.layers.iter().map(|l| l.n_experts).max().unwrap_or(0);
     g.n_experts_used = g.layers.iter().map(|l| l.n_experts_used).max().unwrap_or(0);
     g.n_experts_shared = g.layers.iter().map(|l| l.n_experts_shared).max().unwrap_or(0);
     g.warnings = warnings;
     g
+}
+
+/// Overrides what tensors suggested with what llama.cpp's rules for the architecture make of the
+/// hyperparameters (`arch::rules`): which layers hold KV and how wide, which slide and over how
+/// many tokens, which keep recurrent state and how much. llama.cpp sizes its caches from these
+/// alone, so they decide; tensors remain the source for layers llama.cpp does not describe.
+fn apply_llama_cpp_rules(g: &mut Geometry, meta: &Meta, block_count: u32, nextn: u32, warnings: &mut Vec<String>) {
+    use arch::rules::{self, Memory};
+    let Some(rule) = rules::rule_for(&g.architecture) else {
+        if g.architecture != "unknown" {
+            warnings.push(format!("llama.cpp does not know the architecture {:?}: it will not load this file", g.architecture));
+        }
+        return;
+    };
+    match rule.memory {
+        Memory::Unsupported => {
+            warnings.push(format!("llama.cpp knows the architecture {:?} by name but cannot load it", g.architecture));
+            return;
+        }
+        Memory::Special => {
+            warnings.push(format!(
+                "{}: llama.cpp gives this architecture a sparse-attention cache gguf-meter does not size yet; KV cache estimated as a plain cache",
+                g.architecture
+            ));
+            g.estimated.push("kv_cache".into());
+            return;
+        }
+        _ => {}
+    }
+    if rule.exotic {
+        g.estimated.push("kv_cache".into());
+        warnings.push(format!("{}: some of llama.cpp's memory rules for this architecture are not modelled; KV cache unverified", g.architecture));
+    }
+    let Some(plan) = rules::plan(meta, rule, block_count, nextn, g.n_embd) else {
+        warnings.push(format!("{}: a hyperparameter llama.cpp requires is missing (sliding_window_pattern?); llama.cpp will refuse this file", g.architecture));
+        return;
+    };
+    // Nanbeige-style loops make more logical layers than blocks: they reuse the blocks' weights.
+    let n_blocks = g.layers.len();
+    for i in n_blocks..plan.layers.len().min(MAX_BLOCKS as usize) {
+        if n_blocks == 0 {
+            break;
+        }
+        let mut l = g.layers[i % n_blocks].clone();
+        l.index = i as u32;
+        l.bytes = 0;
+        l.expert_bytes = 0;
+        g.layers.push(l);
+    }
+    for (l, p) in g.layers.iter_mut().zip(&plan.layers) {
+        let mla = l.kind == LayerKind::Mla || (plan.mla && p.kv);
+        l.kv_cache = p.kv;
+        if plan.mla && p.kv && l.kind != LayerKind::Mla {
+            l.kind = LayerKind::Mla;
+            l.n_head_kv = p.n_head_kv;
+            l.head_dim_k = p.head_k;
+            l.head_dim_v = p.head_v;
+        }
+        if !mla {
+            l.n_head_kv = p.n_head_kv;
+            l.head_dim_k = p.head_k;
+            l.head_dim_v = p.head_v;
+            if p.n_head > 0 {
+                l.n_head = p.n_head;
+            }
+        }
+        if p.state {
+            let (conv_elements, state_elements) = plan.state;
+            l.recurrent = Some(RecurrentState { conv_elements, state_elements });
+            if !p.kv {
+                l.kind = LayerKind::Recurrent;
+                l.n_head_kv = 0;
+            }
+        } else {
+            l.recurrent = None;
+            if l.kind == LayerKind::Recurrent {
+                l.kind = LayerKind::None;
+            }
+        }
+        if !mla && l.kind != LayerKind::Recurrent && (p.kv || l.kind != LayerKind::None) {
+            l.kind = if p.sliding { LayerKind::Sliding } else { LayerKind::Attention };
+            l.window = p.sliding.then_some(plan.n_swa);
+        }
+    }
 }

@@ -81,3 +81,52 @@ pub fn fit_json(args: &[&str]) -> (serde_json::Value, i32) {
     let code = out.status.code().unwrap();
     (serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr))), code)
 }
+
+/// Oracle file helpers shared by tests/oracle.rs and tests/oracle_archs.rs.
+pub mod oracle {
+    use gguf_meter::estimate::{CpuKind, FlashAttn, Settings};
+    use gguf_meter::read::GgmlType;
+    use serde_json::Value;
+    use std::path::PathBuf;
+
+    /// The GGUF an oracle document was recorded on (header-only fixtures stand for their sparse copies).
+    pub fn model_path(m: &Value) -> Option<PathBuf> {
+        let name = m["file_name"].as_str().unwrap();
+        match m["kind"].as_str().unwrap() {
+            "sparse-fixture" => Some(super::fixture(name)),
+            "tiny" => Some(super::fixture(&format!("tiny/{name}"))),
+            "arch-fixture" => Some(super::fixture(&format!("archs/{name}"))),
+            "real" => super::real_file(name),
+            other => panic!("unknown oracle model kind {other}"),
+        }
+    }
+
+    /// `model_buffers` as (buffer type, bytes).
+    pub fn model_buffers(v: &Value) -> Vec<(String, u64)> {
+        v.as_array().unwrap().iter().map(|b| (b["buft"].as_str().unwrap().to_string(), b["bytes"].as_u64().unwrap())).collect()
+    }
+
+    /// A case's settings as gguf-meter's.
+    pub fn settings(s: &Value) -> Settings {
+        let ty = |k: &str| GgmlType::from_name(s[k].as_str().unwrap()).unwrap();
+        Settings {
+            ctx: s["n_ctx"].as_u64(),
+            parallel: s["n_seq_max"].as_u64(),
+            kv_unified: s["kv_unified"].as_bool().unwrap(),
+            cache_type_k: ty("type_k"),
+            cache_type_v: ty("type_v"),
+            flash_attn: if s["flash_attn"] == "on" { FlashAttn::On } else { FlashAttn::Off },
+            batch: s["n_batch"].as_u64().unwrap(),
+            ubatch: s["n_ubatch"].as_u64().unwrap(),
+            swa_full: s["swa_full"].as_bool().unwrap(),
+            load_mtp: s["load_mtp"].as_bool().unwrap_or(false),
+            mmap: s["load"] == "mmap",
+            cpu_kind: CpuKind::X86Avx2,
+        }
+    }
+
+    /// Signed difference in percent.
+    pub fn pct(ours: u64, theirs: u64) -> f64 {
+        if theirs == 0 { if ours == 0 { 0.0 } else { 100.0 } } else { (ours as f64 - theirs as f64) * 100.0 / theirs as f64 }
+    }
+}

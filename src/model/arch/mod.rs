@@ -10,8 +10,10 @@ mod generic;
 mod gpt_oss;
 mod granite;
 mod llama;
+mod llama_cpp;
 mod mamba;
 mod qwen35;
+pub mod rules;
 
 use super::meta::Meta;
 

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Every architecture llama.cpp knows: generate a small model of each with llama.cpp itself and record
+what llama.cpp allocates for it.
+
+    python3 scripts/oracle/archs.py                    # all architectures
+    python3 scripts/oracle/archs.py --only cohere2     # ids containing "cohere2"
+    python3 scripts/oracle/archs.py --list             # the plan
+
+For each architecture in `oracle_gen list` (llama.cpp's `llm_arch_all()`) and each of its dense / MoE
+variants, `oracle_gen gen` writes a header-only GGUF into fixtures/archs/<id>.gguf from the
+hyperparameters of llama.cpp's own tests/test-llama-archs.cpp fixture, with the changes in SPEC below
+(more layers so that layer patterns show, a longer trained context, a wider window), asking llama.cpp's
+loader for the tensors. A sparse full-length copy goes to the cache and `oracle` records the case
+matrix ARCH_CASES into fixtures/oracle/arch-<id>.json (same schema as run.py's files, model kind
+"arch-fixture"). A file llama.cpp cannot generate or load is recorded too, with the reason, so the
+coverage table shows it.
+
+Environment: as run.py (GGUF_METER_LLAMA_CACHE, GGUF_METER_SPARSE_DIR, ORACLE), plus ORACLE_GEN.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import run  # noqa: E402  (scripts/oracle/run.py: oracle runner, sparse copies, JSON layout)
+
+ARCH_DIR = run.REPO / "fixtures/archs"
+GEN_VERSION = 1
+
+# Changes to llama.cpp's fixture for every architecture: 8 layers (the fixture has 2, too few to show a
+# sliding-window or hybrid pattern; per-layer arrays are repeated), a longer trained context and window
+# (the fixture's 256 / 32 would make every cache tiny), Q8_0 matmul weights (so the CPU_REPACK split is
+# exercised). An architecture that refuses these is retried with the fixture unchanged but for quant,
+# then with F32 weights.
+SPEC = {
+    "n_layer": 8,
+    "set": {
+        "{arch}.context_length": ["u32", 8192],
+        "{arch}.attention.sliding_window": ["u32", 512],
+    },
+    "quant": "q8_0",
+}
+# Architectures whose fixture needs its own layer count (llama.cpp hard-codes a layer pattern for them;
+# test-llama-archs.cpp says why): keep the fixture's.
+KEEP_LAYERS = {"gemma3n", "gemma4", "hrm-text", "llama4", "nemotron_h", "nemotron_h_moe"}
+
+
+def arch_cases() -> list[dict]:
+    base = dict(n_ctx=4096, n_seq_max=1, n_batch=2048, n_ubatch=512, type_k="f16", type_v="f16",
+                flash_attn="on", swa_full=False, kv_unified=False, load="noalloc", load_mtp=False)
+    cases = []
+    for n_ctx in (4096, 32768):
+        for np_, unified in ((1, False), (4, False), (4, True)):
+            for tk, tv, fa in (("f16", "f16", "on"), ("f16", "f16", "off"), ("q8_0", "q8_0", "on")):
+                cases.append(dict(base, n_ctx=n_ctx, n_seq_max=np_, kv_unified=unified, type_k=tk, type_v=tv,
+                                  flash_attn=fa))
+    cases.append(dict(base, n_ctx=32768, swa_full=True))
+    cases.append(dict(base, n_ctx=10000, n_seq_max=3))
+    cases.append(dict(base, n_ubatch=256, flash_attn="off"))
+    cases.append(dict(base, n_batch=1024, n_ubatch=1024))
+    return cases
+
+
+def gen_path() -> Path:
+    p = Path(os.environ.get("ORACLE_GEN", run.CACHE / f"build-{run.SDIST_VERSION}/oracle_gen"))
+    if not p.exists():
+        sys.exit(f"oracle_gen not found at {p}; run scripts/oracle/build.sh")
+    return p
+
+
+def plan(gen: Path) -> list[tuple[str, str, bool]]:
+    out = []
+    for line in subprocess.run([str(gen), "list"], capture_output=True, text=True, check=True).stdout.splitlines():
+        a = json.loads(line)
+        for moe in a["moe_variants"]:
+            suffix = "-moe" if moe and len(a["moe_variants"]) > 1 else ""
+            out.append((a["arch"] + suffix, a["arch"], moe))
+    return out
+
+
+def generate(gen: Path, arch: str, moe: bool, out: Path) -> tuple[dict, dict]:
+    """Tries SPEC, then the fixture's own layers, then F32 weights. Returns (spec used, oracle_gen result)."""
+    attempts = []
+    full = dict(SPEC, arch=arch, moe=moe, out=str(out))
+    if arch in KEEP_LAYERS:
+        full.pop("n_layer")
+    attempts.append(full)
+    attempts.append({k: v for k, v in full.items() if k != "n_layer"})
+    attempts.append(dict(arch=arch, moe=moe, out=str(out), quant="q8_0"))
+    attempts.append(dict(arch=arch, moe=moe, out=str(out)))
+    last = {}
+    for spec in attempts:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(spec, f)
+        p = subprocess.run([str(gen), "gen", f.name], capture_output=True, text=True)
+        os.unlink(f.name)
+        try:
+            last = json.loads(p.stdout.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            last = {"ok": False, "error": f"oracle_gen exited {p.returncode}: {p.stderr.strip()[-1500:]}"}
+        if last.get("ok"):
+            # the caller resumes the generator only when llama.cpp cannot run what was generated
+            yield spec, last
+    yield None, last
+
+
+def record(oracle: Path, gen: Path, model_id: str, arch: str, moe: bool, qs, jobs: int) -> dict:
+    out = ARCH_DIR / f"{model_id}.gguf"
+    ARCH_DIR.mkdir(parents=True, exist_ok=True)
+    extra = {"generator": "scripts/oracle/archs.py", "gen_version": GEN_VERSION, "arch_requested": arch, "moe": moe}
+    doc = None
+    for spec, res in generate(gen, arch, moe, out):
+        if spec is None:
+            out.unlink(missing_ok=True)
+            return {"schema_version": run.SCHEMA_VERSION, "generator": "scripts/oracle/archs.py", "id": f"arch-{model_id}",
+                    "llama_cpp": None, "model": dict(extra, kind="arch-fixture", file_name=out.name), "ok": False,
+                    "error_stage": "generate", "error": res.get("error", "?")[-1500:], "log": [res.get("log", "")[-1500:]],
+                    "cases": []}
+        sp = run.SPARSE_DIR / "archs" / out.name
+        desc = run.make_sparse(out, sp, qs)
+        extra2 = dict(extra, spec={k: v for k, v in spec.items() if k != "out"}, fixture=run.rel(out),
+                      fixture_sha256=run.sha256(out), fixture_size=out.stat().st_size, full_size=desc["full_size"])
+        doc = run.run_model(oracle, f"arch-{model_id}", sp, "arch-fixture", extra2, jobs, True, False,
+                            cases=arch_cases())
+        sp.unlink(missing_ok=True)
+        if doc.get("ok") and any(c["ok"] for c in doc["cases"]):
+            break
+        # llama.cpp generated it but cannot run it (e.g. the graph asserts on Q8_0): next attempt
+    doc["generator"] = "scripts/oracle/archs.py"
+    for c in doc.get("cases", []):
+        c.pop("log_context", None)   # the MiB log lines: kept for the repo fixtures, too bulky here
+    return doc
+
+
+def write_compact(out_dir: Path, doc: dict) -> None:
+    """One line per top-level key and per case: 160 of these files stay small and diff well."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    p = out_dir / f"{doc['id']}.json"
+    c = lambda v: json.dumps(v, separators=(",", ":"))  # noqa: E731
+    lines = []
+    for k, v in doc.items():
+        if k == "cases":
+            body = ",\n".join("  " + c(x) for x in v)
+            lines.append(f"{c(k)}:[\n{body}\n]" if v else f"{c(k)}:[]")
+        else:
+            lines.append(f"{c(k)}:{c(v)}")
+    p.write_text("{\n" + ",\n".join(lines) + "\n}\n")
+    print(f"wrote {run.rel(p)} ({p.stat().st_size} bytes)", file=sys.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=run.REPO / "fixtures/oracle")
+    ap.add_argument("--only", action="append")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args()
+    gen = gen_path()
+    items = plan(gen)
+    if args.only:
+        items = [x for x in items if any(o in x[0] for o in args.only)]
+    if args.list:
+        for model_id, arch, moe in items:
+            print(model_id, arch, "moe" if moe else "dense")
+        return
+    oracle = run.oracle_path()
+    qs = run._quant_sizes()
+    t0 = time.time()
+    for model_id, arch, moe in items:
+        print(f"== arch-{model_id}", file=sys.stderr)
+        doc = record(oracle, gen, model_id, arch, moe, qs, args.jobs)
+        write_compact(args.out, doc)
+    print(f"done in {time.time() - t0:.0f}s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

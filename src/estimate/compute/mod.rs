@@ -21,6 +21,7 @@ mod alloc_tests;
 mod deepseek2;
 mod delta_net;
 mod gemma3;
+mod generic;
 mod ggml;
 mod gpt_oss;
 mod granite_hybrid;
@@ -52,10 +53,13 @@ const TENSORS_PER_BLOCK: u64 = 160;
 /// `n_kv_full` / `n_kv_swa`: KV cells per stream of the full and sliding-window caches.
 /// Returns the bytes, and whether they were simulated (exact) rather than estimated.
 pub fn compute(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> (u64, bool) {
-    match simulate(g, tensors, r, n_kv_full, n_kv_swa) {
-        Some(b) => (b, true),
-        None => (heuristic::compute_bytes(g, tensors, r, n_kv_full, n_kv_swa), false),
+    if let Some(b) = simulate(g, tensors, r, n_kv_full, n_kv_swa) {
+        return (b, true);
     }
+    // No builder of its own: the generic decoder graph when the model has that shape (an
+    // estimate, close for most decoders), else the calibrated heuristic.
+    let b = run(generic::build, g, tensors, r, n_kv_full, n_kv_swa).unwrap_or_else(|| heuristic::compute_bytes(g, tensors, r, n_kv_full, n_kv_swa));
+    (b, false)
 }
 
 /// The calibrated estimate alone (the fallback when no builder covers a model), exposed so
@@ -76,6 +80,14 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "granitehybrid" => granite_hybrid::build,
         _ => return None,
     };
+    run(build, geo, tensors, r, n_kv, n_kv_swa)
+}
+
+/// A graph builder's signature.
+type Builder = fn(&mut Graph, &Weights, &Geometry, &llm::Batch) -> Option<()>;
+
+/// Builds the graph with `build` and replays the allocator over it.
+fn run(build: Builder, geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<u64> {
     let size = geo.layers.iter().map(|l| TENSORS_PER_BLOCK.saturating_add(l.n_experts_used.saturating_mul(2))).fold(0u64, u64::saturating_add);
     if size > MAX_TENSORS {
         return None;

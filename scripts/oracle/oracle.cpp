@@ -64,6 +64,10 @@
 #include "llama-memory-hybrid.h"
 #include "llama-memory-hybrid-iswa.h"
 #include "llama-memory-recurrent.h"
+#include "llama-kv-cache-dsa.h"
+#include "llama-kv-cache-dsa-iswa.h"
+#include "llama-kv-cache-msa.h"
+#include "llama-memory-hybrid-idx.h"
 #undef private
 #undef protected
 
@@ -437,6 +441,25 @@ int main(int argc, char ** argv) {
             if (auto * kv = dynamic_cast<llama_kv_cache *>(mem)) {
                 kind = "kv";
                 kvs.push_back(kv_json(kv, "base"));
+            } else if (auto * dsa = dynamic_cast<llama_kv_cache_dsa *>(mem)) {
+                // DeepSeek sparse attention: the MLA cache and the lightning indexer's key cache
+                kind = "dsa";
+                kvs.push_back(kv_json(dsa->kv_mla.get(), "base"));
+                kvs.push_back(kv_json(dsa->kv_lid.get(), "indexer"));
+            } else if (auto * dsai = dynamic_cast<llama_kv_cache_dsa_iswa *>(mem)) {
+                kind = "dsa_iswa";
+                kvs.push_back(kv_json(dsai->kv_dsa->kv_mla.get(), "base"));
+                kvs.push_back(kv_json(dsai->kv_dsa->kv_lid.get(), "indexer"));
+                kvs.push_back(kv_json(dsai->kv_swa.get(), "swa"));
+            } else if (auto * msa = dynamic_cast<llama_kv_cache_msa *>(mem)) {
+                kind = "msa";
+                kvs.push_back(kv_json(msa->kv_base.get(), "base"));
+                kvs.push_back(kv_json(msa->kv_idx.get(), "indexer"));
+            } else if (auto * hyx = dynamic_cast<llama_memory_hybrid_idx *>(mem)) {
+                kind = "hybrid_idx";
+                kvs.push_back(kv_json(hyx->get_mem_attn(), "base"));
+                if (hyx->mem_idx) kvs.push_back(kv_json(hyx->mem_idx.get(), "indexer"));
+                rs = rs_json(hyx->get_mem_recr());
             } else if (auto * iswa = dynamic_cast<llama_kv_cache_iswa *>(mem)) {
                 kind = "kv_iswa";
                 kvs.push_back(kv_json(iswa->get_base(), "base"));
@@ -454,7 +477,7 @@ int main(int argc, char ** argv) {
                 kind = "recurrent";
                 rs = rs_json(rec);
             } else {
-                kind = "other";  // dsa / msa / dsv4 / hybrid_idx: only the breakdown total is reported
+                kind = "other";  // dsv4: only the breakdown total is reported
             }
         }
         uint64_t k = 0, v = 0;
@@ -464,6 +487,10 @@ int main(int argc, char ** argv) {
                 for (const auto & L : c->layers) { k += L.k ? ggml_nbytes(L.k) : 0; v += L.v ? ggml_nbytes(L.v) : 0; }
             };
             if (auto * kv = dynamic_cast<llama_kv_cache *>(mem)) add_kv(kv);
+            else if (auto * dsa = dynamic_cast<llama_kv_cache_dsa *>(mem)) { add_kv(dsa->kv_mla.get()); add_kv(dsa->kv_lid.get()); }
+            else if (auto * dsai = dynamic_cast<llama_kv_cache_dsa_iswa *>(mem)) { add_kv(dsai->kv_dsa->kv_mla.get()); add_kv(dsai->kv_dsa->kv_lid.get()); add_kv(dsai->kv_swa.get()); }
+            else if (auto * msa = dynamic_cast<llama_kv_cache_msa *>(mem)) { add_kv(msa->kv_base.get()); add_kv(msa->kv_idx.get()); }
+            else if (auto * hyx = dynamic_cast<llama_memory_hybrid_idx *>(mem)) { add_kv(hyx->get_mem_attn()); if (hyx->mem_idx) add_kv(hyx->mem_idx.get()); }
             else if (auto * iswa = dynamic_cast<llama_kv_cache_iswa *>(mem)) { add_kv(iswa->get_base()); add_kv(iswa->get_swa()); }
             else if (auto * hy = dynamic_cast<llama_memory_hybrid *>(mem)) add_kv(hy->get_mem_attn());
             else if (auto * hyi = dynamic_cast<llama_memory_hybrid_iswa *>(mem)) { add_kv(hyi->get_mem_attn()->get_base()); add_kv(hyi->get_mem_attn()->get_swa()); }

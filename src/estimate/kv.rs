@@ -5,6 +5,7 @@
 
 use super::settings::Resolved;
 use crate::model::{Geometry, LayerKind};
+use crate::read::GgmlType;
 use serde::Serialize;
 
 /// KV bytes of one layer.
@@ -75,7 +76,18 @@ pub fn kv_layers(g: &Geometry, r: &Resolved) -> Result<Vec<LayerKv>, KvError> {
             let v_row = r.type_v.row_bytes(v_width).ok_or_else(|| KvError::BlockMismatch { layer: l.index, width: v_width, ty: r.type_v.name() })?;
             v_row.saturating_mul(rows)
         };
-        out.push(LayerKv { index: l.index, cells, k_bytes: k_row.saturating_mul(rows), v_bytes });
+        let mut k_bytes = k_row.saturating_mul(rows);
+        let mut v_bytes = v_bytes;
+        // A sparse-attention indexer cache: one key head per token over the full context.
+        if let Some((ik, iv)) = l.indexer {
+            let full_rows = r.n_ctx_seq.saturating_mul(r.n_stream);
+            let row = |ty: GgmlType, w: u64| ty.row_bytes(w).ok_or_else(|| KvError::BlockMismatch { layer: l.index, width: w, ty: ty.name() });
+            k_bytes = k_bytes.saturating_add(row(r.type_k, ik)?.saturating_mul(full_rows));
+            if iv > 0 {
+                v_bytes = v_bytes.saturating_add(row(r.type_v, iv)?.saturating_mul(full_rows));
+            }
+        }
+        out.push(LayerKv { index: l.index, cells, k_bytes, v_bytes });
     }
     Ok(out)
 }

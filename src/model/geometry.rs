@@ -58,6 +58,10 @@ pub struct LayerGeometry {
     pub mtp: bool,
     /// llama.cpp gives this layer a KV cache of its own (not a shared or filtered one).
     pub kv_cache: bool,
+    /// K and V widths of this layer's row in a sparse-attention indexer cache (DeepSeek-V3.2's
+    /// lightning indexer and its kin), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indexer: Option<(u64, u64)>,
     /// Bytes of all tensors in this block.
     pub bytes: u64,
     /// Bytes of the routed-expert tensors in this block.

@@ -78,6 +78,7 @@ pub fn layer_geometry(cx: &mut Context, b: &Block) -> LayerGeometry {
         recurrent: None,
         mtp,
         kv_cache: false,
+        indexer: None,
         bytes: b.tensors.iter().map(|(_, t)| t.bytes).fold(0u64, u64::saturating_add),
         expert_bytes: b.tensors.iter().filter(|(s, _)| s.contains("_exps")).map(|(_, t)| t.bytes).fold(0u64, u64::saturating_add),
         present: b.tensors.iter().all(|(_, t)| t.present),

@@ -146,7 +146,7 @@ fn apply_llama_cpp_rules(g: &mut Geometry, meta: &Meta, block_count: u32, nextn:
             warnings.push(format!("llama.cpp knows the architecture {:?} by name but cannot load it", g.architecture));
             return;
         }
-        Memory::Special => {
+        Memory::Special if arch::indexer::base_memory(&g.architecture).is_none() => {
             warnings.push(format!(
                 "{}: llama.cpp gives this architecture a sparse-attention cache gguf-meter does not size yet; KV cache estimated as a plain cache",
                 g.architecture
@@ -179,6 +179,7 @@ fn apply_llama_cpp_rules(g: &mut Geometry, meta: &Meta, block_count: u32, nextn:
     for (l, p) in g.layers.iter_mut().zip(&plan.layers) {
         let mla = l.kind == LayerKind::Mla || (plan.mla && p.kv);
         l.kv_cache = p.kv;
+        l.indexer = p.indexer.filter(|_| p.kv);
         if plan.mla && p.kv && l.kind != LayerKind::Mla {
             l.kind = LayerKind::Mla;
             l.n_head_kv = p.n_head_kv;

@@ -9,6 +9,7 @@ mod gemma;
 mod generic;
 mod gpt_oss;
 mod granite;
+pub mod indexer;
 mod llama;
 mod llama_cpp;
 mod mamba;

@@ -173,6 +173,8 @@ pub struct LayerPlan {
     pub kv: bool,
     /// Holds recurrent state.
     pub state: bool,
+    /// K and V widths of its row in a sparse-attention indexer cache (`arch::indexer`).
+    pub indexer: Option<(u64, u64)>,
 }
 
 /// What llama.cpp makes of a file's hyperparameters.
@@ -223,6 +225,11 @@ fn pattern(n_pattern: u64, dense_first: bool, n_layer: usize, n_all: usize) -> V
 /// The file's hyperparameters as llama.cpp reads them for `rule`; `None` when the rule needs a key
 /// the file lacks (llama.cpp would refuse it too).
 pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_embd: u64) -> Option<Plan> {
+    // A sparse-attention cache is an attention (or hybrid) cache plus an indexer cache.
+    let memory = match rule.memory {
+        Memory::Special => super::indexer::base_memory(rule.arch)?,
+        m => m,
+    };
     let mut n_all = n_layer_all as usize;
     let n_layer = n_all.saturating_sub(n_layer_nextn as usize);
     let n_head = per_layer(meta, "attention.head_count", n_all).unwrap_or_else(|| vec![0; n_all]);
@@ -320,7 +327,7 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
         let nextn = n_layer_nextn > 0 && i >= n_layer;
         has_kv
             && !nextn
-            && match rule.memory {
+            && match memory {
                 Memory::Kv => true,
                 Memory::Hybrid(Hybrid::ByRecurrent) => !is_recr[i],
                 Memory::Hybrid(Hybrid::AllBoth) => true,
@@ -330,7 +337,7 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
     };
     let recr_filter = |i: usize| -> bool {
         i < n_layer
-            && match rule.memory {
+            && match memory {
                 Memory::Recurrent => true,
                 Memory::Hybrid(Hybrid::ByRecurrent) => is_recr[i],
                 Memory::Hybrid(Hybrid::AllBoth) => true,
@@ -339,8 +346,10 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
             }
     };
     let n_head_at = |i: usize| n_head.get(i).copied().unwrap_or(head0);
+    let indexer = super::indexer::widths(meta, rule.arch, n_all, n_layer, &is_recr, head_v);
     let layers = (0..n_all)
         .map(|i| LayerPlan {
+            indexer: indexer.get(i).copied().flatten(),
             n_head: n_head_at(i),
             n_head_kv: n_head_kv.get(i).copied().unwrap_or(0),
             head_k: if is_swa[i] { head_k_swa } else { head_k },

@@ -50,6 +50,34 @@ def switch_cases(body: str, func: str) -> list[str]:
     return re.findall(r"case (LLM_ARCH_\w+):", body)
 
 
+def no_cache_graph(cls: str, models_h: str, model_files, parents) -> bool:
+    """True when the class's graph attends without the KV cache (`build_attn_inp_no_cache`) although a
+    cache is allocated: the `graph<true>` instantiations of llama.cpp's embedding and encoder variants."""
+    owner, graph_true = cls, False
+    for f, t in model_files:
+        m = re.search(cls + r"::build_arch_graph\(", t)
+        if m and "graph<true>" in func_body(t, m.end()):
+            graph_true = True
+    st = re.search(r"struct " + cls + r"\b[^{]*\{(.*?)\n\};", models_h, re.S)
+    if st:
+        u = re.search(r"using graph = (llama_model_\w+)::graph<true>", st.group(1))
+        if u:
+            owner, graph_true = u.group(1), True
+    if not graph_true:
+        return False
+    look = owner
+    while look:
+        for f, t in model_files:
+            spec = re.search(look + r"::graph<true>::graph\(", t)
+            if spec:
+                return "build_attn_inp_no_cache" in func_body(t, spec.end())
+            tpl = re.search(r"template <bool (\w+)>\s*\n" + look + r"::graph<\1>::graph\(", t)
+            if tpl:
+                return bool(re.search(r"conditional_t<" + tpl.group(1) + r",\s*llm_graph_input_attn_no_cache", t))
+        look = parents.get(look)
+    return False
+
+
 def main() -> None:
     src = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SRC
     arch_cpp = (src / "src/llama-arch.cpp").read_text()
@@ -98,6 +126,7 @@ def main() -> None:
     reuse_archs = set(re.findall(r"arch == (LLM_ARCH_\w+)", default_part[default_part.index("reuse = nullptr"):default_part.index("reuse = [&]")]))
 
     model_files = [(f, f.read_text()) for f in sorted((src / "src/models").glob("*.cpp"))]
+    models_h = (src / "src/models/models.h").read_text()
     parents = dict(re.findall(r"struct (llama_model_\w+)\s*:\s*public (llama_model_\w+)", (src / "src/models/models.h").read_text()))
     rows = []
     for arch, name in names.items():
@@ -106,7 +135,7 @@ def main() -> None:
         cls = classes.get(arch)
         row = dict(name=name, cls=cls, memory="kv", swa="none", swa_ty="None", period=0, dense_first=False,
                    window_default=None, window_required=False, swa_cond=False, recr="none", interval_default=0,
-                   kv_from_start="none", kv_from_start_n=0, causal=True, la_head_k=False, reads=[], window_fixed=False, loops=False, exotic=[])
+                   kv_from_start="none", kv_from_start_n=0, causal=True, la_head_k=False, no_cache_graph=False, reads=[], window_fixed=False, loops=False, exotic=[])
         if cls is None:
             row["memory"] = "unsupported"
             rows.append(row)
@@ -121,6 +150,7 @@ def main() -> None:
             row["memory"] = "hybrid"
         if arch in recurrent:
             row["recr"] = "all"
+        row["no_cache_graph"] = no_cache_graph(cls, models_h, model_files, parents)
         if row["memory"] == "hybrid":
             if arch == falcon_all:
                 row["hybrid"] = "all_both"
@@ -253,7 +283,7 @@ def emit(rows, kv_names) -> None:
             f"    Rule {{ arch: {r['name']!r}, memory: {mem}, swa_type: SwaType::{r['swa_ty']}, swa: {swa}, "
             f"swa_switch: {cond_s}, window_default: {opt(r['window_default'])}, window_fixed: {str(r['window_fixed']).lower()}, "
             f"recr: {recr}, kv_from_start: {kvs}, causal: {str(r['causal']).lower()}, "
-            f"la_head_k: {str(r['la_head_k']).lower()}, reads: &[{', '.join(chr(34) + k + chr(34) for k in r['reads'])}], loops: {str(r['loops']).lower()}, exotic: {str(bool(r['exotic'])).lower()} }},".replace("'", '"'))
+            f"la_head_k: {str(r['la_head_k']).lower()}, no_cache_graph: {str(r['no_cache_graph']).lower()}, reads: &[{', '.join(chr(34) + k + chr(34) for k in r['reads'])}], loops: {str(r['loops']).lower()}, exotic: {str(bool(r['exotic'])).lower()} }},".replace("'", '"'))
     out.append("];")
     text = "\n".join(out) + "\n"
     text = text.replace("use super::rules::{Hybrid, Memory, Recr, Rule, Swa, SwaType};",

@@ -32,7 +32,7 @@ from pathlib import Path
 import run  # noqa: E402  (scripts/oracle/run.py: oracle runner, sparse copies, JSON layout)
 
 ARCH_DIR = run.REPO / "fixtures/archs"
-GEN_VERSION = 1
+GEN_VERSION = 2
 
 # Changes to llama.cpp's fixture for every architecture: 8 layers (the fixture has 2, too few to show a
 # sliding-window or hybrid pattern; per-layer arrays are repeated), a longer trained context and window
@@ -68,6 +68,12 @@ EXTRA = {
 EXTRA["arwkv7"] = dict(EXTRA["rwkv7"], **{"{arch}.token_shift_count": ["u32", 1]})
 EXTRA["rwkv6qwen2"] = {"{arch}.token_shift_count": ["u32", 1]}
 LAYERS = {"gemma4": 10, "gemma4-assistant": 10}
+
+# llama.cpp's fixture gives every architecture `sliding_window_pattern = 2`, which overrides the period
+# llama.cpp hard-codes per architecture; real files rarely carry the key, so it is removed (the hard-coded
+# period then applies) except where the fixture gives a per-layer array the architecture requires.
+PATTERN_ARRAYS = {"cohere2moe", "mimo2", "step35", "spark2_5", "muse-glimmer", "granite_swa", "dots3note", "maple",
+                  "gemma4", "gemma4-assistant"}
 
 # Architectures whose fixture needs its own layer count (llama.cpp hard-codes a layer pattern for them;
 # test-llama-archs.cpp says why): keep the fixture's.
@@ -112,6 +118,8 @@ def generate(gen: Path, arch: str, moe: bool, out: Path) -> tuple[dict, dict]:
     attempts = []
     full = dict(SPEC, arch=arch, moe=moe, out=str(out))
     full["set"] = dict(SPEC["set"], **EXTRA.get(arch, {}))
+    if arch not in PATTERN_ARRAYS:
+        full["remove"] = ["{arch}.attention.sliding_window_pattern"]
     if arch in KEEP_LAYERS:
         full.pop("n_layer")
     if arch in LAYERS:

@@ -135,6 +135,8 @@ pub struct GraphHints {
     pub expert_weights_scaled: bool,
     /// `{arch}.expert_group_count` and `expert_group_used_count` (0 when absent).
     pub expert_groups: (u64, u64),
+    /// Attention runs within the micro-batch, not over the KV cache (embedding / encoder graphs).
+    pub attn_no_cache: bool,
 }
 
 /// The vision tower in an mmproj file.

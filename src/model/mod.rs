@@ -30,6 +30,7 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         expert_weights_norm: flag("expert_weights_norm").unwrap_or(false),
         expert_weights_scaled: scale != 0.0 && scale != 1.0,
         expert_groups: (meta.u64("expert_group_count").unwrap_or(0), meta.u64("expert_group_used_count").unwrap_or(0)),
+        attn_no_cache: false,
     }
 }
 
@@ -64,7 +65,11 @@ pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {
         g.vision = Some(vision::vision_geometry(header, tensors));
         return g;
     }
-    if spec.family == "generic" {
+    // An architecture without a hand-written spec is still described by llama.cpp's rules
+    // (`arch::rules`) when llama.cpp knows it; only an unknown one is read from tensors alone.
+    if spec.family == "generic" && arch::rules::rule_for(&arch).is_some() {
+        g.family = "llama.cpp-rules";
+    } else if spec.family == "generic" {
         warnings.push(format!("architecture {arch:?} has no gguf-meter description; geometry read from tensors only"));
         if meta.get("attention.sliding_window").is_some() {
             warnings.push("it declares a sliding window, but which layers slide is unknown: all treated as full attention".into());
@@ -160,6 +165,7 @@ fn apply_llama_cpp_rules(g: &mut Geometry, meta: &Meta, block_count: u32, nextn:
         g.estimated.push("kv_cache".into());
         warnings.push(format!("{}: some of llama.cpp's memory rules for this architecture are not modelled; KV cache unverified", g.architecture));
     }
+    g.hints.attn_no_cache = rule.no_cache_graph || rule.memory == Memory::None;
     let Some(plan) = rules::plan(meta, rule, block_count, nextn, g.n_embd) else {
         warnings.push(format!("{}: a hyperparameter llama.cpp requires is missing (sliding_window_pattern?); llama.cpp will refuse this file", g.architecture));
         return;

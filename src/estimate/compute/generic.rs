@@ -18,6 +18,9 @@ use crate::model::{Geometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when the model is not of this shape.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
+    if geo.hints.attn_no_cache && geo.layers.iter().all(|l| l.recurrent.is_none()) {
+        return build_no_cache(g, w, geo, b);
+    }
     let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     if layers.iter().any(|l| !matches!(l.kind, LayerKind::Attention | LayerKind::Sliding) || !l.kv_cache || l.recurrent.is_some()) {
         return None;
@@ -97,4 +100,84 @@ fn ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
         cur = g.binary(cur, b);
     }
     Some(cur)
+}
+
+/// `build_norm` with an optional weight and bias (LLM_NORM / LLM_NORM_RMS alike for memory).
+fn norm(g: &mut Graph, w: &Weights, il: Option<u32>, x: Id, name: &'static str, bias: &'static str) -> Id {
+    let get = |g: &mut Graph, n: &'static str| match il {
+        Some(il) => w.blk(g, il, n),
+        None => w.get(g, n),
+    };
+    let Some(wt) = get(g, name) else { return x };
+    let n = g.unary(x);
+    let n = g.binary(n, wt);
+    match get(g, bias) {
+        Some(bt) => g.binary(n, bt),
+        None => n,
+    }
+}
+
+/// Encoders and other models without a cache (BERT and its kin, diffusion LMs): attention over
+/// the micro-batch itself with an `[n_tokens, n_tokens]` mask (`build_attn_inp_no_cache`,
+/// llama-graph.cpp:2757), post-norm blocks when the file has `attn_output_norm`.
+fn build_no_cache(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
+    let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
+    if let Some(types) = w.get(g, "token_types.weight") {
+        let ids = g.input(super::graph::Ty::I32, [b.n_tokens, 1, 1, 1]);
+        let t = g.get_rows(types, ids);
+        inp_l = g.binary(inp_l, t);
+    }
+    let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
+    if let Some(pe) = w.get(g, "position_embd.weight") {
+        let p = g.get_rows(pe, pos);
+        inp_l = g.binary(inp_l, p);
+    }
+    inp_l = norm(g, w, None, inp_l, "token_embd_norm.weight", "token_embd_norm.bias");
+    let ty = if b.flash_attn { super::graph::Ty::F16 } else { super::graph::Ty::F32 };
+    let mask = g.input(ty, [b.n_tokens, b.n_tokens, 1, 1]);
+    let swa_mask = if layers.iter().any(|l| l.kind == LayerKind::Sliding) { g.input(ty, [b.n_tokens, b.n_tokens, 1, 1]) } else { mask };
+    let b1 = Batch { n_stream: 1, ..*b };
+    for (i, l) in layers.iter().enumerate() {
+        let il = l.index;
+        let cur = norm(g, w, Some(il), inp_l, "attn_norm.weight", "attn_norm.bias");
+        let (q, k, v) = if w.has_blk(il, "attn_qkv.weight") {
+            let wqkv = w.blk(g, il, "attn_qkv.weight")?;
+            let mut qkv = g.mul_mat(wqkv, cur);
+            if let Some(bias) = w.blk(g, il, "attn_qkv.bias") {
+                qkv = g.binary(qkv, bias);
+            }
+            let nt = g.ne(qkv)[1];
+            let row = g.ne(qkv)[0].saturating_mul(4);
+            let all = row.saturating_mul(nt);
+            let (hd, hv) = (l.head_dim_k, l.head_dim_v);
+            let q = g.view_nd(qkv, [hd, l.n_head, nt, 1], hd.saturating_mul(4), row, all);
+            let k = g.view_nd(qkv, [hd, l.n_head_kv, nt, 1], hd.saturating_mul(4), row, all);
+            let v = g.view_nd(qkv, [hv, l.n_head_kv, nt, 1], hv.saturating_mul(4), row, all);
+            (q, k, v)
+        } else {
+            transformer::qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?
+        };
+        let (q, k) = if w.get(g, "position_embd.weight").is_none() { (g.rope(q, pos), g.rope(k, pos)) } else { (q, k) };
+        let m = if l.kind == LayerKind::Sliding { swa_mask } else { mask };
+        let mut cur = llm::attn_mha(g, &b1, q, k, v, m, super::graph::NONE);
+        let wo = w.blk(g, il, "attn_output.weight")?;
+        cur = g.mul_mat(wo, cur);
+        if let Some(bias) = w.blk(g, il, "attn_output.bias") {
+            cur = g.binary(cur, bias);
+        }
+        if i + 1 == layers.len() {
+            cur = g.get_rows(cur, out_ids);
+            inp_l = g.get_rows(inp_l, out_ids);
+        }
+        let sa_out = g.binary(cur, inp_l);
+        let sa_out = norm(g, w, Some(il), sa_out, "attn_output_norm.weight", "attn_output_norm.bias");
+        let cur = norm(g, w, Some(il), sa_out, "ffn_norm.weight", "ffn_norm.bias");
+        let cur =
+            if w.has_blk(il, "ffn_gate_inp.weight") { moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, moe::SOFTMAX_NORM)? } else { ffn(g, w, il, cur)? };
+        let out = g.binary(cur, sa_out);
+        inp_l = norm(g, w, Some(il), out, "layer_output_norm.weight", "layer_output_norm.bias");
+    }
+    let h = norm(g, w, None, inp_l, "output_norm.weight", "output_norm.bias");
+    llm::lm_head(g, w, h, tok, &[]);
+    Some(())
 }

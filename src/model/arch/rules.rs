@@ -138,6 +138,9 @@ pub struct Rule {
     pub causal: bool,
     /// Linear-attention state sized by the K head (MiniMax-01).
     pub la_head_k: bool,
+    /// The graph attends within the micro-batch without reading the KV cache it allocates
+    /// (`build_attn_inp_no_cache`: llama.cpp's embedding and encoder variants).
+    pub no_cache_graph: bool,
     /// Recurrent-state keys (`{arch}.` omitted) `load_arch_hparams` reads; others stay 0 even if present.
     pub reads: &'static [&'static str],
     /// Layers repeat `num_loops` times (Nanbeige).

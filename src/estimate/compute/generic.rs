@@ -27,9 +27,15 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     }
     let caches = inputs::Caches::new(g, b, &layers);
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
+    // Learned absolute positions (GPT-2, StarCoder, BLOOM-style) are added to the embeddings.
+    if let Some(pe) = w.get(g, "position_embd.weight") {
+        let p = g.get_rows(pe, pos);
+        inp_l = g.binary(inp_l, p);
+    }
+    inp_l = norm(g, w, None, inp_l, "token_embd_norm.weight", "token_embd_norm.bias");
     for (i, l) in layers.iter().enumerate() {
         let il = l.index;
-        let cur = llm::blk_norm(g, w, il, inp_l, "attn_norm.weight").unwrap_or(inp_l);
+        let cur = norm(g, w, Some(il), inp_l, "attn_norm.weight", "attn_norm.bias");
         let (inp, bl) = caches.layer(l.kind)?;
         let mut cur = if w.has_blk(il, "attn_qkv.weight") {
             fused_attn(g, w, bl, inp, l, cur, pos)?
@@ -40,18 +46,15 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
             cur = g.get_rows(cur, out_ids);
             inp_l = g.get_rows(inp_l, out_ids);
         }
-        let cur = llm::blk_norm(g, w, il, cur, "post_attention_norm.weight").unwrap_or(cur);
+        let cur = norm(g, w, Some(il), cur, "post_attention_norm.weight", "post_attention_norm.bias");
         let sa_out = g.binary(cur, inp_l);
-        let cur = llm::blk_norm(g, w, il, sa_out, "ffn_norm.weight").unwrap_or(sa_out);
+        let cur = norm(g, w, Some(il), sa_out, "ffn_norm.weight", "ffn_norm.bias");
         let cur =
             if w.has_blk(il, "ffn_gate_inp.weight") { moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, moe::SOFTMAX_NORM)? } else { ffn(g, w, il, cur)? };
-        let cur = llm::blk_norm(g, w, il, cur, "post_ffw_norm.weight").unwrap_or(cur);
+        let cur = norm(g, w, Some(il), cur, "post_ffw_norm.weight", "post_ffw_norm.bias");
         inp_l = g.binary(cur, sa_out);
     }
-    let h = match w.get(g, "output_norm.weight") {
-        Some(wn) => llm::rms_norm(g, inp_l, wn),
-        None => inp_l,
-    };
+    let h = norm(g, w, None, inp_l, "output_norm.weight", "output_norm.bias");
     llm::lm_head(g, w, h, tok, &[]);
     Some(())
 }

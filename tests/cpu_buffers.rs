@@ -44,7 +44,9 @@ fn a_tied_embedding_that_repacks_gets_a_second_copy_in_cpu_repack() {
     assert_eq!(arm["cpu_kind"], "arm");
     let embd = 2560 * 262144 / 256 * 210; // Q6_K: 210 bytes per 256 elements
     assert_eq!(u(&arm, "weights_tied_copy_bytes"), embd);
-    assert_eq!(u(&arm, "weights_repack_bytes") + u(&arm, "weights_cpu_bytes"), u(&arm, "weights_bytes") + embd);
+    // The copy is memory llama.cpp allocates (oracle: full-command-r7b, Q4_K on x86): in the weights.
+    assert_eq!(u(&arm, "weights_repack_bytes") + u(&arm, "weights_cpu_bytes"), u(&arm, "weights_bytes"));
+    assert_eq!(u(&arm, "weights_bytes"), u(&x86, "weights_bytes") + embd);
 }
 
 #[test]

@@ -80,6 +80,109 @@ PATTERN_ARRAYS = {"cohere2moe", "mimo2", "step35", "spark2_5", "muse-glimmer", "
 KEEP_LAYERS = {"gemma3n", "hrm-text", "llama4", "nemotron_h", "nemotron_h_moe"}
 
 
+def _full(arch: str, vocab: int, ctx: int, embd: int, layers: int, heads, kv, ff, moe: bool = False, **keys) -> dict:
+    """A full-size geometry after a published config: llama.cpp's fixture with the model's sizes; the
+    tokenizer is replaced by llama.cpp's "none" vocabulary of `vocab` tokens (sizes only depend on it)."""
+    typ = lambda v: ["u32[]", v] if isinstance(v, list) else ["u32", v]  # noqa: E731
+    st = {"tokenizer.ggml.model": ["str", "none"], "{arch}.vocab_size": ["u32", vocab],
+          "{arch}.context_length": ["u32", ctx], "{arch}.embedding_length": ["u32", embd],
+          "{arch}.attention.head_count": typ(heads), "{arch}.attention.head_count_kv": typ(kv),
+          "{arch}.feed_forward_length": typ(ff)}
+    for k, v in keys.items():
+        key = "{arch}." + k.replace("__", ".")
+        st[key] = v if isinstance(v, list) and v and isinstance(v[0], str) else typ(v)
+    return {"arch": arch, "moe": moe, "n_layer": layers, "quant": "q4_K", "set": st,
+            "remove": ["tokenizer.ggml.tokens", "tokenizer.ggml.scores", "{arch}.attention.sliding_window_pattern"]}
+
+
+# Full-size geometries of models people run, after their published configs (Hugging Face config.json;
+# sizes as published, everything else llama.cpp's fixture): the rules at real scale, where the logits
+# and the KV cache dominate. Weights are Q4_K where rows allow (a sparse file: nothing is written).
+FULL = {
+    "full-command-r7b": _full("cohere2", 256000, 131072, 4096, 32, 32, 8, 14336, attention__sliding_window=4096),
+    "full-exaone4-32b": _full("exaone4", 102400, 131072, 5120, 64, 40, 8, 27392, attention__key_length=128,
+                              attention__value_length=128, attention__sliding_window=4096),
+    "full-llama4-scout": _full("llama4", 202048, 10485760, 5120, 48, 40, 8, 16384, moe=True, attention__key_length=128,
+                               attention__value_length=128, rope__dimension_count=128, expert_feed_forward_length=8192,
+                               expert_count=16, expert_used_count=1, interleave_moe_layer_step=1),
+    "full-falcon-h1-1.5b": _full("falcon-h1", 65537, 131072, 2048, 24, 8, 2, 8192, attention__key_length=128,
+                                 attention__value_length=128, rope__dimension_count=128, ssm__inner_size=3072,
+                                 ssm__state_size=256, ssm__group_count=1, ssm__conv_kernel=4, ssm__time_step_rank=24),
+    "full-lfm2-1.2b": _full("lfm2", 65536, 128000, 2048, 16, 32, [0, 0, 8, 0, 0, 8, 0, 0, 8, 0, 8, 0, 8, 0, 8, 0], 8192,
+                            shortconv__l_cache=3),
+    "full-glm4.5-air": _full("glm4moe", 151552, 131072, 4096, 46, 96, 8, 10944, moe=True, attention__key_length=128,
+                             attention__value_length=128, rope__dimension_count=64, expert_feed_forward_length=1408,
+                             expert_count=128, expert_used_count=8, expert_shared_count=1, leading_dense_block_count=1),
+    "full-phi4": _full("phi3", 100352, 16384, 5120, 40, 40, 10, 17920, rope__dimension_count=128),
+    "full-smollm3-3b": _full("smollm3", 128256, 65536, 2048, 36, 16, 4, 11008, rope__dimension_count=128),
+    "full-olmo2-7b": _full("olmo2", 100352, 4096, 4096, 32, 32, 32, 11008, rope__dimension_count=128),
+    "full-seed-oss-36b": _full("seed_oss", 155136, 524288, 5120, 64, 80, 8, 27648, attention__key_length=128,
+                               attention__value_length=128, rope__dimension_count=128),
+    "full-ernie4.5-21b-a3b": _full("ernie4_5-moe", 103424, 131072, 2560, 28, 20, 4, 12288, moe=True,
+                                   attention__key_length=128, attention__value_length=128, rope__dimension_count=128,
+                                   expert_feed_forward_length=1536, expert_count=64, expert_used_count=6,
+                                   expert_shared_count=2, leading_dense_block_count=1, interleave_moe_layer_step=1),
+    "full-minimax-m2": _full("minimax-m2", 200064, 196608, 3072, 62, 48, 8, 1536, moe=True, attention__key_length=128,
+                             attention__value_length=128, rope__dimension_count=64, expert_feed_forward_length=1536,
+                             expert_count=256, expert_used_count=8),
+    "full-hunyuan-a13b": _full("hunyuan-moe", 128167, 262144, 4096, 32, 32, 8, 3072, moe=True, attention__key_length=128,
+                               attention__value_length=128, rope__dimension_count=128, expert_feed_forward_length=3072,
+                               expert_count=64, expert_used_count=8, expert_shared_count=1),
+    "full-granite3.3-8b": _full("granite", 49159, 131072, 4096, 40, 32, 8, 12800, rope__dimension_count=128),
+    "full-bge-m3": _full("bert", 250002, 8192, 1024, 24, 16, 16, 4096),
+    "full-deepseek-v3.2": _full("deepseek32", 129280, 163840, 7168, 61, 128, 1, 18432, moe=True,
+                                attention__key_length=576, attention__value_length=512, attention__key_length_mla=192,
+                                attention__value_length_mla=128, attention__q_lora_rank=1536,
+                                attention__kv_lora_rank=512, rope__dimension_count=64, expert_feed_forward_length=2048,
+                                expert_count=256, expert_used_count=8, expert_shared_count=1,
+                                leading_dense_block_count=3, attention__indexer__head_count=64,
+                                attention__indexer__key_length=128, attention__indexer__top_k=2048),
+}
+FULL["full-bge-m3"]["set"]["tokenizer.ggml.token_type_count"] = ["u32", 1]
+
+
+def full_cases() -> list[dict]:
+    base = dict(n_ctx=4096, n_seq_max=1, n_batch=2048, n_ubatch=512, type_k="f16", type_v="f16",
+                flash_attn="on", swa_full=False, kv_unified=False, load="noalloc", load_mtp=False)
+    cases = [dict(base, n_ctx=c, type_k=tk, type_v=tv, flash_attn=fa)
+             for c in (4096, 32768, 131072) for tk, tv, fa in (("f16", "f16", "on"), ("f16", "f16", "off"), ("q8_0", "q8_0", "on"))]
+    cases.append(dict(base, n_ctx=32768, n_seq_max=4, kv_unified=True))
+    cases.append(dict(base, n_ctx=131072, swa_full=True))
+    return cases
+
+
+def record_full(oracle: Path, gen: Path, model_id: str, spec: dict, qs, jobs: int) -> dict:
+    out = ARCH_DIR / f"{model_id}.gguf"
+    ARCH_DIR.mkdir(parents=True, exist_ok=True)
+    spec = dict(spec, out=str(out))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec, f)
+    p = subprocess.run([str(gen), "gen", f.name], capture_output=True, text=True)
+    os.unlink(f.name)
+    extra = {"generator": "scripts/oracle/archs.py", "gen_version": GEN_VERSION, "arch_requested": spec["arch"],
+             "moe": spec["moe"], "spec": {k: v for k, v in spec.items() if k != "out"}}
+    try:
+        res = json.loads(p.stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        res = {"ok": False, "error": f"oracle_gen exited {p.returncode}: {p.stderr.strip()[-1500:]}"}
+    if not res.get("ok"):
+        out.unlink(missing_ok=True)
+        return {"schema_version": run.SCHEMA_VERSION, "generator": "scripts/oracle/archs.py", "id": f"arch-{model_id}",
+                "llama_cpp": None, "model": dict(extra, kind="arch-fixture", file_name=out.name), "ok": False,
+                "error_stage": "generate", "error": res.get("error", "?")[-1500:], "log": [res.get("log", "")[-1500:]],
+                "cases": []}
+    sp = run.SPARSE_DIR / "archs" / out.name
+    desc = run.make_sparse(out, sp, qs)
+    extra.update(fixture=run.rel(out), fixture_sha256=run.sha256(out), fixture_size=out.stat().st_size,
+                 full_size=desc["full_size"])
+    doc = run.run_model(oracle, f"arch-{model_id}", sp, "arch-fixture", extra, jobs, True, False, cases=full_cases())
+    sp.unlink(missing_ok=True)
+    doc["generator"] = "scripts/oracle/archs.py"
+    for c in doc.get("cases", []):
+        c.pop("log_context", None)
+    return doc
+
+
 def arch_cases() -> list[dict]:
     base = dict(n_ctx=4096, n_seq_max=1, n_batch=2048, n_ubatch=512, type_k="f16", type_v="f16",
                 flash_attn="on", swa_full=False, kv_unified=False, load="noalloc", load_mtp=False)
@@ -199,11 +302,15 @@ def main():
     args = ap.parse_args()
     gen = gen_path()
     items = plan(gen)
+    full = list(FULL)
     if args.only:
         items = [x for x in items if any(o in x[0] for o in args.only)]
+        full = [x for x in full if any(o in x for o in args.only)]
     if args.list:
         for model_id, arch, moe in items:
             print(model_id, arch, "moe" if moe else "dense")
+        for model_id in full:
+            print(model_id, FULL[model_id]["arch"], "full-size")
         return
     oracle = run.oracle_path()
     qs = run._quant_sizes()
@@ -212,6 +319,9 @@ def main():
         print(f"== arch-{model_id}", file=sys.stderr)
         doc = record(oracle, gen, model_id, arch, moe, qs, args.jobs)
         write_compact(args.out, doc)
+    for model_id in full:
+        print(f"== arch-{model_id}", file=sys.stderr)
+        write_compact(args.out, record_full(oracle, gen, model_id, FULL[model_id], qs, args.jobs))
     print(f"done in {time.time() - t0:.0f}s", file=sys.stderr)
 
 

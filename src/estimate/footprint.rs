@@ -16,12 +16,13 @@ use serde::Serialize;
 pub struct Footprint {
     /// Settings as resolved.
     pub resolved: Resolved,
-    /// Model buffers (loaded tensors, each padded to 32 bytes).
+    /// Model buffers (loaded tensors, each padded to 32 bytes, plus the CPU's second copy of a
+    /// tied token embedding whose type repacks: `weights_tied_copy_bytes`).
     pub weights_bytes: u64,
     /// Of those, the CPU_REPACK buffer's bytes when every layer is on the CPU (`cpu_kind`),
     /// including the output copy of a tied token embedding whose type repacks.
     pub weights_repack_bytes: u64,
-    /// The plain CPU buffer's bytes then (repack + cpu = weights, plus that tied copy).
+    /// The plain CPU buffer's bytes then (repack + cpu = weights).
     pub weights_cpu_bytes: u64,
     /// The output copy of a tied token embedding llama.cpp adds to CPU_REPACK (usually 0).
     pub weights_tied_copy_bytes: u64,
@@ -105,8 +106,10 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
     let (compute, compute_simulated) = compute::compute(g, tensors, &r, r.n_ctx_seq, model_swa_cells(g, &r));
     // output_reserve(n_seq_max) at construction: logits for one token per sequence.
     let output = g.n_vocab.saturating_mul(r.n_seq_max).saturating_mul(4);
-    let weights = weights_bytes(tensors, g, s.load_mtp);
     let cpu = cpu_weights(tensors, g, s.load_mtp, s.cpu_kind);
+    // A tied token embedding whose type repacks is loaded twice on the CPU: as the embedding, and
+    // repacked as the output matrix (checked: Command R7B Q4_K, 562.5 MiB more than the file).
+    let weights = weights_bytes(tensors, g, s.load_mtp).saturating_add(cpu.tied_copy_bytes);
     let vision = match (&mm.vision, mm.weights_bytes) {
         (_, 0) => Some((0, 0)),
         // clip tries flash attention and keeps it wherever the backend has the op (all do).

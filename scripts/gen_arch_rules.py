@@ -91,6 +91,7 @@ def main() -> None:
         return set(switch_cases(func_body(arch_cpp, m.end()), func))
 
     recurrent = arch_set("llm_arch_is_recurrent")
+    diffusion = arch_set("llm_arch_is_diffusion")
     hybrid = arch_set("llm_arch_is_hybrid")
 
     mapping_body = func_body(model_cpp, model_cpp.index("static llama_model * llama_model_mapping("))
@@ -135,7 +136,7 @@ def main() -> None:
         cls = classes.get(arch)
         row = dict(name=name, cls=cls, memory="kv", swa="none", swa_ty="None", period=0, dense_first=False,
                    window_default=None, window_required=False, swa_cond=False, recr="none", interval_default=0,
-                   kv_from_start="none", kv_from_start_n=0, causal=True, la_head_k=False, no_cache_graph=False, reads=[], window_fixed=False, loops=False, exotic=[])
+                   kv_from_start="none", kv_from_start_n=0, causal=True, la_head_k=False, no_cache_graph=False, diffusion=False, reads=[], window_fixed=False, loops=False, exotic=[])
         if cls is None:
             row["memory"] = "unsupported"
             rows.append(row)
@@ -151,6 +152,7 @@ def main() -> None:
         if arch in recurrent:
             row["recr"] = "all"
         row["no_cache_graph"] = no_cache_graph(cls, models_h, model_files, parents)
+        row["diffusion"] = arch in diffusion
         if row["memory"] == "hybrid":
             if arch == falcon_all:
                 row["hybrid"] = "all_both"
@@ -283,7 +285,7 @@ def emit(rows, kv_names) -> None:
             f"    Rule {{ arch: {r['name']!r}, memory: {mem}, swa_type: SwaType::{r['swa_ty']}, swa: {swa}, "
             f"swa_switch: {cond_s}, window_default: {opt(r['window_default'])}, window_fixed: {str(r['window_fixed']).lower()}, "
             f"recr: {recr}, kv_from_start: {kvs}, causal: {str(r['causal']).lower()}, "
-            f"la_head_k: {str(r['la_head_k']).lower()}, no_cache_graph: {str(r['no_cache_graph']).lower()}, reads: &[{', '.join(chr(34) + k + chr(34) for k in r['reads'])}], loops: {str(r['loops']).lower()}, exotic: {str(bool(r['exotic'])).lower()} }},".replace("'", '"'))
+            f"la_head_k: {str(r['la_head_k']).lower()}, no_cache_graph: {str(r['no_cache_graph']).lower()}, diffusion: {str(r['diffusion']).lower()}, reads: &[{', '.join(chr(34) + k + chr(34) for k in r['reads'])}], loops: {str(r['loops']).lower()}, exotic: {str(bool(r['exotic'])).lower()} }},".replace("'", '"'))
     out.append("];")
     text = "\n".join(out) + "\n"
     text = text.replace("use super::rules::{Hybrid, Memory, Recr, Rule, Swa, SwaType};",

@@ -137,6 +137,9 @@ pub struct GraphHints {
     pub expert_groups: (u64, u64),
     /// Attention runs within the micro-batch, not over the KV cache (embedding / encoder graphs).
     pub attn_no_cache: bool,
+    /// The graph ends in embeddings, not logits (BERT-style encoders, llama.cpp's embedding
+    /// variants): no LM head.
+    pub embeddings_only: bool,
 }
 
 /// The vision tower in an mmproj file.

@@ -31,6 +31,7 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         expert_weights_scaled: scale != 0.0 && scale != 1.0,
         expert_groups: (meta.u64("expert_group_count").unwrap_or(0), meta.u64("expert_group_used_count").unwrap_or(0)),
         attn_no_cache: false,
+        embeddings_only: false,
     }
 }
 
@@ -166,6 +167,7 @@ fn apply_llama_cpp_rules(g: &mut Geometry, meta: &Meta, block_count: u32, nextn:
         warnings.push(format!("{}: some of llama.cpp's memory rules for this architecture are not modelled; KV cache unverified", g.architecture));
     }
     g.hints.attn_no_cache = rule.no_cache_graph || rule.memory == Memory::None;
+    g.hints.embeddings_only = g.hints.attn_no_cache && !rule.diffusion && rule.arch != "t5";
     let Some(plan) = rules::plan(meta, rule, block_count, nextn, g.n_embd) else {
         warnings.push(format!("{}: a hyperparameter llama.cpp requires is missing (sliding_window_pattern?); llama.cpp will refuse this file", g.architecture));
         return;

@@ -131,7 +131,8 @@ fn build_no_cache(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Opti
         inp_l = g.binary(inp_l, t);
     }
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
-    if let Some(pe) = w.get(g, "position_embd.weight") {
+    let learned_pos = w.get(g, "position_embd.weight");
+    if let Some(pe) = learned_pos {
         let p = g.get_rows(pe, pos);
         inp_l = g.binary(inp_l, p);
     }
@@ -160,7 +161,7 @@ fn build_no_cache(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Opti
         } else {
             transformer::qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?
         };
-        let (q, k) = if w.get(g, "position_embd.weight").is_none() { (g.rope(q, pos), g.rope(k, pos)) } else { (q, k) };
+        let (q, k) = if learned_pos.is_none() { (g.rope(q, pos), g.rope(k, pos)) } else { (q, k) };
         let m = if l.kind == LayerKind::Sliding { swa_mask } else { mask };
         let mut cur = llm::attn_mha(g, &b1, q, k, v, m, super::graph::NONE);
         let wo = w.blk(g, il, "attn_output.weight")?;
@@ -181,6 +182,12 @@ fn build_no_cache(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Opti
         inp_l = norm(g, w, Some(il), out, "layer_output_norm.weight", "layer_output_norm.bias");
     }
     let h = norm(g, w, None, inp_l, "output_norm.weight", "output_norm.bias");
-    llm::lm_head(g, w, h, tok, &[]);
+    if geo.hints.embeddings_only {
+        // The result is the embeddings (`res->t_embd`): no LM head.
+        g.set_output(h);
+        g.expand(h);
+    } else {
+        llm::lm_head(g, w, h, tok, &[]);
+    }
     Some(())
 }

@@ -141,6 +141,8 @@ pub struct Rule {
     /// The graph attends within the micro-batch without reading the KV cache it allocates
     /// (`build_attn_inp_no_cache`: llama.cpp's embedding and encoder variants).
     pub no_cache_graph: bool,
+    /// A diffusion language model (`llm_arch_is_diffusion`): bidirectional, but it outputs logits.
+    pub diffusion: bool,
     /// Recurrent-state keys (`{arch}.` omitted) `load_arch_hparams` reads; others stay 0 even if present.
     pub reads: &'static [&'static str],
     /// Layers repeat `num_loops` times (Nanbeige).

@@ -51,6 +51,9 @@ pub struct Footprint {
     pub recurrent_s_bytes: u64,
     /// R + S.
     pub recurrent_bytes: u64,
+    /// Components whose figure is an estimate rather than llama.cpp's rule applied exactly
+    /// (`compute` when not simulated; `kv_cache` for caches gguf-meter does not model yet).
+    pub estimated: Vec<String>,
     /// Compute buffer (simulated, or estimated when `compute_simulated` is false).
     pub compute_bytes: u64,
     /// True when the compute buffer comes from replaying llama.cpp's graph allocation (exact on
@@ -138,6 +141,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
         recurrent_bytes: rr.saturating_add(rs),
         compute_bytes: compute,
         compute_simulated,
+        estimated: g.estimated.iter().cloned().chain((!compute_simulated).then(|| "compute".to_string())).collect(),
         output_bytes: output,
         mmproj_bytes,
         mmproj_compute_bytes: vision.map(|(w, _)| w),

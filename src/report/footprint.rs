@@ -2,7 +2,7 @@
 
 use crate::estimate::Footprint;
 use crate::estimate::overrides::BufferWeights;
-use crate::model::{Geometry, LayerKind};
+use crate::model::Geometry;
 use crate::util::units::{gib, grouped};
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -55,14 +55,15 @@ pub fn render(v: &FootprintView) -> String {
     let f = v.main;
     let mut o = String::new();
     let _ = writeln!(o, "{} ({}), {}", v.name, g.architecture, settings_line(f));
-    let n_rec = g.layers.iter().filter(|l| l.kind == LayerKind::Recurrent && !l.mtp).count();
+    let n_rec = g.layers.iter().filter(|l| l.has_state()).count();
     let row = |o: &mut String, name: &str, b: u64, note: String| {
         let _ = writeln!(o, "  {:<18} {:>18}  {:>12}  {}", name, grouped(b), gib(b), note);
     };
     let _ = writeln!(o, "  {:<18} {:>18}  {:>12}", "component", "bytes", "GiB");
     let skipped = if f.skipped_bytes > 0 { format!("MTP blocks not loaded: {}", gib(f.skipped_bytes)) } else { String::new() };
     row(&mut o, "weights", f.weights_bytes, skipped);
-    row(&mut o, "KV cache", f.kv_bytes, format!("{} of {} layers hold KV (K {}, V {})", f.kv_layers, g.n_layers, gib(f.k_bytes), gib(f.v_bytes)));
+    let kv_name = if f.estimated.iter().any(|e| e == "kv_cache") { "KV cache (est.)" } else { "KV cache" };
+    row(&mut o, kv_name, f.kv_bytes, format!("{} of {} layers hold KV (K {}, V {})", f.kv_layers, g.n_layers, gib(f.k_bytes), gib(f.v_bytes)));
     if n_rec > 0 {
         row(&mut o, "recurrent state", f.recurrent_bytes, format!("{n_rec} layers x {} sequences, f32, any context", f.resolved.n_seq_max));
     }
@@ -147,7 +148,7 @@ fn fp_json(f: &Footprint) -> Value {
         "weights_mapped_bytes": f.weights_mapped_bytes, "weights_mapped_repacked_bytes": f.weights_mapped_repacked_bytes,
         "kv_bytes": f.kv_bytes, "k_bytes": f.k_bytes, "v_bytes": f.v_bytes, "kv_layers": f.kv_layers,
         "recurrent_bytes": f.recurrent_bytes, "recurrent_r_bytes": f.recurrent_r_bytes, "recurrent_s_bytes": f.recurrent_s_bytes,
-        "compute_bytes": f.compute_bytes, "compute_simulated": f.compute_simulated, "output_bytes": f.output_bytes, "mmproj_bytes": f.mmproj_bytes,
+        "compute_bytes": f.compute_bytes, "compute_simulated": f.compute_simulated, "estimated": f.estimated, "output_bytes": f.output_bytes, "mmproj_bytes": f.mmproj_bytes,
         "mmproj_compute_bytes": f.mmproj_compute_bytes, "mmproj_compute_max_bytes": f.mmproj_compute_max_bytes,
         "mmproj_offload": f.mmproj_offload,
         "total_bytes": f.total_bytes, "active_bytes_per_token": f.active_bytes_per_token,

@@ -108,7 +108,9 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
     let (rr, rs) = recurrent_bytes(g, &r);
     let (compute, compute_simulated) = compute::compute(g, tensors, &r, r.n_ctx_seq, model_swa_cells(g, &r));
     // output_reserve(n_seq_max) at construction: logits for one token per sequence.
-    let output = g.n_vocab.saturating_mul(r.n_seq_max).saturating_mul(4);
+    // T5 also keeps the encoder's embeddings (llama-context.cpp `output_reserve`, "hacky enc-dec support").
+    let per_output = if g.architecture == "t5" { g.n_vocab.saturating_add(g.n_embd) } else { g.n_vocab };
+    let output = per_output.saturating_mul(r.n_seq_max).saturating_mul(4);
     let cpu = cpu_weights(tensors, g, s.load_mtp, s.cpu_kind);
     // A tied token embedding whose type repacks is loaded twice on the CPU: as the embedding, and
     // repacked as the output matrix (checked: Command R7B Q4_K, 562.5 MiB more than the file).

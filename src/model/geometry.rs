@@ -131,6 +131,9 @@ pub struct GraphHints {
     pub expert_weights_scaled: bool,
     /// `{arch}.expert_group_count` and `expert_group_used_count` (0 when absent).
     pub expert_groups: (u64, u64),
+    /// `{arch}.ssm.dt_b_c_rms` (default false): Falcon-Mamba RMS-norms dt, B and C without a
+    /// weight (mamba-base.cpp `build_mamba_layer`).
+    pub ssm_dt_b_c_rms: bool,
 }
 
 /// The vision tower in an mmproj file.

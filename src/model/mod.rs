@@ -30,6 +30,7 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         expert_weights_norm: flag("expert_weights_norm").unwrap_or(false),
         expert_weights_scaled: scale != 0.0 && scale != 1.0,
         expert_groups: (meta.u64("expert_group_count").unwrap_or(0), meta.u64("expert_group_used_count").unwrap_or(0)),
+        ssm_dt_b_c_rms: flag("ssm.dt_b_c_rms").unwrap_or(false),
     }
 }
 

@@ -40,11 +40,8 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let cur = llm::blk_norm(g, w, il, cur, "post_attention_norm.weight").unwrap_or(cur);
         let sa_out = g.binary(cur, inp_l);
         let cur = llm::blk_norm(g, w, il, sa_out, "ffn_norm.weight").unwrap_or(sa_out);
-        let cur = if w.has_blk(il, "ffn_gate_inp.weight") {
-            moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, moe::SOFTMAX_NORM)?
-        } else {
-            ffn(g, w, il, cur)?
-        };
+        let cur =
+            if w.has_blk(il, "ffn_gate_inp.weight") { moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, moe::SOFTMAX_NORM)? } else { ffn(g, w, il, cur)? };
         let cur = llm::blk_norm(g, w, il, cur, "post_ffw_norm.weight").unwrap_or(cur);
         inp_l = g.binary(cur, sa_out);
     }

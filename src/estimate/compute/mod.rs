@@ -20,6 +20,7 @@ mod alloc;
 mod alloc_tests;
 mod deepseek2;
 mod delta_net;
+mod falcon_h1;
 mod gemma3;
 mod generic;
 mod ggml;
@@ -28,7 +29,9 @@ mod granite_hybrid;
 mod graph;
 mod heuristic;
 mod inputs;
+mod jamba;
 mod llm;
+mod mamba1;
 mod mamba2;
 mod moe;
 mod qwen35;
@@ -73,11 +76,13 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
     let build = match geo.architecture.as_str() {
         "qwen35" | "qwen35moe" | "qwen3next" => qwen35::build,
         "llama" | "qwen2" | "qwen3" | "qwen3moe" => transformer::build,
-        "mamba2" => mamba2::build,
+        "mamba" | "mamba2" => mamba2::build,
         "gemma3" => gemma3::build,
         "gpt-oss" => gpt_oss::build,
         "deepseek2" => deepseek2::build,
         "granitehybrid" => granite_hybrid::build,
+        "jamba" => jamba::build,
+        "falcon-h1" => falcon_h1::build,
         _ => return None,
     };
     run(build, geo, tensors, r, n_kv, n_kv_swa)

@@ -72,6 +72,23 @@ pub fn ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
     Some(ffn_biased(g, x, [up, gate, down], bias))
 }
 
+/// The dense FFN of block `il` without a gate (`build_ffn` with up and down only, optional
+/// biases): up, activation (one or more in-place unary ops: relu², gelu, ...), down.
+pub fn ffn_ungated(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
+    let up = w.blk(g, il, "ffn_up.weight")?;
+    let down = w.blk(g, il, "ffn_down.weight")?;
+    let mut cur = g.mul_mat(up, x);
+    if let Some(b) = w.blk(g, il, "ffn_up.bias") {
+        cur = g.binary(cur, b);
+    }
+    let cur = g.unary(cur);
+    let mut cur = g.mul_mat(down, cur);
+    if let Some(b) = w.blk(g, il, "ffn_down.bias") {
+        cur = g.binary(cur, b);
+    }
+    Some(cur)
+}
+
 /// The LM head on the final hidden state `h`: `output.weight` (or the tied token
 /// embeddings), plus `output.bias` when present; `h`, `extra` and the logits are the graph's
 /// outputs (`llm_graph_result::set_outputs`, llama-graph.cpp:1367).

@@ -34,6 +34,7 @@ mod llm;
 mod mamba1;
 mod mamba2;
 mod moe;
+mod nemotron_h;
 mod qwen35;
 mod qwen3next;
 mod transformer;
@@ -83,6 +84,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "granitehybrid" => granite_hybrid::build,
         "jamba" => jamba::build,
         "falcon-h1" => falcon_h1::build,
+        "nemotron_h" | "nemotron_h_moe" => nemotron_h::build,
         _ => return None,
     };
     run(build, geo, tensors, r, n_kv, n_kv_swa)

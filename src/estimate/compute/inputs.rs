@@ -148,6 +148,19 @@ impl Caches {
         Caches { base: Inputs { iswa: true, ..base }, swa: Inputs { iswa: true, ..swa }, b: *b, b_swa }
     }
 
+    /// The same caches as a hybrid model builds them: `build_inp_mem_hybrid_iswa`
+    /// (llama-graph.cpp:3655) makes no Hadamard rotation inputs, so a quantized sliding-window
+    /// cache is used unrotated (the non-iswa hybrid input keeps them).
+    pub fn hybrid(mut self) -> Self {
+        if self.base.iswa {
+            for i in [&mut self.base, &mut self.swa] {
+                i.k_rot = NONE;
+                i.v_rot = NONE;
+            }
+        }
+        self
+    }
+
     /// The inputs and batch of a layer of this kind; `None` for a layer without KV.
     pub fn layer(&self, kind: LayerKind) -> Option<(&Inputs, &Batch)> {
         match kind {

@@ -30,6 +30,7 @@ mod graph;
 mod heuristic;
 mod inputs;
 mod jamba;
+mod lfm2;
 mod llm;
 mod mamba1;
 mod mamba2;
@@ -37,6 +38,7 @@ mod moe;
 mod nemotron_h;
 mod qwen35;
 mod qwen3next;
+mod short_conv;
 mod transformer;
 
 use super::settings::Resolved;
@@ -85,6 +87,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "jamba" => jamba::build,
         "falcon-h1" => falcon_h1::build,
         "nemotron_h" | "nemotron_h_moe" => nemotron_h::build,
+        "lfm2" | "lfm2moe" => lfm2::build,
         _ => return None,
     };
     run(build, geo, tensors, r, n_kv, n_kv_swa)

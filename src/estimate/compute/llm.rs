@@ -39,6 +39,18 @@ pub fn rms_norm(g: &mut Graph, x: Id, w: Id) -> Id {
     if w == NONE { n } else { g.binary(n, w) }
 }
 
+/// `build_norm` with LLM_NORM: norm, then the optional weight (mul) and bias (add).
+pub fn layer_norm(g: &mut Graph, x: Id, w: Id, bias: Id) -> Id {
+    let mut n = g.norm(x);
+    if w != NONE {
+        n = g.binary(n, w);
+    }
+    if bias != NONE {
+        n = g.binary(n, bias);
+    }
+    n
+}
+
 /// `build_norm(x, blk.il.name, LLM_NORM_RMS)`; `None` when the block lacks the weight.
 pub fn blk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) -> Option<Id> {
     let wt = w.blk(g, il, name)?;

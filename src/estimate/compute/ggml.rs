@@ -189,6 +189,15 @@ impl Graph {
         self.unary_like(a, false, &[a, b])
     }
 
+    /// `ggml_glu` on one tensor (`ggml_swiglu`, `ggml_geglu`): the first half of dim 0 gates
+    /// the second, so dim 0 halves.
+    pub fn glu(&mut self, a: Id) -> Id {
+        let mut ne = self.ne(a);
+        ne[0] /= 2;
+        let ty = self.t[a as usize].ty;
+        self.new_tensor(ty, ne, PLAIN, &[a])
+    }
+
     /// `ggml_argsort`: i32, shape of a.
     pub fn argsort(&mut self, a: Id) -> Id {
         let ne = self.ne(a);

@@ -180,10 +180,11 @@ pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: I
     if b.flash_attn {
         store_rows(g, b, kv.v, v, inp.v_idxs);
     } else {
-        // v_cur is contiguous here (rows of n_embd_gqa), so reshape rather than cont_2d.
         let all = g.ne(kv.v).iter().fold(1u64, |a, &x| a.saturating_mul(x));
         let v_view = g.reshape(kv.v, [1, all, 1, 1]);
-        let v_cur = g.reshape(v, [gqa_v, vn[2], 1, 1]);
+        // Rows of n_embd_gqa are reshaped; a view of a fused QKV projection is copied (cont_2d).
+        let packed = g.t[v as usize].nb[2] == gqa_v.saturating_mul(g.t[v as usize].ty.size());
+        let v_cur = if packed { g.reshape(v, [gqa_v, vn[2], 1, 1]) } else { g.cont(v, [gqa_v, vn[2], 1, 1]) };
         let v_cur = g.reshape(v_cur, [1, gqa_v.saturating_mul(vn[2]), 1, 1]);
         let sv = g.set_rows(v_view, v_cur, inp.v_idxs);
         g.expand(sv);

@@ -36,6 +36,7 @@ mod mamba1;
 mod mamba2;
 mod moe;
 mod nemotron_h;
+mod plamo2;
 mod qwen35;
 mod qwen3next;
 mod rwkv;
@@ -91,6 +92,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "falcon-h1" => falcon_h1::build,
         "nemotron_h" | "nemotron_h_moe" => nemotron_h::build,
         "lfm2" | "lfm2moe" => lfm2::build,
+        "plamo2" => plamo2::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
         _ => return None,

@@ -34,6 +34,7 @@ mod lfm2;
 mod llm;
 mod mamba1;
 mod mamba2;
+mod minimax01;
 mod moe;
 mod nemotron_h;
 mod plamo2;
@@ -93,6 +94,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "nemotron_h" | "nemotron_h_moe" => nemotron_h::build,
         "lfm2" | "lfm2moe" => lfm2::build,
         "plamo2" => plamo2::build,
+        "minimax-01" => minimax01::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
         _ => return None,

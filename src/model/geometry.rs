@@ -140,6 +140,9 @@ pub struct GraphHints {
     /// The graph ends in embeddings, not logits (BERT-style encoders, llama.cpp's embedding
     /// variants): no LM head.
     pub embeddings_only: bool,
+    /// `{arch}.ssm.dt_b_c_rms` (default false): Falcon-Mamba RMS-norms dt, B and C without a
+    /// weight (mamba-base.cpp `build_mamba_layer`).
+    pub ssm_dt_b_c_rms: bool,
 }
 
 /// The vision tower in an mmproj file.

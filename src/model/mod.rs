@@ -32,6 +32,7 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         expert_groups: (meta.u64("expert_group_count").unwrap_or(0), meta.u64("expert_group_used_count").unwrap_or(0)),
         attn_no_cache: false,
         embeddings_only: false,
+        ssm_dt_b_c_rms: flag("ssm.dt_b_c_rms").unwrap_or(false),
     }
 }
 

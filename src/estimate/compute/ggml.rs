@@ -65,6 +65,23 @@ impl Graph {
         self.view(a, ne, nb, &[a])
     }
 
+    /// `ggml_permute(a, ax[0], ax[1], ax[2], ax[3])`: source dim i goes to position ax[i].
+    pub fn permute(&mut self, a: Id, ax: [usize; 4]) -> Id {
+        let t = &self.t[a as usize];
+        let (mut ne, mut nb) = ([1; 4], [0; 4]);
+        for (i, &p) in ax.iter().enumerate() {
+            ne[p & 3] = t.ne[i];
+            nb[p & 3] = t.nb[i];
+        }
+        self.view(a, ne, nb, &[a])
+    }
+
+    /// `ggml_view_1d(a, n, offset)`.
+    pub fn view_1d(&mut self, a: Id, n: u64) -> Id {
+        let row = n.saturating_mul(self.t[a as usize].ty.size());
+        self.view_nd(a, [n, 1, 1, 1], row, row, row)
+    }
+
     /// `ggml_transpose`: swaps dims 0 and 1.
     pub fn transpose(&mut self, a: Id) -> Id {
         let t = &self.t[a as usize];
@@ -113,6 +130,11 @@ impl Graph {
     /// `ggml_rms_norm`, `ggml_scale`, `ggml_unary` (silu, sigmoid, softplus, ...).
     pub fn unary(&mut self, a: Id) -> Id {
         self.unary_like(a, true, &[a])
+    }
+
+    /// `ggml_norm` (LayerNorm without weights) and `ggml_l2_norm`: shape of a, never in place.
+    pub fn norm(&mut self, a: Id) -> Id {
+        self.unary_like(a, false, &[a])
     }
 
     /// `ggml_cont_*d`: a contiguous copy with the given shape.
@@ -167,6 +189,15 @@ impl Graph {
         self.unary_like(a, false, &[a, b])
     }
 
+    /// `ggml_glu` on one tensor (`ggml_swiglu`, `ggml_geglu`): the first half of dim 0 gates
+    /// the second, so dim 0 halves.
+    pub fn glu(&mut self, a: Id) -> Id {
+        let mut ne = self.ne(a);
+        ne[0] /= 2;
+        let ty = self.t[a as usize].ty;
+        self.new_tensor(ty, ne, PLAIN, &[a])
+    }
+
     /// `ggml_argsort`: i32, shape of a.
     pub fn argsort(&mut self, a: Id) -> Id {
         let ne = self.ne(a);
@@ -201,6 +232,15 @@ impl Graph {
         let prod = |ne: &[u64]| ne.iter().fold(1u64, |a, &x| a.saturating_mul(x));
         let n = prod(&xn).saturating_add(prod(&[k_snap, sn[0], sn[1], sn[2], idn[0]]));
         self.new_tensor(Ty::F32, [n, 1, 1, 1], PLAIN, &src)
+    }
+
+    /// `ggml_rwkv_wkv6`, `ggml_gated_linear_attn`, `ggml_rwkv_wkv7` (ggml.c:5882-6010): the
+    /// output and the new states in one f32 [S*H, n_tokens + S*n_seqs] tensor, where k is
+    /// [S, H, n_tokens] and `state` has n_seqs rows.
+    pub fn wkv(&mut self, k: Id, state: Id, src: &[Id]) -> Id {
+        let (kn, sn) = (self.ne(k), self.ne(state));
+        let rows = kn[2].saturating_add(kn[0].saturating_mul(sn[1]));
+        self.new_tensor(Ty::F32, [kn[0].saturating_mul(kn[1]), rows, 1, 1], PLAIN, src)
     }
 
     /// `ggml_flash_attn_ext(q, k, v, mask)`: [v.ne0, q.ne2, q.ne1, q.ne3] f32.

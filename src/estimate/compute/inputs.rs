@@ -96,14 +96,27 @@ pub fn pos_and_out_ids(g: &mut Graph, b: &Batch, pos_per_embd: u64) -> (Id, Id) 
 fn inp_cache(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry], recurrent: bool, kinds: &[LayerKind]) -> Inputs {
     let all_kv = || layers.iter().filter(|l| matches!(l.kind, LayerKind::Attention | LayerKind::Sliding));
     let v_rows = all_kv().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
-    let kv = || layers.iter().filter(|l| kinds.contains(&l.kind));
+    let kv = layers.iter().copied().filter(|l| kinds.contains(&l.kind));
+    inp_mem(g, b, v_rows, shared_head_dims(kv.clone()), recurrent, kv.clone().next().is_some())
+}
+
+/// The K and V head sizes shared by `kv`'s layers (0 where they differ).
+fn shared_head_dims<'a>(kv: impl Iterator<Item = &'a LayerGeometry> + Clone) -> (u64, u64) {
     let shared = |f: fn(&LayerGeometry) -> u64| {
-        let mut it = kv().map(|l| f(l));
+        let mut it = kv.clone().map(f);
         let first = it.next().unwrap_or(0);
         if it.all(|x| x == first) { first } else { 0 }
     };
-    let hd = (shared(|l| l.head_dim_k), shared(|l| l.head_dim_v));
-    inp_mem(g, b, v_rows, hd, recurrent, kv().next().is_some())
+    (shared(|l| l.head_dim_k), shared(|l| l.head_dim_v))
+}
+
+/// `build_inp_mem_hybrid` for models whose blocks hold recurrent state and possibly a KV cache
+/// too (Falcon-H1 runs both in every block): the KV inputs follow which layers have a cache,
+/// not their kind.
+pub fn inp_hybrid(g: &mut Graph, b: &Batch, layers: &[&LayerGeometry]) -> Inputs {
+    let kv = layers.iter().copied().filter(|l| l.has_kv());
+    let v_rows = kv.clone().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
+    inp_mem(g, b, v_rows, shared_head_dims(kv.clone()), true, kv.clone().next().is_some())
 }
 
 /// Inputs of a model with one KV cache (`build_attn_inp_kv`, `build_inp_mem_hybrid`) and/or
@@ -133,6 +146,19 @@ impl Caches {
         let b_swa = Batch { n_kv: b.n_kv_swa, ..*b };
         let swa = inp_cache(g, &b_swa, layers, false, &[LayerKind::Sliding]);
         Caches { base: Inputs { iswa: true, ..base }, swa: Inputs { iswa: true, ..swa }, b: *b, b_swa }
+    }
+
+    /// The same caches as a hybrid model builds them: `build_inp_mem_hybrid_iswa`
+    /// (llama-graph.cpp:3655) makes no Hadamard rotation inputs, so a quantized sliding-window
+    /// cache is used unrotated (the non-iswa hybrid input keeps them).
+    pub fn hybrid(mut self) -> Self {
+        if self.base.iswa {
+            for i in [&mut self.base, &mut self.swa] {
+                i.k_rot = NONE;
+                i.v_rot = NONE;
+            }
+        }
+        self
     }
 
     /// The inputs and batch of a layer of this kind; `None` for a layer without KV.

@@ -39,6 +39,18 @@ pub fn rms_norm(g: &mut Graph, x: Id, w: Id) -> Id {
     if w == NONE { n } else { g.binary(n, w) }
 }
 
+/// `build_norm` with LLM_NORM: norm, then the optional weight (mul) and bias (add).
+pub fn layer_norm(g: &mut Graph, x: Id, w: Id, bias: Id) -> Id {
+    let mut n = g.norm(x);
+    if w != NONE {
+        n = g.binary(n, w);
+    }
+    if bias != NONE {
+        n = g.binary(n, bias);
+    }
+    n
+}
+
 /// `build_norm(x, blk.il.name, LLM_NORM_RMS)`; `None` when the block lacks the weight.
 pub fn blk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) -> Option<Id> {
     let wt = w.blk(g, il, name)?;
@@ -70,6 +82,23 @@ pub fn ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
     let down = w.blk(g, il, "ffn_down.weight")?;
     let bias = [w.blk_or_none(g, il, "ffn_up.bias"), w.blk_or_none(g, il, "ffn_gate.bias"), w.blk_or_none(g, il, "ffn_down.bias")];
     Some(ffn_biased(g, x, [up, gate, down], bias))
+}
+
+/// The dense FFN of block `il` without a gate (`build_ffn` with up and down only, optional
+/// biases): up, activation (one or more in-place unary ops: relu², gelu, ...), down.
+pub fn ffn_ungated(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
+    let up = w.blk(g, il, "ffn_up.weight")?;
+    let down = w.blk(g, il, "ffn_down.weight")?;
+    let mut cur = g.mul_mat(up, x);
+    if let Some(b) = w.blk(g, il, "ffn_up.bias") {
+        cur = g.binary(cur, b);
+    }
+    let cur = g.unary(cur);
+    let mut cur = g.mul_mat(down, cur);
+    if let Some(b) = w.blk(g, il, "ffn_down.bias") {
+        cur = g.binary(cur, b);
+    }
+    Some(cur)
 }
 
 /// The LM head on the final hidden state `h`: `output.weight` (or the tied token
@@ -151,10 +180,11 @@ pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: I
     if b.flash_attn {
         store_rows(g, b, kv.v, v, inp.v_idxs);
     } else {
-        // v_cur is contiguous here (rows of n_embd_gqa), so reshape rather than cont_2d.
         let all = g.ne(kv.v).iter().fold(1u64, |a, &x| a.saturating_mul(x));
         let v_view = g.reshape(kv.v, [1, all, 1, 1]);
-        let v_cur = g.reshape(v, [gqa_v, vn[2], 1, 1]);
+        // Rows of n_embd_gqa are reshaped; a view of a fused QKV projection is copied (cont_2d).
+        let packed = g.t[v as usize].nb[2] == gqa_v.saturating_mul(g.t[v as usize].ty.size());
+        let v_cur = if packed { g.reshape(v, [gqa_v, vn[2], 1, 1]) } else { g.cont(v, [gqa_v, vn[2], 1, 1]) };
         let v_cur = g.reshape(v_cur, [1, gqa_v.saturating_mul(vn[2]), 1, 1]);
         let sv = g.set_rows(v_view, v_cur, inp.v_idxs);
         g.expand(sv);

@@ -1,14 +1,15 @@
 //! Mamba-2 (src/models/mamba.cpp with mamba-base.cpp `build_mamba2_layer` at 0c1e570): the
-//! layer Granite-4.0-H shares (granite_hybrid.rs), and the pure Mamba-2 model.
+//! layer Granite-4.0-H shares (granite_hybrid.rs), and the pure Mamba model loop, which runs
+//! Mamba-1 layers (mamba1.rs) for `mamba`.
 
 use super::Weights;
 use super::graph::{Graph, Id, Ty};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch};
-use super::transformer;
+use super::{mamba1, transformer};
 use crate::model::{Geometry, LayerKind};
 
-/// Builds the pp graph of a `mamba2` model into `g`; `None` when a tensor is missing.
+/// Builds the pp graph of a `mamba` or `mamba2` model into `g`; `None` when a tensor is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
     let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     if layers.iter().any(|l| l.kind != LayerKind::Recurrent) {
@@ -16,9 +17,10 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     }
     let inp = inputs::inp_layers(g, b, &layers, true);
     let (_, out_ids) = inputs::pos_and_out_ids(g, b, 1);
+    let v2 = geo.architecture == "mamba2";
     for (i, l) in layers.iter().enumerate() {
         let cur = llm::blk_norm(g, w, l.index, inp_l, "attn_norm.weight")?;
-        let mut cur = layer(g, w, b, &inp, l.index, cur)?;
+        let mut cur = if v2 { layer(g, w, b, &inp, l.index, cur)? } else { mamba1::layer(g, w, b, &inp, l.index, cur, geo.hints.ssm_dt_b_c_rms)? };
         if i + 1 == layers.len() {
             cur = g.get_rows(cur, out_ids);
             inp_l = g.get_rows(inp_l, out_ids);

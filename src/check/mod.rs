@@ -56,6 +56,7 @@ pub struct Facts {
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelCheck {
     /// Path as given.
+    #[serde(serialize_with = "crate::util::serialize_path_lossy")]
     pub path: PathBuf,
     /// Verdict.
     pub outcome: Outcome,

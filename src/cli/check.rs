@@ -122,9 +122,8 @@ fn pairing_findings(paths: &[PathBuf], opened: &[Result<Opened, ModelCheck>]) ->
 /// Checks every model and prints the report; the exit code is the worst outcome's.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     if a.list_rules {
-        for r in RULES {
-            println!("{:<18} {:<10} {}", r.id, r.severity, r.what);
-        }
+        let text: String = RULES.iter().map(|r| format!("{:<18} {:<10} {}\n", r.id, r.severity, r.what)).collect();
+        super::out::print(&text)?;
         return Ok(exit_code::OK);
     }
     let opts = options(&a)?;
@@ -165,11 +164,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     }
     let code = Outcome::combined_exit_code(checks.iter().map(|c| c.outcome));
     match a.format {
-        Format::Human => print!("{}", report::render_human(&checks)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::to_json(&checks, code))?),
-        Format::Junit => print!("{}", report::render_junit(&checks)),
+        Format::Human => super::out::print(&report::render_human(&checks))?,
+        Format::Json => super::out::println(&serde_json::to_string_pretty(&report::to_json(&checks, code))?)?,
+        Format::Junit => super::out::print(&report::render_junit(&checks))?,
         Format::Github => {
-            print!("{}{}", report::render_human(&checks), report::render_github(&checks));
+            super::out::print(&format!("{}{}", report::render_human(&checks), report::render_github(&checks)))?;
             if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
                 let mut f = std::fs::OpenOptions::new()
                     .append(true)

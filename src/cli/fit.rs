@@ -125,9 +125,9 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let best = report::best(&rows);
     let view = report::FitView { machine: &m, rows: &rows, best, warnings: &warnings };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report::to_json(&view))?);
+        super::out::println(&serde_json::to_string_pretty(&report::to_json(&view))?)?;
     } else {
-        print!("{}", report::render(&view));
+        super::out::print(&report::render(&view))?;
     }
     let any_fits = rows.iter().any(|r| r.plan.verdict != Verdict::DoesNotFit);
     Ok(if any_fits { exit_code::OK } else { exit_code::RULE_FAILED })
@@ -177,13 +177,14 @@ fn mmproj_flag(loc: &Location, mm: &Mmproj) -> String {
 /// `gpus`: the device catalog.
 pub fn list(json: bool) -> anyhow::Result<i32> {
     if json {
-        println!("{}", serde_json::to_string_pretty(CATALOG)?);
+        super::out::println(&serde_json::to_string_pretty(CATALOG)?)?;
     } else {
-        println!("{:<16} {:<42} {:>10} {:>10}", "name", "device", "memory", "GB/s");
+        let mut text = format!("{:<16} {:<42} {:>10} {:>10}\n", "name", "device", "memory", "GB/s");
         for d in CATALOG {
             let mem = if d.memory_bytes == 0 { "--ram".to_string() } else { gib(d.memory_bytes) };
-            println!("{:<16} {:<42} {:>10} {:>10.1}", d.name, d.label, mem, d.bandwidth as f64 / 1e9);
+            text += &format!("{:<16} {:<42} {:>10} {:>10.1}\n", d.name, d.label, mem, d.bandwidth as f64 / 1e9);
         }
+        super::out::print(&text)?;
     }
     Ok(exit_code::OK)
 }

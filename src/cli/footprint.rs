@@ -49,11 +49,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         if let Some(b) = &buffers {
             doc["weights_by_buffer"] = serde_json::to_value(b)?;
         }
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        super::out::println(&serde_json::to_string_pretty(&doc)?)?;
     } else {
-        print!("{}", report::render(&view));
+        super::out::print(&report::render(&view))?;
         if let Some(b) = &buffers {
-            print!("{}", report::render_buffers(b));
+            super::out::print(&report::render_buffers(b))?;
         }
     }
     Ok(exit_code::OK)

@@ -36,9 +36,9 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         bytes_fetched: opened.bytes_fetched,
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&inspect_json::to_json(&view))?);
+        super::out::println(&serde_json::to_string_pretty(&inspect_json::to_json(&view))?)?;
     } else {
-        print!("{}", inspect_human::render(&view));
+        super::out::print(&inspect_human::render(&view))?;
     }
     Ok(if summary.complete { exit_code::OK } else { exit_code::INCOMPLETE })
 }

@@ -8,6 +8,7 @@ mod footprint;
 mod inspect;
 mod loaded;
 mod mmproj;
+mod out;
 mod runtime;
 mod table;
 mod watch;
@@ -48,7 +49,7 @@ enum Command {
 
 /// Runs the CLI and returns the process exit code.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse_from(runtime::llama_style_args(std::env::args())) {
+    let cli = match Cli::try_parse_from(runtime::llama_style_args(std::env::args_os())) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -67,7 +68,7 @@ pub fn run() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("gguf-meter: {}", one_line(&e));
+            out::error_line(&one_line(&e));
             match e.downcast_ref::<ReadError>() {
                 Some(r) if r.is_incomplete() => exit_code::INCOMPLETE,
                 _ => exit_code::ERROR,

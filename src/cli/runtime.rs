@@ -114,10 +114,10 @@ impl OverrideArgs {
 
 /// Rewrites llama.cpp's multi-letter short flags (`-np 4`, `-ctk q8_0`, `-fa on`, `-ub 256`,
 /// `-kvu`, `-ngl 20`, `-ot x=CPU`, `-lm none`) to their long forms, which is all clap accepts.
-pub fn llama_style_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
+pub fn llama_style_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     args.into_iter()
         .map(|a| {
-            let long = match a.as_str() {
+            let long = match a.to_str().unwrap_or_default() {
                 "-np" => "--parallel",
                 "-ctk" => "--cache-type-k",
                 "-ctv" => "--cache-type-v",
@@ -129,7 +129,7 @@ pub fn llama_style_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
                 "-lm" => "--load-mode",
                 _ => return a,
             };
-            long.to_string()
+            long.into()
         })
         .collect()
 }

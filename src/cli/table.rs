@@ -130,10 +130,10 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     rows.sort_by_key(|r| r.file_bytes);
     let view = TableView { models: &models, devices: &devices, contexts: &contexts, rows: &rows, notes: &notes };
     match a.format {
-        Format::Human => print!("{}", report::render_human(&view)),
-        Format::Markdown => print!("{}", report::render_markdown(&view)),
-        Format::Csv => print!("{}", report::render_csv(&view)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::to_json(&view))?),
+        Format::Human => super::out::print(&report::render_human(&view))?,
+        Format::Markdown => super::out::print(&report::render_markdown(&view))?,
+        Format::Csv => super::out::print(&report::render_csv(&view))?,
+        Format::Json => super::out::println(&serde_json::to_string_pretty(&report::to_json(&view))?)?,
     }
     Ok(exit_code::OK)
 }

@@ -127,7 +127,12 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         return Ok(exit_code::OK);
     }
     let opts = options(&a)?;
-    let paths = super::files::expand(&a.files)?;
+    let inputs = super::inputs::resolve(&a.files)?;
+    // Projectors are files of the repository too: checked like models, and paired with them below.
+    if let Some(remote) = inputs.models.iter().find(|m| m.is_remote()) {
+        anyhow::bail!("{remote}: check reads local files only; download the model first");
+    }
+    let paths = inputs.local;
     let mmproj = match &a.mmproj {
         Some(p) => Some(check::open(p).map_err(|c| anyhow::anyhow!("--mmproj {}: {}", p.display(), c.findings[0].message))?),
         None => None,

@@ -97,30 +97,41 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let ov = a.overrides.overrides(Some(m.n_gpus()))?;
     let mmproj = a.mmproj.location()?;
     let mm = a.mmproj.load(mmproj.as_ref(), settings.flash_attn, &mut warnings)?;
+    let inputs = super::inputs::resolve(&a.files)?;
+    warnings.extend(inputs.notes);
+    if inputs.models.is_empty() {
+        bail!("{}: only vision projectors (mmproj) here; fit a model and pass the projector with --mmproj", names(&inputs.projectors));
+    }
+    warnings.extend(super::inputs::projector_note(&inputs.projectors, "the ranking", a.mmproj.mmproj.is_none()));
+    // Several models (a directory, a listed repo): one that cannot be read does not stop the ranking of the others.
+    let listed = inputs.models.len() > 1;
     let mut rows = Vec::new();
     let mut first_skip = None;
-    for f in &a.files {
-        let given = Location::parse(f)?;
-        let (models, notes) = given.models()?;
-        warnings.extend(notes);
-        let listed = models.len() > 1 || models.first() != Some(&given);
-        for loc in &models {
-            let model = match Loaded::open(loc) {
-                Ok(model) => model,
-                // One unreadable quant of a listed repo does not stop the ranking of the others.
-                Err(e) if listed => {
-                    warnings.push(format!("skipped: {}", super::one_line(&e)));
-                    first_skip.get_or_insert(e);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            warnings.extend(model.warnings());
-            rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov)?);
+    let mut incomplete = false;
+    for loc in &inputs.models {
+        let model = match Loaded::open(loc) {
+            Ok(model) => model,
+            Err(e) if listed => {
+                warnings.push(format!("skipped: {}", super::one_line(&e)));
+                first_skip.get_or_insert(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if model.geometry.vision.is_some() {
+            // A projector without `mmproj` in its name, found by its content.
+            warnings.extend(super::inputs::projector_note(std::slice::from_ref(loc), "the ranking", a.mmproj.mmproj.is_none()));
+            continue;
         }
+        incomplete |= !model.complete;
+        warnings.extend(model.warnings());
+        rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov, &mut warnings)?);
     }
     if let (true, Some(e)) = (rows.is_empty(), first_skip) {
         return Err(e.context("no model could be read"));
+    }
+    if rows.is_empty() {
+        bail!("{}: only vision projectors (mmproj) here; fit a model and pass the projector with --mmproj", names(&inputs.models));
     }
     let best = report::best(&rows);
     let view = report::FitView { machine: &m, rows: &rows, best, warnings: &warnings };
@@ -130,10 +141,23 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         super::out::print(&report::render(&view))?;
     }
     let any_fits = rows.iter().any(|r| r.plan.verdict != Verdict::DoesNotFit);
-    Ok(if any_fits { exit_code::OK } else { exit_code::RULE_FAILED })
+    // None fits (1) over a download still incomplete (3), as `check` orders its outcomes.
+    Ok(if !any_fits {
+        exit_code::RULE_FAILED
+    } else if incomplete {
+        exit_code::INCOMPLETE
+    } else {
+        exit_code::OK
+    })
 }
 
-/// Plans one model read from `loc` on machine `m` with the user's `-ot` overrides.
+fn names(locs: &[Location]) -> String {
+    locs.iter().map(Location::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Plans one model read from `loc` on machine `m` with the user's `-ot` overrides; notes on
+/// the command (a download not finished) go to `notes`.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_row(
     model: &Loaded,
     loc: &Location,
@@ -142,16 +166,17 @@ pub fn plan_row(
     mmproj: Option<&Location>,
     mm: &Mmproj,
     ov: &Overrides,
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<report::Row> {
     let p = plan(&model.geometry, &model.tensors, settings, m, mm, ov).with_context(|| loc.to_string())?;
-    let cmd = command_line(&model_flag(loc), &p, settings, mmproj.map(|l| mmproj_flag(l, mm)).as_deref(), ov);
+    let cmd = command_line(&model_flag(loc, notes), &p, settings, mmproj.map(|l| mmproj_flag(l, mm)).as_deref(), ov);
     Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })
 }
 
-/// How llama-server is told where the model is.
-pub(super) fn model_flag(loc: &Location) -> String {
+/// How llama-server is told where the model is (notes: a download not finished).
+pub(super) fn model_flag(loc: &Location, notes: &mut Vec<String>) -> String {
     match loc {
-        Location::Local(p) => format!("-m {}", p.display()),
+        Location::Local(p) => format!("-m {}", super::inputs::run_path(p, notes)),
         Location::Url(u) => format!("-mu {u}"),
         // llama-server's -hf reads the main branch; another revision is named by its URL.
         Location::Hf(r) if r.revision.is_some() => format!("-mu {}", loc.url().unwrap_or_default()),
@@ -162,7 +187,10 @@ pub(super) fn model_flag(loc: &Location) -> String {
 /// How llama-server is told where the vision projector is, and the mmproj flags that were planned for.
 fn mmproj_flag(loc: &Location, mm: &Mmproj) -> String {
     let mut f = match loc.url() {
-        None => format!("--mmproj {loc}"),
+        None => match loc {
+            Location::Local(p) => format!("--mmproj {}", super::inputs::shell_path(p)),
+            _ => format!("--mmproj {loc}"),
+        },
         Some(url) => format!("--mmproj-url {url}"),
     };
     if !mm.settings.offload {

@@ -5,7 +5,6 @@ use super::mmproj::MmprojArgs;
 use super::runtime::{LoadArgs, OverrideArgs, RuntimeArgs};
 use crate::estimate::overrides::weights_by_buffer;
 use crate::estimate::{Footprint, Mmproj, Settings, footprint};
-use crate::read::Location;
 use crate::report::footprint as report;
 use crate::util::exit_code;
 use anyhow::Context;
@@ -32,7 +31,7 @@ pub struct Args {
 
 /// Computes the footprint at the chosen context and at 4K, 32K, 128K and the trained maximum.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let model = Loaded::open(&Location::parse(&a.file)?)?;
+    let model = Loaded::open(&super::inputs::resolve_one(&a.file)?)?;
     let mut settings = a.runtime.settings()?;
     a.load.apply(&mut settings);
     // No machine here: any GPU number is accepted.
@@ -56,7 +55,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
             super::out::print(&report::render_buffers(b))?;
         }
     }
-    Ok(exit_code::OK)
+    // As `inspect`: an estimate from a file still downloading is worth having, but not a success.
+    Ok(if model.complete { exit_code::OK } else { exit_code::INCOMPLETE })
 }
 
 /// The footprint at `settings` and at each growth context (4K, 32K, 128K, trained maximum).

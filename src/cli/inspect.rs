@@ -1,7 +1,6 @@
 //! `gguf-meter inspect`.
 
 use crate::model::{analyze, summary::summarize};
-use crate::read::Location;
 use crate::report::{InspectView, inspect_human, inspect_json};
 use crate::util::exit_code;
 use std::path::PathBuf;
@@ -22,7 +21,7 @@ pub struct Args {
 
 /// Reads, analyses and prints; exit code 3 when any data is still missing.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let opened = Location::parse(&a.file)?.open()?;
+    let opened = super::inputs::resolve_one(&a.file)?.open()?;
     let set = &opened.set;
     let tensors = set.tensors();
     let geometry = analyze(set.metadata(), &tensors);

@@ -2,9 +2,9 @@
 
 mod check;
 mod deep;
-mod files;
 mod fit;
 mod footprint;
+mod inputs;
 mod inspect;
 mod loaded;
 mod mmproj;

@@ -6,7 +6,6 @@ use crate::estimate::Settings;
 use crate::estimate::devices::{DeviceKind, parse_gpu};
 use crate::estimate::fit::{Machine, command_line, plan};
 use crate::estimate::machine::{DEFAULT_RAM, MachineRequest, build};
-use crate::read::Location;
 use crate::report::table::{self as report, Row, TableView};
 use crate::util::exit_code;
 use crate::util::units::gib;
@@ -86,21 +85,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let ov = a.overrides.overrides(Some(fewest))?;
     let mut rows = Vec::new();
     let mut models: Vec<(String, Vec<String>)> = Vec::new();
-    let mut locations = Vec::new();
-    for arg in &a.files {
-        let loc = Location::parse(arg)?;
-        if loc.is_remote() {
-            // hf://owner/repo lists the repo's quants; a URL is one model.
-            let (models, listed_notes) = loc.models()?;
-            notes.extend(listed_notes);
-            locations.extend(models);
-        } else {
-            for p in super::files::expand(std::slice::from_ref(arg))? {
-                locations.push(Location::parse(&p)?);
-            }
-        }
-    }
-    for loc in &locations {
+    let inputs = super::inputs::resolve(&a.files)?;
+    let mut incomplete = false;
+    notes.extend(inputs.notes);
+    notes.extend(super::inputs::projector_note(&inputs.projectors, "the table", false));
+    for loc in &inputs.models {
         let model = Loaded::open(loc)?;
         if model.geometry.vision.is_some() {
             notes.push(format!("{}: an mmproj (vision projector), left out of the table", model.name));
@@ -112,10 +101,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
             let s = Settings { ctx: Some(ctx), ..base.clone() };
             for (_, m) in &devices {
                 let p = plan(&model.geometry, &model.tensors, &s, m, 0, &ov).with_context(|| format!("{}: no plan", model.name))?;
-                commands.push(command_line(&super::fit::model_flag(loc), &p, &s, None, &ov));
+                commands.push(command_line(&super::fit::model_flag(loc, &mut notes), &p, &s, None, &ov));
                 plans.push(p);
             }
         }
+        incomplete |= !model.complete;
         let file_bytes = model.expected_bytes;
         rows.push(Row { file: model.name.clone(), file_bytes, bits_per_weight: model.bits_per_weight(), plans, commands });
         let line = report::geometry_line(&model.geometry);
@@ -135,5 +125,6 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         Format::Csv => super::out::print(&report::render_csv(&view))?,
         Format::Json => super::out::println(&serde_json::to_string_pretty(&report::to_json(&view))?)?,
     }
-    Ok(exit_code::OK)
+    // As `inspect`, `footprint` and `fit`: a download still in progress is exit 3.
+    Ok(if incomplete { exit_code::INCOMPLETE } else { exit_code::OK })
 }

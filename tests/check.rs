@@ -168,17 +168,17 @@ fn the_resident_budget_is_the_footprint_total_to_the_byte() {
     let f = fixture("qwen35-35b-a3b-q4km.gguf");
     let total = footprint_total(&f, "32768");
     let path = f.to_str().unwrap();
-    let (doc, _) = check_json(&[path, "-c", "32768", "--max-resident", &total.to_string()]);
+    let (doc, _) = check_json(&[path, "-c", "32768", "--max-resident", &format!("{total}B")]);
     assert!(!has(&doc["models"][0], "max-resident"), "at the limit passes");
     assert_eq!(doc["models"][0]["facts"]["footprint"]["total_bytes"], total);
-    let (doc, code) = check_json(&[path, "-c", "32768", "--max-resident", &(total - 1).to_string()]);
+    let (doc, code) = check_json(&[path, "-c", "32768", "--max-resident", &format!("{}B", total - 1)]);
     assert_eq!(code, 1);
     assert!(has(&doc["models"][0], "max-resident"));
     let (doc, _) = check_json(&[path, "-c", "32768", "--must-fit", "rtx3060"]);
     assert!(has(&doc["models"][0], "must-fit"), "a 20 GiB model cannot fit a 12 GB card");
-    let (doc, _) = check_json(&[path, "-c", "32768", "--must-fit", "h100", "--max-file", "21702521440"]);
+    let (doc, _) = check_json(&[path, "-c", "32768", "--must-fit", "h100", "--max-file", "21702521440B"]);
     assert!(!has(&doc["models"][0], "must-fit") && !has(&doc["models"][0], "max-file"));
-    let (doc, _) = check_json(&[path, "--max-file", "21702521439"]);
+    let (doc, _) = check_json(&[path, "--max-file", "21702521439B"]);
     assert!(has(&doc["models"][0], "max-file"));
 }
 

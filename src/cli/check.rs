@@ -32,14 +32,14 @@ pub struct Args {
     #[arg(long)]
     pub mmproj: Option<PathBuf>,
     /// Fail when llama.cpp's total allocation at --ctx exceeds this (e.g. 24GiB).
-    #[arg(long)]
-    pub max_resident: Option<String>,
+    #[arg(long, value_parser = super::runtime::size)]
+    pub max_resident: Option<u64>,
     /// Fail when the model weights exceed this.
-    #[arg(long)]
-    pub max_weights: Option<String>,
+    #[arg(long, value_parser = super::runtime::size)]
+    pub max_weights: Option<u64>,
     /// Fail when the file (all shards) exceeds this.
-    #[arg(long)]
-    pub max_file: Option<String>,
+    #[arg(long, value_parser = super::runtime::size)]
+    pub max_file: Option<u64>,
     /// Fail unless the model fits entirely on this device at --ctx (repeatable; catalog names as in `gpus`).
     #[arg(long = "must-fit")]
     pub must_fit: Vec<String>,
@@ -61,20 +61,11 @@ pub struct Args {
     pub deep: super::deep::DeepArgs,
 }
 
-fn size(s: &Option<String>, flag: &str) -> anyhow::Result<Option<u64>> {
-    s.as_deref().map(|v| super::fit::size(v, flag)).transpose()
-}
-
 /// Options from flags, merged over the policy's budget.
 fn options(a: &Args) -> anyhow::Result<Options> {
     let policy = a.policy.as_deref().map(Policy::load).transpose()?;
     let mut budget = policy.as_ref().map(Policy::budget).unwrap_or_default();
-    let flags = Budget {
-        max_resident: size(&a.max_resident, "--max-resident")?,
-        max_weights: size(&a.max_weights, "--max-weights")?,
-        max_file: size(&a.max_file, "--max-file")?,
-        must_fit: a.must_fit.clone(),
-    };
+    let flags = Budget { max_resident: a.max_resident, max_weights: a.max_weights, max_file: a.max_file, must_fit: a.must_fit.clone() };
     budget.max_resident = flags.max_resident.or(budget.max_resident);
     budget.max_weights = flags.max_weights.or(budget.max_weights);
     budget.max_file = flags.max_file.or(budget.max_file);

@@ -2,16 +2,17 @@
 
 use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
-use super::runtime::{OverrideArgs, RuntimeArgs};
+use super::runtime::{OverrideArgs, PlacementArgs, RuntimeArgs};
 use crate::estimate::devices::CATALOG;
-use crate::estimate::fit::{Machine, Verdict, command_line, plan};
+use crate::estimate::fit::{Machine, Verdict, command_line, plan, plan_placed};
 use crate::estimate::machine::{MachineRequest, build};
 use crate::estimate::overrides::Overrides;
+use crate::estimate::placement::all_layers;
 use crate::estimate::{Mmproj, Settings};
 use crate::read::Location;
 use crate::report::fit as report;
 use crate::util::exit_code;
-use crate::util::units::{gib, parse_bytes};
+use crate::util::units::gib;
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 
@@ -30,6 +31,8 @@ pub struct Args {
     pub runtime: RuntimeArgs,
     #[command(flatten)]
     pub overrides: OverrideArgs,
+    #[command(flatten)]
+    pub placement: PlacementArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -43,11 +46,11 @@ pub struct MachineArgs {
     #[arg(long)]
     pub gpu: Option<String>,
     /// GPU memory of each GPU, e.g. 24GiB (overrides the catalog).
-    #[arg(long)]
-    pub vram: Option<String>,
+    #[arg(long, value_parser = super::runtime::size)]
+    pub vram: Option<u64>,
     /// System RAM, e.g. 64GiB (default 32 GiB).
-    #[arg(long)]
-    pub ram: Option<String>,
+    #[arg(long, value_parser = super::runtime::size)]
+    pub ram: Option<u64>,
     /// GPU memory bandwidth in GB/s (overrides the catalog).
     #[arg(long)]
     pub bandwidth: Option<f64>,
@@ -63,11 +66,6 @@ impl MachineArgs {
     }
 }
 
-/// A size flag (`24GiB`, `64GB`, `8589934592`), with an error naming the flag.
-pub(super) fn size(s: &str, flag: &str) -> anyhow::Result<u64> {
-    parse_bytes(s).with_context(|| format!("{flag} {s:?}: expected a size such as 24GiB, 64GB or 8589934592"))
-}
-
 fn gbs(v: f64, flag: &str) -> anyhow::Result<u64> {
     if !(v.is_finite() && v > 0.0 && v < 1e6) {
         bail!("{flag} {v}: expected GB/s between 0 and 1,000,000");
@@ -79,8 +77,8 @@ fn gbs(v: f64, flag: &str) -> anyhow::Result<u64> {
 pub fn machine(a: &MachineArgs, warnings: &mut Vec<String>) -> anyhow::Result<Machine> {
     let r = MachineRequest {
         gpu: a.gpu.clone(),
-        vram: a.vram.as_deref().map(|v| size(v, "--vram")).transpose()?,
-        ram: a.ram.as_deref().map(|r| size(r, "--ram")).transpose()?,
+        vram: a.vram,
+        ram: a.ram,
         bandwidth: a.bandwidth.map(|b| gbs(b, "--bandwidth")).transpose()?,
         cpu_bandwidth: a.cpu_bandwidth.map(|b| gbs(b, "--cpu-bandwidth")).transpose()?,
     };
@@ -95,6 +93,12 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let m = machine(&a.machine, &mut warnings)?;
     let settings = a.runtime.settings()?;
     let ov = a.overrides.overrides(Some(m.n_gpus()))?;
+    warnings.extend(a.placement.notes());
+    if let Some(ts) = a.placement.split()?
+        && ts.len() != m.gpus.len()
+    {
+        bail!("-ts gives {} proportions but the machine has {} GPU(s)", ts.len(), m.gpus.len());
+    }
     let mmproj = a.mmproj.location()?;
     let mm = a.mmproj.load(mmproj.as_ref(), settings.flash_attn, &mut warnings)?;
     let inputs = super::inputs::resolve(&a.files)?;
@@ -125,7 +129,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         }
         incomplete |= !model.complete;
         warnings.extend(model.warnings());
-        rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov, &mut warnings)?);
+        rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov, &a.placement, &mut warnings)?);
     }
     if let (true, Some(e)) = (rows.is_empty(), first_skip) {
         return Err(e.context("no model could be read"));
@@ -155,8 +159,8 @@ fn names(locs: &[Location]) -> String {
     locs.iter().map(Location::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// Plans one model read from `loc` on machine `m` with the user's `-ot` overrides; notes on
-/// the command (a download not finished) go to `notes`.
+/// Plans one model read from `loc` on machine `m` with the user's `-ot` overrides, searching a
+/// placement unless `placed` gives one; notes on the command (a download not finished) go to `notes`.
 #[allow(clippy::too_many_arguments)]
 pub fn plan_row(
     model: &Loaded,
@@ -166,9 +170,17 @@ pub fn plan_row(
     mmproj: Option<&Location>,
     mm: &Mmproj,
     ov: &Overrides,
+    placed: &PlacementArgs,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<report::Row> {
-    let p = plan(&model.geometry, &model.tensors, settings, m, mm, ov).with_context(|| loc.to_string())?;
+    let (g, t) = (&model.geometry, &model.tensors);
+    let p = if placed.given() {
+        let o = placed.offload(if m.gpus.is_empty() { 0 } else { all_layers(g) }, g.n_layers);
+        plan_placed(g, t, settings, m, mm.clone(), ov, o, placed.split()?)
+    } else {
+        plan(g, t, settings, m, mm, ov)
+    };
+    let p = p.with_context(|| loc.to_string())?;
     let cmd = command_line(&model_flag(loc, notes), &p, settings, mmproj.map(|l| mmproj_flag(l, mm)).as_deref(), ov);
     Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })
 }

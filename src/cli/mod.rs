@@ -3,6 +3,7 @@
 mod check;
 mod deep;
 mod fit;
+mod flags;
 mod footprint;
 mod inputs;
 mod inspect;
@@ -15,7 +16,8 @@ mod watch;
 
 use crate::read::ReadError;
 use crate::util::exit_code;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::ffi::OsString;
 
 /// gguf-meter: exact layer geometry and memory footprints from GGUF files.
 #[derive(Parser)]
@@ -49,11 +51,17 @@ enum Command {
 
 /// Runs the CLI and returns the process exit code.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse_from(runtime::llama_style_args(std::env::args_os())) {
+    let given: Vec<OsString> = std::env::args_os().collect();
+    let cli = match flags::decorate(Cli::command()).try_get_matches_from(flags::normalise(given.clone())).and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { exit_code::ERROR } else { exit_code::OK };
+            if !e.use_stderr() {
+                // --help, --version.
+                let _ = out::print(&e.render().to_string());
+                return exit_code::OK;
+            }
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), as_typed(&e.render().to_string(), &given).as_bytes());
+            return exit_code::ERROR;
         }
     };
     let result = match cli.command {
@@ -77,6 +85,17 @@ pub fn run() -> i32 {
     }
 }
 
+/// A clap error names the long flag an argument was normalised to; name it as the user typed it.
+fn as_typed(message: &str, given: &[OsString]) -> String {
+    let mut m = message.to_string();
+    for (short, long) in flags::LLAMA_SPELLINGS {
+        if given.iter().any(|a| a == *short) {
+            m = m.replace(&format!("'--{long}'"), &format!("'{short}' (--{long})"));
+        }
+    }
+    m
+}
+
 /// The error and its causes on one line.
 fn one_line(e: &anyhow::Error) -> String {
     e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
@@ -87,6 +106,6 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         use clap::CommandFactory;
-        super::Cli::command().debug_assert();
+        super::flags::decorate(super::Cli::command()).debug_assert();
     }
 }

@@ -35,11 +35,11 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', required = true)]
     pub gpus: Vec<String>,
     /// Contexts in tokens, comma-separated; K = 1024 (8K,32K,128K).
-    #[arg(long = "ctx", value_delimiter = ',', default_value = "8192,32768,131072")]
-    pub contexts: Vec<String>,
-    /// System RAM beside each GPU (default 32 GiB; unified-memory devices use their own size).
-    #[arg(long)]
-    pub ram: Option<String>,
+    #[arg(short = 'c', long = "ctx-size", visible_alias = "ctx", value_name = "N,...", value_delimiter = ',', default_value = "8192,32768,131072", value_parser = context)]
+    pub contexts: Vec<u64>,
+    /// System RAM beside each GPU, e.g. 64GiB (default 32 GiB; unified-memory devices use their own size).
+    #[arg(long, value_parser = super::runtime::size)]
+    pub ram: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -49,23 +49,17 @@ pub struct Args {
     pub overrides: OverrideArgs,
 }
 
-fn context(s: &str) -> anyhow::Result<u64> {
-    let t = s.trim();
-    let (num, mult) = match t.strip_suffix(['K', 'k']) {
-        Some(n) => (n, 1024),
-        None => (t, 1),
-    };
-    let v: u64 = num.parse().with_context(|| format!("--ctx {s:?}: expected tokens such as 32768 or 32K"))?;
-    if v == 0 {
-        bail!("--ctx {s:?}: a context must be at least 1 token");
+fn context(s: &str) -> Result<u64, String> {
+    match super::runtime::tokens(s)? {
+        0 => Err(format!("{s:?}: a column needs a context of at least 1 token (llama.cpp's 0, the trained context, is a column of its own size: name it)")),
+        v => Ok(v),
     }
-    v.checked_mul(mult).with_context(|| format!("--ctx {s:?}: too large"))
 }
 
 /// Plans every quant on every device at every context and prints the matrix.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let contexts = a.contexts.iter().map(|c| context(c)).collect::<anyhow::Result<Vec<u64>>>()?;
-    let ram = a.ram.as_deref().map(|r| super::fit::size(r, "--ram")).transpose()?;
+    let contexts = a.contexts.clone();
+    let ram = a.ram;
     let mut notes = Vec::new();
     let mut devices: Vec<(String, Machine)> = Vec::new();
     for name in &a.gpus {

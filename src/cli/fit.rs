@@ -5,6 +5,7 @@ use super::mmproj::MmprojArgs;
 use super::runtime::{OverrideArgs, PlacementArgs, RuntimeArgs};
 use crate::estimate::devices::CATALOG;
 use crate::estimate::fit::{Machine, Verdict, command_line, plan, plan_placed};
+use crate::estimate::host::{self, Host};
 use crate::estimate::machine::{MachineRequest, build};
 use crate::estimate::overrides::Overrides;
 use crate::estimate::placement::all_layers;
@@ -42,13 +43,14 @@ pub struct Args {
 #[derive(clap::Args)]
 pub struct MachineArgs {
     /// Device from the catalog (`gguf-meter gpus`), optionally with a count: rtx4090, 2x3090, m4max-128, ddr5-dual;
-    /// different GPUs joined by '+' in device order: rtx4090+rtx3090.
+    /// different GPUs joined by '+' in device order: rtx4090+rtx3090. Default: this machine's GPUs and RAM,
+    /// as nvidia-smi, rocm-smi (or sysfs), /proc/meminfo or sysctl report them (free memory now).
     #[arg(long)]
     pub gpu: Option<String>,
     /// GPU memory of each GPU, e.g. 24GiB (overrides the catalog).
     #[arg(long, value_parser = super::runtime::size)]
     pub vram: Option<u64>,
-    /// System RAM, e.g. 64GiB (default 32 GiB).
+    /// System RAM, e.g. 64GiB (default: with no --gpu/--vram either, this machine's available RAM; else 32 GiB).
     #[arg(long, value_parser = super::runtime::size)]
     pub ram: Option<u64>,
     /// GPU memory bandwidth in GB/s (overrides the catalog).
@@ -87,10 +89,23 @@ pub fn machine(a: &MachineArgs, warnings: &mut Vec<String>) -> anyhow::Result<Ma
     Ok(m)
 }
 
+/// The machine the flags describe or, with none of `--gpu`, `--vram`, `--ram`, this machine as
+/// detected (returned too, for the report).
+pub fn machine_or_host(a: &MachineArgs, warnings: &mut Vec<String>) -> anyhow::Result<(Machine, Option<Host>)> {
+    if a.given() {
+        return Ok((machine(a, warnings)?, None));
+    }
+    let h = host::detect();
+    let bw = |v: Option<f64>, flag| v.map(|b| gbs(b, flag)).transpose();
+    let (m, notes) = host::machine(&h, bw(a.bandwidth, "--bandwidth")?, bw(a.cpu_bandwidth, "--cpu-bandwidth")?);
+    warnings.extend(notes);
+    Ok((m, Some(h)))
+}
+
 /// Plans each file and prints the verdicts; exit code 0 when at least one fits, 1 when none does.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut warnings = Vec::new();
-    let m = machine(&a.machine, &mut warnings)?;
+    let (m, detected) = machine_or_host(&a.machine, &mut warnings)?;
     let settings = a.runtime.settings()?;
     let ov = a.overrides.overrides(Some(m.n_gpus()))?;
     warnings.extend(a.placement.notes());
@@ -140,7 +155,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let best = report::best(&rows);
     let view = report::FitView { machine: &m, rows: &rows, best, warnings: &warnings };
     if a.json {
-        super::out::println(&serde_json::to_string_pretty(&report::to_json(&view))?)?;
+        let mut doc = report::to_json(&view);
+        if let Some(h) = &detected {
+            doc["detected"] = serde_json::to_value(h)?;
+        }
+        super::out::println(&serde_json::to_string_pretty(&doc)?)?;
     } else {
         super::out::print(&report::render(&view))?;
     }

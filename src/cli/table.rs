@@ -31,8 +31,9 @@ pub struct Args {
     /// Quants of one model: GGUF files or a directory (mmproj files are left out; split sets count once).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Devices, comma-separated catalog names (`gguf-meter gpus`), e.g. rtx3060,rtx4090,2x3090,rtx4090+rtx3090,m4max-128.
-    #[arg(long, value_delimiter = ',', required = true)]
+    /// Devices, comma-separated catalog names (`gguf-meter gpus`), e.g. rtx3060,rtx4090,2x3090,rtx4090+rtx3090,m4max-128
+    /// (default: one column, this machine as detected, as `fit` does without --gpu).
+    #[arg(long, value_delimiter = ',')]
     pub gpus: Vec<String>,
     /// Contexts in tokens, comma-separated; K = 1024 (8K,32K,128K).
     #[arg(short = 'c', long = "ctx-size", visible_alias = "ctx", value_name = "N,...", value_delimiter = ',', default_value = "8192,32768,131072", value_parser = context)]
@@ -70,7 +71,15 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         let (m, _) = build(&MachineRequest { gpu: Some(name.clone()), ram, ..Default::default() }).map_err(|e| anyhow::anyhow!("--gpus: {e}"))?;
         devices.push((name.clone(), m));
     }
-    if ram.is_none() {
+    if a.gpus.is_empty() {
+        let h = crate::estimate::host::detect();
+        let (mut m, host_notes) = crate::estimate::host::machine(&h, None, None);
+        if let Some(r) = ram {
+            m.ram_bytes = r;
+        }
+        notes.extend(host_notes);
+        devices.push(("this machine".to_string(), m));
+    } else if ram.is_none() {
         notes.push(format!("discrete GPUs are paired with {} of system RAM for partial offload (set --ram)", gib(DEFAULT_RAM)));
     }
     let base = a.runtime.settings(None)?;

@@ -122,7 +122,13 @@ fn readme_examples_are_the_binarys_real_output() {
         ran += 1;
         let out = Command::new(env!("CARGO_BIN_EXE_gguf-meter")).args(&ex.args).current_dir(root).output().unwrap();
         let code = out.status.code();
-        assert!(code.is_some_and(|c| c != 2 && c != 101), "README line {}: {:?} exited {code:?}: {}", ex.line + 1, ex.args, String::from_utf8_lossy(&out.stderr));
+        assert!(
+            code.is_some_and(|c| c != 2 && c != 101),
+            "README line {}: {:?} exited {code:?}: {}",
+            ex.line + 1,
+            ex.args,
+            String::from_utf8_lossy(&out.stderr)
+        );
         let actual = trimmed(&format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
         let expected = trimmed(&lines[ex.first..ex.end].join("\n"));
         if matches(&expected, &actual) {

@@ -56,18 +56,17 @@ pub fn resolve(args: &[PathBuf]) -> anyhow::Result<Inputs> {
             r.models.extend(models);
             continue;
         }
+        if let Some(found) = stored(arg)? {
+            r.notes.push(found.note);
+            r.local.extend(found.models.iter().chain(&found.projectors).cloned());
+            r.models.extend(found.models.into_iter().map(Location::Local));
+            r.projectors.extend(found.projectors.into_iter().map(Location::Local));
+            continue;
+        }
         local.extend(local_files(arg)?);
     }
-    let mut sets = HashSet::new();
-    for p in local {
+    for p in one_per_split_set(local) {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        // Any shard names its set: keep the first seen (directories are listed in order, so shard 1).
-        if let Some(n) = ShardName::parse(&name) {
-            let suffix = PENDING_SUFFIXES.iter().find_map(|(s, _)| n.suffix.strip_suffix(s)).unwrap_or(&n.suffix).to_string();
-            if !sets.insert((p.parent().map(Path::to_path_buf), n.stem, n.count, suffix)) {
-                continue;
-            }
-        }
         r.local.push(p.clone());
         if is_projector_name(&name) { r.projectors.push(Location::Local(p)) } else { r.models.push(Location::Local(p)) }
     }
@@ -77,6 +76,21 @@ pub fn resolve(args: &[PathBuf]) -> anyhow::Result<Inputs> {
     Ok(r)
 }
 
+/// Each split set once: any shard names its set, the first seen is kept (directories are
+/// listed in order, so shard 1).
+fn one_per_split_set(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut sets = HashSet::new();
+    paths
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let Some(n) = ShardName::parse(&name) else { return true };
+            let suffix = PENDING_SUFFIXES.iter().find_map(|(s, _)| n.suffix.strip_suffix(s)).unwrap_or(&n.suffix).to_string();
+            sets.insert((p.parent().map(Path::to_path_buf), n.stem, n.count, suffix))
+        })
+        .collect()
+}
+
 /// Resolves one argument that must name one model (`inspect`, `footprint`): a file as given
 /// (a projector too), a directory holding one model (or only one projector), a URL, or an
 /// `hf://` location (a repo with several models is refused by `Location::open`, listing them).
@@ -84,6 +98,17 @@ pub fn resolve_one(arg: &Path) -> anyhow::Result<Location> {
     let loc = Location::parse(arg)?;
     if loc.is_remote() {
         return Ok(loc);
+    }
+    if let Some(found) = stored(arg)? {
+        return match found.models.as_slice() {
+            [one] => Ok(Location::Local(one.clone())),
+            many => bail!(
+                "{}: {} models in the local copy; name one with :TAG: {}",
+                arg.display(),
+                many.len(),
+                many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        };
     }
     if !arg.is_dir() {
         local_files(arg)?;
@@ -98,6 +123,32 @@ pub fn resolve_one(arg: &Path) -> anyhow::Result<Location> {
             bail!("{}: {} models in this directory; name one: {}{more}", arg.display(), many.len(), names.join(", "))
         }
     }
+}
+
+/// A model named as `owner/repo[:TAG]` or Ollama's `model:tag`, found in a local store.
+struct Stored {
+    models: Vec<PathBuf>,
+    projectors: Vec<PathBuf>,
+    note: String,
+}
+
+/// `arg`, when it is no path on disk but names a model: its local copy (see `local.rs`), or an
+/// error saying where it was looked for and how to read the Hub's copy instead.
+fn stored(arg: &Path) -> anyhow::Result<Option<Stored>> {
+    let Some(name) = arg.to_str().filter(|s| super::local::looks_like_a_name(s)) else { return Ok(None) };
+    if arg.exists() {
+        return Ok(None);
+    }
+    let found = super::local::find(name);
+    if found.is_empty() {
+        let hub = if name.contains('/') { format!("; for the Hub's copy: hf://{name}") } else { String::new() };
+        bail!("{name}: no such file, and no local copy of that model (looked in {}){hub}", super::local::searched());
+    }
+    let (models, projectors): (Vec<_>, Vec<_>) = found.into_iter().partition(|m| !m.projector);
+    let store = models.first().map_or("", |m| m.store);
+    let models = one_per_split_set(models.into_iter().map(|m| m.path).collect());
+    let where_ = models.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    Ok(Some(Stored { note: format!("{name}: the local copy ({store}): {where_}"), models, projectors: projectors.into_iter().map(|m| m.path).collect() }))
 }
 
 /// The note for projectors found but not planned with: left out of `what` (`fit`'s ranking,

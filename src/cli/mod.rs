@@ -7,7 +7,9 @@ mod flags;
 mod footprint;
 mod inputs;
 mod inspect;
+mod list;
 mod loaded;
+mod local;
 mod mmproj;
 mod out;
 mod runtime;
@@ -41,6 +43,8 @@ enum Command {
     Table(table::Args),
     /// Follow a download as it is written: the report as soon as the header is in, then progress, then a final check.
     Watch(watch::Args),
+    /// Every GGUF model already on this machine (Hugging Face and llama.cpp caches, Ollama, LM Studio) and how it fits.
+    List(list::Args),
     /// List the built-in device catalog.
     Gpus {
         /// Print JSON.
@@ -71,6 +75,7 @@ pub fn run() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Table(a) => table::run(a),
         Command::Watch(a) => watch::run(a),
+        Command::List(a) => list::run(a),
         Command::Gpus { json } => fit::list(json),
     };
     match result {

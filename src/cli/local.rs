@@ -240,7 +240,7 @@ pub fn looks_like_a_name(arg: &str) -> bool {
         [host, ns, model] => ok(host) && ok(ns) && ok(model) && host.contains('.'),
         _ => false,
     };
-    named && tag.is_none_or(|t| ok(t))
+    named && tag.is_none_or(ok)
 }
 
 /// The local copies of `owner/repo[:TAG]` (Hugging Face naming, as llama.cpp's `-hf` takes it),

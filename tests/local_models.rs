@@ -112,6 +112,7 @@ fn fit_owner_repo_tag_uses_the_local_copy() {
     // Ollama's name, and LM Studio's repo as inspect's one model.
     let doc = json(home.path(), &["fit", "--json", "qwen3:30b", "--gpu", "rtx4090", "--ram", "64GiB", "-c", "8K"]);
     assert!(doc["plans"][0]["command"].as_str().unwrap().contains(".ollama/models/blobs/sha256-"), "{doc}");
+    assert_eq!(doc["plans"][0]["file"], "qwen3:30b", "named as Ollama names it, not by its blob: {doc}");
     let doc = json(home.path(), &["inspect", "--json", "lmstudio-community/Meta-Llama-3-8B-GGUF"]);
     assert_eq!(doc["architecture"], "llama");
 }

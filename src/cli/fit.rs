@@ -128,7 +128,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut first_skip = None;
     let mut incomplete = false;
     for loc in &inputs.models {
-        let model = match Loaded::open(loc) {
+        let mut model = match Loaded::open(loc) {
             Ok(model) => model,
             Err(e) if listed => {
                 warnings.push(format!("skipped: {}", super::one_line(&e)));
@@ -137,6 +137,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
             }
             Err(e) => return Err(e),
         };
+        if let Location::Local(p) = loc
+            && let Some(name) = inputs.names.get(p)
+        {
+            model.name = name.clone();
+        }
         if model.geometry.vision.is_some() {
             // A projector without `mmproj` in its name, found by its content.
             warnings.extend(super::inputs::projector_note(std::slice::from_ref(loc), "the ranking", a.mmproj.mmproj.is_none()));

@@ -27,6 +27,8 @@ pub struct Inputs {
     pub projectors: Vec<Location>,
     /// Local models and projectors together, in argument and path order (what `check` reads).
     pub local: Vec<PathBuf>,
+    /// Names for files whose own name says nothing (Ollama's blobs are `sha256-HEX`: `model:tag`).
+    pub names: std::collections::HashMap<PathBuf, String>,
     /// What was left out and why, for the report's warnings.
     pub notes: Vec<String>,
 }
@@ -58,6 +60,7 @@ pub fn resolve(args: &[PathBuf]) -> anyhow::Result<Inputs> {
         }
         if let Some(found) = stored(arg)? {
             r.notes.push(found.note);
+            r.names.extend(found.names);
             r.local.extend(found.models.iter().chain(&found.projectors).cloned());
             r.models.extend(found.models.into_iter().map(Location::Local));
             r.projectors.extend(found.projectors.into_iter().map(Location::Local));
@@ -130,6 +133,7 @@ struct Stored {
     models: Vec<PathBuf>,
     projectors: Vec<PathBuf>,
     note: String,
+    names: Vec<(PathBuf, String)>,
 }
 
 /// `arg`, when it is no path on disk but names a model: its local copy (see `local.rs`), or an
@@ -144,11 +148,17 @@ fn stored(arg: &Path) -> anyhow::Result<Option<Stored>> {
         let hub = if name.contains('/') { format!("; for the Hub's copy: hf://{name}") } else { String::new() };
         bail!("{name}: no such file, and no local copy of that model (looked in {}){hub}", super::local::searched());
     }
+    let names = found.iter().filter(|m| m.store == "ollama").map(|m| (m.path.clone(), m.file.clone())).collect();
     let (models, projectors): (Vec<_>, Vec<_>) = found.into_iter().partition(|m| !m.projector);
     let store = models.first().map_or("", |m| m.store);
     let models = one_per_split_set(models.into_iter().map(|m| m.path).collect());
     let where_ = models.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-    Ok(Some(Stored { note: format!("{name}: the local copy ({store}): {where_}"), models, projectors: projectors.into_iter().map(|m| m.path).collect() }))
+    Ok(Some(Stored {
+        note: format!("{name}: the local copy ({store}): {where_}"),
+        models,
+        projectors: projectors.into_iter().map(|m| m.path).collect(),
+        names,
+    }))
 }
 
 /// The note for projectors found but not planned with: left out of `what` (`fit`'s ranking,

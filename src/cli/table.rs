@@ -93,7 +93,12 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     notes.extend(inputs.notes);
     notes.extend(super::inputs::projector_note(&inputs.projectors, "the table", false));
     for loc in &inputs.models {
-        let model = Loaded::open(loc)?;
+        let mut model = Loaded::open(loc)?;
+        if let crate::read::Location::Local(p) = loc
+            && let Some(name) = inputs.names.get(p)
+        {
+            model.name = name.clone();
+        }
         if model.geometry.vision.is_some() {
             notes.push(format!("{}: an mmproj (vision projector), left out of the table", model.name));
             continue;

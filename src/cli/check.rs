@@ -25,7 +25,8 @@ pub enum Format {
 /// Arguments of `check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// GGUF files or directories of them (a split model is checked once, with all its shards).
+    /// GGUF files or directories (searched below; a split model is checked once, with all its
+    /// shards), or owner/repo[:TAG] / model:tag for a local copy (Hugging Face cache, Ollama, LM Studio).
     #[arg(required_unless_present = "list_rules")]
     pub files: Vec<PathBuf>,
     /// Vision projector loaded with every model: checked against it and counted in budgets.

@@ -20,8 +20,9 @@ use std::path::PathBuf;
 /// Arguments of `fit`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// One or more GGUF files, http(s):// URLs or hf:// locations (quants of one model are
-    /// ranked; the best that fits is named). hf://owner/repo ranks every quant in the repo.
+    /// GGUF files, directories (searched below), http(s):// URLs, hf:// locations, or
+    /// owner/repo[:TAG] / model:tag for a local copy. Quants of one model are ranked and the best
+    /// that fits is named; split sets count once; mmproj files are left out (see --mmproj).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[command(flatten)]

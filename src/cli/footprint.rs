@@ -14,8 +14,9 @@ use std::path::PathBuf;
 /// Arguments of `footprint`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// GGUF model: a file (any shard of a split model; a partial download works), an
-    /// http(s):// URL, or hf://owner/repo[/file.gguf].
+    /// GGUF model: a file (any shard of a split model; a partial download works), a directory
+    /// holding one model, an http(s):// URL, hf://owner/repo[/file.gguf], or owner/repo:TAG /
+    /// model:tag for a local copy.
     pub file: PathBuf,
     #[command(flatten)]
     pub mmproj: MmprojArgs,

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 /// Arguments of `inspect`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// GGUF file: a whole model, any shard of a split model, or a partial download; or an
-    /// http(s):// URL or hf://owner/repo[/file.gguf] (only the header's bytes are fetched).
+    /// GGUF file: a whole model, any shard of a split model, or a partial download; a directory
+    /// holding one model; an http(s):// URL or hf://owner/repo[/file.gguf] (only the header's
+    /// bytes are fetched); or owner/repo:TAG / model:tag for a local copy.
     pub file: PathBuf,
     /// Also list every tensor (name, type, shape, bytes, offset, present).
     #[arg(long)]

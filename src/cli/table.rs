@@ -28,7 +28,8 @@ pub enum Format {
 /// Arguments of `table`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Quants of one model: GGUF files or a directory (mmproj files are left out; split sets count once).
+    /// Quants of one model: GGUF files, directories (searched below), URLs, hf:// locations or a
+    /// local copy's owner/repo (mmproj files are left out; split sets count once).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Devices, comma-separated catalog names (`gguf-meter gpus`), e.g. rtx3060,rtx4090,2x3090,rtx4090+rtx3090,m4max-128

@@ -113,3 +113,18 @@ fn a_broken_or_hanging_tool_is_no_gpu_not_an_error() {
     assert_eq!((doc["machine"]["gpus"].as_u64(), code), (Some(0), 3), "{doc}");
     assert!(Path::new(&model()).exists());
 }
+
+#[test]
+fn check_must_fit_this_checks_the_gpus_found_here() {
+    let m = FakeMachine::new();
+    let must_fit = |doc: &Value| doc["models"][0]["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "must-fit");
+    // No GPU here: nothing fits "entirely on the GPU".
+    let (doc, _) = m.run(&["check", "--format", "json", &model(), "-c", "8K", "--must-fit", "this"]);
+    assert!(doc["models"][0]["findings"].to_string().contains("not a GPU"), "{doc}");
+    m.tool("nvidia-smi", "NVIDIA GeForce RTX 4090, 24564, 23012\n");
+    let (doc, _) = m.run(&["check", "--format", "json", &model(), "-c", "8K", "--must-fit", "this"]);
+    assert!(!must_fit(&doc), "17 GiB fits a 4090 with 22.5 GiB free: {doc}");
+    m.tool("nvidia-smi", "NVIDIA GeForce RTX 4090, 24564, 8000\n");
+    let (doc, _) = m.run(&["check", "--format", "json", &model(), "-c", "8K", "--must-fit", "this"]);
+    assert!(must_fit(&doc), "not with 7.8 GiB free: {doc}");
+}

@@ -79,7 +79,11 @@ pub fn rules(b: &Budget, need: &Need, settings: &Settings, path: &Path, out: &mu
 /// `None` when everything fits on `device`'s GPU memory; otherwise why not.
 fn fits_device(device: &str, need: &Need, fp: &Footprint) -> Result<Option<String>, String> {
     // RAM does not matter for "entirely on the GPU"; unified devices take their memory from the catalog.
-    let (m, _) = build(&MachineRequest { gpu: Some(device.to_string()), ..Default::default() })?;
+    let m = if device == crate::estimate::host::THIS_MACHINE {
+        crate::estimate::host::this_machine().clone()
+    } else {
+        build(&MachineRequest { gpu: Some(device.to_string()), ..Default::default() })?.0
+    };
     if m.gpus.is_empty() {
         return Err(format!("--must-fit {device}: not a GPU or unified-memory device (use --max-resident for RAM)"));
     }

@@ -41,7 +41,8 @@ pub struct Args {
     /// Fail when the file (all shards) exceeds this.
     #[arg(long, value_parser = super::runtime::size)]
     pub max_file: Option<u64>,
-    /// Fail unless the model fits entirely on this device at --ctx (repeatable; catalog names as in `gpus`).
+    /// Fail unless the model fits entirely on this device at --ctx (repeatable; catalog names as in
+    /// `gpus`, or `this`: the GPUs of the machine the check runs on, as `fit` detects them).
     #[arg(long = "must-fit")]
     pub must_fit: Vec<String>,
     /// Policy file (TOML): budgets, allowed architectures and types, required keys.
@@ -71,7 +72,7 @@ fn options(a: &Args) -> anyhow::Result<Options> {
     budget.max_weights = flags.max_weights.or(budget.max_weights);
     budget.max_file = flags.max_file.or(budget.max_file);
     budget.must_fit.extend(flags.must_fit);
-    for d in &budget.must_fit {
+    for d in budget.must_fit.iter().filter(|d| *d != crate::estimate::host::THIS_MACHINE) {
         crate::estimate::devices::parse_gpu(d).map_err(|e| anyhow::anyhow!("--must-fit: {e}"))?;
     }
     let mut settings = a.runtime.settings()?;

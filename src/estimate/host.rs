@@ -22,6 +22,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The device name (`check --must-fit this`) that means the machine the check runs on.
+pub const THIS_MACHINE: &str = "this";
+
+/// This machine as [`machine`] plans it, detected once per process.
+pub fn this_machine() -> &'static Machine {
+    static M: std::sync::OnceLock<Machine> = std::sync::OnceLock::new();
+    M.get_or_init(|| machine(&detect(), None, None).0)
+}
+
 /// How long a vendor tool may take before it is given up on (a wedged driver can hang it).
 const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -1,6 +1,7 @@
 //! With no `--gpu`/`--vram`/`--ram`, `fit` and `table` answer for this machine: RAM from
 //! meminfo, GPUs from nvidia-smi, rocm-smi or sysfs. Fakes stand in for the machine: a meminfo
 //! file (`GGUF_METER_MEMINFO`), a sysfs tree (`GGUF_METER_DRM`) and tool scripts on `PATH`.
+#![cfg(unix)]
 
 mod common;
 

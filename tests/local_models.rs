@@ -1,6 +1,7 @@
 //! Models already on disk: the Hugging Face cache (also llama.cpp's `-hf` cache), Ollama's
 //! store and LM Studio's folder, found by `list` and by `fit owner/repo:TAG` / `fit model:tag`.
 //! A fake home directory holds each store, laid out as the tools lay them out.
+#![cfg(unix)]
 
 mod common;
 

@@ -73,11 +73,12 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         devices.push((name.clone(), m));
     }
     if a.gpus.is_empty() {
-        let h = crate::estimate::host::detect();
-        let (mut m, host_notes) = crate::estimate::host::machine(&h, None, None);
+        let mut h = crate::estimate::host::detect();
         if let Some(r) = ram {
-            m.ram_bytes = r;
+            // --ram replaces what was detected, in the plan and in the label.
+            (h.ram_total_bytes, h.ram_available_bytes) = (r, None);
         }
+        let (m, host_notes) = crate::estimate::host::machine(&h, None, None);
         notes.extend(host_notes);
         devices.push(("this machine".to_string(), m));
     } else if ram.is_none() {

@@ -97,6 +97,8 @@ fn ctx_0_is_the_trained_context_and_says_so() {
     let doc = json(&["footprint", f.to_str().unwrap(), "--json", "-c", "0"]);
     assert_eq!(doc["ctx"], doc["trained_context"], "{doc}");
     assert!(doc["warnings"].to_string().contains("-c 0: the model's trained context (262144 tokens"), "{doc}");
+    let doc = json(&["fit", f.to_str().unwrap(), "--json", "-c", "0", "--gpu", "rtx4090", "--ram", "64GiB"]);
+    assert!(doc["warnings"].to_string().contains("-c 0 is llama.cpp's"), "{doc}");
     let (help, _) = text(&run(&["footprint", "--help"]));
     assert!(help.contains("0 = the model's trained context"), "{help}");
 }

@@ -150,6 +150,12 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         }
         incomplete |= !model.complete;
         warnings.extend(model.warnings());
+        if a.runtime.ctx == Some(0) {
+            warnings.push(format!(
+                "{}: -c 0 is llama.cpp's \"the model's trained context\" ({} tokens); fit, as llama.cpp's --fit does, chooses the context as when -c is not given",
+                model.name, model.geometry.context_length
+            ));
+        }
         rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov, &a.placement, &mut warnings)?);
     }
     if let (true, Some(e)) = (rows.is_empty(), first_skip) {

@@ -140,13 +140,19 @@ fn sysfs_amd(drm: &Path) -> Vec<HostGpu> {
 /// (absent, failing or hanging tools are normal: a machine without that vendor's GPU).
 fn tool(program: &str, args: &[&str]) -> Option<String> {
     let mut child = Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
+    // Read while it runs: a tool writing more than a pipe holds would otherwise never exit.
+    let mut stdout = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        // A vendor tool's report is a few kB; more is not one.
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut stdout, 1 << 20), &mut out).map(|_| out)
+    });
     let start = Instant::now();
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
-                let mut out = String::new();
-                std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
-                return status.success().then_some(out);
+                let out = reader.join().ok()?.ok()?;
+                return status.success().then(|| String::from_utf8_lossy(&out).into_owned());
             }
             Ok(None) if start.elapsed() < TOOL_TIMEOUT => std::thread::sleep(Duration::from_millis(10)),
             _ => {

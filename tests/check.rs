@@ -63,8 +63,15 @@ fn has(m: &Value, rule: &str) -> bool {
 
 #[test]
 fn header_only_fixtures_break_no_structural_rule_and_lack_only_bpe_merges() {
-    let dir = fixture("");
-    let (doc, code) = check_json(&[dir.to_str().unwrap()]);
+    // The committed fixtures at the top of fixtures/ (a directory argument would also check broken/ and tiny/ below it).
+    let mut files: Vec<String> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "gguf"))
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    let (doc, code) = check_json(&files.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 1, "the BPE fixtures carry no merges, which llama.cpp requires");
     let models = doc["models"].as_array().unwrap();
     assert!(models.len() >= 18, "split shards count once: {}", models.len());
@@ -161,17 +168,17 @@ fn the_resident_budget_is_the_footprint_total_to_the_byte() {
     let f = fixture("qwen35-35b-a3b-q4km.gguf");
     let total = footprint_total(&f, "32768");
     let path = f.to_str().unwrap();
-    let (doc, _) = check_json(&[path, "-c", "32768", "--max-resident", &total.to_string()]);
+    let (doc, _) = check_json(&[path, "-c", "32768", "--max-resident", &format!("{total}B")]);
     assert!(!has(&doc["models"][0], "max-resident"), "at the limit passes");
     assert_eq!(doc["models"][0]["facts"]["footprint"]["total_bytes"], total);
-    let (doc, code) = check_json(&[path, "-c", "32768", "--max-resident", &(total - 1).to_string()]);
+    let (doc, code) = check_json(&[path, "-c", "32768", "--max-resident", &format!("{}B", total - 1)]);
     assert_eq!(code, 1);
     assert!(has(&doc["models"][0], "max-resident"));
     let (doc, _) = check_json(&[path, "-c", "32768", "--must-fit", "rtx3060"]);
     assert!(has(&doc["models"][0], "must-fit"), "a 20 GiB model cannot fit a 12 GB card");
-    let (doc, _) = check_json(&[path, "-c", "32768", "--must-fit", "h100", "--max-file", "21702521440"]);
+    let (doc, _) = check_json(&[path, "-c", "32768", "--must-fit", "h100", "--max-file", "21702521440B"]);
     assert!(!has(&doc["models"][0], "must-fit") && !has(&doc["models"][0], "max-file"));
-    let (doc, _) = check_json(&[path, "--max-file", "21702521439"]);
+    let (doc, _) = check_json(&[path, "--max-file", "21702521439B"]);
     assert!(has(&doc["models"][0], "max-file"));
 }
 
@@ -244,7 +251,7 @@ fn bad_invocations_are_usage_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run(&["check", tmp.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no .gguf files"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no GGUF files"));
     let (doc, code) = check_json(&[tmp.path().join("absent.gguf").to_str().unwrap()]);
     assert_eq!((code, doc["models"][0]["findings"][0]["rule"].as_str()), (2, Some("unreadable")));
     let out = run(&["check", fixture("qwen35-27b-q4km.gguf").to_str().unwrap(), "--must-fit", "rtx9999"]);

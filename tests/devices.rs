@@ -52,7 +52,7 @@ fn a_model_that_fits_the_pool_but_not_each_card_is_not_a_full_fit() {
     assert!(p["devices"].as_array().unwrap().iter().all(|d| d["total_bytes"].as_u64().unwrap() <= d["capacity_bytes"].as_u64().unwrap()));
     // The same model on two 24 GiB cards fits fully, split in two.
     let (doc, code) = fit_json(&[f.to_str().unwrap(), "--gpu", "2x3090", "--ram", "64GiB", "-c", "4096"]);
-    assert_eq!((code, doc["plans"][0]["verdict"].as_str()), (0, Some("fits_fully")));
+    assert_eq!((code, doc["plans"][0]["verdict"].as_str()), (3, Some("fits_fully")));
     assert!(doc["plans"][0]["devices"][1]["blocks"].as_u64().unwrap() > 0);
 }
 
@@ -60,7 +60,7 @@ fn a_model_that_fits_the_pool_but_not_each_card_is_not_a_full_fit() {
 fn mixed_gpus_get_a_tensor_split_and_the_flags_in_the_command() {
     let f = fixture("qwen35-35b-a3b-q4km.gguf");
     let (doc, code) = fit_json(&[f.to_str().unwrap(), "--gpu", "rtx4090+rtx3060", "--ram", "64GiB", "-c", "32768", "-ot", r"blk\.3[0-9]\.ffn_up_exps=CPU"]);
-    assert_eq!(code, 0);
+    assert_eq!(code, 3, "a header-only fixture is a download just started");
     let p = &doc["plans"][0];
     let cmd = p["command"].as_str().unwrap();
     let ts = p["tensor_split"].as_array().unwrap();

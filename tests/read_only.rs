@@ -68,8 +68,8 @@ fn read_commands_leave_read_only_files_and_directory_untouched() {
         let runs: [(&[&str], &[i32]); 4] = [
             (&["inspect", f], &[*inspect_code]),
             (&["inspect", "--json", "--tensors", f], &[*inspect_code]),
-            (&["footprint", f], &[0]),
-            (&["fit", f, "--gpu", "rtx4090"], &[0, 1]),
+            (&["footprint", f], &[*inspect_code]),
+            (&["fit", f, "--gpu", "rtx4090"], &[*inspect_code, 1]),
         ];
         for (args, codes) in runs {
             let out = common::run(args);

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DeepFile {
     /// The file (shard).
+    #[serde(serialize_with = "crate::util::serialize_path_lossy")]
     pub path: PathBuf,
     /// Its SHA-256, lower-case hex (as `sha256sum` prints it); null when not hashed.
     pub sha256: Option<String>,

@@ -21,6 +21,7 @@ pub struct Finding {
     /// Severity.
     pub severity: Severity,
     /// The file (shard) concerned.
+    #[serde(serialize_with = "crate::util::serialize_path_lossy")]
     pub file: PathBuf,
     /// Byte offset in that file, where one applies.
     pub offset: Option<u64>,

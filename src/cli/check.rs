@@ -25,22 +25,24 @@ pub enum Format {
 /// Arguments of `check`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// GGUF files or directories of them (a split model is checked once, with all its shards).
+    /// GGUF files or directories (searched below; a split model is checked once, with all its
+    /// shards), or owner/repo[:TAG] / model:tag for a local copy (Hugging Face cache, Ollama, LM Studio).
     #[arg(required_unless_present = "list_rules")]
     pub files: Vec<PathBuf>,
     /// Vision projector loaded with every model: checked against it and counted in budgets.
     #[arg(long)]
     pub mmproj: Option<PathBuf>,
     /// Fail when llama.cpp's total allocation at --ctx exceeds this (e.g. 24GiB).
-    #[arg(long)]
-    pub max_resident: Option<String>,
+    #[arg(long, value_parser = super::runtime::size)]
+    pub max_resident: Option<u64>,
     /// Fail when the model weights exceed this.
-    #[arg(long)]
-    pub max_weights: Option<String>,
+    #[arg(long, value_parser = super::runtime::size)]
+    pub max_weights: Option<u64>,
     /// Fail when the file (all shards) exceeds this.
-    #[arg(long)]
-    pub max_file: Option<String>,
-    /// Fail unless the model fits entirely on this device at --ctx (repeatable; catalog names as in `gpus`).
+    #[arg(long, value_parser = super::runtime::size)]
+    pub max_file: Option<u64>,
+    /// Fail unless the model fits entirely on this device at --ctx (repeatable; catalog names as in
+    /// `gpus`, or `this`: the GPUs of the machine the check runs on, as `fit` detects them).
     #[arg(long = "must-fit")]
     pub must_fit: Vec<String>,
     /// Policy file (TOML): budgets, allowed architectures and types, required keys.
@@ -61,25 +63,16 @@ pub struct Args {
     pub deep: super::deep::DeepArgs,
 }
 
-fn size(s: &Option<String>, flag: &str) -> anyhow::Result<Option<u64>> {
-    s.as_deref().map(|v| super::fit::size(v, flag)).transpose()
-}
-
 /// Options from flags, merged over the policy's budget.
 fn options(a: &Args) -> anyhow::Result<Options> {
     let policy = a.policy.as_deref().map(Policy::load).transpose()?;
     let mut budget = policy.as_ref().map(Policy::budget).unwrap_or_default();
-    let flags = Budget {
-        max_resident: size(&a.max_resident, "--max-resident")?,
-        max_weights: size(&a.max_weights, "--max-weights")?,
-        max_file: size(&a.max_file, "--max-file")?,
-        must_fit: a.must_fit.clone(),
-    };
+    let flags = Budget { max_resident: a.max_resident, max_weights: a.max_weights, max_file: a.max_file, must_fit: a.must_fit.clone() };
     budget.max_resident = flags.max_resident.or(budget.max_resident);
     budget.max_weights = flags.max_weights.or(budget.max_weights);
     budget.max_file = flags.max_file.or(budget.max_file);
     budget.must_fit.extend(flags.must_fit);
-    for d in &budget.must_fit {
+    for d in budget.must_fit.iter().filter(|d| *d != crate::estimate::host::THIS_MACHINE) {
         crate::estimate::devices::parse_gpu(d).map_err(|e| anyhow::anyhow!("--must-fit: {e}"))?;
     }
     let mut settings = a.runtime.settings()?;
@@ -108,11 +101,12 @@ fn pairing_findings(paths: &[PathBuf], opened: &[Result<Opened, ModelCheck>]) ->
             continue;
         }
         for (j, model) in opened.iter().enumerate() {
-            if let Ok(model) = model {
-                if model.geometry.vision.is_none() && dir(&paths[j]) == dir(&paths[i]) {
-                    let name = paths[j].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    extra[i].extend(metadata::mmproj_matches(&mm.geometry, &paths[i], &model.geometry, &name));
-                }
+            if let Ok(model) = model
+                && model.geometry.vision.is_none()
+                && dir(&paths[j]) == dir(&paths[i])
+            {
+                let name = paths[j].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                extra[i].extend(metadata::mmproj_matches(&mm.geometry, &paths[i], &model.geometry, &name));
             }
         }
     }
@@ -122,13 +116,17 @@ fn pairing_findings(paths: &[PathBuf], opened: &[Result<Opened, ModelCheck>]) ->
 /// Checks every model and prints the report; the exit code is the worst outcome's.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     if a.list_rules {
-        for r in RULES {
-            println!("{:<18} {:<10} {}", r.id, r.severity, r.what);
-        }
+        let text: String = RULES.iter().map(|r| format!("{:<18} {:<10} {}\n", r.id, r.severity, r.what)).collect();
+        super::out::print(&text)?;
         return Ok(exit_code::OK);
     }
     let opts = options(&a)?;
-    let paths = super::files::expand(&a.files)?;
+    let inputs = super::inputs::resolve(&a.files)?;
+    // Projectors are files of the repository too: checked like models, and paired with them below.
+    if let Some(remote) = inputs.models.iter().find(|m| m.is_remote()) {
+        anyhow::bail!("{remote}: check reads local files only; download the model first");
+    }
+    let paths = inputs.local;
     let mmproj = match &a.mmproj {
         Some(p) => Some(check::open(p).map_err(|c| anyhow::anyhow!("--mmproj {}: {}", p.display(), c.findings[0].message))?),
         None => None,
@@ -148,11 +146,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         match o {
             Err(done) => checks.push(done),
             Ok(m) => {
-                if let (Some(mm), Some(mm_path)) = (&mmproj, &a.mmproj) {
-                    if m.geometry.vision.is_none() {
-                        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                        extra.extend(metadata::mmproj_matches(&mm.geometry, mm_path, &m.geometry, &name));
-                    }
+                if let (Some(mm), Some(mm_path)) = (&mmproj, &a.mmproj)
+                    && m.geometry.vision.is_none()
+                {
+                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    extra.extend(metadata::mmproj_matches(&mm.geometry, mm_path, &m.geometry, &name));
                 }
                 checks.push(check::check(path, &m, &opts, mmproj_bytes, std::mem::take(extra)));
             }
@@ -165,11 +163,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     }
     let code = Outcome::combined_exit_code(checks.iter().map(|c| c.outcome));
     match a.format {
-        Format::Human => print!("{}", report::render_human(&checks)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::to_json(&checks, code))?),
-        Format::Junit => print!("{}", report::render_junit(&checks)),
+        Format::Human => super::out::print(&report::render_human(&checks))?,
+        Format::Json => super::out::println(&serde_json::to_string_pretty(&report::to_json(&checks, code))?)?,
+        Format::Junit => super::out::print(&report::render_junit(&checks))?,
         Format::Github => {
-            print!("{}{}", report::render_human(&checks), report::render_github(&checks));
+            super::out::print(&format!("{}{}", report::render_human(&checks), report::render_github(&checks)))?;
             if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
                 let mut f = std::fs::OpenOptions::new()
                     .append(true)

@@ -2,10 +2,10 @@
 
 use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
-use super::runtime::{LoadArgs, OverrideArgs, RuntimeArgs};
+use super::runtime::{LoadArgs, OverrideArgs, PlacementArgs, RuntimeArgs};
 use crate::estimate::overrides::weights_by_buffer;
+use crate::estimate::placement::{Placer, all_layers};
 use crate::estimate::{Footprint, Mmproj, Settings, footprint};
-use crate::read::Location;
 use crate::report::footprint as report;
 use crate::util::exit_code;
 use anyhow::Context;
@@ -14,8 +14,9 @@ use std::path::PathBuf;
 /// Arguments of `footprint`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// GGUF model: a file (any shard of a split model; a partial download works), an
-    /// http(s):// URL, or hf://owner/repo[/file.gguf].
+    /// GGUF model: a file (any shard of a split model; a partial download works), a directory
+    /// holding one model, an http(s):// URL, hf://owner/repo[/file.gguf], or owner/repo:TAG /
+    /// model:tag for a local copy.
     pub file: PathBuf,
     #[command(flatten)]
     pub mmproj: MmprojArgs,
@@ -23,6 +24,8 @@ pub struct Args {
     pub runtime: RuntimeArgs,
     #[command(flatten)]
     pub overrides: OverrideArgs,
+    #[command(flatten)]
+    pub placement: PlacementArgs,
     #[command(flatten)]
     pub load: LoadArgs,
     /// Print JSON (schema in the README).
@@ -32,31 +35,60 @@ pub struct Args {
 
 /// Computes the footprint at the chosen context and at 4K, 32K, 128K and the trained maximum.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let model = Loaded::open(&Location::parse(&a.file)?)?;
+    let model = Loaded::open(&super::inputs::resolve_one(&a.file)?)?;
     let mut settings = a.runtime.settings()?;
     a.load.apply(&mut settings);
     // No machine here: any GPU number is accepted.
     let ov = a.overrides.overrides(None)?;
     let mut warnings = model.warnings();
+    warnings.extend(super::runtime::ctx_zero_note(a.runtime.ctx, model.geometry.context_length));
+    warnings.extend(a.placement.notes());
     let mmproj = a.mmproj.load(a.mmproj.location()?.as_ref(), settings.flash_attn, &mut warnings)?;
     // Estimate errors come from the file's geometry (e.g. its trained context): name it.
     let (main, growth) = footprints(&model, &settings, &mmproj).with_context(|| a.file.display().to_string())?;
     let view =
         report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };
     let buffers = (!ov.is_empty()).then(|| weights_by_buffer(&model.tensors, &model.geometry, &ov, settings.load_mtp));
+    // With -ngl / -ts / --n-cpu-moe, where each byte goes: as many GPUs as -ts names (else one).
+    let ts = a.placement.split()?;
+    let placed = a.placement.given().then(|| {
+        let split = ts.clone().unwrap_or_else(|| vec![1]);
+        let o = a.placement.offload(all_layers(&model.geometry), model.geometry.n_layers);
+        Placer::new(&model.geometry, &model.tensors, &ov, &split).split(&main, o)
+    });
     if a.json {
         let mut doc = report::to_json(&view);
         if let Some(b) = &buffers {
             doc["weights_by_buffer"] = serde_json::to_value(b)?;
         }
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
-        print!("{}", report::render(&view));
-        if let Some(b) = &buffers {
-            print!("{}", report::render_buffers(b));
+        if let Some(sp) = &placed {
+            doc["placement"] = report::placement_json(sp, ts.as_deref());
         }
+        super::out::println(&serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        let mut text = report::render(&view);
+        if let Some(b) = &buffers {
+            text += &report::render_buffers(b);
+        }
+        if let Some(sp) = &placed {
+            text += &report::render_placement(sp, &placement_flags(sp, &a.placement.tensor_split));
+        }
+        super::out::print(&text)?;
     }
-    Ok(exit_code::OK)
+    // As `inspect`: an estimate from a file still downloading is worth having, but not a success.
+    Ok(if model.complete { exit_code::OK } else { exit_code::INCOMPLETE })
+}
+
+/// `-ngl 20 -ts 3,1 --n-cpu-moe 4`, as the placement was resolved.
+fn placement_flags(sp: &crate::estimate::placement::Split, ts: &[f64]) -> String {
+    let mut f = format!("-ngl {}", sp.offload.n_gpu_layers);
+    if !ts.is_empty() {
+        f += &format!(" -ts {}", ts.iter().map(f64::to_string).collect::<Vec<_>>().join(","));
+    }
+    if sp.offload.n_cpu_moe > 0 {
+        f += &format!(" --n-cpu-moe {}", sp.offload.n_cpu_moe);
+    }
+    f
 }
 
 /// The footprint at `settings` and at each growth context (4K, 32K, 128K, trained maximum).

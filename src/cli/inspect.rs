@@ -1,7 +1,6 @@
 //! `gguf-meter inspect`.
 
 use crate::model::{analyze, summary::summarize};
-use crate::read::Location;
 use crate::report::{InspectView, inspect_human, inspect_json};
 use crate::util::exit_code;
 use std::path::PathBuf;
@@ -9,8 +8,9 @@ use std::path::PathBuf;
 /// Arguments of `inspect`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// GGUF file: a whole model, any shard of a split model, or a partial download; or an
-    /// http(s):// URL or hf://owner/repo[/file.gguf] (only the header's bytes are fetched).
+    /// GGUF file: a whole model, any shard of a split model, or a partial download; a directory
+    /// holding one model; an http(s):// URL or hf://owner/repo[/file.gguf] (only the header's
+    /// bytes are fetched); or owner/repo:TAG / model:tag for a local copy.
     pub file: PathBuf,
     /// Also list every tensor (name, type, shape, bytes, offset, present).
     #[arg(long)]
@@ -22,7 +22,7 @@ pub struct Args {
 
 /// Reads, analyses and prints; exit code 3 when any data is still missing.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let opened = Location::parse(&a.file)?.open()?;
+    let opened = super::inputs::resolve_one(&a.file)?.open()?;
     let set = &opened.set;
     let tensors = set.tensors();
     let geometry = analyze(set.metadata(), &tensors);
@@ -36,9 +36,9 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         bytes_fetched: opened.bytes_fetched,
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&inspect_json::to_json(&view))?);
+        super::out::println(&serde_json::to_string_pretty(&inspect_json::to_json(&view))?)?;
     } else {
-        print!("{}", inspect_human::render(&view));
+        super::out::print(&inspect_human::render(&view))?;
     }
     Ok(if summary.complete { exit_code::OK } else { exit_code::INCOMPLETE })
 }

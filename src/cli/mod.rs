@@ -2,19 +2,24 @@
 
 mod check;
 mod deep;
-mod files;
 mod fit;
+mod flags;
 mod footprint;
+mod inputs;
 mod inspect;
+mod list;
 mod loaded;
+mod local;
 mod mmproj;
+mod out;
 mod runtime;
 mod table;
 mod watch;
 
 use crate::read::ReadError;
 use crate::util::exit_code;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::ffi::OsString;
 
 /// gguf-meter: exact layer geometry and memory footprints from GGUF files.
 #[derive(Parser)]
@@ -38,6 +43,8 @@ enum Command {
     Table(table::Args),
     /// Follow a download as it is written: the report as soon as the header is in, then progress, then a final check.
     Watch(watch::Args),
+    /// Every GGUF model already on this machine (Hugging Face and llama.cpp caches, Ollama, LM Studio) and how it fits.
+    List(list::Args),
     /// List the built-in device catalog.
     Gpus {
         /// Print JSON.
@@ -48,11 +55,17 @@ enum Command {
 
 /// Runs the CLI and returns the process exit code.
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse_from(runtime::llama_style_args(std::env::args())) {
+    let given: Vec<OsString> = std::env::args_os().collect();
+    let cli = match flags::decorate(Cli::command()).try_get_matches_from(flags::normalise(given.clone())).and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { exit_code::ERROR } else { exit_code::OK };
+            if !e.use_stderr() {
+                // --help, --version.
+                let _ = out::print(&e.render().to_string());
+                return exit_code::OK;
+            }
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), as_typed(&e.render().to_string(), &given).as_bytes());
+            return exit_code::ERROR;
         }
     };
     let result = match cli.command {
@@ -62,18 +75,30 @@ pub fn run() -> i32 {
         Command::Check(a) => check::run(a),
         Command::Table(a) => table::run(a),
         Command::Watch(a) => watch::run(a),
+        Command::List(a) => list::run(a),
         Command::Gpus { json } => fit::list(json),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("gguf-meter: {}", one_line(&e));
+            out::error_line(&one_line(&e));
             match e.downcast_ref::<ReadError>() {
                 Some(r) if r.is_incomplete() => exit_code::INCOMPLETE,
                 _ => exit_code::ERROR,
             }
         }
     }
+}
+
+/// A clap error names the long flag an argument was normalised to; name it as the user typed it.
+fn as_typed(message: &str, given: &[OsString]) -> String {
+    let mut m = message.to_string();
+    for (short, long) in flags::LLAMA_SPELLINGS {
+        if given.iter().any(|a| a == *short) {
+            m = m.replace(&format!("'--{long}'"), &format!("'{short}' (--{long})"));
+        }
+    }
+    m
 }
 
 /// The error and its causes on one line.
@@ -86,6 +111,6 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         use clap::CommandFactory;
-        super::Cli::command().debug_assert();
+        super::flags::decorate(super::Cli::command()).debug_assert();
     }
 }

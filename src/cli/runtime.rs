@@ -1,14 +1,18 @@
-//! Runtime flags shared by `footprint` and `fit`, named as llama-server names them.
+//! Runtime flags shared by the commands, named as llama-server names them (its single-dash
+//! spellings are in flags.rs), and the parsers of token counts and memory sizes.
 
 use crate::estimate::CpuKind;
 use crate::estimate::overrides::Overrides;
+use crate::estimate::placement::Offload;
 use crate::estimate::settings::{FlashAttn, Settings, cache_type};
+use crate::util::units::parse_bytes;
 
 /// llama.cpp runtime settings (defaults = llama-server's).
 #[derive(clap::Args, Clone, Debug)]
 pub struct RuntimeArgs {
-    /// -c: context size in tokens (default: the model's trained context).
-    #[arg(short = 'c', long = "ctx", alias = "ctx-size")]
+    /// Context size in tokens: 8192, 32K (K = 1024); 0 = the model's trained context, as in
+    /// llama.cpp (default: the trained context).
+    #[arg(short = 'c', long = "ctx-size", visible_alias = "ctx", value_name = "N", value_parser = tokens)]
     pub ctx: Option<u64>,
     #[command(flatten)]
     pub rest: SessionArgs,
@@ -21,36 +25,136 @@ impl RuntimeArgs {
     }
 }
 
+/// `-c 0`, said in words: what llama.cpp does with it.
+pub fn ctx_zero_note(ctx: Option<u64>, trained: u64) -> Option<String> {
+    (ctx == Some(0)).then(|| format!("-c 0: the model's trained context ({trained} tokens per sequence), as llama.cpp reads it"))
+}
+
+/// A token count: `8192`, `32K`/`32k` (x 1024, as llama.cpp users write contexts), `1M` (x 1024^2).
+pub fn tokens(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 1 << 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
+        _ => (t, 1),
+    };
+    let v: u64 = num.trim().parse().map_err(|_| format!("{s:?}: expected tokens such as 32768 or 32K"))?;
+    v.checked_mul(mult).ok_or_else(|| format!("{s:?}: too large"))
+}
+
+/// A memory size with its unit: `24GiB`, `64GB`, `512MiB`, `16g`, or bytes with `B`. A bare
+/// number is refused with the unit it probably lacks: `--vram 24` is not 24 bytes.
+pub fn size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        // A small number is GiB forgotten; a large one is probably a byte count.
+        let guess = if t.parse::<f64>().is_ok_and(|v| v >= (1u64 << 20) as f64) { format!("{t}B") } else { format!("{t}GiB") };
+        return Err(format!("{s:?} has no unit; did you mean {guess}? (sizes take a unit: 24GiB, 64GB, 512MiB; bytes: {t}B)"));
+    }
+    parse_bytes(t).ok_or_else(|| format!("{s:?}: expected a size such as 24GiB, 64GB or 512MiB"))
+}
+
 /// Every runtime flag except the context (for `table`, which takes a list of contexts).
 #[derive(clap::Args, Clone, Debug)]
 pub struct SessionArgs {
-    /// -np: parallel sequences (default: auto = 4 with a unified KV cache).
-    #[arg(long = "parallel")]
+    /// Parallel sequences (default: auto = 4 with a unified KV cache).
+    #[arg(long = "parallel", value_name = "N")]
     pub parallel: Option<u64>,
-    /// -kvu: one KV buffer shared by all sequences.
+    /// One KV buffer shared by all sequences.
     #[arg(long = "kv-unified")]
     pub kv_unified: bool,
-    /// -ctk: K cache type (f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1).
-    #[arg(long = "cache-type-k", default_value = "f16")]
+    /// K cache type (f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1).
+    #[arg(long = "cache-type-k", value_name = "TYPE", default_value = "f16")]
     pub cache_type_k: String,
-    /// -ctv: V cache type.
-    #[arg(long = "cache-type-v", default_value = "f16")]
+    /// V cache type.
+    #[arg(long = "cache-type-v", value_name = "TYPE", default_value = "f16")]
     pub cache_type_v: String,
-    /// -fa: flash attention.
+    /// Flash attention.
     #[arg(long = "flash-attn", value_enum, default_value = "auto")]
     pub flash_attn: FlashAttn,
-    /// -b: logical batch size.
-    #[arg(short = 'b', long = "batch-size", default_value_t = 2048)]
+    /// Logical batch size.
+    #[arg(short = 'b', long = "batch-size", value_name = "N", default_value_t = 2048, value_parser = tokens)]
     pub batch: u64,
-    /// -ub: physical batch size (tokens per compute graph).
-    #[arg(long = "ubatch-size", default_value_t = 512)]
+    /// Physical batch size (tokens per compute graph).
+    #[arg(long = "ubatch-size", value_name = "N", default_value_t = 512, value_parser = tokens)]
     pub ubatch: u64,
-    /// --swa-full: keep the full context in sliding-window layers.
+    /// Keep the full context in sliding-window layers.
     #[arg(long = "swa-full")]
     pub swa_full: bool,
     /// Count the MTP (next-token prediction) blocks as loaded, as for MTP speculative decoding.
     #[arg(long = "load-mtp")]
     pub load_mtp: bool,
+}
+
+/// Where the layers go, as llama-server is told (`footprint` splits its figures per device;
+/// `fit` checks this placement instead of searching one).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct PlacementArgs {
+    /// Layers on the GPU(s): the output layer and the last N-1 blocks; `all` for every layer.
+    #[arg(long = "n-gpu-layers", visible_alias = "gpu-layers", value_name = "N", value_parser = gpu_layers)]
+    pub n_gpu_layers: Option<u32>,
+    /// How the layers are shared between GPUs, comma-separated proportions (3,1) or layer counts.
+    #[arg(long = "tensor-split", value_name = "N,...", value_delimiter = ',')]
+    pub tensor_split: Vec<f64>,
+    /// Keep the routed experts of the first N blocks in system RAM.
+    #[arg(long = "n-cpu-moe", value_name = "N")]
+    pub n_cpu_moe: Option<u32>,
+    /// Keep every routed expert in system RAM.
+    #[arg(long = "cpu-moe", conflicts_with = "n_cpu_moe")]
+    pub cpu_moe: bool,
+    /// The main GPU: matters with llama.cpp's -sm none/row, which gguf-meter does not model
+    /// (it models -sm layer, the default); accepted so a llama-server command line can be pasted.
+    #[arg(long = "main-gpu", value_name = "N")]
+    pub main_gpu: Option<u32>,
+}
+
+/// `-ngl`: a number, or `all` / `-1`... as llama.cpp takes them (`all` = every layer).
+fn gpu_layers(s: &str) -> Result<u32, String> {
+    match s.trim() {
+        "all" | "-1" => Ok(u32::MAX),
+        t => t.parse().map_err(|_| format!("{s:?}: expected a number of layers or `all`")),
+    }
+}
+
+impl PlacementArgs {
+    /// True when any placement flag was given.
+    pub fn given(&self) -> bool {
+        self.n_gpu_layers.is_some() || !self.tensor_split.is_empty() || self.n_cpu_moe.is_some() || self.cpu_moe
+    }
+
+    /// The placement for a model with `n_layers` blocks: `-ngl` (default all when a GPU split
+    /// or expert flag is given alone) and `--n-cpu-moe` (`--cpu-moe` = every block).
+    pub fn offload(&self, all_layers: u32, n_layers: u32) -> Offload {
+        Offload {
+            n_gpu_layers: self.n_gpu_layers.unwrap_or(all_layers).min(all_layers),
+            n_cpu_moe: if self.cpu_moe { n_layers } else { self.n_cpu_moe.unwrap_or(0).min(n_layers) },
+        }
+    }
+
+    /// `-ts` as the integer weights the placement takes, or
+    /// `None` when not given. Refuses negative, non-finite or all-zero splits.
+    pub fn split(&self) -> anyhow::Result<Option<Vec<u64>>> {
+        if self.tensor_split.is_empty() {
+            return Ok(None);
+        }
+        if self.tensor_split.iter().any(|v| !v.is_finite() || *v < 0.0 || *v > 1e9) || self.tensor_split.iter().all(|v| *v == 0.0) {
+            anyhow::bail!("-ts {:?}: expected non-negative proportions, not all zero", self.tensor_split);
+        }
+        if self.tensor_split.len() > 64 {
+            anyhow::bail!("-ts: at most 64 GPUs");
+        }
+        // Whole numbers (layer counts, 3,1) as given; fractions (0.6,0.4) scaled, same ratios.
+        let scale = if self.tensor_split.iter().all(|v| v.fract() == 0.0) { 1.0 } else { 1000.0 };
+        Ok(Some(self.tensor_split.iter().map(|v| (v * scale).round() as u64).collect()))
+    }
+
+    /// Notes on flags that change nothing here.
+    pub fn notes(&self) -> Vec<String> {
+        self.main_gpu
+            .map(|g| format!("-mg {g}: the main GPU matters with -sm none/row, which gguf-meter does not model (it plans -sm layer, the default)"))
+            .into_iter()
+            .collect()
+    }
 }
 
 impl SessionArgs {
@@ -79,7 +183,7 @@ pub struct LoadArgs {
     /// the CPU weights are read into an anonymous buffer instead of a CPU_Mapped one.
     #[arg(long = "no-mmap", conflicts_with = "load_mode")]
     pub no_mmap: bool,
-    /// -lm: llama-server's --load-mode (auto, mmap, mmap+mlock map the file; none, mlock, dio do not).
+    /// llama-server's --load-mode (auto, mmap, mmap+mlock map the file; none, mlock, dio do not).
     #[arg(long = "load-mode", value_name = "MODE", value_parser = ["auto", "none", "mmap", "mlock", "mmap+mlock", "dio"])]
     pub load_mode: Option<String>,
     /// The CPU llama.cpp runs on, which decides what ggml-cpu repacks into CPU_REPACK:
@@ -99,7 +203,7 @@ impl LoadArgs {
 /// `-ot` / `--override-tensor`, for `footprint`, `fit` and `table`.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct OverrideArgs {
-    /// -ot: put tensors whose name matches a regular expression in a buffer (CPU, CUDA0, CUDA1, ...),
+    /// Put tensors whose name matches a regular expression in a buffer (CPU, CUDA0, CUDA1, ...),
     /// first match wins; repeatable, and comma-separated lists as llama.cpp takes them.
     #[arg(long = "override-tensor", value_name = "PATTERN=BUFFER,...")]
     pub override_tensor: Vec<String>,
@@ -110,26 +214,4 @@ impl OverrideArgs {
     pub fn overrides(&self, n_gpus: Option<u32>) -> anyhow::Result<Overrides> {
         Ok(Overrides::parse(&self.override_tensor, n_gpus)?)
     }
-}
-
-/// Rewrites llama.cpp's multi-letter short flags (`-np 4`, `-ctk q8_0`, `-fa on`, `-ub 256`,
-/// `-kvu`, `-ngl 20`, `-ot x=CPU`, `-lm none`) to their long forms, which is all clap accepts.
-pub fn llama_style_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
-    args.into_iter()
-        .map(|a| {
-            let long = match a.as_str() {
-                "-np" => "--parallel",
-                "-ctk" => "--cache-type-k",
-                "-ctv" => "--cache-type-v",
-                "-fa" => "--flash-attn",
-                "-ub" => "--ubatch-size",
-                "-kvu" => "--kv-unified",
-                "-ngl" => "--n-gpu-layers",
-                "-ot" => "--override-tensor",
-                "-lm" => "--load-mode",
-                _ => return a,
-            };
-            long.to_string()
-        })
-        .collect()
 }

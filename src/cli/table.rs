@@ -6,7 +6,6 @@ use crate::estimate::Settings;
 use crate::estimate::devices::{DeviceKind, parse_gpu};
 use crate::estimate::fit::{Machine, command_line, plan};
 use crate::estimate::machine::{DEFAULT_RAM, MachineRequest, build};
-use crate::read::Location;
 use crate::report::table::{self as report, Row, TableView};
 use crate::util::exit_code;
 use crate::util::units::gib;
@@ -29,18 +28,20 @@ pub enum Format {
 /// Arguments of `table`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Quants of one model: GGUF files or a directory (mmproj files are left out; split sets count once).
+    /// Quants of one model: GGUF files, directories (searched below), URLs, hf:// locations or a
+    /// local copy's owner/repo (mmproj files are left out; split sets count once).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Devices, comma-separated catalog names (`gguf-meter gpus`), e.g. rtx3060,rtx4090,2x3090,rtx4090+rtx3090,m4max-128.
-    #[arg(long, value_delimiter = ',', required = true)]
+    /// Devices, comma-separated catalog names (`gguf-meter gpus`), e.g. rtx3060,rtx4090,2x3090,rtx4090+rtx3090,m4max-128
+    /// (default: one column, this machine as detected, as `fit` does without --gpu).
+    #[arg(long, value_delimiter = ',')]
     pub gpus: Vec<String>,
     /// Contexts in tokens, comma-separated; K = 1024 (8K,32K,128K).
-    #[arg(long = "ctx", value_delimiter = ',', default_value = "8192,32768,131072")]
-    pub contexts: Vec<String>,
-    /// System RAM beside each GPU (default 32 GiB; unified-memory devices use their own size).
-    #[arg(long)]
-    pub ram: Option<String>,
+    #[arg(short = 'c', long = "ctx-size", visible_alias = "ctx", value_name = "N,...", value_delimiter = ',', default_value = "8192,32768,131072", value_parser = context)]
+    pub contexts: Vec<u64>,
+    /// System RAM beside each GPU, e.g. 64GiB (default 32 GiB; unified-memory devices use their own size).
+    #[arg(long, value_parser = super::runtime::size)]
+    pub ram: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -50,23 +51,17 @@ pub struct Args {
     pub overrides: OverrideArgs,
 }
 
-fn context(s: &str) -> anyhow::Result<u64> {
-    let t = s.trim();
-    let (num, mult) = match t.strip_suffix(['K', 'k']) {
-        Some(n) => (n, 1024),
-        None => (t, 1),
-    };
-    let v: u64 = num.parse().with_context(|| format!("--ctx {s:?}: expected tokens such as 32768 or 32K"))?;
-    if v == 0 {
-        bail!("--ctx {s:?}: a context must be at least 1 token");
+fn context(s: &str) -> Result<u64, String> {
+    match super::runtime::tokens(s)? {
+        0 => Err(format!("{s:?}: a column needs a context of at least 1 token (llama.cpp's 0, the trained context, is a column of its own size: name it)")),
+        v => Ok(v),
     }
-    v.checked_mul(mult).with_context(|| format!("--ctx {s:?}: too large"))
 }
 
 /// Plans every quant on every device at every context and prints the matrix.
 pub fn run(a: Args) -> anyhow::Result<i32> {
-    let contexts = a.contexts.iter().map(|c| context(c)).collect::<anyhow::Result<Vec<u64>>>()?;
-    let ram = a.ram.as_deref().map(|r| super::fit::size(r, "--ram")).transpose()?;
+    let contexts = a.contexts.clone();
+    let ram = a.ram;
     let mut notes = Vec::new();
     let mut devices: Vec<(String, Machine)> = Vec::new();
     for name in &a.gpus {
@@ -77,7 +72,16 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         let (m, _) = build(&MachineRequest { gpu: Some(name.clone()), ram, ..Default::default() }).map_err(|e| anyhow::anyhow!("--gpus: {e}"))?;
         devices.push((name.clone(), m));
     }
-    if ram.is_none() {
+    if a.gpus.is_empty() {
+        let mut h = crate::estimate::host::detect();
+        if let Some(r) = ram {
+            // --ram replaces what was detected, in the plan and in the label.
+            (h.ram_total_bytes, h.ram_available_bytes) = (r, None);
+        }
+        let (m, host_notes) = crate::estimate::host::machine(&h, None, None);
+        notes.extend(host_notes);
+        devices.push(("this machine".to_string(), m));
+    } else if ram.is_none() {
         notes.push(format!("discrete GPUs are paired with {} of system RAM for partial offload (set --ram)", gib(DEFAULT_RAM)));
     }
     let base = a.runtime.settings(None)?;
@@ -86,22 +90,17 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let ov = a.overrides.overrides(Some(fewest))?;
     let mut rows = Vec::new();
     let mut models: Vec<(String, Vec<String>)> = Vec::new();
-    let mut locations = Vec::new();
-    for arg in &a.files {
-        let loc = Location::parse(arg)?;
-        if loc.is_remote() {
-            // hf://owner/repo lists the repo's quants; a URL is one model.
-            let (models, listed_notes) = loc.models()?;
-            notes.extend(listed_notes);
-            locations.extend(models);
-        } else {
-            for p in super::files::expand(std::slice::from_ref(arg))? {
-                locations.push(Location::parse(&p)?);
-            }
+    let inputs = super::inputs::resolve(&a.files)?;
+    let mut incomplete = false;
+    notes.extend(inputs.notes);
+    notes.extend(super::inputs::projector_note(&inputs.projectors, "the table", false));
+    for loc in &inputs.models {
+        let mut model = Loaded::open(loc)?;
+        if let crate::read::Location::Local(p) = loc
+            && let Some(name) = inputs.names.get(p)
+        {
+            model.name = name.clone();
         }
-    }
-    for loc in &locations {
-        let model = Loaded::open(loc)?;
         if model.geometry.vision.is_some() {
             notes.push(format!("{}: an mmproj (vision projector), left out of the table", model.name));
             continue;
@@ -112,10 +111,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
             let s = Settings { ctx: Some(ctx), ..base.clone() };
             for (_, m) in &devices {
                 let p = plan(&model.geometry, &model.tensors, &s, m, 0, &ov).with_context(|| format!("{}: no plan", model.name))?;
-                commands.push(command_line(&super::fit::model_flag(loc), &p, &s, None, &ov));
+                commands.push(command_line(&super::fit::model_flag(loc, &mut notes), &p, &s, None, &ov));
                 plans.push(p);
             }
         }
+        incomplete |= !model.complete;
         let file_bytes = model.expected_bytes;
         rows.push(Row { file: model.name.clone(), file_bytes, bits_per_weight: model.bits_per_weight(), plans, commands });
         let line = report::geometry_line(&model.geometry);
@@ -130,10 +130,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     rows.sort_by_key(|r| r.file_bytes);
     let view = TableView { models: &models, devices: &devices, contexts: &contexts, rows: &rows, notes: &notes };
     match a.format {
-        Format::Human => print!("{}", report::render_human(&view)),
-        Format::Markdown => print!("{}", report::render_markdown(&view)),
-        Format::Csv => print!("{}", report::render_csv(&view)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::to_json(&view))?),
+        Format::Human => super::out::print(&report::render_human(&view))?,
+        Format::Markdown => super::out::print(&report::render_markdown(&view))?,
+        Format::Csv => super::out::print(&report::render_csv(&view))?,
+        Format::Json => super::out::println(&serde_json::to_string_pretty(&report::to_json(&view))?)?,
     }
-    Ok(exit_code::OK)
+    // As `inspect`, `footprint` and `fit`: a download still in progress is exit 3.
+    Ok(if incomplete { exit_code::INCOMPLETE } else { exit_code::OK })
 }

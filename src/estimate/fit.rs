@@ -196,9 +196,7 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
             }
         }
     };
-    let secs = |bytes: u64, bw: u64| if bw == 0 { 0.0 } else { bytes as f64 / bw as f64 };
-    // Layers run one device after another for each token: the times add up.
-    let t_tok = m.gpus.iter().zip(&sp.devices).map(|(gpu, d)| secs(d.active_bytes, gpu.bandwidth)).sum::<f64>() + secs(sp.cpu_active, m.cpu_bandwidth);
+    let tokens_per_second_bound = tokens_per_second(m, &sp);
     Ok(Plan {
         verdict,
         footprint: fp,
@@ -208,6 +206,43 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
         ram_capacity: ram_cap,
         tensor_split: ts,
         max_full_gpu_ctx: max_full,
-        tokens_per_second_bound: if t_tok > 0.0 { 1.0 / t_tok } else { 0.0 },
+        tokens_per_second_bound,
     })
+}
+
+/// A placement the user gave (`-ngl`, `--n-cpu-moe`, `-ts` as llama-server takes them) checked on
+/// `m` instead of searched: the footprint at the context [`plan`] chooses (or `-c`), split as
+/// those flags place it. The verdict says whether every GPU and the RAM hold their share;
+/// `max_full_gpu_ctx` stays the searched plan's (what would fit with everything on the GPUs).
+#[allow(clippy::too_many_arguments)]
+pub fn plan_placed(
+    g: &Geometry,
+    t: &[TensorEntry],
+    s: &Settings,
+    m: &Machine,
+    mmproj: impl Into<Mmproj>,
+    ov: &Overrides,
+    o: Offload,
+    tensor_split: Option<Vec<u64>>,
+) -> Result<Plan, FootprintError> {
+    let mmproj: Mmproj = mmproj.into();
+    let searched = plan(g, t, s, m, mmproj.clone(), ov)?;
+    let fp = footprint(g, t, &Settings { ctx: Some(searched.footprint.resolved.n_ctx), ..s.clone() }, &mmproj)?;
+    let sp = Placer::new(g, t, ov, tensor_split.as_deref().unwrap_or(&m.tensor_split())).split(&fp, o);
+    let everything = o.n_cpu_moe == 0 && (m.gpus.is_empty() || o.n_gpu_layers >= all_layers(g));
+    let verdict = match (fits_gpus(&sp, m) && sp.cpu_bytes <= searched.ram_capacity, everything) {
+        (false, _) => Verdict::DoesNotFit,
+        (true, true) => Verdict::FitsFully,
+        (true, false) => Verdict::PartialOffload,
+    };
+    let tokens_per_second_bound = tokens_per_second(m, &sp);
+    Ok(Plan { verdict, footprint: fp, split: sp, tensor_split, tokens_per_second_bound, ..searched })
+}
+
+/// Upper bound on decode speed for split `sp`: layers run one device after another for each
+/// token, so the times (bytes read / bandwidth) add up.
+fn tokens_per_second(m: &Machine, sp: &Split) -> f64 {
+    let secs = |bytes: u64, bw: u64| if bw == 0 { 0.0 } else { bytes as f64 / bw as f64 };
+    let t_tok = m.gpus.iter().zip(&sp.devices).map(|(gpu, d)| secs(d.active_bytes, gpu.bandwidth)).sum::<f64>() + secs(sp.cpu_active, m.cpu_bandwidth);
+    if t_tok > 0.0 { 1.0 / t_tok } else { 0.0 }
 }

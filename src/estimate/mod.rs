@@ -8,6 +8,7 @@ pub mod cpu_buffers;
 pub mod devices;
 pub mod fit;
 pub mod footprint;
+pub mod host;
 pub mod kv;
 pub mod layer_split;
 pub mod machine;

@@ -2,6 +2,7 @@
 
 use crate::estimate::Footprint;
 use crate::estimate::overrides::BufferWeights;
+use crate::estimate::placement::Split;
 use crate::model::Geometry;
 use crate::util::units::{gib, grouped};
 use serde_json::{Value, json};
@@ -180,4 +181,42 @@ pub fn render_buffers(buffers: &[BufferWeights]) -> String {
         let _ = writeln!(o, "  {:>18}  {:>12}  {} tensors {what}", grouped(b.weights_bytes), gib(b.weights_bytes), b.tensors);
     }
     o
+}
+
+/// Per device for a placement given on the command line (`-ngl`, `-ts`, `--n-cpu-moe`):
+/// the same columns as `fit`'s device table, without capacities (`footprint` knows no machine).
+pub fn render_placement(sp: &Split, flags: &str) -> String {
+    let mut o = format!("\n  per device ({flags})\n");
+    let _ = writeln!(o, "    {:<6} {:>12} {:>11} {:>11} {:>11} {:>11} {:>11}", "device", "layers", "weights", "KV+state", "compute", "other", "total");
+    for d in &sp.devices {
+        let layers = match (d.blocks, d.output_layer) {
+            (0, false) => "-".to_string(),
+            (b, false) => format!("{b}"),
+            (b, true) => format!("{b} + output"),
+        };
+        let _ = writeln!(
+            o,
+            "    {:<6} {:>12} {:>11} {:>11} {:>11} {:>11} {:>11}",
+            d.device,
+            layers,
+            gib(d.weights_bytes),
+            gib(d.kv_bytes.saturating_add(d.recurrent_bytes)),
+            gib(d.compute_bytes),
+            gib(d.other_bytes),
+            gib(d.total_bytes)
+        );
+    }
+    o
+}
+
+/// The placement as JSON: the flags' values and one object per device (GPUs, then the CPU).
+pub fn placement_json(sp: &Split, tensor_split: Option<&[u64]>) -> Value {
+    json!({
+        "n_gpu_layers": sp.offload.n_gpu_layers,
+        "n_cpu_moe": sp.offload.n_cpu_moe,
+        "tensor_split": tensor_split,
+        "gpu_bytes": sp.gpu_bytes,
+        "cpu_bytes": sp.cpu_bytes,
+        "devices": sp.devices,
+    })
 }

@@ -5,6 +5,7 @@ pub mod fit;
 pub mod footprint;
 pub mod inspect_human;
 pub mod inspect_json;
+pub mod list;
 pub mod table;
 pub mod watch;
 pub mod watch_human;

@@ -110,7 +110,10 @@ impl Watch {
             if idle >= limit {
                 let msg = format!("stalled: {} unchanged for {}s; {status}", self.tracker.path.display(), idle.as_secs());
                 self.sink.last(&msg, &Event::Stalled { seconds: idle.as_secs(), last: self.last.as_ref() });
-                eprintln!("gguf-meter: {msg}");
+                // Once: people read it on stdout; with --json, stdout is for programs, so say it on stderr too.
+                if self.a.json {
+                    super::out::error_line(&msg);
+                }
                 return Step::Exit(exit_code::INCOMPLETE);
             }
         }

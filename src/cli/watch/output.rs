@@ -47,7 +47,7 @@ impl Sink {
     fn event(&mut self, e: &Event) {
         match serde_json::to_string(e) {
             Ok(line) => self.out(&format!("{line}\n")),
-            Err(err) => eprintln!("gguf-meter: cannot encode an event: {err}"),
+            Err(err) => super::super::out::error_line(&format!("cannot encode an event: {err}")),
         }
     }
 
@@ -148,7 +148,7 @@ impl Sink {
         if let Mode::Json(_) = self.mode {
             self.event(&Event::Error { message });
         }
-        eprintln!("gguf-meter: {message}");
+        super::super::out::error_line(message);
     }
 
     fn finish_bar(&mut self) {

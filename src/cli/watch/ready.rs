@@ -116,7 +116,17 @@ pub fn header_ready(file: &GgufFile, bytes: u64, download: DownloadInfo, a: &Arg
         let m = machine(&a.machine, &mut warnings)?;
         // The command names the file as it will be called when the download is done.
         let run_path = pending(&file.path).map_or_else(|| file.path.clone(), |p| p.final_path);
-        let rows = vec![plan_row(&model, &crate::read::Location::Local(run_path), &settings, &m, None, &Default::default(), &Default::default())?];
+        let rows = vec![plan_row(
+            &model,
+            &crate::read::Location::Local(run_path),
+            &settings,
+            &m,
+            None,
+            &Default::default(),
+            &Default::default(),
+            &Default::default(),
+            &mut warnings,
+        )?];
         let fv = fit_report::FitView { machine: &m, rows: &rows, best: fit_report::best(&rows), warnings: &warnings };
         human.push_str(&fit_report::render(&fv));
         event.fit = Some(fit_report::to_json(&fv));

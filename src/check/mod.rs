@@ -83,7 +83,7 @@ pub fn open(path: &Path) -> Result<Opened, ModelCheck> {
             let geometry = analyze(set.metadata(), &tensors);
             Ok(Opened { set, tensors, geometry })
         }
-        Err((finding, outcome)) => Err(ModelCheck { path: path.to_path_buf(), outcome, findings: vec![finding], facts: None }),
+        Err((findings, outcome)) => Err(ModelCheck { path: path.to_path_buf(), outcome, findings, facts: None }),
     }
 }
 

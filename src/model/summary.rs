@@ -99,6 +99,8 @@ pub fn summarize(set: &ShardSet, tensors: &[TensorEntry], geometry: &Geometry) -
     }
     let mut warnings: Vec<String> = set.warnings.clone();
     for f in &set.files {
+        // Read here, but refused by llama.cpp's reader: `check` fails on these.
+        warnings.extend(f.header.refusals.iter().map(|r| format!("{}: llama.cpp will not load this file: {}", f.path.display(), r.message)));
         warnings.extend(f.layout.warnings.iter().map(|w| format!("{}: {w}", f.path.display())));
     }
     Summary {

@@ -101,7 +101,8 @@ static int cmd_check(int argc, char ** argv) {
         out.add("verdict", jstr(stage == "ok" ? "ok" : "refused"))
            .add("stage", jstr(stage))
            .add("reason", jstr(reason))
-           .add("log", jarr(log));
+           .add("log", jarr(log))
+           .add("llama_cpp", llama_cpp_build().str());
         printf("%s\n", out.str().c_str());
         fflush(stdout);
     }

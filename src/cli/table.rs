@@ -101,7 +101,15 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         }
     }
     for loc in &locations {
-        let model = Loaded::open(loc)?;
+        let model = match Loaded::open(loc) {
+            Ok(m) => m,
+            // A tokenizer file beside the quants (llama.cpp's ggml-vocab-*.gguf) is no quant.
+            Err(e) if e.downcast_ref::<super::loaded::VocabOnly>().is_some() && locations.len() > 1 => {
+                notes.push(format!("{loc}: vocab only (a tokenizer file, not a model), left out of the table"));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if model.geometry.vision.is_some() {
             notes.push(format!("{}: an mmproj (vision projector), left out of the table", model.name));
             continue;

@@ -68,6 +68,8 @@ pub struct Summary {
     pub types: BTreeMap<String, TypeTotal>,
     /// Read-layer warnings (gaps, unknown types, shard mismatches).
     pub warnings: Vec<String>,
+    /// A tokenizer file, not a model (see [`super::is_vocab_only`]).
+    pub vocab_only: bool,
 }
 
 /// Sums up a shard set and its tensors.
@@ -118,5 +120,6 @@ pub fn summarize(set: &ShardSet, tensors: &[TensorEntry], geometry: &Geometry) -
         types,
         warnings,
         files,
+        vocab_only: super::is_vocab_only(set.metadata(), tensors),
     }
 }

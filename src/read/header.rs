@@ -293,15 +293,15 @@ impl<'a> Parser<'a> {
     fn alignment(&mut self, kvs: &[(String, Value)]) -> Result<u64, ParseError> {
         let Some((_, v)) = kvs.iter().find(|(k, _)| k == "general.alignment") else { return Ok(DEFAULT_ALIGNMENT) };
         let at = self.offset();
-        let a = match v.as_u64() {
-            Some(a) if a.is_power_of_two() => a,
-            _ => return Err(ParseError::malformed(Defect::Alignment, at, "general.alignment to be a power of two", v.to_string())),
-        };
+        // The type is judged first (gguf.cpp:623), then the value.
         if v.value_type() != ValueType::U32 {
             let msg = format!("general.alignment is stored as {:?}; llama.cpp requires u32 (gguf.cpp:624)", v.value_type()).to_lowercase();
             self.refuse(Defect::AlignmentType, at, msg);
         }
-        Ok(a)
+        match v.as_u64() {
+            Some(a) if a.is_power_of_two() => Ok(a),
+            _ => Err(ParseError::malformed(Defect::Alignment, at, "general.alignment to be a power of two", v.to_string())),
+        }
     }
 
     fn tensor_info(&mut self, index: u64, names: &mut std::collections::HashSet<&'a [u8]>) -> Result<TensorInfo, ParseError> {

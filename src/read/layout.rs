@@ -76,6 +76,18 @@ impl std::fmt::Display for LayoutWarning {
 /// that overflow. Data out of order or with gaps, which llama.cpp refuses too, is laid out and
 /// reported as a [`LayoutWarning`].
 pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
+    let short = !h.tensors.is_empty() && h.data_offset > file_len;
+    laid_out(h, file_len).map_err(|e| match e {
+        // llama.cpp's reader seeks to the data section (gguf.cpp:781) before it looks at any
+        // offset: a file that ends in the padding is short before it is anything else.
+        ParseError::Malformed { .. } if short => {
+            ParseError::Truncated { offset: file_len, what: "the padding before the data section".to_string(), needed: h.data_offset }
+        }
+        e => e,
+    })
+}
+
+fn laid_out(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
     let mut warnings = Vec::new();
     contiguity(h, &mut warnings)?;
     // Offsets sorted, so unknown-type sizes can be inferred from the next tensor.

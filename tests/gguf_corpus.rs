@@ -157,6 +157,30 @@ fn corpus() -> Vec<(String, Vec<u8>, u64)> {
     out
 }
 
+/// Writes a corpus file: its first bytes, then zeros up to its length (as the oracle judged it).
+fn materialize(dir: &Path, name: &str, prefix: &[u8], length: u64) -> PathBuf {
+    let path = dir.join(format!("{name}.gguf"));
+    let f = std::fs::File::create(&path).unwrap();
+    std::io::Write::write_all(&mut &f, &prefix[..prefix.len().min(length as usize)]).unwrap();
+    f.set_len(length).unwrap();
+    path
+}
+
+#[test]
+fn a_length_running_past_the_end_is_corrupt_when_no_file_has_one_that_long() {
+    // Both refused by llama.cpp ("exceeds remaining file size"); which rule says so is ours to pick:
+    // a length no real file has is corruption, a plausible one a download cut short.
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for (name, prefix, length) in corpus().iter().filter(|(n, _, _)| n.starts_with("plant-tiny-llama-") && n.contains("past-end")) {
+        let want = if name.ends_with("-small") { "incomplete" } else { "length" };
+        let c = check_file(&materialize(dir.path(), name, prefix, *length));
+        assert_eq!(check_rule(&c), Some(want), "{name}: {:?}", c.findings);
+        seen += 1;
+    }
+    assert_eq!(seen, 5);
+}
+
 #[test]
 fn check_agrees_with_llama_cpp_on_every_corpus_file() {
     let doc = verdicts();
@@ -168,10 +192,7 @@ fn check_agrees_with_llama_cpp_on_every_corpus_file() {
     for ((name, prefix, length), v) in corpus.iter().zip(files) {
         assert_eq!(v["name"].as_str(), Some(name.as_str()));
         assert_eq!(v["file_bytes"].as_u64(), Some(*length), "{name}");
-        let path = dir.path().join(format!("{name}.gguf"));
-        let f = std::fs::File::create(&path).unwrap();
-        std::io::Write::write_all(&mut &f, &prefix[..prefix.len().min(*length as usize)]).unwrap();
-        f.set_len(*length).unwrap(); // the rest is zeros, as the oracle judged it
+        let path = materialize(dir.path(), name, prefix, *length);
         accepted += usize::from(v["verdict"] == "ok");
         disagree.extend(compare(name, &path, v));
         std::fs::remove_file(&path).unwrap();

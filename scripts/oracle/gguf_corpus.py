@@ -308,23 +308,23 @@ def plants(name, g):
     add("header-cut-half", header_cut(0.5))
     add("header-unpadded", lambda c: (c.serialize(), len(c.serialize())))
 
-    def string_past_end(length):
+    def ending_in(raw):
+        """The file ends 3 bytes into a last metadata item whose length field says more."""
         def f(c):
-            c.kvs.append(kv(b"general.zz", STR, struct.pack("<Q", length) + b"abc"))
-            h = c.serialize()
-            return h, len(h)
+            c.kvs.append(kv(b"general.zz", raw[0], raw[1]))
+            end = 24 + sum(8 + len(k) + 4 + len(v) for k, _, v in c.kvs)
+            return c.serialize()[:end], end
         return f
+
+    def string_past_end(length):
+        return ending_in((STR, struct.pack("<Q", length) + b"abc"))
 
     add("string-past-end-small", string_past_end(100))
     add("string-past-end-2^29", string_past_end(2**29))
     add("string-2^31", string_past_end(2**31))
 
     def array_past_end(n, et):
-        def f(c):
-            c.kvs.append(kv(b"general.zz", ARR, struct.pack("<IQ", et, n) + b"\0" * 16))
-            h = c.serialize()
-            return h, len(h)
-        return f
+        return ending_in((ARR, struct.pack("<IQ", et, n) + (b"\1\0\0\0\0\0\0\0a" if et == STR else b"\0\0\0")))
 
     add("array-u8-past-end-small", array_past_end(1000, U8))
     add("array-u32-past-end-2^28", array_past_end(2**28, U32))

@@ -79,6 +79,7 @@ pub struct Opened {
 }
 
 /// Opens `path` for checking, or returns the finished check of a file that cannot be parsed.
+#[allow(clippy::result_large_err)] // the check of an unreadable file is the answer, not an exceptional path
 pub fn open(path: &Path) -> Result<Opened, ModelCheck> {
     match structure::open(path) {
         Ok(set) => {

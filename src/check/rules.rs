@@ -26,7 +26,11 @@ pub const RULES: &[Rule] = &[
     rule("magic", "error", "the file starts with the magic GGUF (not GGUF: exit 2) [gguf.cpp:482]"),
     rule("version", "error", "GGUF version 2 or 3 (0, 1 and above 3 are refused) [gguf.cpp:495, 512, 516]"),
     rule("byte-order", "error", "a little-endian file: llama.cpp on x86/ARM refuses big-endian ones (version reads as a huge number) [gguf.cpp:507]"),
-    rule("counts", "error", "tensor count <= 2^64/344, metadata count <= 2^64/88; beyond 2^24 (no real file) in a file that ends before its items [gguf.cpp:527, 538]"),
+    rule(
+        "counts",
+        "error",
+        "tensor count <= 2^64/344, metadata count <= 2^64/88; beyond 2^24 (no real file) in a file that ends before its items [gguf.cpp:527, 538]",
+    ),
     rule(
         "length",
         "error",

@@ -47,7 +47,7 @@ pub enum ReadError {
         "{path}: incomplete: header cut at byte {offset} while reading {what}; \
          {have} bytes present, at least {needed} needed; {progress}"
     )]
-    Truncated { path: PathBuf, offset: u64, what: String, have: u64, needed: u64, progress: Progress },
+    Truncated { path: PathBuf, offset: u64, what: String, have: u64, needed: u64, progress: Box<Progress> },
     /// The bytes are not a valid GGUF header.
     #[error("{path}: malformed at byte {offset}: expected {expected}, found {found}")]
     Malformed {
@@ -196,7 +196,7 @@ impl ParseError {
         }
     }
 
-    pub(crate) fn with_path(self, path: &std::path::Path, have: u64, progress: Progress) -> ReadError {
+    pub(crate) fn with_path(self, path: &std::path::Path, have: u64, progress: Box<Progress>) -> ReadError {
         let path = path.to_path_buf();
         match self {
             ParseError::Truncated { offset, what, needed } => ReadError::Truncated { path, offset, what, have, needed, progress },

@@ -111,14 +111,14 @@ impl Header {
 
 /// Parses a header from `buf`, which holds the file from its first byte (possibly not all
 /// of it). On failure also returns how far the parse got.
-pub fn parse(buf: &[u8]) -> Result<Header, (ParseError, Progress)> {
+pub fn parse(buf: &[u8]) -> Result<Header, (ParseError, Box<Progress>)> {
     parse_with_len(buf, buf.len() as u64)
 }
 
 /// [`parse`] for a `buf` that holds the first bytes of a file of `file_len` bytes. A string or
 /// array running past the end of the buffer but not of the file is only truncated (read more);
 /// one running past the end of the file is corrupt when no real file could need that much.
-pub fn parse_with_len(buf: &[u8], file_len: u64) -> Result<Header, (ParseError, Progress)> {
+pub fn parse_with_len(buf: &[u8], file_len: u64) -> Result<Header, (ParseError, Box<Progress>)> {
     let mut p = Parser { buf, file_len: file_len.max(buf.len() as u64), pos: 0, big: false, progress: Progress::default(), refusals: Vec::new() };
     match p.header() {
         Ok(h) => Ok(h),
@@ -129,7 +129,7 @@ pub fn parse_with_len(buf: &[u8], file_len: u64) -> Result<Header, (ParseError, 
                 }
                 t => t,
             };
-            Err((e, p.progress))
+            Err((e, Box::new(p.progress)))
         }
     }
 }

@@ -64,8 +64,8 @@ pub struct ModelCheck {
     pub outcome: Outcome,
     /// Everything found, errors first.
     pub findings: Vec<Finding>,
-    /// Facts, when the header parsed.
-    pub facts: Option<Facts>,
+    /// Facts, when the header parsed (boxed: a check that stopped early carries none).
+    pub facts: Option<Box<Facts>>,
 }
 
 /// A model opened for checking: its shards and geometry, for rules that need them.
@@ -79,7 +79,6 @@ pub struct Opened {
 }
 
 /// Opens `path` for checking, or returns the finished check of a file that cannot be parsed.
-#[allow(clippy::result_large_err)] // the check of an unreadable file is the answer, not an exceptional path
 pub fn open(path: &Path) -> Result<Opened, ModelCheck> {
     match structure::open(path) {
         Ok(set) => {
@@ -108,7 +107,7 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
         footprint = budget::rules(&opts.budget, &need, &opts.settings, path, &mut findings);
     }
     findings.extend(extra);
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let outcome = outcome(&findings, opts.strict);
     let facts = Facts {
         architecture: m.geometry.architecture.clone(),
@@ -120,7 +119,7 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
         footprint,
         deep: None,
     };
-    ModelCheck { path: path.to_path_buf(), outcome, findings, facts: Some(facts) }
+    ModelCheck { path: path.to_path_buf(), outcome, findings, facts: Some(Box::new(facts)) }
 }
 
 fn outcome(findings: &[Finding], strict: bool) -> Outcome {

@@ -101,8 +101,10 @@ pub fn summarize(set: &ShardSet, tensors: &[TensorEntry], geometry: &Geometry) -
     }
     let mut warnings: Vec<String> = set.warnings.clone();
     for f in &set.files {
-        // Read here, but refused by llama.cpp's reader: `check` fails on these.
-        warnings.extend(f.header.refusals.iter().map(|r| format!("{}: llama.cpp will not load this file: {}", f.path.display(), r.message)));
+        // Read here, but refused by llama.cpp's reader: `check` fails on these. Named by file
+        // name, so a remote file's report equals the local one's.
+        let name = f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        warnings.extend(f.header.refusals.iter().map(|r| format!("{name}: llama.cpp will not load this file: {}", r.message)));
         warnings.extend(f.layout.warnings.iter().map(|w| format!("{}: {w}", f.path.display())));
     }
     Summary {

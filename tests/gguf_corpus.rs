@@ -234,6 +234,28 @@ fn every_rule_llama_cpp_refuses_for_appears_in_the_corpus() {
     }
 }
 
+/// Real models fetched by scripts/fetch-real-models.sh, when the corpus script saw them.
+#[test]
+fn real_files_agree_when_present() {
+    let doc = verdicts();
+    for v in doc["external"].as_array().unwrap().iter().filter(|v| v["where"] == "real") {
+        let name = v["path"].as_str().unwrap();
+        let Some(path) = common_real(name) else { continue };
+        if let Some(d) = compare(name, &path, v) {
+            panic!("{d}");
+        }
+    }
+}
+
+fn common_real(name: &str) -> Option<PathBuf> {
+    let dir = match std::env::var_os("GGUF_METER_REAL_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/gguf-meter/real"),
+    };
+    let p = dir.join(name);
+    p.is_file().then_some(p)
+}
+
 /// llama.cpp's own vocab-only files (in the pinned source tree, when present): complete, loadable.
 #[test]
 fn llama_cpp_vocab_files_are_complete_and_pass() {

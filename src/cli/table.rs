@@ -133,7 +133,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         }
     }
     if rows.is_empty() {
-        bail!("no model files among the arguments (only mmproj files)");
+        bail!("no model files among the arguments (only mmproj or vocab-only files)");
     }
     rows.sort_by_key(|r| r.file_bytes);
     let view = TableView { models: &models, devices: &devices, contexts: &contexts, rows: &rows, notes: &notes };

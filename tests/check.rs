@@ -80,7 +80,10 @@ fn header_only_fixtures_break_no_structural_rule_and_lack_only_bpe_merges() {
         // fixtures/README.md: 8 tokens and no merges, a documented simplification.
         let findings = m["findings"].as_array().unwrap();
         for f in findings {
-            let ok = f["rule"] == "incomplete" || (f["rule"] == "tokenizer" && f["message"].as_str().unwrap().contains("no tokenizer.ggml.merges key"));
+            let big_endian = m["path"].as_str().unwrap().ends_with("bigendian-llama.gguf") && f["rule"] == "byte-order";
+            let ok = big_endian
+                || f["rule"] == "incomplete"
+                || (f["rule"] == "tokenizer" && f["message"].as_str().unwrap().contains("no tokenizer.ggml.merges key"));
             assert!(ok, "{}: {f}", m["path"]);
         }
         bpe += usize::from(has(m, "tokenizer"));

@@ -45,6 +45,9 @@ pub struct Facts {
     pub file_bytes: u64,
     /// Bytes the files have when complete.
     pub expected_bytes: u64,
+    /// A tokenizer file (0 tensors, `tokenizer.ggml.model`): complete, not a model; no budget
+    /// applies to it.
+    pub vocab_only: bool,
     /// Footprint at the budget's settings, when a budget was checked.
     pub footprint: Option<Footprint>,
     /// With `--deep`: each file's SHA-256 and what was not scanned.
@@ -62,8 +65,8 @@ pub struct ModelCheck {
     pub outcome: Outcome,
     /// Everything found, errors first.
     pub findings: Vec<Finding>,
-    /// Facts, when the header parsed.
-    pub facts: Option<Facts>,
+    /// Facts, when the header parsed (boxed: a check that stopped early carries none).
+    pub facts: Option<Box<Facts>>,
 }
 
 /// A model opened for checking: its shards and geometry, for rules that need them.
@@ -84,7 +87,7 @@ pub fn open(path: &Path) -> Result<Opened, ModelCheck> {
             let geometry = analyze(set.metadata(), &tensors);
             Ok(Opened { set, tensors, geometry })
         }
-        Err((finding, outcome)) => Err(ModelCheck { path: path.to_path_buf(), outcome, findings: vec![finding], facts: None }),
+        Err((findings, outcome)) => Err(ModelCheck { path: path.to_path_buf(), outcome, findings, facts: None }),
     }
 }
 
@@ -99,7 +102,8 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
     }
     let expected_bytes = set.expected_bytes();
     let mut footprint = None;
-    if opts.budget.is_set() && m.geometry.vision.is_none() {
+    let vocab_only = crate::model::is_vocab_only(set.metadata(), tensors);
+    if opts.budget.is_set() && m.geometry.vision.is_none() && !vocab_only {
         let need = budget::Need { geometry: &m.geometry, tensors, file_bytes: expected_bytes, mmproj_bytes };
         footprint = budget::rules(&opts.budget, &need, &opts.settings, path, &mut findings);
     }
@@ -112,10 +116,11 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
         tensor_count: tensors.len() as u64,
         file_bytes: set.files.iter().map(|f| f.file_bytes).fold(0, u64::saturating_add),
         expected_bytes,
+        vocab_only,
         footprint,
         deep: None,
     };
-    ModelCheck { path: path.to_path_buf(), outcome, findings, facts: Some(facts) }
+    ModelCheck { path: path.to_path_buf(), outcome, findings, facts: Some(Box::new(facts)) }
 }
 
 fn outcome(findings: &[Finding], strict: bool) -> Outcome {

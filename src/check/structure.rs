@@ -1,30 +1,37 @@
 //! Structural rules: what the read layer found, and how the shards of a split set agree.
 
 use super::finding::{Finding, Outcome};
+use crate::read::layout::LayoutIssue;
 use crate::read::shards::ShardName;
-use crate::read::{Defect, GgufFile, ReadError, ShardSet, open_model};
+use crate::read::{Defect, GgufFile, ReadError, Refusal, ShardSet, open_model};
 use std::collections::HashMap;
 use std::path::Path;
 
-/// Opens a model (and its sibling shards); on failure, the finding that ends its check.
-pub fn open(path: &Path) -> Result<ShardSet, (Finding, Outcome)> {
+/// Opens a model (and its sibling shards); on failure, the findings that end its check.
+pub fn open(path: &Path) -> Result<ShardSet, (Vec<Finding>, Outcome)> {
     open_model(path).map_err(|e| read_error(&e))
 }
 
-/// The finding for an error the read layer stopped at.
-pub fn read_error(e: &ReadError) -> (Finding, Outcome) {
+/// The findings for an error the read layer stopped at: what llama.cpp would have refused
+/// before it (the first is the reason llama.cpp gives), then the error itself.
+pub fn read_error(e: &ReadError) -> (Vec<Finding>, Outcome) {
     match e {
-        ReadError::Io { path, err } => (Finding::error("unreadable", path, None, format!("cannot read: {err}")), Outcome::Unreadable),
+        ReadError::Io { path, err } => (vec![Finding::error("unreadable", path, None, format!("cannot read: {err}"))], Outcome::Unreadable),
         ReadError::Truncated { path, offset, .. } => {
             let text = e.to_string();
             let message = text.strip_prefix(&format!("{}: incomplete: ", path.display())).unwrap_or(&text).to_string();
-            (Finding::warning("incomplete", path, Some(*offset), message), Outcome::Incomplete)
+            (vec![Finding::warning("incomplete", path, Some(*offset), message)], Outcome::Incomplete)
         }
-        ReadError::Malformed { path, offset, defect, expected, found } => {
-            let f = Finding::error(defect.id(), path, Some(*offset), format!("expected {expected}, found {found}"));
-            (f, if *defect == Defect::Magic { Outcome::Unreadable } else { Outcome::Fail })
+        ReadError::Malformed { path, offset, defect, expected, found, earlier } => {
+            let mut out: Vec<Finding> = earlier.iter().map(|r| refusal(path, r)).collect();
+            out.push(Finding::error(defect.id(), path, Some(*offset), format!("expected {expected}, found {found}")));
+            (out, if *defect == Defect::Magic { Outcome::Unreadable } else { Outcome::Fail })
         }
     }
+}
+
+fn refusal(path: &Path, r: &Refusal) -> Finding {
+    Finding::error(r.defect.id(), path, Some(r.offset), r.message.clone())
 }
 
 /// Rules over a set that parsed: layout oddities, missing data, and split consistency.
@@ -41,8 +48,13 @@ pub fn rules(set: &ShardSet) -> Vec<Finding> {
 }
 
 fn file_rules(f: &GgufFile, out: &mut Vec<Finding>) {
-    for w in &f.layout.warnings {
-        out.push(Finding::warning(w.kind.id(), &f.path, Some(w.offset), w.message.clone()));
+    out.extend(f.header.refusals.iter().map(|r| refusal(&f.path, r)));
+    // Every layout oddity but an unknown type (a refusal above) is refused by llama.cpp too.
+    for w in f.layout.warnings.iter().filter(|w| w.kind != LayoutIssue::UnknownType) {
+        out.push(Finding::error(w.kind.id(), &f.path, Some(w.offset), w.message.clone()));
+    }
+    if f.layout.warnings.iter().any(|w| w.kind == LayoutIssue::BeyondFile) {
+        return; // no file can be long enough: not "incomplete"
     }
     let end = f.layout.expected_end;
     if f.file_bytes < end {

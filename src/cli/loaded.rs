@@ -1,8 +1,13 @@
 //! A model read and analysed: what every subcommand after `inspect` starts from.
 
 use crate::estimate::weights::{all_buffer_bytes, weights_bytes};
-use crate::model::{Geometry, analyze};
+use crate::model::{Geometry, analyze, is_vocab_only};
 use crate::read::{Location, ShardSet, TensorEntry};
+
+/// A vocab-only file (a tokenizer, 0 tensors) where a model is needed: exit code 4.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}: vocab-only GGUF (a tokenizer file with 0 tensors), not a model: llama.cpp loads it only with vocab_only, so there is no memory to estimate")]
+pub struct VocabOnly(pub String);
 
 /// A model's tensors and geometry.
 pub struct Loaded {
@@ -38,6 +43,9 @@ impl Loaded {
             );
         }
         let tensors = set.tensors();
+        if is_vocab_only(set.metadata(), &tensors) {
+            return Err(VocabOnly(shown.to_string()).into());
+        }
         let geometry = analyze(set.metadata(), &tensors);
         Ok(Loaded { name, complete: set.is_complete(), expected_bytes: set.expected_bytes(), read_warnings: set.warnings.clone(), tensors, geometry })
     }

@@ -82,6 +82,9 @@ pub fn run() -> i32 {
         Ok(code) => code,
         Err(e) => {
             out::error_line(&one_line(&e));
+            if e.downcast_ref::<loaded::VocabOnly>().is_some() {
+                return exit_code::NOT_A_MODEL;
+            }
             match e.downcast_ref::<ReadError>() {
                 Some(r) if r.is_incomplete() => exit_code::INCOMPLETE,
                 _ => exit_code::ERROR,

@@ -95,7 +95,15 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     notes.extend(inputs.notes);
     notes.extend(super::inputs::projector_note(&inputs.projectors, "the table", false));
     for loc in &inputs.models {
-        let mut model = Loaded::open(loc)?;
+        let mut model = match Loaded::open(loc) {
+            Ok(m) => m,
+            // A tokenizer file beside the quants (llama.cpp's ggml-vocab-*.gguf) is no quant.
+            Err(e) if e.downcast_ref::<super::loaded::VocabOnly>().is_some() && inputs.models.len() > 1 => {
+                notes.push(format!("{loc}: vocab only (a tokenizer file, not a model), left out of the table"));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if let crate::read::Location::Local(p) = loc
             && let Some(name) = inputs.names.get(p)
         {
@@ -125,7 +133,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         }
     }
     if rows.is_empty() {
-        bail!("no model files among the arguments (only mmproj files)");
+        bail!("no model files among the arguments (only mmproj or vocab-only files)");
     }
     rows.sort_by_key(|r| r.file_bytes);
     let view = TableView { models: &models, devices: &devices, contexts: &contexts, rows: &rows, notes: &notes };

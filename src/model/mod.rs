@@ -36,6 +36,13 @@ fn graph_hints(meta: &Meta) -> GraphHints {
     }
 }
 
+/// True for a tokenizer file: no tensors and a `tokenizer.ggml.model` (llama.cpp's own
+/// `models/ggml-vocab-*.gguf`). llama.cpp loads such a file only with `vocab_only`: it is not a
+/// model and has no memory to estimate.
+pub fn is_vocab_only(header: &Header, tensors: &[TensorEntry]) -> bool {
+    tensors.is_empty() && header.get("tokenizer.ggml.model").is_some()
+}
+
 /// Derives the geometry of a model from its metadata header and all its tensors.
 pub fn analyze(header: &Header, tensors: &[TensorEntry]) -> Geometry {
     let arch = header.get("general.architecture").and_then(|v| v.as_str()).unwrap_or("unknown").to_string();

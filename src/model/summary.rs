@@ -68,6 +68,8 @@ pub struct Summary {
     pub types: BTreeMap<String, TypeTotal>,
     /// Read-layer warnings (gaps, unknown types, shard mismatches).
     pub warnings: Vec<String>,
+    /// A tokenizer file, not a model (see [`super::is_vocab_only`]).
+    pub vocab_only: bool,
 }
 
 /// Sums up a shard set and its tensors.
@@ -99,6 +101,10 @@ pub fn summarize(set: &ShardSet, tensors: &[TensorEntry], geometry: &Geometry) -
     }
     let mut warnings: Vec<String> = set.warnings.clone();
     for f in &set.files {
+        // Read here, but refused by llama.cpp's reader: `check` fails on these. Named by file
+        // name, so a remote file's report equals the local one's.
+        let name = f.path.file_name().map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        warnings.extend(f.header.refusals.iter().map(|r| format!("{name}: llama.cpp will not load this file: {}", r.message)));
         warnings.extend(f.layout.warnings.iter().map(|w| format!("{}: {w}", f.path.display())));
     }
     Summary {
@@ -116,5 +122,6 @@ pub fn summarize(set: &ShardSet, tensors: &[TensorEntry], geometry: &Geometry) -
         types,
         warnings,
         files,
+        vocab_only: super::is_vocab_only(set.metadata(), tensors),
     }
 }

@@ -47,10 +47,30 @@ pub enum ReadError {
         "{path}: incomplete: header cut at byte {offset} while reading {what}; \
          {have} bytes present, at least {needed} needed; {progress}"
     )]
-    Truncated { path: PathBuf, offset: u64, what: String, have: u64, needed: u64, progress: Progress },
+    Truncated { path: PathBuf, offset: u64, what: String, have: u64, needed: u64, progress: Box<Progress> },
     /// The bytes are not a valid GGUF header.
     #[error("{path}: malformed at byte {offset}: expected {expected}, found {found}")]
-    Malformed { path: PathBuf, offset: u64, defect: Defect, expected: String, found: String },
+    Malformed {
+        path: PathBuf,
+        offset: u64,
+        defect: Defect,
+        expected: String,
+        found: String,
+        /// What llama.cpp would have refused before this point (it stops at the first).
+        earlier: Box<[Refusal]>,
+    },
+}
+
+/// Something the tolerant reader reads past but llama.cpp's `gguf_init_from_file` refuses: a
+/// failing rule for `check`, a warning for `inspect`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The rule it breaks.
+    pub defect: Defect,
+    /// Byte offset of the field concerned.
+    pub offset: u64,
+    /// One line: what llama.cpp refuses and where its source says so.
+    pub message: String,
 }
 
 /// Which rule of the GGUF format a malformed file breaks; `gguf-meter check` reports it by id.
@@ -62,21 +82,32 @@ pub enum Defect {
     Version,
     /// A tensor or metadata count beyond any real file.
     Counts,
-    /// A string, name or array length beyond any real file.
+    /// A string longer than 2^30 bytes, an array longer than 2^30 elements, or one running past
+    /// the end of the file with a length no real file has.
     Length,
-    /// A string that is not UTF-8.
-    Utf8,
     /// A metadata value type (or array element type) outside 0..=12.
     ValueType,
-    /// Arrays nested deeper than any real file.
+    /// An array of arrays.
     Nesting,
+    /// A big-endian file (llama.cpp reads the version in host order).
+    ByteOrder,
+    /// An empty metadata key.
+    EmptyKey,
+    /// `general.alignment` stored with a type other than u32.
+    AlignmentType,
+    /// A tensor name of 64 bytes or more.
+    TensorName,
+    /// A tensor type id ggml does not know.
+    TensorType,
+    /// A tensor whose byte size (or padded size) does not fit in 64 bits.
+    TensorSize,
     /// A metadata key that appears twice.
     DuplicateKey,
     /// `general.alignment` that is not a power of two.
     Alignment,
     /// A tensor name that appears twice.
     DuplicateTensor,
-    /// Tensor dimensions: count outside 1..=4, or an element count that overflows.
+    /// Tensor dimensions: more than 4, a negative one, or an element count beyond 2^63.
     Dims,
     /// A tensor data offset not a multiple of the alignment.
     OffsetAlignment,
@@ -84,7 +115,7 @@ pub enum Defect {
     Overlap,
     /// A row size not divisible by the type's block size.
     BlockSize,
-    /// Tensor data that would end past 2^64.
+    /// Tensor data sizes that add up past 2^64.
     OffsetRange,
     /// A header larger than the reader accepts.
     HeaderSize,
@@ -98,9 +129,14 @@ impl Defect {
             Defect::Version => "version",
             Defect::Counts => "counts",
             Defect::Length => "length",
-            Defect::Utf8 => "utf8",
             Defect::ValueType => "value-type",
             Defect::Nesting => "nesting",
+            Defect::ByteOrder => "byte-order",
+            Defect::EmptyKey => "empty-key",
+            Defect::AlignmentType => "alignment-type",
+            Defect::TensorName => "tensor-name",
+            Defect::TensorType => "unknown-type",
+            Defect::TensorSize => "tensor-size",
             Defect::DuplicateKey => "duplicate-key",
             Defect::Alignment => "alignment",
             Defect::DuplicateTensor => "duplicate-tensor",
@@ -133,29 +169,38 @@ impl ReadError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
     /// Ran out of bytes at `offset`; `needed` is a lower bound on the file size.
-    Truncated {
-        offset: u64,
-        what: String,
-        needed: u64,
-    },
+    Truncated { offset: u64, what: String, needed: u64 },
     Malformed {
         offset: u64,
         defect: Defect,
         expected: String,
         found: String,
+        /// Refusals met before this error (see [`Refusal`]).
+        earlier: Box<[Refusal]>,
     },
 }
 
 impl ParseError {
     pub(crate) fn malformed(defect: Defect, offset: u64, expected: impl Into<String>, found: impl Into<String>) -> Self {
-        ParseError::Malformed { offset, defect, expected: expected.into(), found: found.into() }
+        ParseError::Malformed { offset, defect, expected: expected.into(), found: found.into(), earlier: Box::default() }
     }
 
-    pub(crate) fn with_path(self, path: &std::path::Path, have: u64, progress: Progress) -> ReadError {
+    /// The same error, with `refusals` (met before it) in front of its own.
+    pub(crate) fn after(self, refusals: &[Refusal]) -> Self {
+        match self {
+            ParseError::Malformed { offset, defect, expected, found, earlier } => {
+                let earlier = refusals.iter().cloned().chain(earlier.into_vec()).collect();
+                ParseError::Malformed { offset, defect, expected, found, earlier }
+            }
+            t => t,
+        }
+    }
+
+    pub(crate) fn with_path(self, path: &std::path::Path, have: u64, progress: Box<Progress>) -> ReadError {
         let path = path.to_path_buf();
         match self {
             ParseError::Truncated { offset, what, needed } => ReadError::Truncated { path, offset, what, have, needed, progress },
-            ParseError::Malformed { offset, defect, expected, found } => ReadError::Malformed { path, offset, defect, expected, found },
+            ParseError::Malformed { offset, defect, expected, found, earlier } => ReadError::Malformed { path, offset, defect, expected, found, earlier },
         }
     }
 }

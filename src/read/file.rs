@@ -31,7 +31,7 @@ impl GgufFile {
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<GgufFile, ReadError> {
         let file_bytes = bytes.len() as u64;
         let header = header::parse(bytes).map_err(|(e, progress)| e.with_path(path, file_bytes, progress))?;
-        let layout = layout::layout(&header, file_bytes).map_err(|e| e.with_path(path, file_bytes, Default::default()))?;
+        let layout = layout::layout(&header, file_bytes).map_err(|e| e.after(&header.refusals).with_path(path, file_bytes, Default::default()))?;
         Ok(GgufFile { path: path.to_path_buf(), file_bytes, header, layout })
     }
 

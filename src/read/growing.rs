@@ -41,9 +41,9 @@ where
     loop {
         fetch(&mut buf, want)?;
         let have = buf.len() as u64;
-        match header::parse(&buf) {
+        match header::parse_with_len(&buf, total_len) {
             Ok(h) => {
-                let layout = layout::layout(&h, total_len).map_err(|e| e.with_path(path, total_len, Default::default()))?;
+                let layout = layout::layout(&h, total_len).map_err(|e| e.after(&h.refusals).with_path(path, total_len, Default::default()))?;
                 let file = GgufFile { path: path.to_path_buf(), file_bytes: total_len, header: h, layout };
                 return Ok((file, have));
             }
@@ -58,6 +58,7 @@ where
                         defect: Defect::HeaderSize,
                         expected: format!("a header within the first {} bytes (reading {what})", limits.max),
                         found: format!("a header needing at least {needed} bytes"),
+                        earlier: Box::default(),
                     });
                 }
                 want = needed.max(have.saturating_mul(2)).min(total_len).min(limits.max);

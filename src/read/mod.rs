@@ -25,7 +25,7 @@ pub mod source;
 #[forbid(unsafe_code)]
 pub mod value;
 
-pub use error::{Defect, Progress, ReadError};
+pub use error::{Defect, Progress, ReadError, Refusal};
 pub use file::GgufFile;
 pub use ggml_type::GgmlType;
 pub use header::{Header, TensorInfo};

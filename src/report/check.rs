@@ -24,6 +24,9 @@ pub fn render_human(checks: &[ModelCheck]) -> String {
     for c in checks {
         let facts = c.facts.as_ref().map_or(String::new(), |f| {
             let fp = f.footprint.as_ref().map_or(String::new(), |fp| format!(", {} at {} tokens", gib(fp.total_bytes), fp.resolved.n_ctx));
+            if f.vocab_only {
+                return format!(" ({}, vocab only: a tokenizer file, not a model; {})", f.architecture, gib(f.expected_bytes));
+            }
             format!(" ({}, {} tensors, {} shard(s), {}{fp})", f.architecture, f.tensor_count, f.shards, gib(f.expected_bytes))
         });
         let _ = writeln!(s, "{:<10} {}{facts}", outcome_word(c.outcome), c.path.display());

@@ -52,6 +52,12 @@ pub fn render(v: &InspectView) -> String {
             let _ = writeln!(o, "              missing shard: {m}");
         }
     }
+    if s.vocab_only {
+        let model = v.header.get("tokenizer.ggml.model").map(|m| m.to_string()).unwrap_or_default();
+        let tokens = v.header.get("tokenizer.ggml.tokens").and_then(|t| t.as_array()).map_or(0, |a| a.len);
+        let _ =
+            writeln!(o, "kind          vocab only: a tokenizer file ({model}, {tokens} tokens, 0 tensors), not a model; llama.cpp loads it with vocab_only");
+    }
     if let Some(b) = v.bytes_fetched {
         let _ = writeln!(o, "fetched       {} bytes over HTTP (the headers only)", grouped(b));
     }

@@ -36,6 +36,7 @@ pub fn to_json(v: &InspectView) -> Value {
         "architecture": g.architecture,
         "family": g.family,
         "complete": s.complete,
+        "vocab_only": s.vocab_only,
         "file_bytes": s.file_bytes,
         "expected_bytes": s.expected_bytes,
         "tensor_count": s.tensor_count,

@@ -8,3 +8,5 @@ pub const RULE_FAILED: i32 = 1;
 pub const ERROR: i32 = 2;
 /// The file (or a shard) is incomplete: still downloading, come back later.
 pub const INCOMPLETE: i32 = 3;
+/// `footprint`, `fit`, `table`: the file is vocab-only (a tokenizer, no tensors): not a model.
+pub const NOT_A_MODEL: i32 = 4;

@@ -101,7 +101,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut first_skip = None;
     for f in &a.files {
         let given = Location::parse(f)?;
-        let (models, notes) = given.models()?;
+        let (models, notes) = given.models_noting(mmproj.is_none())?;
         warnings.extend(notes);
         let listed = models.len() > 1 || models.first() != Some(&given);
         for loc in &models {
@@ -153,6 +153,8 @@ pub(super) fn model_flag(loc: &Location) -> String {
     match loc {
         Location::Local(p) => format!("-m {}", p.display()),
         Location::Url(u) => format!("-mu {u}"),
+        // ModelScope files and Ollama blobs are plain downloads for llama-server.
+        Location::ModelScope(_) | Location::Ollama(_) => format!("-mu {}", loc.url().unwrap_or_default()),
         // llama-server's -hf reads the main branch; another revision is named by its URL.
         Location::Hf(r) if r.revision.is_some() => format!("-mu {}", loc.url().unwrap_or_default()),
         Location::Hf(r) => format!("-hf {} -hff {}", r.repo_id(), r.path),

@@ -22,6 +22,12 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Remote models: read headers only from the header cache, make no request.
+    #[arg(long, global = true, conflicts_with = "refresh")]
+    offline: bool,
+    /// Remote models: fetch every header again instead of using the header cache.
+    #[arg(long, global = true)]
+    refresh: bool,
 }
 
 #[derive(Subcommand)]
@@ -55,6 +61,14 @@ pub fn run() -> i32 {
             return if e.use_stderr() { exit_code::ERROR } else { exit_code::OK };
         }
     };
+    use crate::read::remote::cache;
+    cache::set_mode(if cli.offline {
+        cache::Mode::Offline
+    } else if cli.refresh {
+        cache::Mode::Refresh
+    } else {
+        cache::Mode::Normal
+    });
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(a),
         Command::Footprint(a) => footprint::run(a),

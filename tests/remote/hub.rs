@@ -204,3 +204,12 @@ fn a_quant_tag_picks_one_model_and_a_revision_is_read_at_that_revision() {
     assert_eq!(out.status.code(), Some(2));
     assert!(hub.api.log().iter().any(|l| l.path.starts_with("/api/models/test/repo/tree/v2")));
 }
+
+#[path = "header_cache.rs"]
+mod header_cache;
+#[path = "latency.rs"]
+mod latency;
+#[path = "places.rs"]
+mod places;
+#[path = "semantics.rs"]
+mod semantics;

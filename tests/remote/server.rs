@@ -36,6 +36,8 @@ pub enum Reply {
     /// Holds the answer until `n` requests of gate `name` are waiting together (or 10 s pass),
     /// then answers `then`; the log says whether they met.
     Gate { name: String, n: usize, then: Box<Reply> },
+    /// Bytes served with Range and a strong ETag.
+    Tagged { etag: String, data: Arc<Vec<u8>> },
     /// A status with the Hub's `X-Error-Code` (and `X-Error-Message`).
     HubError { code: u16, error_code: String, message: String },
 }
@@ -223,6 +225,13 @@ fn answer(conn: &mut TcpStream, reply: &Reply, headers: &HashMap<String, String>
             }
         }
         Reply::Gate { then, .. } => answer(conn, then, headers, cut, keep),
+        Reply::Tagged { etag, data } => {
+            let (code, start, n, mut extra) = ranged(headers, data.len() as u64, true);
+            extra.push(("ETag".into(), etag.clone()));
+            head(conn, code, &extra, n)?;
+            let mut body = &data[start as usize..(start + n) as usize];
+            send(conn, &mut body, n, cut)
+        }
         Reply::HubError { code, error_code, message } => {
             let mut extra = vec![("X-Error-Code".to_string(), error_code.clone())];
             if !message.is_empty() {

@@ -202,7 +202,8 @@ fn read_header(client: &Client, url: &str, known: &Known, index: u32, limits: Gr
         reader.fill(buf, want).map_err(|e| read_error(url, e))
     });
     let (file, mut bytes) = parsed?;
-    if let Some(k) = reader.key.as_deref() {
+    // The listing's key (a sha256 of the whole file) is exact; the server's is its own word.
+    if let Some(k) = known.key.as_deref().or(reader.key.as_deref()) {
         bytes.truncate(usize::try_from(file.header.data_offset).unwrap_or(usize::MAX).max(1));
         cache::put(k, total, &bytes);
         remember(url, Some(k));

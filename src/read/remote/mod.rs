@@ -30,8 +30,9 @@ pub const REMOTE_LIMITS: GrowLimits = GrowLimits { first: 8 << 20, max: 256 << 2
 /// first shard): 8 MiB covers the vocabularies of Llama 3, Qwen 3.5 and Gemma 3 (6-10 MB
 /// headers), so one round trip is the rule and a second the exception.
 pub const FIRST_RANGE: u64 = 8 << 20;
-/// The first range of a split model's later shards, which hold tensor infos only.
-pub const LATER_SHARD_RANGE: u64 = 1 << 20;
+/// The first range of a split model's later shards, which hold tensor infos only (gguf-split
+/// writes the metadata into the first): 256 KiB is some 3,000 tensor infos.
+pub const LATER_SHARD_RANGE: u64 = 256 << 10;
 
 /// Split sets of more shards than this are not fetched ahead (a name can claim 99999).
 const MAX_PREFETCH_SHARDS: u32 = 512;
@@ -191,6 +192,7 @@ fn read_header(client: &Client, url: &str, known: &Known, index: u32, limits: Gr
     // it is used only if it starts with the bytes just fetched.
     let mut more = reader.key.as_deref().and_then(cache::get).filter(|e| e.total == total && e.bytes.len() > head.len() && e.bytes.starts_with(&head));
     let mut head = Some(head);
+    let limits = GrowLimits { first, max: limits.max };
     let parsed = parse_growing_kept(path, total, limits, |buf, want| {
         if let Some(h) = head.take() {
             *buf = h;

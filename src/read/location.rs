@@ -2,6 +2,9 @@
 //! browser URL), a `modelscope://` repo or an `ollama://` registry model. Opening any of them
 //! gives a [`ShardSet`]; only this file and `remote/` know where bytes came from.
 
+// ReadError is this layer's error; boxing it is a change of its own (as in shards.rs).
+#![allow(clippy::result_large_err)]
+
 use super::error::ReadError;
 use super::remote::hf::{self, HfRef, ListedFile, RepoListing};
 use super::remote::ollama::{self, OllamaRef};
@@ -175,13 +178,10 @@ impl Location {
             _ => hf::list(client, &hf::endpoint(), r),
         }
         .map_err(|e| self.error(e))?;
-        {
-            let mut m = memo();
-            for f in files {
-                let url = wrap(r.with_path(&f.path)).url().unwrap_or_default();
-                m.known.insert(url, Known { size: Some(f.size), key: f.key });
-            }
-        }
+        // URLs first: `url()` may take the memo's lock itself.
+        let known: Vec<(String, Known)> =
+            files.into_iter().map(|f| (wrap(r.with_path(&f.path)).url().unwrap_or_default(), Known { size: Some(f.size), key: f.key })).collect();
+        memo().known.extend(known);
         let mut models: Vec<Location> = listing.models.iter().map(|m| wrap(r.with_path(&m.path))).collect();
         if let Some(tag) = &r.tag {
             // Like llama.cpp's -hf repo:TAG, the first match in path order is the model.

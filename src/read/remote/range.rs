@@ -214,11 +214,11 @@ impl<'c> RangeReader<'c> {
                     self.set_total(size)?;
                 }
                 drain(resp);
-                if let (Some(stop), Some(k)) = (self.stop_at, &self.key) {
-                    if stop(k) {
-                        self.stopped = true;
-                        return Ok(None);
-                    }
+                if let (Some(stop), Some(k)) = (self.stop_at, &self.key)
+                    && stop(k)
+                {
+                    self.stopped = true;
+                    return Ok(None);
                 }
                 at = next;
             }

@@ -14,7 +14,10 @@ X-Linked-Etag / X-Linked-Size to a signed URL on the "CDN" (127.0.0.1, another p
 host as far as a client can tell), which serves ranges and refuses any request carrying an
 Authorization header (counted as a token leak). Every answer waits the injected latency first.
 
-Measures wall time, requests and body bytes of:
+Measures wall time, CPU time (user + system of the client process), requests, how many of them
+came one after another (the longest chain of requests each sent after the previous one was
+answered: the round trips the client waited for, which the machine's load does not change) and
+body bytes of:
   * inspect of the 6-shard quant by URL (gguf-meter `inspect URL`; @huggingface/gguf
     `ggufAllShards(URL)`),
   * inspect of the one-file model by URL (`inspect URL`; `gguf(URL)`),
@@ -139,16 +142,32 @@ def model_files(name, qtype, shards, voc):
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()
-        self.requests, self.bytes, self.leaks = 0, 0, 0
+        self.requests, self.bytes, self.leaks, self.spans = 0, 0, 0, []
 
     def reset(self):
         with self.lock:
-            self.requests, self.bytes, self.leaks = 0, 0, 0
+            self.requests, self.bytes, self.leaks, self.spans = 0, 0, 0, []
 
-    def add(self, n):
+    def add(self, n, start, what=""):
         with self.lock:
             self.requests += 1
             self.bytes += n
+            self.spans.append((start, time.perf_counter(), what))
+
+    def in_sequence(self):
+        """The longest chain of requests each received after the previous one was answered:
+        the round trips a client waited for one after another, whatever the CPU load."""
+        spans = sorted(self.spans)
+        best = []
+        for i, (s, _, _) in enumerate(spans):
+            best.append(1 + max((best[j] for j in range(i) if spans[j][1] <= s), default=0))
+        return max(best, default=0)
+
+
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops bursts of connections (the client's SYN is
+    # retried a second later), which no real Hub or CDN does.
+    request_queue_size = 1024
 
 
 def serve(files, repo, latency, stats, page_size=1000):
@@ -171,6 +190,7 @@ def serve(files, repo, latency, stats, page_size=1000):
             pass
 
         def reply(self, code, headers, body=b""):
+            start = time.perf_counter()
             time.sleep(latency)
             self.send_response(code)
             for k, v in headers:
@@ -178,7 +198,7 @@ def serve(files, repo, latency, stats, page_size=1000):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            stats.add(len(body))
+            stats.add(len(body), start, self.path)
 
     class Hub(Handler):
         def do_GET(self):
@@ -223,8 +243,8 @@ def serve(files, repo, latency, stats, page_size=1000):
             code = 206 if rng else 200
             self.reply(code, [("Content-Range", f"bytes {a}-{b}/{length}"), ("Content-Type", "application/octet-stream"), ("ETag", f'"{sha}"')], body)
 
-    hub = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
-    cdn = ThreadingHTTPServer(("127.0.0.1", 0), Cdn)
+    hub = Server(("127.0.0.1", 0), Hub)
+    cdn = Server(("127.0.0.1", 0), Cdn)
     hub_url = f"http://127.0.0.1:{hub.server_address[1]}"
     cdn_url = f"http://127.0.0.1:{cdn.server_address[1]}"
     for s in (hub, cdn):
@@ -295,7 +315,7 @@ def main():
                     cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
                     if p.returncode not in (0, 1, 3):
                         sys.exit(f"{cmd}: exit {p.returncode}: {p.stderr.decode()[:500]}")
-                    results.append((wall, stats.requests, stats.bytes, cpu))
+                    results.append((wall, stats.requests, stats.bytes, cpu, stats.in_sequence()))
                     if stats.leaks:
                         sys.exit(f"{cmd}: the token reached the CDN")
                 results.sort()
@@ -312,16 +332,16 @@ def main():
             warm = tempfile.mkdtemp(dir=tmp)
             run([meter, "fit", "hf://bench/repo", "--gpu", "rtx4090"], cache=warm)
             cases.append(("fit hf://bench/repo, second run (header cache)", "gguf-meter fit", run([meter, "fit", "hf://bench/repo", "--gpu", "rtx4090"], cache=warm), 0))
-            for what, tool, (wall, req, byt, cpu), hb in cases:
-                rows.append((ms, what, tool, wall, cpu, req, byt, hb))
+            for what, tool, (wall, req, byt, cpu, seq), hb in cases:
+                rows.append((ms, what, tool, wall, cpu, req, seq, byt, hb))
             for s in servers:
                 s.shutdown()
 
         print(f"load average {open('/proc/loadavg').read().split()[0]} on {os.cpu_count()} CPUs")
-        print("| latency | read | tool | wall time | CPU time | requests | bytes fetched | header bytes |")
-        print("|---|---|---|---|---|---|---|---|")
-        for ms, what, tool, wall, cpu, req, byt, hb in rows:
-            print(f"| {ms} ms | {what} | {tool} | {wall:.2f} s | {cpu:.2f} s | {req} | {byt:,} | {hb:,} |")
+        print("| latency | read | tool | wall time | CPU time | requests | in sequence | bytes fetched | header bytes |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for ms, what, tool, wall, cpu, req, seq, byt, hb in rows:
+            print(f"| {ms} ms | {what} | {tool} | {wall:.2f} s | {cpu:.2f} s | {req} | {seq} | {byt:,} | {hb:,} |")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

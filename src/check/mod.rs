@@ -76,6 +76,7 @@ pub struct Opened {
 }
 
 /// Opens `path` for checking, or returns the finished check of a file that cannot be parsed.
+#[allow(clippy::result_large_err)] // the finished check is the answer, not an error to box
 pub fn open(path: &Path) -> Result<Opened, ModelCheck> {
     match structure::open(path) {
         Ok(set) => {
@@ -103,7 +104,7 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
         footprint = budget::rules(&opts.budget, &need, &opts.settings, path, &mut findings);
     }
     findings.extend(extra);
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let outcome = outcome(&findings, opts.strict);
     let facts = Facts {
         architecture: m.geometry.architecture.clone(),

@@ -88,6 +88,7 @@ impl Header {
 
 /// Parses a header from `buf`, which holds the file from its first byte (possibly not all
 /// of it). On failure also returns how far the parse got.
+#[allow(clippy::result_large_err)] // the progress is what makes a truncation useful
 pub fn parse(buf: &[u8]) -> Result<Header, (ParseError, Progress)> {
     let mut p = Parser { buf, pos: 0, big: false, progress: Progress::default() };
     match p.header() {

@@ -15,6 +15,9 @@ mod qwen35;
 
 use super::meta::Meta;
 
+/// Per-layer flags a family reads from metadata (`n_layer` long), if it says them.
+pub type LayerFlags = fn(&Meta, u32) -> Option<Vec<bool>>;
+
 /// Which layers use sliding-window attention, as llama.cpp's `load_swa_pattern` decides.
 #[derive(Clone, Copy, Debug)]
 pub struct SwaRule {
@@ -32,7 +35,7 @@ impl SwaRule {
         if pattern == 0 {
             return true;
         }
-        if self.dense_first { il % pattern != 0 } else { il % pattern < pattern - 1 }
+        if self.dense_first { !il.is_multiple_of(pattern) } else { il % pattern < pattern - 1 }
     }
 }
 
@@ -54,7 +57,7 @@ pub struct ArchSpec {
     /// Recurrent-state rule, if the family has recurrent layers.
     pub recurrent: Option<RecurrentRule>,
     /// Which layers the metadata says are recurrent (`n_layer` long), to cross-check tensors.
-    pub recurrent_layers: Option<fn(&Meta, u32) -> Option<Vec<bool>>>,
+    pub recurrent_layers: Option<LayerFlags>,
     /// True when the family's KV heads/dims in metadata describe MLA (`key_length_mla`).
     pub mla: bool,
 }

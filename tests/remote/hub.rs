@@ -46,6 +46,7 @@ impl Hub {
     /// server); everything on the Hub behind the token when `private`.
     fn with(files: &[(String, String)], private: bool) -> Hub {
         let (api, cdn) = (Server::start(), Server::start());
+        cdn.refuse_tokens.store(true, std::sync::atomic::Ordering::SeqCst);
         let guard = move |r: Reply| if private { Reply::Token { token: TOKEN.into(), then: Box::new(r) } } else { r };
         let entry = |(p, f): &(String, String)| {
             let size = std::fs::metadata(fixture(f)).unwrap().len();

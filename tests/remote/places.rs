@@ -5,6 +5,7 @@ use super::*;
 #[test]
 fn an_ollama_model_is_read_from_its_manifest_blob() {
     let (reg, cdn) = (Server::start(), Server::start());
+    cdn.refuse_tokens.store(true, std::sync::atomic::Ordering::SeqCst);
     let name = "llama3-8b-q4km.gguf";
     let sha = sha256_hex(&fixture(name));
     let size = std::fs::metadata(fixture(name)).unwrap().len();
@@ -29,6 +30,8 @@ fn an_ollama_model_is_read_from_its_manifest_blob() {
     }
     assert_eq!(cdn.log()[0].range.as_deref(), Some(&*format!("bytes=0-{}", size - 1)), "the first range is the blob's size from the manifest");
     assert!(reg.log().iter().chain(cdn.log().iter()).all(|l| l.auth.is_none()), "HF_TOKEN goes to the Hub only");
+    let accept = reg.log()[0].accept.clone().unwrap_or_default();
+    assert!(accept.contains("application/vnd.docker.distribution.manifest.v2+json"), "{accept}");
     let out = meter(&["fit", "ollama://qwen3.5:35b", "--gpu", "rtx3090"], &env);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("-mu {}", reg.url(&format!("/v2/library/qwen3.5/blobs/sha256:{sha}")))));
@@ -61,7 +64,7 @@ fn a_modelscope_repo_is_listed_and_ranked() {
     for n in names {
         ms.route(&format!("/models/owner/repo/resolve/master/{n}"), vec![file(n)]);
     }
-    let env = [("MODELSCOPE_ENDPOINT", ms.base.as_str())];
+    let env = [("MODELSCOPE_ENDPOINT", ms.base.as_str()), ("HF_TOKEN", TOKEN)];
     same_as_local("modelscope://owner/repo:Q8_0", &fixture(names[1]), &env);
     let out = meter(&["fit", "modelscope://owner/repo", "--gpu", "rtx3090", "--json"], &env);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -69,4 +72,5 @@ fn a_modelscope_repo_is_listed_and_ranked() {
     let here = doc(&meter(&["fit", &local(names[0]), &local(names[1]), "--gpu", "rtx3090", "--json"], &[]));
     assert_eq!(doc(&out)["best"], here["best"]);
     assert!(ms.log().iter().any(|l| l.path.contains("Revision=master&Recursive=true")), "{:?}", ms.log());
+    assert!(ms.log().iter().all(|l| l.auth.is_none()), "HF_TOKEN goes to the Hugging Face Hub only");
 }

@@ -51,6 +51,8 @@ pub struct Logged {
     pub range: Option<String>,
     /// The Authorization header.
     pub auth: Option<String>,
+    /// The Accept header.
+    pub accept: Option<String>,
     /// Body bytes written to the client.
     pub sent: u64,
     /// Which connection (numbered from 0 in accept order) carried it.
@@ -70,6 +72,8 @@ pub struct Server {
     conns: AtomicUsize,
     gates: Mutex<HashMap<String, usize>>,
     gate_cv: std::sync::Condvar,
+    /// Stands for a CDN: any request carrying a token is refused (and logged).
+    pub refuse_tokens: std::sync::atomic::AtomicBool,
 }
 
 impl Server {
@@ -85,6 +89,7 @@ impl Server {
             conns: AtomicUsize::new(0),
             gates: Mutex::new(HashMap::new()),
             gate_cv: std::sync::Condvar::new(),
+            refuse_tokens: std::sync::atomic::AtomicBool::new(false),
         });
         let s = server.clone();
         thread::spawn(move || {
@@ -152,6 +157,9 @@ impl Server {
                 })
             };
             let mut reply = reply.unwrap_or(Reply::Status { code: 404, headers: vec![], body: "no such route".into() });
+            if self.refuse_tokens.load(Ordering::SeqCst) && headers.contains_key("authorization") {
+                reply = Reply::Status { code: 400, headers: vec![], body: "a token reached the CDN".into() };
+            }
             let mut gate_met = None;
             if let Reply::Gate { name, n, then } = reply {
                 gate_met = Some(self.wait_at_gate(&name, n));
@@ -166,6 +174,7 @@ impl Server {
                 path,
                 range: headers.get("range").cloned(),
                 auth: headers.get("authorization").cloned(),
+                accept: headers.get("accept").cloned(),
                 sent,
                 conn: id,
                 gate_met,

@@ -135,8 +135,14 @@ fn write_atomic(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
 /// Deletes the least recently used entries until the cache is within its bound.
 fn evict() {
     let max = std::env::var("GGUF_METER_CACHE_MAX_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(DEFAULT_MAX_MB).saturating_mul(1 << 20);
-    let Some(blobs) = dir().map(|d| d.join("blobs")) else { return };
-    let Ok(rd) = std::fs::read_dir(&blobs) else { return };
+    if let Some(blobs) = dir().map(|d| d.join("blobs")) {
+        evict_in(&blobs, max);
+    }
+}
+
+/// Deletes the least recently used files of `blobs` until they take at most `max` bytes.
+fn evict_in(blobs: &std::path::Path, max: u64) {
+    let Ok(rd) = std::fs::read_dir(blobs) else { return };
     let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = rd
         .flatten()
         .filter_map(|e| {
@@ -153,5 +159,28 @@ fn evict() {
         if std::fs::remove_file(&path).is_ok() {
             total -= len;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::evict_in;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn eviction_takes_the_least_recently_used_first() {
+        let d = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        for (name, age) in [("old", 30), ("mid", 20), ("new", 10)] {
+            let p = d.path().join(name);
+            std::fs::write(&p, [0u8; 100]).unwrap();
+            std::fs::File::options().append(true).open(&p).unwrap().set_modified(now - Duration::from_secs(age)).unwrap();
+        }
+        evict_in(d.path(), 250);
+        let mut left: Vec<String> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(left, ["mid", "new"]);
+        evict_in(d.path(), 0);
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
     }
 }

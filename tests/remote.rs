@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The first range asked for (read::remote::REMOTE_LIMITS.first).
-const FIRST_CHUNK: u64 = 1 << 20;
+const FIRST_CHUNK: u64 = 12 << 20;
 
 /// Runs the binary with a clean remote environment plus `env`; retries wait 1 ms. The header
 /// cache is a fresh directory unless `env` names one (XDG_CACHE_HOME).

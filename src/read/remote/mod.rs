@@ -27,12 +27,14 @@ use std::sync::OnceLock;
 /// Header reads stop at 256 MiB: real headers (vocabularies included) are a few MB, and a
 /// remote read must never turn into a download. Where the first range starts is
 /// [`first_range`]'s business.
-pub const REMOTE_LIMITS: GrowLimits = GrowLimits { first: 8 << 20, max: 256 << 20 };
+pub const REMOTE_LIMITS: GrowLimits = GrowLimits { first: FIRST_RANGE, max: 256 << 20 };
 
 /// The first range of a file that may hold the tokenizer (a whole model, or a split model's
-/// first shard): 8 MiB covers the vocabularies of Llama 3, Qwen 3.5 and Gemma 3 (6-10 MB
-/// headers), so one round trip is the rule and a second the exception.
-pub const FIRST_RANGE: u64 = 8 << 20;
+/// first shard). Estimated from token and merge counts, vocabularies make headers of roughly
+/// 6-8 MB (Gemma 3's 262,144 tokens with scores, Llama 3's 128,256 tokens and 280,147 merges)
+/// and 9-10 MB for Qwen 3.5's 248,320 tokens and merges: 12 MiB reads them in one round trip,
+/// a second one is the exception. A listing's size cuts it for small files.
+pub const FIRST_RANGE: u64 = 12 << 20;
 /// The first range of a split model's later shards, which hold tensor infos only (gguf-split
 /// writes the metadata into the first): 256 KiB is some 3,000 tensor infos.
 pub const LATER_SHARD_RANGE: u64 = 256 << 10;

@@ -17,15 +17,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The first range asked for (read::remote::REMOTE_LIMITS.first).
-const FIRST_CHUNK: u64 = 1 << 20;
+const FIRST_CHUNK: u64 = 12 << 20;
 
-/// Runs the binary with a clean remote environment plus `env`; retries wait 1 ms.
+/// Runs the binary with a clean remote environment plus `env`; retries wait 1 ms. The header
+/// cache is a fresh directory unless `env` names one (XDG_CACHE_HOME).
 fn meter(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gguf-meter"));
     c.args(args);
-    for v in ["HF_TOKEN", "HF_ENDPOINT", "GGUF_METER_HTTP_TIMEOUT_MS", "GGUF_METER_HTTP_ATTEMPTS"] {
+    for v in [
+        "HF_TOKEN",
+        "HF_ENDPOINT",
+        "GGUF_METER_HTTP_TIMEOUT_MS",
+        "GGUF_METER_HTTP_ATTEMPTS",
+        "GGUF_METER_FIRST_RANGE",
+        "OLLAMA_REGISTRY",
+        "MODELSCOPE_ENDPOINT",
+    ] {
         c.env_remove(v);
     }
+    let cache = tempfile::tempdir().expect("temp dir");
+    c.env("XDG_CACHE_HOME", cache.path());
     c.env("GGUF_METER_HTTP_BACKOFF_MS", "1");
     c.envs(env.iter().copied());
     c.output().expect("run gguf-meter")

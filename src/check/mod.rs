@@ -80,6 +80,7 @@ pub struct Opened {
 }
 
 /// Opens `path` for checking, or returns the finished check of a file that cannot be parsed.
+#[allow(clippy::result_large_err)] // the finished check is the answer, not an error to box
 pub fn open(path: &Path) -> Result<Opened, ModelCheck> {
     match structure::open(path) {
         Ok(set) => {

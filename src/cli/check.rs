@@ -132,6 +132,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         None => None,
     };
     let mmproj_bytes = mmproj.as_ref().map_or(0, |m| crate::estimate::weights::all_buffer_bytes(&m.tensors));
+    #[allow(clippy::result_large_err)]
     let opened: Vec<Result<Opened, ModelCheck>> = paths.iter().map(|p| check::open(p)).collect();
     let mut extra = pairing_findings(&paths, &opened);
     let mut deep_facts = Vec::new();

@@ -118,7 +118,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mmproj = a.mmproj.location()?;
     let mm = a.mmproj.load(mmproj.as_ref(), settings.flash_attn, &mut warnings)?;
     let inputs = super::inputs::resolve(&a.files)?;
-    warnings.extend(inputs.notes);
+    // A projector passed with --mmproj answers a listed repo's "pass one with --mmproj" note.
+    warnings.extend(inputs.notes.into_iter().filter(|n| mmproj.is_none() || !n.contains("vision projector")));
     if inputs.models.is_empty() {
         bail!("{}: only vision projectors (mmproj) here; fit a model and pass the projector with --mmproj", names(&inputs.projectors));
     }
@@ -221,6 +222,8 @@ pub(super) fn model_flag(loc: &Location, notes: &mut Vec<String>) -> String {
     match loc {
         Location::Local(p) => format!("-m {}", super::inputs::run_path(p, notes)),
         Location::Url(u) => format!("-mu {u}"),
+        // ModelScope files and Ollama blobs are plain downloads for llama-server.
+        Location::ModelScope(_) | Location::Ollama(_) => format!("-mu {}", loc.url().unwrap_or_default()),
         // llama-server's -hf reads the main branch; another revision is named by its URL.
         Location::Hf(r) if r.revision.is_some() => format!("-mu {}", loc.url().unwrap_or_default()),
         Location::Hf(r) => format!("-hf {} -hff {}", r.repo_id(), r.path),

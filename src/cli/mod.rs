@@ -27,6 +27,12 @@ use std::ffi::OsString;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Remote models: read headers only from the header cache, make no request.
+    #[arg(long, global = true, conflicts_with = "refresh")]
+    offline: bool,
+    /// Remote models: fetch every header again instead of using the header cache.
+    #[arg(long, global = true)]
+    refresh: bool,
 }
 
 #[derive(Subcommand)]
@@ -68,6 +74,14 @@ pub fn run() -> i32 {
             return exit_code::ERROR;
         }
     };
+    use crate::read::remote::cache;
+    cache::set_mode(if cli.offline {
+        cache::Mode::Offline
+    } else if cli.refresh {
+        cache::Mode::Refresh
+    } else {
+        cache::Mode::Normal
+    });
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(a),
         Command::Footprint(a) => footprint::run(a),

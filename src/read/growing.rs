@@ -2,6 +2,9 @@
 //! download still growing, where a map could fault) or a remote file fetched with range
 //! requests. Only as many bytes as the header needs are read.
 
+// ReadError is this layer's error; boxing it is a change of its own (as in shards.rs).
+#![allow(clippy::result_large_err)]
+
 use super::error::{Defect, ParseError, ReadError};
 use super::file::GgufFile;
 use super::header;
@@ -32,7 +35,15 @@ impl Default for GrowLimits {
 /// (fewer only at the end of the source). Asks for geometrically more until the header
 /// parses, the source ends, or `limits.max` is reached. Returns the file and how many bytes
 /// were read.
-pub fn parse_growing<F>(path: &Path, total_len: u64, limits: GrowLimits, mut fetch: F) -> Result<(GgufFile, u64), ReadError>
+pub fn parse_growing<F>(path: &Path, total_len: u64, limits: GrowLimits, fetch: F) -> Result<(GgufFile, u64), ReadError>
+where
+    F: FnMut(&mut Vec<u8>, u64) -> Result<(), ReadError>,
+{
+    parse_growing_kept(path, total_len, limits, fetch).map(|(f, buf)| (f, buf.len() as u64))
+}
+
+/// [`parse_growing`], giving back the bytes read (a header cache stores them).
+pub fn parse_growing_kept<F>(path: &Path, total_len: u64, limits: GrowLimits, mut fetch: F) -> Result<(GgufFile, Vec<u8>), ReadError>
 where
     F: FnMut(&mut Vec<u8>, u64) -> Result<(), ReadError>,
 {
@@ -45,7 +56,7 @@ where
             Ok(h) => {
                 let layout = layout::layout(&h, total_len).map_err(|e| e.after(&h.refusals).with_path(path, total_len, Default::default()))?;
                 let file = GgufFile { path: path.to_path_buf(), file_bytes: total_len, header: h, layout };
-                return Ok((file, have));
+                return Ok((file, buf));
             }
             Err((ParseError::Truncated { needed, offset, what }, _)) if have < total_len && have >= want => {
                 // A header that needs more than the limit, in a file longer than the limit, is

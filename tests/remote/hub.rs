@@ -16,31 +16,66 @@ const TOKEN: &str = "hf_test_secret";
 struct Hub {
     api: Arc<Server>,
     cdn: Arc<Server>,
+    /// The fixture behind each repo path.
+    files: Vec<(String, String)>,
+}
+
+/// The sha256 of a fixture, as the Hub lists it (`lfs.oid`) and names it (`X-Linked-Etag`).
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(std::fs::read(path).unwrap()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A signed CDN URL's query, valid for an hour (or expired an hour ago).
+fn signed(valid: bool) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let at = if valid { now + 3600 } else { now - 3600 };
+    format!("?Expires={at}&Signature=abc&Key-Pair-Id=K")
 }
 
 impl Hub {
     /// test/repo holding REPO_FILES and a README; its listing comes in two pages.
     fn start() -> Hub {
+        let files: Vec<(String, String)> = REPO_FILES.iter().map(|p| (p.to_string(), p.rsplit('/').next().unwrap().to_string())).collect();
+        Hub::with(&files, true)
+    }
+
+    /// test/repo holding `files` (repo path, fixture), as the Hub serves it: the tree listing in
+    /// two pages joined by `Link`, with each file's size, git oid and LFS sha256; `resolve`
+    /// answering 302 with X-Linked-Etag / X-Linked-Size to a signed URL on the CDN (another
+    /// server); everything on the Hub behind the token when `private`.
+    fn with(files: &[(String, String)], private: bool) -> Hub {
         let (api, cdn) = (Server::start(), Server::start());
-        let guard = |r: Reply| Reply::Token { token: TOKEN.into(), then: Box::new(r) };
-        let entry = |p: &str| {
-            let size = std::fs::metadata(fixture(p.rsplit('/').next().unwrap())).unwrap().len();
-            serde_json::json!({"type": "file", "oid": "0", "size": size, "path": p})
+        cdn.refuse_tokens.store(true, std::sync::atomic::Ordering::SeqCst);
+        let guard = move |r: Reply| if private { Reply::Token { token: TOKEN.into(), then: Box::new(r) } } else { r };
+        let entry = |(p, f): &(String, String)| {
+            let size = std::fs::metadata(fixture(f)).unwrap().len();
+            let sha = sha256_hex(&fixture(f));
+            serde_json::json!({"type": "file", "oid": "0123456789abcdef0123456789abcdef01234567", "size": size, "path": p,
+                "lfs": {"oid": sha, "size": size, "pointerSize": 134}})
         };
-        let mut page1 = vec![serde_json::json!({"type": "file", "size": 10, "path": "README.md"}), serde_json::json!({"type": "directory", "path": "split"})];
-        page1.extend(REPO_FILES[..3].iter().map(|p| entry(p)));
-        let page2: Vec<Value> = REPO_FILES[3..].iter().map(|p| entry(p)).collect();
-        let json = |v: Vec<Value>| Arc::new(serde_json::to_vec(&v).unwrap());
+        let mut page1 = vec![serde_json::json!({"type": "file", "oid": "1111111111111111111111111111111111111111", "size": 10, "path": "README.md"})];
+        page1.push(serde_json::json!({"type": "directory", "oid": "2222222222222222222222222222222222222222", "size": 0, "path": "split"}));
+        let half = files.len() / 2;
+        page1.extend(files[..half].iter().map(entry));
+        let page2: Vec<Value> = files[half..].iter().map(entry).collect();
+        let json = |v: Vec<Value>| String::from_utf8(serde_json::to_vec(&v).unwrap()).unwrap();
         let tree = "/api/models/test/repo/tree/main";
         let next = vec![("Link".to_string(), format!("<{}{tree}?recursive=true&cursor=2>; rel=\"next\"", api.base))];
-        let page = |v, headers| Reply::Status { code: 200, headers, body: String::from_utf8(json(v).to_vec()).unwrap() };
-        api.route(&format!("{tree}?recursive=true"), vec![guard(page(page1, next))]);
-        api.route(&format!("{tree}?recursive=true&cursor=2"), vec![guard(page(page2, vec![]))]);
-        for p in REPO_FILES {
-            api.route(&format!("/test/repo/resolve/main/{p}"), vec![guard(Reply::Redirect { code: 302, to: cdn.url(&format!("/cdn/{p}")) })]);
-            cdn.route(&format!("/cdn/{p}"), vec![file(p.rsplit('/').next().unwrap())]);
+        api.route(&format!("{tree}?recursive=true"), vec![guard(Reply::Status { code: 200, headers: next, body: json(page1) })]);
+        api.route(&format!("{tree}?recursive=true&cursor=2"), vec![guard(Reply::Status { code: 200, headers: vec![], body: json(page2) })]);
+        for (p, f) in files {
+            let size = std::fs::metadata(fixture(f)).unwrap().len();
+            let headers = vec![
+                ("X-Linked-Etag".to_string(), format!("\"{}\"", sha256_hex(&fixture(f)))),
+                ("X-Linked-Size".to_string(), size.to_string()),
+                ("X-Repo-Commit".to_string(), "0123456789abcdef0123456789abcdef01234567".to_string()),
+            ];
+            let to = cdn.url(&format!("/cdn/{p}{}", signed(true)));
+            api.route(&format!("/test/repo/resolve/main/{p}"), vec![guard(Reply::RedirectWith { code: 302, to, headers })]);
+            cdn.route(&format!("/cdn/{p}"), vec![file(f)]);
         }
-        Hub { api, cdn }
+        Hub { api, cdn, files: files.to_vec() }
     }
 
     fn env(&self) -> [(&'static str, String); 2] {
@@ -48,9 +83,27 @@ impl Hub {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    fn run_with(&self, args: &[&str], more: &[(&str, &str)]) -> Output {
         let env = self.env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        meter(args, &env)
+        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend_from_slice(more);
+        let out = meter(args, &env);
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(TOKEN) && !stderr(&out).contains(TOKEN), "the token is never printed");
+        self.token_stayed_home();
+        out
+    }
+
+    /// The CDN never saw the token.
+    fn token_stayed_home(&self) {
+        assert!(self.cdn.log().iter().all(|l| l.auth.is_none()), "the token reached the CDN: {:?}", self.cdn.log());
+    }
+
+    fn size(&self, repo_path: &str) -> u64 {
+        let f = &self.files.iter().find(|(p, _)| p == repo_path).unwrap().1;
+        std::fs::metadata(fixture(f)).unwrap().len()
     }
 }
 
@@ -81,6 +134,11 @@ fn fit_on_a_repo_ranks_every_quant_as_the_local_files_would() {
     assert!(hub.api.log().iter().all(|l| l.auth.as_deref() == Some(&*format!("Bearer {TOKEN}"))));
     assert!(hub.cdn.log().iter().all(|l| l.auth.is_none() && l.range.is_some()));
     assert_eq!(hub.cdn.log().len(), 5, "one range request per file (headers < 1 MiB)");
+    // The first range is the file's listed size, not a guess.
+    for l in hub.cdn.log() {
+        let p = l.path.trim_start_matches("/cdn/").split('?').next().unwrap().to_string();
+        assert_eq!(l.range.as_deref(), Some(&*format!("bytes=0-{}", hub.size(&p) - 1)), "{p}");
+    }
 }
 
 #[test]
@@ -148,3 +206,12 @@ fn a_quant_tag_picks_one_model_and_a_revision_is_read_at_that_revision() {
     assert_eq!(out.status.code(), Some(2));
     assert!(hub.api.log().iter().any(|l| l.path.starts_with("/api/models/test/repo/tree/v2")));
 }
+
+#[path = "header_cache.rs"]
+mod header_cache;
+#[path = "latency.rs"]
+mod latency;
+#[path = "places.rs"]
+mod places;
+#[path = "semantics.rs"]
+mod semantics;

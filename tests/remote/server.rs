@@ -1,6 +1,7 @@
 //! A small HTTP/1.1 server on 127.0.0.1 for the remote tests: serves files and byte strings
 //! with or without Range support, and misbehaves on request (slow, truncated, redirects,
-//! error statuses, tokens). One request per connection; every request is logged.
+//! error statuses, tokens). Connections are kept alive as HTTP/1.1 allows (so tests can see
+//! the client reuse them); every request is logged with its connection's number.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -24,12 +25,21 @@ pub enum Reply {
     Status { code: u16, headers: Vec<(String, String)>, body: String },
     /// A redirect to a URL.
     Redirect { code: u16, to: String },
+    /// A redirect with extra headers (the Hub's `resolve`: X-Linked-Etag, X-Linked-Size, ...).
+    RedirectWith { code: u16, to: String, headers: Vec<(String, String)> },
     /// Waits, then answers.
     Slow { delay: Duration, then: Box<Reply> },
     /// Sends the headers and `keep` body bytes of `then`, then stalls for `stall` (zero: closes).
     Cut { keep: u64, stall: Duration, then: Box<Reply> },
     /// 401 unless `Authorization: Bearer <token>`.
     Token { token: String, then: Box<Reply> },
+    /// Holds the answer until `n` requests of gate `name` are waiting together (or 10 s pass),
+    /// then answers `then`; the log says whether they met.
+    Gate { name: String, n: usize, then: Box<Reply> },
+    /// Bytes served with Range and a strong ETag.
+    Tagged { etag: String, data: Arc<Vec<u8>> },
+    /// A status with the Hub's `X-Error-Code` (and `X-Error-Message`).
+    HubError { code: u16, error_code: String, message: String },
 }
 
 /// One request seen.
@@ -41,8 +51,14 @@ pub struct Logged {
     pub range: Option<String>,
     /// The Authorization header.
     pub auth: Option<String>,
+    /// The Accept header.
+    pub accept: Option<String>,
     /// Body bytes written to the client.
     pub sent: u64,
+    /// Which connection (numbered from 0 in accept order) carried it.
+    pub conn: usize,
+    /// For a gated reply: whether all its requests were waiting together.
+    pub gate_met: Option<bool>,
 }
 
 /// The running server.
@@ -51,8 +67,13 @@ pub struct Server {
     pub base: String,
     routes: Mutex<HashMap<String, (Vec<Reply>, usize)>>,
     log: Mutex<Vec<Logged>>,
-    /// Connections accepted and not yet logged.
+    /// Connections accepted and not yet closed.
     in_flight: AtomicUsize,
+    conns: AtomicUsize,
+    gates: Mutex<HashMap<String, usize>>,
+    gate_cv: std::sync::Condvar,
+    /// Stands for a CDN: any request carrying a token is refused (and logged).
+    pub refuse_tokens: std::sync::atomic::AtomicBool,
 }
 
 impl Server {
@@ -60,7 +81,16 @@ impl Server {
     pub fn start() -> Arc<Server> {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let server = Arc::new(Server { base, routes: Mutex::new(HashMap::new()), log: Mutex::new(Vec::new()), in_flight: AtomicUsize::new(0) });
+        let server = Arc::new(Server {
+            base,
+            routes: Mutex::new(HashMap::new()),
+            log: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            conns: AtomicUsize::new(0),
+            gates: Mutex::new(HashMap::new()),
+            gate_cv: std::sync::Condvar::new(),
+            refuse_tokens: std::sync::atomic::AtomicBool::new(false),
+        });
         let s = server.clone();
         thread::spawn(move || {
             for conn in listener.incoming().flatten() {
@@ -97,36 +127,73 @@ impl Server {
     }
 
     fn handle(&self, mut conn: TcpStream) {
+        let id = self.conns.fetch_add(1, Ordering::SeqCst);
         let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
         let mut reader = BufReader::new(conn.try_clone().unwrap());
-        let mut line = String::new();
-        if reader.read_line(&mut line).is_err() {
-            return;
-        }
-        let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-        let mut headers = HashMap::new();
         loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                break;
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
             }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let mut headers = HashMap::new();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                }
+            }
+            let route = path.split('?').next().unwrap_or("").to_string();
+            let reply = {
+                let mut routes = self.routes.lock().unwrap();
+                let key = if routes.contains_key(&path) { path.clone() } else { route };
+                routes.get_mut(&key).map(|(replies, hits)| {
+                    let r = replies[(*hits).min(replies.len() - 1)].clone();
+                    *hits += 1;
+                    r
+                })
+            };
+            let mut reply = reply.unwrap_or(Reply::Status { code: 404, headers: vec![], body: "no such route".into() });
+            if self.refuse_tokens.load(Ordering::SeqCst) && headers.contains_key("authorization") {
+                reply = Reply::Status { code: 400, headers: vec![], body: "a token reached the CDN".into() };
+            }
+            let mut gate_met = None;
+            if let Reply::Gate { name, n, then } = reply {
+                gate_met = Some(self.wait_at_gate(&name, n));
+                reply = *then;
+            }
+            let keep = !matches!(reply, Reply::Cut { .. } | Reply::Endless { .. } | Reply::Slow { .. });
+            let (sent, ok) = match answer(&mut conn, &reply, &headers, None, keep) {
+                Ok(n) => (n, true),
+                Err(e) => (e.0, false),
+            };
+            self.log.lock().unwrap().push(Logged {
+                path,
+                range: headers.get("range").cloned(),
+                auth: headers.get("authorization").cloned(),
+                accept: headers.get("accept").cloned(),
+                sent,
+                conn: id,
+                gate_met,
+            });
+            if !keep || !ok {
+                return;
             }
         }
-        let route = path.split('?').next().unwrap_or("").to_string();
-        let reply = {
-            let mut routes = self.routes.lock().unwrap();
-            let key = if routes.contains_key(&path) { path.clone() } else { route };
-            routes.get_mut(&key).map(|(replies, hits)| {
-                let r = replies[(*hits).min(replies.len() - 1)].clone();
-                *hits += 1;
-                r
-            })
-        };
-        let reply = reply.unwrap_or(Reply::Status { code: 404, headers: vec![], body: "no such route".into() });
-        let sent = answer(&mut conn, &reply, &headers, None).unwrap_or_else(|e| e.0);
-        self.log.lock().unwrap().push(Logged { path, range: headers.get("range").cloned(), auth: headers.get("authorization").cloned(), sent });
+    }
+
+    fn wait_at_gate(&self, name: &str, n: usize) -> bool {
+        let mut g = self.gates.lock().unwrap();
+        *g.entry(name.to_string()).or_insert(0) += 1;
+        self.gate_cv.notify_all();
+        let start = Instant::now();
+        while g[name] < n && start.elapsed() < Duration::from_secs(10) {
+            g = self.gate_cv.wait_timeout(g, Duration::from_millis(100)).unwrap().0;
+        }
+        g[name] >= n
     }
 }
 
@@ -134,9 +201,10 @@ impl Server {
 struct Broken(u64);
 
 /// Writes the reply; `cut` limits the body to `(bytes, stall)`. Returns body bytes sent.
-fn answer(conn: &mut TcpStream, reply: &Reply, headers: &HashMap<String, String>, cut: Option<(u64, Duration)>) -> Result<u64, Broken> {
+fn answer(conn: &mut TcpStream, reply: &Reply, headers: &HashMap<String, String>, cut: Option<(u64, Duration)>, keep: bool) -> Result<u64, Broken> {
+    let connection = if keep { "keep-alive" } else { "close" };
     let head = |conn: &mut TcpStream, code: u16, extra: &[(String, String)], len: u64| -> Result<(), Broken> {
-        let mut h = format!("HTTP/1.1 {code} X\r\nConnection: close\r\nContent-Length: {len}\r\n");
+        let mut h = format!("HTTP/1.1 {code} X\r\nConnection: {connection}\r\nContent-Length: {len}\r\n");
         for (k, v) in extra {
             h += &format!("{k}: {v}\r\n");
         }
@@ -148,17 +216,39 @@ fn answer(conn: &mut TcpStream, reply: &Reply, headers: &HashMap<String, String>
             send(conn, &mut body.as_bytes(), body.len() as u64, cut)
         }
         Reply::Redirect { code, to } => head(conn, *code, &[("Location".into(), to.clone())], 0).map(|_| 0),
+        Reply::RedirectWith { code, to, headers: extra } => {
+            let mut extra = extra.clone();
+            extra.push(("Location".into(), to.clone()));
+            head(conn, *code, &extra, 0).map(|_| 0)
+        }
         Reply::Slow { delay, then } => {
             thread::sleep(*delay);
-            answer(conn, then, headers, cut)
+            answer(conn, then, headers, cut, keep)
         }
-        Reply::Cut { keep, stall, then } => answer(conn, then, headers, Some((*keep, *stall))),
+        Reply::Cut { keep: k, stall, then } => answer(conn, then, headers, Some((*k, *stall)), keep),
         Reply::Token { token, then } => {
             if headers.get("authorization") == Some(&format!("Bearer {token}")) {
-                answer(conn, then, headers, cut)
+                answer(conn, then, headers, cut, keep)
             } else {
-                answer(conn, &Reply::Status { code: 401, headers: vec![], body: "unauthorized".into() }, headers, cut)
+                answer(conn, &Reply::Status { code: 401, headers: vec![], body: "unauthorized".into() }, headers, cut, keep)
             }
+        }
+        Reply::Gate { then, .. } => answer(conn, then, headers, cut, keep),
+        Reply::Tagged { etag, data } => {
+            let (code, start, n, mut extra) = ranged(headers, data.len() as u64, true);
+            extra.push(("ETag".into(), etag.clone()));
+            head(conn, code, &extra, n)?;
+            let mut body = &data[start as usize..(start + n) as usize];
+            send(conn, &mut body, n, cut)
+        }
+        Reply::HubError { code, error_code, message } => {
+            let mut extra = vec![("X-Error-Code".to_string(), error_code.clone())];
+            if !message.is_empty() {
+                extra.push(("X-Error-Message".to_string(), message.clone()));
+            }
+            let body = format!("{{\"error\":\"{message}\"}}");
+            head(conn, *code, &extra, body.len() as u64)?;
+            send(conn, &mut body.as_bytes(), body.len() as u64, cut)
         }
         Reply::Endless { prefix, len } => {
             head(conn, 200, &[("Content-Type".into(), "application/octet-stream".into())], *len)?;

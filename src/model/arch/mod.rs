@@ -18,6 +18,7 @@ pub mod rules;
 
 use super::meta::Meta;
 
+
 /// Which layers use sliding-window attention, as llama.cpp's `load_swa_pattern` decides.
 #[derive(Clone, Copy, Debug)]
 pub struct SwaRule {

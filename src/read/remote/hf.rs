@@ -35,33 +35,70 @@ pub struct HfRef {
 }
 
 impl HfRef {
-    /// Parses what follows `hf://`: `owner/repo[@revision][:TAG][/path/in/repo]`.
+    /// Parses what follows `hf://`: `owner/repo[@revision][:TAG][/path/in/repo]`. A revision
+    /// may be a pull request's `refs/pr/N` (slashes and all); a tag is llama.cpp's `-hf` quant
+    /// tag (`Q4_K_M`, `UD-Q4_K_XL`).
     pub fn parse(s: &str) -> Result<HfRef, RemoteError> {
         const EXPECTED: &str = "expected hf://owner/repo[@revision][:TAG] or hf://owner/repo[@revision]/path/to/file.gguf";
-        let mut parts = s.trim_matches('/').splitn(3, '/');
-        let (owner, repo) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let path = parts.next().unwrap_or("").trim_matches('/').to_string();
-        let (repo, tag) = match repo.split_once(':') {
+        let bad = || RemoteError::Config(EXPECTED.into());
+        let (owner, rest) = s.trim_matches('/').split_once('/').ok_or_else(bad)?;
+        let mut segs: Vec<&str> = rest.split('/').collect();
+        let mut head = segs.remove(0).to_string();
+        // `@refs/pr/1`, `@refs/convert/parquet`: a revision of three segments.
+        if head.ends_with("@refs") && segs.len() >= 2 {
+            head = format!("{head}/{}/{}", segs[0], segs[1]);
+            segs.drain(..2);
+        }
+        let path = segs.join("/").trim_matches('/').to_string();
+        let (repo, tag) = match head.split_once(':') {
             Some((r, t)) => (r, Some(t)),
-            None => (repo, None),
+            None => (head.as_str(), None),
         };
         let (repo, revision) = match repo.split_once('@') {
             Some((r, v)) => (r, Some(v)),
             None => (repo, None),
         };
         let ok = |p: &str| !p.is_empty() && p != "." && p != ".." && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-        if !ok(owner) || !ok(repo) || path.split('/').any(|p| p == "..") || revision.is_some_and(|v| !ok(v)) {
-            return Err(RemoteError::Config(EXPECTED.into()));
+        if !ok(owner) || !ok(repo) || path.split('/').any(|p| p == "..") || revision.is_some_and(|v| !v.split('/').all(ok)) {
+            return Err(bad());
         }
         if let Some(t) = tag {
-            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(RemoteError::Config(format!("quant tag {t:?}: expected letters, digits and _ (like Q4_K_M); {EXPECTED}")));
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) {
+                return Err(RemoteError::Config(format!("quant tag :{t}: expected letters, digits, _, - and . (like Q4_K_M or UD-Q4_K_XL); {EXPECTED}")));
             }
             if !path.is_empty() {
                 return Err(RemoteError::Config(format!("a quant tag (:{t}) selects a file; it cannot be combined with a path ({path})")));
             }
         }
         Ok(HfRef { owner: owner.into(), repo: repo.into(), path, revision: revision.map(String::from), tag: tag.map(String::from) })
+    }
+
+    /// A Hub page's URL as the browser shows it (`{endpoint}/owner/repo/blob/REV/file.gguf`,
+    /// `.../tree/REV/folder`, or the repo's page), read as the location it shows; `None` for
+    /// any other URL (a `/resolve/` URL stays a URL).
+    pub fn from_browser_url(url: &str, endpoint: &str) -> Option<HfRef> {
+        let rest = strip_prefix_ci(url, endpoint.trim_end_matches('/'))?.strip_prefix('/')?;
+        let rest = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+        let mut segs = rest.trim_end_matches('/').split('/');
+        let (owner, repo) = (segs.next()?, segs.next()?);
+        if ["api", "datasets", "spaces", "models"].contains(&owner) {
+            return None;
+        }
+        let (kind, rev) = match (segs.next(), segs.next()) {
+            (None, _) => ("tree", "main".to_string()),
+            (Some(k @ ("blob" | "tree")), Some(rev)) => (k, percent_decode(rev)?),
+            _ => return None,
+        };
+        let mut rest: Vec<String> = segs.map(percent_decode).collect::<Option<_>>()?;
+        // An unencoded `refs/pr/1` spills into the path.
+        let rev = if rev == "refs" && rest.len() >= 2 { format!("refs/{}/{}", rest.remove(0), rest.remove(0)) } else { rev };
+        let path = rest.join("/");
+        if kind == "blob" && path.is_empty() {
+            return None;
+        }
+        let revision = (rev != "main").then_some(rev);
+        let r = HfRef::parse(&format!("{owner}/{repo}")).ok()?;
+        Some(HfRef { path, revision, ..r })
     }
 
     /// True when the path names a GGUF file rather than the repo or a folder.
@@ -79,12 +116,12 @@ impl HfRef {
         self.revision.as_deref().unwrap_or("main")
     }
 
-    /// True when `path` is a file the tag selects (llama.cpp `find_best_model`: regex
-    /// `TAG[.-]`, case-insensitive, anywhere in the path).
+    /// True when `path` is a file the tag selects (llama.cpp `find_best_model`: the regex
+    /// `TAG[.-]`, case-insensitive, searched anywhere in the path; the tag is a regex there,
+    /// so a `.` in it matches any character here too).
     pub fn tag_matches(&self, path: &str) -> bool {
         let Some(t) = &self.tag else { return true };
-        let (p, t) = (path.to_ascii_lowercase(), t.to_ascii_lowercase());
-        p.match_indices(&t).any(|(i, _)| matches!(p.as_bytes().get(i + t.len()), Some(b'.' | b'-')))
+        regex::RegexBuilder::new(&format!("{t}[.-]")).case_insensitive(true).build().is_ok_and(|re| re.is_match(path))
     }
 
     /// `owner/repo`.
@@ -92,9 +129,10 @@ impl HfRef {
         format!("{}/{}", self.owner, self.repo)
     }
 
-    /// Download URL of the file at this path, at the revision.
+    /// Download URL of the file at this path, at the revision (encoded as huggingface_hub
+    /// does: `refs/pr/1` becomes `refs%2Fpr%2F1`).
     pub fn resolve_url(&self, endpoint: &str) -> String {
-        format!("{endpoint}/{}/resolve/{}/{}", self.repo_id(), self.rev(), encode_path(&self.path))
+        format!("{endpoint}/{}/resolve/{}/{}", self.repo_id(), encode_rev(self.rev()), encode_path(&self.path))
     }
 }
 
@@ -114,8 +152,34 @@ impl std::fmt::Display for HfRef {
     }
 }
 
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    s.get(..prefix.len()).filter(|p| p.eq_ignore_ascii_case(prefix)).map(|_| &s[prefix.len()..])
+}
+
+/// Decodes `%XX` escapes; `None` for a bad escape or non-UTF-8 result.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A revision as one URL path segment.
+pub fn encode_rev(rev: &str) -> String {
+    encode_path(rev).replace('/', "%2F")
+}
+
 /// Percent-encodes a repo path for a URL, keeping its slashes.
-fn encode_path(p: &str) -> String {
+pub fn encode_path(p: &str) -> String {
     let mut out = String::new();
     for b in p.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
@@ -154,22 +218,71 @@ struct TreeEntry {
     path: String,
     #[serde(default)]
     size: u64,
+    #[serde(default)]
+    oid: Option<String>,
+    #[serde(default)]
+    lfs: Option<Lfs>,
 }
 
-/// Lists the GGUF files under `r.path` (the whole repo when empty) through the Hub API.
-pub fn list(client: &Client, endpoint: &str, r: &HfRef) -> Result<RepoListing, RemoteError> {
-    let mut url = format!("{endpoint}/api/models/{}/tree/{}?recursive=true", r.repo_id(), r.rev());
+#[derive(serde::Deserialize)]
+struct Lfs {
+    #[serde(default)]
+    oid: Option<String>,
+}
+
+/// One file of a listing: path, size, content key (`oid:HEX`: the LFS sha256, else the git oid).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListedFile {
+    /// Path in the repo.
+    pub path: String,
+    /// Bytes.
+    pub size: u64,
+    /// Content key for the header cache.
+    pub key: Option<String>,
+}
+
+fn listing_id(endpoint: &str, r: &HfRef) -> String {
+    format!("{endpoint} {} {}", r.repo_id(), r.rev())
+}
+
+/// Lists the GGUF files under `r.path` (the whole repo when empty) through the Hub API. With
+/// `--offline`, the last listing of the repo read online.
+pub fn list(client: &Client, endpoint: &str, r: &HfRef) -> Result<(RepoListing, Vec<ListedFile>), RemoteError> {
+    let id = listing_id(endpoint, r);
+    let files = match super::cache::mode() {
+        super::cache::Mode::Offline => {
+            let stored = super::cache::get_index("listings", &id)
+                .ok_or_else(|| RemoteError::Config(format!("no listing of {} in the cache; run once without --offline", r.repo_id())))?;
+            serde_json::from_slice::<Vec<ListedFile>>(&stored)
+                .map_err(|_| RemoteError::Config("the cached listing is unreadable; run without --offline".into()))?
+        }
+        _ => {
+            let files = fetch_list(client, endpoint, r)?;
+            if let Ok(json) = serde_json::to_vec(&files) {
+                super::cache::put_index("listings", &id, &json);
+            }
+            files
+        }
+    };
+    Ok((group(files.iter().map(|f| (f.path.clone(), f.size)).collect(), &r.path), files))
+}
+
+fn fetch_list(client: &Client, endpoint: &str, r: &HfRef) -> Result<Vec<ListedFile>, RemoteError> {
+    let mut url = format!("{endpoint}/api/models/{}/tree/{}?recursive=true", r.repo_id(), encode_rev(r.rev()));
     let mut files = Vec::new();
     for _ in 0..MAX_PAGES {
-        let resp = client.get(&url, None)?;
-        let next = resp.headers().get("link").and_then(|v| v.to_str().ok()).and_then(next_link);
+        let (resp, at) = client.get(&url, None, &[])?;
+        let next = resp.headers().get("link").and_then(|v| v.to_str().ok()).and_then(next_link).map(|n| super::http::join_url(&at, &n));
         let body = resp.into_body().with_config().limit(MAX_PAGE_BYTES).read_to_vec().map_err(|e| client.transport_error(e))?;
         let page: Vec<TreeEntry> = serde_json::from_slice(&body)
             .map_err(|e| RemoteError::Protocol(format!("the Hub API's file list of {} is not a JSON array of {{type, path, size}} ({e})", r.repo_id())))?;
-        files.extend(page.into_iter().filter(|e| e.kind == "file").map(|e| (e.path, e.size)));
+        files.extend(page.into_iter().filter(|e| e.kind == "file").map(|e| {
+            let key = e.lfs.and_then(|l| l.oid).or(e.oid).as_deref().and_then(super::oid_key);
+            ListedFile { path: e.path, size: e.size, key }
+        }));
         match next {
             Some(n) => url = n,
-            None => return Ok(group(files, &r.path)),
+            None => return Ok(files),
         }
     }
     Err(RemoteError::Protocol(format!("the file list of {} runs over {MAX_PAGES} pages", r.repo_id())))
@@ -191,8 +304,13 @@ pub fn group(files: Vec<(String, u64)>, under: &str) -> RepoListing {
             continue;
         }
         let (dir, name) = path.rsplit_once('/').map_or(("", path.as_str()), |(d, n)| (d, n));
-        if name.to_ascii_lowercase().contains("mmproj") {
+        if name.contains("mmproj") {
             mmproj.push(path);
+            continue;
+        }
+        // Not models either, as llama.cpp's gguf_filename_is_model says: importance matrices and
+        // speculative-decoding drafts.
+        if ["imatrix", "mtp-", "eagle3-", "dflash-", "dspark-"].iter().any(|k| name.contains(k)) {
             continue;
         }
         let shard = ShardName::parse(name);
@@ -237,9 +355,32 @@ mod tests {
         assert!(!t.tag_matches("Q4_K_M/M-00001-of-00002.gguf"), "a folder name alone does not match, as in llama.cpp");
         assert!(!t.tag_matches("M-Q4_K_M_L.gguf") && !t.tag_matches("M-Q4_K_S.gguf"));
         assert!(t.with_path("m.gguf").tag.is_none());
-        for bad in ["o", "/r", "o/../x", "o/r/../../etc", "o/r?x", "o/r@", "o/r@a b", "o/r:", "o/r:Q4-K", "o/r:Q4_K_M/m.gguf", "o/r@../x"] {
+        for bad in ["o", "/r", "o/../x", "o/r/../../etc", "o/r?x", "o/r@", "o/r@a b", "o/r:", "o/r:Q4 K", "o/r:Q4_K_M/m.gguf", "o/r@../x"] {
             assert!(HfRef::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn pull_request_revisions_unsloth_tags_and_browser_urls() {
+        let pr = HfRef::parse("o/r@refs/pr/1/sub/m.gguf").unwrap();
+        assert_eq!((pr.rev(), pr.path.as_str()), ("refs/pr/1", "sub/m.gguf"));
+        assert_eq!(pr.resolve_url("https://hub"), "https://hub/o/r/resolve/refs%2Fpr%2F1/sub/m.gguf");
+        assert_eq!(pr.to_string(), "hf://o/r@refs/pr/1/sub/m.gguf");
+        let t = HfRef::parse("o/r@refs/pr/12:UD-Q4_K_XL").unwrap();
+        assert_eq!((t.rev(), t.tag.as_deref(), t.path.as_str()), ("refs/pr/12", Some("UD-Q4_K_XL"), ""));
+        assert!(t.tag_matches("UD-Q4_K_XL/Qwen3.5-397B-A17B-UD-Q4_K_XL-00001-of-00006.gguf"));
+        assert!(!t.tag_matches("Q4_K_XL/Qwen3.5-397B-A17B-Q4_K_XL-00001-of-00006.gguf"));
+        assert!(HfRef::parse("o/r:ud-q4_k_xl").unwrap().tag_matches("M-UD-Q4_K_XL.gguf"), "any case, as llama.cpp's regex::icase");
+        let b = HfRef::from_browser_url("https://huggingface.co/o/r/blob/main/sub/m.gguf?download=true", "https://huggingface.co").unwrap();
+        assert_eq!(b.to_string(), "hf://o/r/sub/m.gguf");
+        let b = HfRef::from_browser_url("https://huggingface.co/o/r/blob/refs%2Fpr%2F3/m.gguf", "https://huggingface.co").unwrap();
+        assert_eq!((b.rev(), b.path.as_str()), ("refs/pr/3", "m.gguf"));
+        let t = HfRef::from_browser_url("https://huggingface.co/o/r/tree/v2/Q4_K_M", "https://huggingface.co").unwrap();
+        assert_eq!(t.to_string(), "hf://o/r@v2/Q4_K_M");
+        assert_eq!(HfRef::from_browser_url("https://huggingface.co/o/r", "https://huggingface.co").unwrap().to_string(), "hf://o/r");
+        assert_eq!(HfRef::from_browser_url("https://huggingface.co/o/r/resolve/main/m.gguf", "https://huggingface.co"), None);
+        assert_eq!(HfRef::from_browser_url("https://example.org/o/r/blob/main/m.gguf", "https://huggingface.co"), None);
+        assert_eq!(HfRef::from_browser_url("https://huggingface.co/datasets/o/r", "https://huggingface.co"), None);
     }
 
     #[test]

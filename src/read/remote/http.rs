@@ -1,5 +1,7 @@
-//! The HTTP client for remote headers: timeouts, a capped redirect chain, bounded retries on
-//! 5xx/429 honouring Retry-After, and one-line errors that say what to do.
+//! The HTTP client for remote headers: timeouts, redirects followed by hand (so the token goes
+//! to the Hub's host only, same-host redirects keep it, and a signed CDN target can be reused),
+//! bounded retries on 5xx/429 honouring Retry-After, pooled connections, and one-line errors
+//! that say what to do (the Hub's `X-Error-Code` included).
 
 use std::time::Duration;
 use ureq::http::{Response, Uri};
@@ -95,7 +97,9 @@ impl Client {
         let t = settings.timeout;
         let agent: Agent = Agent::config_builder()
             .http_status_as_error(false)
-            .max_redirects(MAX_REDIRECTS)
+            // Redirects are followed in `get` (token per host, signed targets kept for reuse).
+            .max_redirects(0)
+            .max_idle_connections_per_host(16)
             .timeout_connect(Some(t))
             .timeout_recv_response(Some(t))
             .timeout_per_read(Some(t))
@@ -116,14 +120,35 @@ impl Client {
         self.settings.token.is_some() && self.is_hub(url)
     }
 
-    /// GETs `url` (bytes `range.0..=range.1` if given), retrying 5xx, 429 and broken
-    /// connections. Returns any 2xx or 416 response; every other status is an error.
-    pub fn get(&self, url: &str, range: Option<(u64, u64)>) -> Result<Response<Body>, RemoteError> {
+    /// GETs `url` (bytes `range.0..=range.1` if given) following redirects; the token goes
+    /// to each hop on the Hub's host and to no other (a renamed repo's same-host 307 keeps it,
+    /// the CDN never sees it). Returns any 2xx or 416 answer and the URL that gave it.
+    pub fn get(&self, url: &str, range: Option<(u64, u64)>, headers: &[(&str, &str)]) -> Result<(Response<Body>, String), RemoteError> {
+        let mut at = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let resp = self.send(&at, range, headers)?;
+            match redirect_target(&at, &resp) {
+                Some(next) => {
+                    drain(resp);
+                    at = next;
+                }
+                None => return Ok((resp, at)),
+            }
+        }
+        Err(RemoteError::Transport(format!("more than {MAX_REDIRECTS} redirects (a redirect loop?)")))
+    }
+
+    /// One request, no redirect followed, retrying 5xx, 429 and broken connections. Returns
+    /// any 2xx, 3xx or 416 response; every other status is an error.
+    pub fn send(&self, url: &str, range: Option<(u64, u64)>, headers: &[(&str, &str)]) -> Result<Response<Body>, RemoteError> {
         let mut attempt = 1;
         loop {
             let mut req = self.agent.get(url);
             if let Some((a, b)) = range {
                 req = req.header("Range", format!("bytes={a}-{b}"));
+            }
+            for (k, v) in headers {
+                req = req.header(*k, *v);
             }
             if let (true, Some(token)) = (self.sends_token_to(url), &self.settings.token) {
                 req = req.header("Authorization", format!("Bearer {token}"));
@@ -133,11 +158,11 @@ impl Client {
                 Ok(resp) => {
                     let code = resp.status().as_u16();
                     let retryable = code == 429 || (500..600).contains(&code);
-                    if (200..300).contains(&code) || code == 416 {
+                    if (200..400).contains(&code) || code == 416 {
                         return Ok(resp);
                     }
                     if !retryable || last {
-                        return Err(self.status_error(url, code, attempt));
+                        return Err(self.status_error(url, code, attempt, &resp));
                     }
                     match retry_after(&resp) {
                         Some(d) if d > MAX_RETRY_AFTER => {
@@ -164,19 +189,38 @@ impl Client {
         self.settings.backoff.saturating_mul(1 << (attempt - 1).min(16)).min(MAX_BACKOFF)
     }
 
-    /// The error for a status, with what to do about it.
-    fn status_error(&self, url: &str, code: u16, attempts: u32) -> RemoteError {
+    /// The error for a status, with what to do about it: the Hub names its errors in
+    /// `X-Error-Code` (and `X-Error-Message`), as huggingface_hub reads them.
+    fn status_error(&self, url: &str, code: u16, attempts: u32, resp: &Response<Body>) -> RemoteError {
+        let header = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+        self.status_error_with(url, code, attempts, header("x-error-code"), header("x-error-message"))
+    }
+
+    fn status_error_with(&self, url: &str, code: u16, attempts: u32, error_code: Option<&str>, error_message: Option<&str>) -> RemoteError {
         let reason = ureq::http::StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()).unwrap_or("error");
         let hub = self.settings.hub_host.as_deref().unwrap_or("the Hub");
-        let hint = match code {
-            401 | 403 if self.sends_token_to(url) => {
-                format!("{reason}: the HF_TOKEN sent does not grant access (gated models need their licence accepted on the Hub)")
+        let sent = self.sends_token_to(url);
+        let hint = match (error_code, code) {
+            _ if error_message.is_some_and(|m| m.starts_with("Invalid credentials") || m.starts_with("Invalid user token")) => {
+                "HF_TOKEN is invalid or expired: create a new token at https://huggingface.co/settings/tokens, or unset HF_TOKEN for a public repo".to_string()
             }
-            401 | 403 if self.is_hub(url) => format!("{reason}: set HF_TOKEN to a Hugging Face token with access to this repo"),
-            401 | 403 => format!("{reason}: this server wants credentials; HF_TOKEN is sent only to {hub} (HF_ENDPOINT)"),
-            404 if self.is_hub(url) => format!("{reason}: check the owner, repo and file name (a private repo answers 404 without HF_TOKEN)"),
-            404 => format!("{reason}: check the URL"),
-            429 | 500..=599 => format!("{reason}, still after {attempts} attempt{}", if attempts == 1 { "" } else { "s" }),
+            (Some("RepoNotFound"), _) if sent => {
+                "repository not found: check the owner and repo name (the HF_TOKEN sent has no access to a repo by that name)".into()
+            }
+            (Some("RepoNotFound"), _) => "repository not found: check the owner and repo name; a private repo needs HF_TOKEN set to a token with access".into(),
+            (Some("GatedRepo"), _) if sent => {
+                "gated repo: the HF_TOKEN's account has not been granted access; accept the conditions on the repo's page on the Hub and wait for approval"
+                    .into()
+            }
+            (Some("GatedRepo"), _) => "gated repo: accept its conditions on the repo's page on the Hub, then set HF_TOKEN to a token of that account".into(),
+            (Some("EntryNotFound"), _) => "no such file in the repo at this revision: check the path (hf://owner/repo lists its GGUF files)".into(),
+            (Some("RevisionNotFound"), _) => "no such revision: check the branch, tag, commit or refs/pr/N after @".into(),
+            (_, 401 | 403) if sent => format!("{reason}: the HF_TOKEN sent does not grant access (gated models need their conditions accepted on the Hub)"),
+            (_, 401 | 403) if self.is_hub(url) => format!("{reason}: set HF_TOKEN to a Hugging Face token with access to this repo"),
+            (_, 401 | 403) => format!("{reason}: this server wants credentials; HF_TOKEN is sent only to {hub} (HF_ENDPOINT)"),
+            (_, 404) if self.is_hub(url) => format!("{reason}: check the owner, repo and file name (a private repo answers 404 without HF_TOKEN)"),
+            (_, 404) => format!("{reason}: check the URL"),
+            (_, 429 | 500..=599) => format!("{reason}, still after {attempts} attempt{}", if attempts == 1 { "" } else { "s" }),
             _ => format!("{reason}: unexpected answer"),
         };
         RemoteError::Status { code, hint }
@@ -211,6 +255,40 @@ impl Client {
             other => self.transport_error(other),
         }
     }
+}
+
+/// Where a 3xx answer to `from` points, resolved against it; `None` for any other answer.
+pub fn redirect_target(from: &str, resp: &Response<Body>) -> Option<String> {
+    if !resp.status().is_redirection() {
+        return None;
+    }
+    let loc = resp.headers().get("location")?.to_str().ok()?.trim();
+    (!loc.is_empty()).then(|| join_url(from, loc))
+}
+
+/// `reference` resolved against `base` (absolute, scheme-relative, host-relative or relative).
+pub fn join_url(base: &str, reference: &str) -> String {
+    let lower = reference.get(..8).unwrap_or(reference).to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return reference.to_string();
+    }
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    if let Some(rest) = reference.strip_prefix("//") {
+        return format!("{}{rest}", &base[..scheme_end]);
+    }
+    let host_end = base[scheme_end..].find(['/', '?', '#']).map_or(base.len(), |i| scheme_end + i);
+    if reference.starts_with('/') {
+        return format!("{}{reference}", &base[..host_end]);
+    }
+    let path = &base[..base.find(['?', '#']).unwrap_or(base.len())];
+    let dir_end = path.rfind('/').filter(|&i| i >= host_end).map_or(format!("{path}/"), |i| path[..=i].to_string());
+    format!("{dir_end}{reference}")
+}
+
+/// Reads a small body to its end so the connection goes back to the pool (a body left unread
+/// closes it: over HTTPS that is a new TCP and TLS handshake for the next request).
+pub fn drain(resp: Response<Body>) {
+    let _ = resp.into_body().with_config().limit(64 << 10).read_to_vec();
 }
 
 /// Worth another attempt: the connection failed or broke, as opposed to a wrong URL or a timeout
@@ -262,11 +340,26 @@ mod tests {
     #[test]
     fn denied_mentions_hf_token() {
         let c = Client::new(settings(None));
-        let e = c.status_error("https://huggingface.co/x", 401, 1).to_string();
+        let e = c.status_error_with("https://huggingface.co/x", 401, 1, None, None).to_string();
         assert!(e.starts_with("HTTP 401: Unauthorized: set HF_TOKEN"), "{e}");
-        let e = c.status_error("https://example.org/x", 403, 1).to_string();
+        let e = c.status_error_with("https://example.org/x", 403, 1, None, None).to_string();
         assert!(e.ends_with("HF_TOKEN is sent only to huggingface.co (HF_ENDPOINT)"), "{e}");
-        let e = Client::new(settings(Some("t"))).status_error("https://huggingface.co/x", 403, 1).to_string();
+        let e = Client::new(settings(Some("t"))).status_error_with("https://huggingface.co/x", 403, 1, None, None).to_string();
         assert!(e.contains("the HF_TOKEN sent does not grant access"), "{e}");
+        let e = c.status_error_with("https://huggingface.co/x", 401, 1, Some("RepoNotFound"), None).to_string();
+        assert!(e.contains("repository not found") && e.contains("private repo needs HF_TOKEN"), "{e}");
+        let e = c.status_error_with("https://huggingface.co/x", 404, 1, Some("RevisionNotFound"), None).to_string();
+        assert!(e.contains("no such revision"), "{e}");
+        let e = c.status_error_with("https://huggingface.co/x", 401, 1, None, Some("Invalid credentials in Authorization header")).to_string();
+        assert!(e.contains("HF_TOKEN is invalid or expired"), "{e}");
+    }
+
+    #[test]
+    fn joins_redirect_targets() {
+        assert_eq!(join_url("https://h/a/b?x", "https://c/d"), "https://c/d");
+        assert_eq!(join_url("https://h/a/b?x", "/e/f"), "https://h/e/f");
+        assert_eq!(join_url("https://h/a/b?x", "g"), "https://h/a/g");
+        assert_eq!(join_url("http://h:1/a/b", "//c:2/z"), "http://c:2/z");
+        assert_eq!(join_url("http://h", "z"), "http://h/z");
     }
 }

@@ -4,7 +4,7 @@ use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
 use super::runtime::{OverrideArgs, RuntimeArgs};
 use crate::estimate::devices::CATALOG;
-use crate::estimate::fit::{Machine, Verdict, command_line, plan};
+use crate::estimate::fit::{Machine, Verdict, command_line, plan, speed_of};
 use crate::estimate::machine::{MachineRequest, build};
 use crate::estimate::overrides::Overrides;
 use crate::estimate::{Mmproj, Settings};
@@ -54,6 +54,12 @@ pub struct MachineArgs {
     /// System RAM bandwidth in GB/s (default 89.6: dual-channel DDR5-5600).
     #[arg(long)]
     pub cpu_bandwidth: Option<f64>,
+    /// llama.cpp backend of the GPUs for the speed estimate: cuda, rocm, vulkan, metal (default: the device's usual one).
+    #[arg(long)]
+    pub backend: Option<crate::estimate::speed::Backend>,
+    /// Prompt length, in tokens, for the time-to-first-token estimate (default 4096).
+    #[arg(long, value_name = "TOKENS")]
+    pub prompt: Option<u64>,
 }
 
 impl MachineArgs {
@@ -83,6 +89,7 @@ pub fn machine(a: &MachineArgs, warnings: &mut Vec<String>) -> anyhow::Result<Ma
         ram: a.ram.as_deref().map(|r| size(r, "--ram")).transpose()?,
         bandwidth: a.bandwidth.map(|b| gbs(b, "--bandwidth")).transpose()?,
         cpu_bandwidth: a.cpu_bandwidth.map(|b| gbs(b, "--cpu-bandwidth")).transpose()?,
+        backend: a.backend,
     };
     let (m, assumed) = build(&r).map_err(anyhow::Error::msg)?;
     warnings.extend(assumed);
@@ -116,7 +123,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
                 Err(e) => return Err(e),
             };
             warnings.extend(model.warnings());
-            rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov)?);
+            let mut row = plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov)?;
+            if let (Some(n), true) = (a.machine.prompt, row.plan.speed.is_some()) {
+                row.plan.speed = speed_of(&model.geometry, &model.tensors, &row.plan, &m, n);
+            }
+            rows.push(row);
         }
     }
     if let (true, Some(e)) = (rows.is_empty(), first_skip) {

@@ -6,6 +6,7 @@ use super::footprint::{Footprint, FootprintError, footprint};
 use super::overrides::Overrides;
 use super::placement::{FIT_MARGIN, Offload, Placer, Split, all_layers};
 use super::settings::Settings;
+use super::speed::{self, SpeedEstimate};
 use super::vision_compute::Mmproj;
 use crate::model::Geometry;
 use crate::read::TensorEntry;
@@ -47,6 +48,17 @@ pub struct Plan {
     pub max_full_gpu_ctx: Option<u64>,
     /// Upper bound on decode speed: bandwidth / bytes read per token.
     pub tokens_per_second_bound: f64,
+    /// Expected speeds (estimates: `speed.rs`); `None` when a device's bandwidth or throughput is unknown.
+    pub speed: Option<SpeedEstimate>,
+}
+
+/// Prompt length the speed estimate's time to first token is for, unless told (`--prompt`).
+pub const DEFAULT_PROMPT: u64 = 4096;
+
+/// The speed estimate of `p` (planned for `g` on `m`) for a prompt of `prompt` tokens.
+pub fn speed_of(g: &Geometry, t: &[TensorEntry], p: &Plan, m: &Machine, prompt: u64) -> Option<SpeedEstimate> {
+    let w = speed::workload_for(g, t, &p.footprint, &p.split, m, p.tensor_split.as_deref())?;
+    speed::estimate(&w, prompt, p.footprint.resolved.n_ubatch, &speed::CALIBRATED)
 }
 
 /// Per GPU of `m`, memory usable by llama.cpp (each minus the margin `--fit` keeps).
@@ -199,7 +211,7 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
     let secs = |bytes: u64, bw: u64| if bw == 0 { 0.0 } else { bytes as f64 / bw as f64 };
     // Layers run one device after another for each token: the times add up.
     let t_tok = m.gpus.iter().zip(&sp.devices).map(|(gpu, d)| secs(d.active_bytes, gpu.bandwidth)).sum::<f64>() + secs(sp.cpu_active, m.cpu_bandwidth);
-    Ok(Plan {
+    let mut p = Plan {
         verdict,
         footprint: fp,
         split: sp,
@@ -209,5 +221,10 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
         tensor_split: ts,
         max_full_gpu_ctx: max_full,
         tokens_per_second_bound: if t_tok > 0.0 { 1.0 / t_tok } else { 0.0 },
-    })
+        speed: None,
+    };
+    if p.verdict != Verdict::DoesNotFit {
+        p.speed = speed_of(g, t, &p, m, DEFAULT_PROMPT);
+    }
+    Ok(p)
 }

@@ -56,11 +56,12 @@ fn nnls(xs: &[Vec<f64>]) -> Vec<f64> {
             if d.abs() < 1e-30 {
                 continue;
             }
-            for r in 0..m {
+            let pivot = a[col].clone();
+            for (r, row) in a.iter_mut().enumerate() {
                 if r != col {
-                    let f = a[r][col] / d;
-                    for c in col..=m {
-                        a[r][c] -= f * a[col][c];
+                    let f = row[col] / d;
+                    for (x, p) in row.iter_mut().zip(&pivot).skip(col) {
+                        *x -= f * p;
                     }
                 }
             }

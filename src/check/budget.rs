@@ -43,10 +43,10 @@ pub struct Need<'a> {
 
 /// Checks `b` at `settings`; returns the footprint it computed (if any) for the report.
 pub fn rules(b: &Budget, need: &Need, settings: &Settings, path: &Path, out: &mut Vec<Finding>) -> Option<Footprint> {
-    if let Some(max) = b.max_file {
-        if need.file_bytes > max {
-            out.push(Finding::error("max-file", path, None, format!("files total {}, over the budget of {}", both(need.file_bytes), both(max))));
-        }
+    if let Some(max) = b.max_file
+        && need.file_bytes > max
+    {
+        out.push(Finding::error("max-file", path, None, format!("files total {}, over the budget of {}", both(need.file_bytes), both(max))));
     }
     let fp = match footprint(need.geometry, need.tensors, settings, need.mmproj_bytes) {
         Ok(fp) => fp,
@@ -56,16 +56,16 @@ pub fn rules(b: &Budget, need: &Need, settings: &Settings, path: &Path, out: &mu
         }
     };
     let ctx = fp.resolved.n_ctx;
-    if let Some(max) = b.max_resident {
-        if fp.total_bytes > max {
-            let msg = format!("llama.cpp allocates {} at {ctx} tokens, over the budget of {}", both(fp.total_bytes), both(max));
-            out.push(Finding::error("max-resident", path, None, msg));
-        }
+    if let Some(max) = b.max_resident
+        && fp.total_bytes > max
+    {
+        let msg = format!("llama.cpp allocates {} at {ctx} tokens, over the budget of {}", both(fp.total_bytes), both(max));
+        out.push(Finding::error("max-resident", path, None, msg));
     }
-    if let Some(max) = b.max_weights {
-        if fp.weights_bytes > max {
-            out.push(Finding::error("max-weights", path, None, format!("weights take {}, over the budget of {}", both(fp.weights_bytes), both(max))));
-        }
+    if let Some(max) = b.max_weights
+        && fp.weights_bytes > max
+    {
+        out.push(Finding::error("max-weights", path, None, format!("weights take {}, over the budget of {}", both(fp.weights_bytes), both(max))));
     }
     for device in &b.must_fit {
         match fits_device(device, need, &fp) {

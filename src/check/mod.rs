@@ -103,7 +103,7 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
         footprint = budget::rules(&opts.budget, &need, &opts.settings, path, &mut findings);
     }
     findings.extend(extra);
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let outcome = outcome(&findings, opts.strict);
     let facts = Facts {
         architecture: m.geometry.architecture.clone(),

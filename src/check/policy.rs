@@ -151,10 +151,10 @@ impl Policy {
     pub fn rules(&self, set: &ShardSet, tensors: &[TensorEntry], out: &mut Vec<Finding>) {
         let first = &set.files[0];
         let arch = first.header.get("general.architecture").and_then(|v| v.as_str()).unwrap_or("");
-        if let Some(allowed) = &self.allow.architectures {
-            if !allowed.iter().any(|a| a == arch) {
-                out.push(Finding::error("policy-arch", &first.path, None, format!("architecture {arch:?} is not in allow.architectures {allowed:?}")));
-            }
+        if let Some(allowed) = &self.allow.architectures
+            && !allowed.iter().any(|a| a == arch)
+        {
+            out.push(Finding::error("policy-arch", &first.path, None, format!("architecture {arch:?} is not in allow.architectures {allowed:?}")));
         }
         if let Some(allowed) = &self.allow.types {
             let allowed: BTreeSet<String> = allowed.iter().map(|t| t.to_ascii_uppercase()).collect();

@@ -81,18 +81,18 @@ fn split_rules(set: &ShardSet, out: &mut Vec<Finding>) {
             None => out.push(Finding::error("split-count", &f.path, None, format!("no split.count key in a shard of a {count}-file set"))),
             _ => {}
         }
-        if let Some(n) = &n {
-            if n.count as u64 != count {
-                out.push(Finding::error("split-count", &f.path, None, format!("file name says {} shards, split.count says {count}", n.count)));
-            }
+        if let Some(n) = &n
+            && n.count as u64 != count
+        {
+            out.push(Finding::error("split-count", &f.path, None, format!("file name says {} shards, split.count says {count}", n.count)));
         }
         match key_u64(f, "split.no") {
             None => out.push(Finding::error("split-index", &f.path, None, "no split.no key in a shard")),
             Some(no) => {
-                if let Some(n) = &n {
-                    if no + 1 != n.index as u64 {
-                        out.push(Finding::error("split-index", &f.path, None, format!("split.no = {no} (0-based) but the file name says shard {}", n.index)));
-                    }
+                if let Some(n) = &n
+                    && no + 1 != n.index as u64
+                {
+                    out.push(Finding::error("split-index", &f.path, None, format!("split.no = {no} (0-based) but the file name says shard {}", n.index)));
                 }
                 if let Some(other) = seen_no.insert(no, &f.path) {
                     out.push(Finding::error("split-index", &f.path, None, format!("split.no = {no} is also in {}", other.display())));
@@ -106,12 +106,12 @@ fn split_rules(set: &ShardSet, out: &mut Vec<Finding>) {
             }
         }
     }
-    if set.missing.is_empty() {
-        if let Some(total) = key_u64(first, "split.tensors.count") {
-            let actual: u64 = set.files.iter().map(|f| f.header.tensors.len() as u64).sum();
-            if total != actual {
-                out.push(Finding::error("split-tensors", &first.path, None, format!("split.tensors.count = {total}, the shards hold {actual} tensors")));
-            }
+    if set.missing.is_empty()
+        && let Some(total) = key_u64(first, "split.tensors.count")
+    {
+        let actual: u64 = set.files.iter().map(|f| f.header.tensors.len() as u64).sum();
+        if total != actual {
+            out.push(Finding::error("split-tensors", &first.path, None, format!("split.tensors.count = {total}, the shards hold {actual} tensors")));
         }
     }
 }

@@ -108,11 +108,12 @@ fn pairing_findings(paths: &[PathBuf], opened: &[Result<Opened, ModelCheck>]) ->
             continue;
         }
         for (j, model) in opened.iter().enumerate() {
-            if let Ok(model) = model {
-                if model.geometry.vision.is_none() && dir(&paths[j]) == dir(&paths[i]) {
-                    let name = paths[j].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    extra[i].extend(metadata::mmproj_matches(&mm.geometry, &paths[i], &model.geometry, &name));
-                }
+            if let Ok(model) = model
+                && model.geometry.vision.is_none()
+                && dir(&paths[j]) == dir(&paths[i])
+            {
+                let name = paths[j].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                extra[i].extend(metadata::mmproj_matches(&mm.geometry, &paths[i], &model.geometry, &name));
             }
         }
     }
@@ -148,11 +149,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         match o {
             Err(done) => checks.push(done),
             Ok(m) => {
-                if let (Some(mm), Some(mm_path)) = (&mmproj, &a.mmproj) {
-                    if m.geometry.vision.is_none() {
-                        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                        extra.extend(metadata::mmproj_matches(&mm.geometry, mm_path, &m.geometry, &name));
-                    }
+                if let (Some(mm), Some(mm_path)) = (&mmproj, &a.mmproj)
+                    && m.geometry.vision.is_none()
+                {
+                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    extra.extend(metadata::mmproj_matches(&mm.geometry, mm_path, &m.geometry, &name));
                 }
                 checks.push(check::check(path, &m, &opts, mmproj_bytes, std::mem::take(extra)));
             }

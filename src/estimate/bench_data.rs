@@ -220,7 +220,7 @@ pub fn is_validation(r: &Run) -> bool {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h % 3 == 0
+    h.is_multiple_of(3)
 }
 
 /// The workload of run `r`: the model split evenly over `r.gpus` devices of the catalog entry.
@@ -267,8 +267,11 @@ pub fn predict(r: &Run, w: &Workload, c: &Constants) -> f64 {
     if secs > 0.0 { t.n as f64 / secs } else { 0.0 }
 }
 
+/// Runs with their workloads, and the runs that cannot be modelled with the reason.
+pub type Loaded = (Vec<(Run, Workload)>, Vec<(Run, String)>);
+
 /// Runs with their workloads; runs that cannot be modelled are returned with the reason.
-pub fn load(runs_csv: &str, shapes_csv: &str) -> Result<(Vec<(Run, Workload)>, Vec<(Run, String)>), String> {
+pub fn load(runs_csv: &str, shapes_csv: &str) -> Result<Loaded, String> {
     let shapes = parse_shapes(shapes_csv)?;
     let runs = parse_runs(runs_csv)?;
     let mut ok = Vec::new();

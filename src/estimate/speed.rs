@@ -326,67 +326,6 @@ pub fn estimate(w: &Workload, prompt: u64, ubatch: u64, c: &Constants) -> Option
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn part(backend: Backend, gbs: f64, tflops: f64, gb: f64) -> Part {
-        Part {
-            backend,
-            bandwidth: gbs * 1e9,
-            flops: tflops * 1e12,
-            weight_bytes: gb * 1e9,
-            matmul_params: 8e9,
-            layers: 32.0,
-            moe_layers: 0.0,
-            recurrent_layers: 0.0,
-            attention: vec![Attention { kv_bytes_per_position: 131072.0, flops_per_position: 32.0 * 2.0 * 32.0 * 256.0, window: None }],
-            state_bytes: 0.0,
-            host_weight_bytes: 0.0,
-        }
-    }
-
-    #[test]
-    fn deeper_context_and_more_bytes_are_slower() {
-        let w = Workload { parts: vec![part(Backend::Cuda, 1000.0, 300.0, 4.9)], quantized: true };
-        let c = &CALIBRATED;
-        assert!(tg_seconds(&w, 0.0, c) < tg_seconds(&w, 32768.0, c));
-        assert!(pp_seconds_per_token(&w, 0.0, 512, c) < pp_seconds_per_token(&w, 32768.0, 512, c));
-        let heavier = Workload { parts: vec![part(Backend::Cuda, 1000.0, 300.0, 9.8)], quantized: true };
-        assert!(tg_seconds(&w, 0.0, c) < tg_seconds(&heavier, 0.0, c));
-        // Never above the bandwidth bound.
-        assert!(1.0 / tg_seconds(&w, 0.0, c) < 1000.0 / 4.9);
-    }
-
-    #[test]
-    fn weights_in_ram_cost_pcie_time_in_prompt_processing() {
-        let gpu = part(Backend::Cuda, 1000.0, 300.0, 2.0);
-        let mut cpu = part(Backend::Cpu, 80.0, 2.0, 3.0);
-        cpu.host_weight_bytes = 0.0;
-        let a = Workload { parts: vec![gpu.clone(), cpu.clone()], quantized: true };
-        cpu.host_weight_bytes = 12e9;
-        let b = Workload { parts: vec![gpu, cpu], quantized: true };
-        let c = &CALIBRATED;
-        // Offloaded to the GPU, the CPU part's matmuls run faster, but the weights cross PCIe.
-        let (ta, tb) = (pp_seconds_per_token(&a, 0.0, 512, c), pp_seconds_per_token(&b, 0.0, 512, c));
-        assert!(tb > 12e9 / PCIE_BYTES_PER_SECOND / 512.0);
-        assert!(ta > 0.0 && tb > 0.0);
-    }
-
-    #[test]
-    fn prompt_time_adds_up_micro_batches() {
-        let w = Workload { parts: vec![part(Backend::Metal, 400.0, 16.0, 4.9)], quantized: true };
-        let c = &CALIBRATED;
-        let whole = prompt_seconds(&w, 0, 4096, 512, c);
-        let halves = prompt_seconds(&w, 0, 2048, 512, c) + prompt_seconds(&w, 2048, 2048, 512, c);
-        assert!((whole - halves).abs() < 1e-9 * whole.max(1.0));
-        let e = estimate(&w, 4096, 512, c).unwrap();
-        assert!(e.ttft_seconds > whole && e.tg_tokens_per_second > e.tg_tokens_per_second_after_prompt);
-        assert_eq!("rocm".parse::<Backend>(), Ok(Backend::Rocm));
-        assert!("opencl".parse::<Backend>().is_err());
-    }
-}
-
 /// The workload of a placement planned by `fit`: `split` of footprint `fp` on machine `m`,
 /// layers spread by `-ts` `tensor_split` (the machine's default when `None`). `None` when a
 /// device's bandwidth or throughput is unknown.
@@ -501,4 +440,65 @@ pub fn workload_for(
     }
     parts.retain(|p| p.layers > 0.0 || p.weight_bytes > 0.0);
     Some(Workload { parts, quantized: float_bytes < bytes / 2.0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(backend: Backend, gbs: f64, tflops: f64, gb: f64) -> Part {
+        Part {
+            backend,
+            bandwidth: gbs * 1e9,
+            flops: tflops * 1e12,
+            weight_bytes: gb * 1e9,
+            matmul_params: 8e9,
+            layers: 32.0,
+            moe_layers: 0.0,
+            recurrent_layers: 0.0,
+            attention: vec![Attention { kv_bytes_per_position: 131072.0, flops_per_position: 32.0 * 2.0 * 32.0 * 256.0, window: None }],
+            state_bytes: 0.0,
+            host_weight_bytes: 0.0,
+        }
+    }
+
+    #[test]
+    fn deeper_context_and_more_bytes_are_slower() {
+        let w = Workload { parts: vec![part(Backend::Cuda, 1000.0, 300.0, 4.9)], quantized: true };
+        let c = &CALIBRATED;
+        assert!(tg_seconds(&w, 0.0, c) < tg_seconds(&w, 32768.0, c));
+        assert!(pp_seconds_per_token(&w, 0.0, 512, c) < pp_seconds_per_token(&w, 32768.0, 512, c));
+        let heavier = Workload { parts: vec![part(Backend::Cuda, 1000.0, 300.0, 9.8)], quantized: true };
+        assert!(tg_seconds(&w, 0.0, c) < tg_seconds(&heavier, 0.0, c));
+        // Never above the bandwidth bound.
+        assert!(1.0 / tg_seconds(&w, 0.0, c) < 1000.0 / 4.9);
+    }
+
+    #[test]
+    fn weights_in_ram_cost_pcie_time_in_prompt_processing() {
+        let gpu = part(Backend::Cuda, 1000.0, 300.0, 2.0);
+        let mut cpu = part(Backend::Cpu, 80.0, 2.0, 3.0);
+        cpu.host_weight_bytes = 0.0;
+        let a = Workload { parts: vec![gpu.clone(), cpu.clone()], quantized: true };
+        cpu.host_weight_bytes = 12e9;
+        let b = Workload { parts: vec![gpu, cpu], quantized: true };
+        let c = &CALIBRATED;
+        // Offloaded to the GPU, the CPU part's matmuls run faster, but the weights cross PCIe.
+        let (ta, tb) = (pp_seconds_per_token(&a, 0.0, 512, c), pp_seconds_per_token(&b, 0.0, 512, c));
+        assert!(tb > 12e9 / PCIE_BYTES_PER_SECOND / 512.0);
+        assert!(ta > 0.0 && tb > 0.0);
+    }
+
+    #[test]
+    fn prompt_time_adds_up_micro_batches() {
+        let w = Workload { parts: vec![part(Backend::Metal, 400.0, 16.0, 4.9)], quantized: true };
+        let c = &CALIBRATED;
+        let whole = prompt_seconds(&w, 0, 4096, 512, c);
+        let halves = prompt_seconds(&w, 0, 2048, 512, c) + prompt_seconds(&w, 2048, 2048, 512, c);
+        assert!((whole - halves).abs() < 1e-9 * whole.max(1.0));
+        let e = estimate(&w, 4096, 512, c).unwrap();
+        assert!(e.ttft_seconds > whole && e.tg_tokens_per_second > e.tg_tokens_per_second_after_prompt);
+        assert_eq!("rocm".parse::<Backend>(), Ok(Backend::Rocm));
+        assert!("opencl".parse::<Backend>().is_err());
+    }
 }

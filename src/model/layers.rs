@@ -158,10 +158,10 @@ fn recurrent_state(cx: &mut Context, b: &Block) -> Option<RecurrentState> {
         (Some(c), Some(i), Some(s)) => Some(c.saturating_sub(1).saturating_mul(i.saturating_add(n_group.saturating_mul(s).saturating_mul(2)))),
         _ => None,
     };
-    if let (Some(a), Some(t)) = (conv_meta, conv_tensor) {
-        if a != t {
-            cx.warnings.push(format!("blk.{}: ssm_conv1d holds {t} state elements, ssm.* keys give {a}", b.index));
-        }
+    if let (Some(a), Some(t)) = (conv_meta, conv_tensor)
+        && a != t
+    {
+        cx.warnings.push(format!("blk.{}: ssm_conv1d holds {t} state elements, ssm.* keys give {a}", b.index));
     }
     Some(RecurrentState { conv_elements: conv_meta.or(conv_tensor)?, state_elements: d_state?.saturating_mul(d_inner?) })
 }

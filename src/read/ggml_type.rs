@@ -101,7 +101,7 @@ impl GgmlType {
     /// `n` not a whole number of blocks, or overflow.
     pub fn row_bytes(self, n: u64) -> Option<u64> {
         let t = self.traits()?;
-        if n % t.block_size != 0 {
+        if !n.is_multiple_of(t.block_size) {
             return None;
         }
         (n / t.block_size).checked_mul(t.type_size)

@@ -76,7 +76,7 @@ pub fn layout(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
     let mut prev_name: Option<&str> = None;
     for (k, &i) in order.iter().enumerate() {
         let t = &h.tensors[i];
-        if t.offset % h.alignment != 0 {
+        if !t.offset.is_multiple_of(h.alignment) {
             return Err(ParseError::malformed(
                 Defect::OffsetAlignment,
                 t.offset_field_at(),

@@ -132,10 +132,10 @@ where
         if c.is_some_and(|c| c != count) {
             warnings.push(format!("{}: split.count {} differs from {count}", f.path.display(), c.unwrap_or(0)));
         }
-        if let Some(no) = no {
-            if files.iter().enumerate().any(|(j, g)| j != i && g.header.get("split.no").and_then(|v| v.as_u64()) == Some(no)) {
-                warnings.push(format!("{}: split.no {no} appears in more than one shard", f.path.display()));
-            }
+        if let Some(no) = no
+            && files.iter().enumerate().any(|(j, g)| j != i && g.header.get("split.no").and_then(|v| v.as_u64()) == Some(no))
+        {
+            warnings.push(format!("{}: split.no {no} appears in more than one shard", f.path.display()));
         }
     }
     Ok(ShardSet { files, missing, warnings })

@@ -128,25 +128,12 @@ pub fn render(v: &FitView) -> String {
 /// A speed figure with the precision it deserves: estimates are good to a few tens of percent.
 pub fn rate(v: f64) -> String {
     if v >= 100.0 {
-        grouped_f(v)
+        crate::util::units::grouped(v.round() as u64)
     } else if v >= 10.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.1}")
     }
-}
-
-fn grouped_f(v: f64) -> String {
-    let n = v.round() as u64;
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Seconds, to two significant figures.

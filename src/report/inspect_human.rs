@@ -118,7 +118,7 @@ pub fn render(v: &InspectView) -> String {
         }
     }
     let mut types: Vec<_> = s.types.iter().collect();
-    types.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes));
+    types.sort_by_key(|t| std::cmp::Reverse(t.1.bytes));
     let list: Vec<String> = types.iter().map(|(n, t)| format!("{n} {} ({})", t.tensors, gib(t.bytes))).collect();
     let _ = writeln!(o, "types         {}", list.join(", "));
     for w in s.warnings.iter().chain(&g.warnings) {

@@ -57,7 +57,7 @@ pub fn geometry_line(g: &Geometry) -> String {
 }
 
 fn ctx_label(c: u64) -> String {
-    if c % 1024 == 0 { format!("{}K", c / 1024) } else { c.to_string() }
+    if c.is_multiple_of(1024) { format!("{}K", c / 1024) } else { c.to_string() }
 }
 
 fn cell(p: &Plan, emoji: bool) -> String {

@@ -34,7 +34,7 @@ pub fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -61,7 +61,7 @@ pub fn parse_bytes(s: &str) -> Option<u64> {
         _ => return None,
     };
     let b = v * mult;
-    (b.is_finite() && b >= 0.0 && b < 1.8e19).then(|| b.round() as u64)
+    (b.is_finite() && (0.0..1.8e19).contains(&b)).then(|| b.round() as u64)
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ impl SwaRule {
         if pattern == 0 {
             return true;
         }
-        if self.dense_first { il % pattern != 0 } else { il % pattern < pattern - 1 }
+        if self.dense_first { !il.is_multiple_of(pattern) } else { il % pattern < pattern - 1 }
     }
 }
 
@@ -42,6 +42,9 @@ pub enum RecurrentRule {
     /// Mamba, Mamba-2 and Gated DeltaNet: llama.cpp's `n_embd_r` / `n_embd_s` from `ssm.*` keys.
     Ssm,
 }
+
+/// Which layers are recurrent, from the metadata (block count given); `None` when it does not say.
+pub type RecurrentLayers = fn(&Meta, u32) -> Option<Vec<bool>>;
 
 /// What gguf-meter knows about one architecture family.
 pub struct ArchSpec {
@@ -54,7 +57,7 @@ pub struct ArchSpec {
     /// Recurrent-state rule, if the family has recurrent layers.
     pub recurrent: Option<RecurrentRule>,
     /// Which layers the metadata says are recurrent (`n_layer` long), to cross-check tensors.
-    pub recurrent_layers: Option<fn(&Meta, u32) -> Option<Vec<bool>>>,
+    pub recurrent_layers: Option<RecurrentLayers>,
     /// True when the family's KV heads/dims in metadata describe MLA (`key_length_mla`).
     pub mla: bool,
 }

@@ -88,6 +88,8 @@ fn fit_backend(c: &Constants, b: Backend, rows: &[&(Run, Workload)]) -> Efficien
         u.hop_seconds = 0.0;
         u.moe_layer = 0.0;
         u.recurrent_layer = 0.0;
+        u.moe_pp_layer = 0.0;
+        u.recurrent_pp_layer = 0.0;
         u
     };
     let mut out = *c.of(b);
@@ -140,7 +142,11 @@ fn fit_backend(c: &Constants, b: Backend, rows: &[&(Run, Workload)]) -> Efficien
             .iter()
             .map(|(r, w)| {
                 let t = r.test.n as f64 / r.ts;
-                let xw = secs(r, w, &unit(Efficiency { bandwidth: bw, ..zero }));
+                let xw = secs(
+                    r,
+                    w,
+                    &Constants { moe_pp_layer: c.moe_pp_layer, recurrent_pp_layer: c.recurrent_pp_layer, ..unit(Efficiency { bandwidth: bw, ..zero }) },
+                );
                 let y = t - xw;
                 let xc = secs(r, w, &unit(Efficiency { compute_quant: 1.0, compute_float: 1.0, ..zero }));
                 let xl = secs(r, w, &unit(Efficiency { pp_layer_seconds: 1.0, ..zero }));
@@ -162,22 +168,37 @@ fn log_error(rows: &[&(Run, Workload)], c: &Constants) -> f64 {
     rows.iter().map(|(r, w)| (predict(r, w, c) / r.ts).ln().powi(2)).sum()
 }
 
+fn refit(mut c: Constants, calib: &[&(Run, Workload)]) -> Constants {
+    for b in Backend::ALL {
+        let rows: Vec<_> = calib.iter().copied().filter(|(r, _)| r.backend == b).collect();
+        let e = fit_backend(&c, b, &rows);
+        c = with(&c, b, |x| *x = e);
+    }
+    c
+}
+
 fn fit(calib: &[&(Run, Workload)]) -> Constants {
+    let start = Constants { moe_pp_layer: 0.0, recurrent_pp_layer: 0.0, ..CALIBRATED };
     let mut best: Option<(f64, Constants)> = None;
+    let consider = |best: &mut Option<(f64, Constants)>, c: Constants| {
+        let err = log_error(calib, &c);
+        if best.as_ref().is_none_or(|(e, _)| err < *e) {
+            *best = Some((err, c));
+        }
+    };
+    // Generation: the global per-layer costs, the GPU hop and how layer costs scale.
     for &moe in &[0.0, 10e-6, 20e-6, 40e-6, 60e-6, 80e-6, 120e-6] {
-        for &rec in &[0.0, 25e-6, 50e-6, 100e-6, 150e-6, 200e-6, 250e-6, 300e-6] {
+        for &rec in &[0.0, 25e-6, 50e-6, 100e-6, 150e-6, 200e-6, 250e-6, 300e-6, 400e-6, 600e-6] {
             for (&hop, &scaling) in [0.0, 100e-6, 200e-6, 400e-6, 800e-6].iter().flat_map(|h| [0.0, 0.25, 0.5, 0.75, 1.0].iter().map(move |s| (h, s))) {
-                let mut c = Constants { moe_layer: moe, recurrent_layer: rec, hop_seconds: hop, layer_scaling: scaling, ..CALIBRATED };
-                for b in Backend::ALL {
-                    let rows: Vec<_> = calib.iter().copied().filter(|(r, _)| r.backend == b).collect();
-                    let e = fit_backend(&c, b, &rows);
-                    c = with(&c, b, |x| *x = e);
-                }
-                let err = log_error(calib, &c);
-                if best.as_ref().is_none_or(|(e, _)| err < *e) {
-                    best = Some((err, c));
-                }
+                consider(&mut best, refit(Constants { moe_layer: moe, recurrent_layer: rec, hop_seconds: hop, layer_scaling: scaling, ..start }, calib));
             }
+        }
+    }
+    // Prompt processing: the MoE and recurrent costs per layer and token, the rest kept.
+    let tg = best.as_ref().map_or(start, |(_, c)| *c);
+    for &moe in &[0.0, 0.5e-6, 1e-6, 2e-6, 4e-6, 8e-6, 16e-6] {
+        for &rec in &[0.0, 0.5e-6, 1e-6, 2e-6, 4e-6, 8e-6, 16e-6, 32e-6, 64e-6, 128e-6] {
+            consider(&mut best, refit(Constants { moe_pp_layer: moe, recurrent_pp_layer: rec, ..tg }, calib));
         }
     }
     best.map(|(_, c)| c).unwrap_or(CALIBRATED)
@@ -232,10 +253,12 @@ fn rust(c: &Constants) -> String {
         );
     }
     o += &format!(
-        "    ],\n    moe_layer: {:.0}e-6,\n    recurrent_layer: {:.0}e-6,\n    hop_seconds: {:.0}e-6,\n    layer_scaling: {:.2},\n}};",
+        "    ],\n    moe_layer: {:.0}e-6,\n    recurrent_layer: {:.0}e-6,\n    hop_seconds: {:.0}e-6,\n    moe_pp_layer: {:.1}e-6,\n    recurrent_pp_layer: {:.1}e-6,\n    layer_scaling: {:.2},\n}};",
         c.moe_layer * 1e6,
         c.recurrent_layer * 1e6,
         c.hop_seconds * 1e6,
+        c.moe_pp_layer * 1e6,
+        c.recurrent_pp_layer * 1e6,
         c.layer_scaling
     );
     o
@@ -244,8 +267,9 @@ fn rust(c: &Constants) -> String {
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let (rows, skipped) = load();
-    let calib: Vec<_> = rows.iter().filter(|(r, _)| !is_validation(r)).collect();
-    let valid: Vec<_> = rows.iter().filter(|(r, _)| is_validation(r)).collect();
+    let all: Vec<&Run> = rows.iter().map(|(r, _)| r).collect();
+    let calib: Vec<_> = rows.iter().filter(|(r, _)| !is_validation(r, &all)).collect();
+    let valid: Vec<_> = rows.iter().filter(|(r, _)| is_validation(r, &all)).collect();
     println!("{} runs: {} calibration, {} validation; {} not modelled", rows.len() + skipped.len(), calib.len(), valid.len(), skipped.len());
     for (r, why) in &skipped {
         println!("  not modelled: {} {} {} {}: {why}", r.source, r.device, r.model, r.test.label());

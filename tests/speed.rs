@@ -15,7 +15,7 @@ fn data() -> (Vec<(gguf_meter::estimate::bench_data::Run, gguf_meter::estimate::
 #[test]
 fn dataset_loads_and_every_size_skip_is_a_table_without_sizes() {
     let (rows, skipped) = data();
-    assert!(rows.len() + skipped >= 150, "{} runs", rows.len() + skipped);
+    assert!(rows.len() + skipped >= 199, "{} runs", rows.len() + skipped);
     assert_eq!(skipped, 4, "only the ik_llama.cpp#1278 runs lack a printed size");
     for b in Backend::ALL {
         assert!(rows.iter().any(|(r, _)| r.backend == b), "no {} runs", b.name());
@@ -27,19 +27,19 @@ fn dataset_loads_and_every_size_skip_is_a_table_without_sizes() {
 #[test]
 fn validation_split_is_as_reported() {
     let (rows, _) = data();
+    let all: Vec<&gguf_meter::estimate::bench_data::Run> = rows.iter().map(|(r, _)| r).collect();
     let expected: &[(Backend, Kind, usize, usize)] = &[
-        (Backend::Cuda, Kind::Pp, 20, 25),
-        (Backend::Cuda, Kind::Tg, 13, 13),
-        (Backend::Rocm, Kind::Pp, 0, 1),
-        (Backend::Rocm, Kind::Tg, 2, 2),
-        (Backend::Vulkan, Kind::Pp, 4, 9),
-        (Backend::Vulkan, Kind::Tg, 3, 4),
+        (Backend::Cuda, Kind::Pp, 19, 25),
+        (Backend::Cuda, Kind::Tg, 14, 14),
+        (Backend::Rocm, Kind::Tg, 1, 1),
+        (Backend::Vulkan, Kind::Pp, 4, 8),
+        (Backend::Vulkan, Kind::Tg, 2, 2),
         (Backend::Metal, Kind::Pp, 9, 10),
-        (Backend::Metal, Kind::Tg, 3, 4),
+        (Backend::Metal, Kind::Tg, 3, 3),
         (Backend::Cpu, Kind::Tg, 1, 1),
     ];
     for &(b, k, within, n) in expected {
-        let runs: Vec<_> = rows.iter().filter(|(r, _)| is_validation(r) && r.backend == b && r.test.kind == k).collect();
+        let runs: Vec<_> = rows.iter().filter(|(r, _)| is_validation(r, &all) && r.backend == b && r.test.kind == k).collect();
         let ok = runs.iter().filter(|(r, w)| (predict(r, w, &CALIBRATED) / r.ts - 1.0).abs() <= 0.25).count();
         assert_eq!(runs.len(), n, "{} {k:?}: validation runs", b.name());
         assert!(ok >= within, "{} {k:?}: {ok}/{n} within 25%, README says {within}", b.name());
@@ -60,16 +60,18 @@ fn fit_tg(fixture: &str, gpu: &str) -> f64 {
 }
 
 /// The buyer's guide's measured generation speeds (RTX 3090 and 5090 rows, Q4_K_M). Three are
-/// reproduced within 25%; the 5090 with 35B-A3B (165 t/s claimed) is not: the model predicts
-/// ~95 (data/README.md, "Known gaps"), and this test keeps that gap visible.
+/// reproduced within 25% (35B-A3B on the 3090 only just: 83 vs 111); 35B-A3B on the 5090 is
+/// estimated at 106 against 165 measured (data/README.md, "Known gaps"). The test keeps that gap
+/// visible: it fails when the estimate moves out of the band either way.
 #[test]
 fn buyers_guide_runs() {
-    let within = |got: f64, want: f64| (got / want - 1.0).abs() <= 0.25;
-    let r = [("qwen35-35b-a3b-q4km.gguf", "rtx3090", 111.0), ("qwen35-27b-q4km.gguf", "rtx3090", 34.0), ("qwen35-27b-q4km.gguf", "rtx5090", 50.0)];
-    for (f, g, want) in r {
+    let err = |got: f64, want: f64| got / want - 1.0;
+    let within = [("qwen35-35b-a3b-q4km.gguf", "rtx3090", 111.0), ("qwen35-27b-q4km.gguf", "rtx3090", 34.0), ("qwen35-27b-q4km.gguf", "rtx5090", 50.0)];
+    for (f, g, want) in within {
         let got = fit_tg(f, g);
-        assert!(within(got, want), "{f} on {g}: {got:.1} t/s estimated, {want} measured");
+        assert!(err(got, want).abs() <= 0.25, "{f} on {g}: {got:.1} t/s estimated, {want} measured");
     }
     let got = fit_tg("qwen35-35b-a3b-q4km.gguf", "rtx5090");
-    assert!(!within(got, 165.0) && got < 165.0, "35B-A3B on a 5090 now {got:.1} t/s: update data/README.md's known gaps");
+    let e = err(got, 165.0);
+    assert!(e < -0.25 && e > -0.40, "35B-A3B on an RTX 5090: {got:.1} t/s vs 165: update data/README.md's known gaps");
 }

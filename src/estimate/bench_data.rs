@@ -206,28 +206,43 @@ pub fn parse_size(s: &str) -> Option<f64> {
     Some(v * scale)
 }
 
-/// The model size of `r`: as printed, or as another run of the same shape and quant printed it.
-pub fn size_bytes(r: &Run, all: &[Run]) -> Option<f64> {
-    parse_size(&r.size).or_else(|| all.iter().filter(|o| o.shape == r.shape && o.quant == r.quant).find_map(|o| parse_size(&o.size)))
+/// The model size of `r`: as printed, or as another run of the same shape and quant printed it,
+/// or for F16 / BF16 files two bytes per parameter.
+pub fn size_bytes(r: &Run, all: &[Run], params: f64) -> Option<f64> {
+    parse_size(&r.size)
+        .or_else(|| all.iter().filter(|o| o.shape == r.shape && o.quant == r.quant).find_map(|o| parse_size(&o.size)))
+        .or_else(|| matches!(r.quant.as_str(), "F16" | "BF16").then_some(2.0 * params))
 }
 
-/// True for runs in the validation split: a fixed hash of the run's identity (FNV-1a of source,
-/// device, GPU count, backend, model, quant and test) puts every third run there.
-pub fn is_validation(r: &Run) -> bool {
+/// FNV-1a of a run's identity (source, device, GPU count, backend, shape, quant, test).
+fn identity_hash(r: &Run) -> u64 {
     let key = format!("{}|{}|{}|{}|{}|{}|{:?}", r.source, r.device, r.gpus, r.backend.name(), r.shape, r.quant, r.test);
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h.is_multiple_of(3)
+    h
+}
+
+/// True for runs in the validation split: every run whose identity hash is divisible by 3,
+/// except that in each stratum (model shape, pp or tg) the run with the smallest hash is
+/// always a calibration run, so no model is validated on a test it was never calibrated on.
+pub fn is_validation(r: &Run, all: &[&Run]) -> bool {
+    let h = identity_hash(r);
+    if !h.is_multiple_of(3) {
+        return false;
+    }
+    let stratum = |o: &&&Run| o.shape == r.shape && o.test.kind == r.test.kind;
+    let first = all.iter().filter(stratum).map(|o| identity_hash(o)).min();
+    first != Some(h)
 }
 
 /// The workload of run `r`: the model split evenly over `r.gpus` devices of the catalog entry.
 pub fn workload(r: &Run, shapes: &[Shape], all: &[Run]) -> Result<Workload, String> {
     let s = shapes.iter().find(|s| s.name == r.shape).ok_or_else(|| format!("line {}: unknown shape {:?}", r.line, r.shape))?;
     let d = find(&r.device).ok_or_else(|| format!("line {}: device {:?} not in the catalog", r.line, r.device))?;
-    let size = size_bytes(r, all).ok_or_else(|| format!("line {}: model size not printed", r.line))?;
+    let size = size_bytes(r, all, s.params).ok_or_else(|| format!("line {}: model size not printed", r.line))?;
     let active = s.active_params();
     let n = f64::from(r.gpus.max(1));
     let kv_row = 2.0 * s.n_head_kv * s.head_dim * 2.0; // K + V, f16
@@ -249,6 +264,7 @@ pub fn workload(r: &Run, shapes: &[Shape], all: &[Run]) -> Result<Workload, Stri
         attention,
         state_bytes: s.rec_state * 4.0 * s.n_rec / n,
         host_weight_bytes: 0.0,
+        resident_weight_bytes: size / n,
     };
     if d.kind == DeviceKind::Cpu && r.backend != Backend::Cpu {
         return Err(format!("line {}: a {} run on CPU entry {:?}", r.line, r.backend.name(), r.device));

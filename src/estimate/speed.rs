@@ -13,8 +13,10 @@
 //!
 //! Prompt processing, per token: every device's FLOPs (2 x the matmul parameters, plus attention
 //! over the depth) at the share of its FP16 matrix throughput the backend reaches on quantized or
-//! on float weights, its weights read once per micro-batch, and the per-layer cost once per
-//! micro-batch. Weights kept in RAM next to a GPU cross PCIe once per micro-batch: llama.cpp
+//! on float weights, its weights read once per micro-batch (all of a MoE's experts: a
+//! micro-batch of hundreds of tokens routes to nearly every one), the per-layer cost once per
+//! micro-batch, and per token the extra cost of MoE layers (expert matmuls over a few tokens
+//! each) and recurrent layers (the chunked recurrence). Weights kept in RAM next to a GPU cross PCIe once per micro-batch: llama.cpp
 //! runs those matmuls on the GPU for batches of 32 tokens or more.
 //!
 //! Not modelled: thread counts (CPU rows are fitted as published), speculative decoding,
@@ -100,6 +102,11 @@ pub struct Constants {
     pub recurrent_layer: f64,
     /// Cost of passing the hidden state to the next GPU, per generated token, seconds.
     pub hop_seconds: f64,
+    /// Prompt processing: extra cost per MoE layer per token (expert matmuls over a few
+    /// tokens each), seconds at the reference bandwidth.
+    pub moe_pp_layer: f64,
+    /// Prompt processing: extra cost per recurrent layer per token (the chunked recurrence).
+    pub recurrent_pp_layer: f64,
     /// How the per-layer costs shrink on faster hardware: they scale as (1 TB/s / bandwidth)
     /// to this power (0: a pure launch latency; 1: as slow as the memory). Fitted, empirical.
     pub layer_scaling: f64,
@@ -135,20 +142,22 @@ pub const DEFAULT_UBATCH: u64 = 512;
 pub const CALIBRATED: Constants = Constants {
     backends: [
         // CUDA
-        Efficiency { bandwidth: 0.904, layer_seconds: 79.73e-6, compute_quant: 0.434, compute_float: 0.804, pp_layer_seconds: 576.2e-6 },
+        Efficiency { bandwidth: 0.962, layer_seconds: 87.63e-6, compute_quant: 0.393, compute_float: 0.614, pp_layer_seconds: 131.5e-6 },
         // ROCm
-        Efficiency { bandwidth: 0.706, layer_seconds: 79.73e-6, compute_quant: 0.423, compute_float: 0.423, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.761, layer_seconds: 87.63e-6, compute_quant: 0.468, compute_float: 0.468, pp_layer_seconds: 0.0e-6 },
         // Vulkan
-        Efficiency { bandwidth: 0.599, layer_seconds: 18.59e-6, compute_quant: 0.405, compute_float: 0.405, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.590, layer_seconds: 19.67e-6, compute_quant: 0.540, compute_float: 0.540, pp_layer_seconds: 0.0e-6 },
         // Metal
-        Efficiency { bandwidth: 0.786, layer_seconds: 171.14e-6, compute_quant: 0.605, compute_float: 0.746, pp_layer_seconds: 102.3e-6 },
+        Efficiency { bandwidth: 0.787, layer_seconds: 160.30e-6, compute_quant: 0.605, compute_float: 0.749, pp_layer_seconds: 95.3e-6 },
         // CPU
-        Efficiency { bandwidth: 0.507, layer_seconds: 79.73e-6, compute_quant: 0.738, compute_float: 0.738, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.517, layer_seconds: 87.63e-6, compute_quant: 0.739, compute_float: 0.739, pp_layer_seconds: 0.0e-6 },
     ],
     moe_layer: 0e-6,
     recurrent_layer: 200e-6,
     hop_seconds: 200e-6,
-    layer_scaling: 0.00,
+    moe_pp_layer: 16.0e-6,
+    recurrent_pp_layer: 1.0e-6,
+    layer_scaling: 0.25,
 };
 
 /// Attention layers of one kind on one device.
@@ -187,6 +196,8 @@ pub struct Part {
     pub state_bytes: f64,
     /// Weights held in RAM whose prompt-processing matmuls a GPU runs (they cross PCIe).
     pub host_weight_bytes: f64,
+    /// All weight bytes held here: a micro-batch of many tokens touches nearly every expert.
+    pub resident_weight_bytes: f64,
 }
 
 /// Everything the speed of one placement depends on.
@@ -260,11 +271,12 @@ pub fn pp_seconds_per_token(w: &Workload, depth: f64, ubatch: u64, c: &Constants
                     t += matmul / rate;
                 }
                 if p.bandwidth > 0.0 && e.bandwidth > 0.0 {
-                    t += p.weight_bytes / (p.bandwidth * e.bandwidth) / u;
+                    let per_batch = p.resident_weight_bytes.max(p.weight_bytes).min(p.weight_bytes * u);
+                    t += per_batch / (p.bandwidth * e.bandwidth) / u;
                 }
             }
         }
-        t += e.pp_layer_seconds * p.layers * layer_scale(p, c) / u;
+        t += (e.pp_layer_seconds * p.layers / u + c.moe_pp_layer * p.moe_layers + c.recurrent_pp_layer * p.recurrent_layers) * layer_scale(p, c);
     }
     t
 }
@@ -391,6 +403,7 @@ pub fn workload_for(
                 attention: Vec::new(),
                 state_bytes: 0.0,
                 host_weight_bytes: 0.0,
+                resident_weight_bytes: d.weights_bytes as f64,
             }
         })
         .collect();
@@ -459,6 +472,7 @@ mod tests {
             attention: vec![Attention { kv_bytes_per_position: 131072.0, flops_per_position: 32.0 * 2.0 * 32.0 * 256.0, window: None }],
             state_bytes: 0.0,
             host_weight_bytes: 0.0,
+            resident_weight_bytes: gb * 1e9,
         }
     }
 

@@ -29,7 +29,7 @@ fn validation_split_is_as_reported() {
     let (rows, _) = data();
     let all: Vec<&gguf_meter::estimate::bench_data::Run> = rows.iter().map(|(r, _)| r).collect();
     let expected: &[(Backend, Kind, usize, usize)] = &[
-        (Backend::Cuda, Kind::Pp, 19, 25),
+        (Backend::Cuda, Kind::Pp, 20, 25),
         (Backend::Cuda, Kind::Tg, 14, 14),
         (Backend::Rocm, Kind::Tg, 1, 1),
         (Backend::Vulkan, Kind::Pp, 4, 8),
@@ -59,19 +59,20 @@ fn fit_tg(fixture: &str, gpu: &str) -> f64 {
     p["tg_tokens_per_second"].as_f64().unwrap()
 }
 
-/// The buyer's guide's measured generation speeds (RTX 3090 and 5090 rows, Q4_K_M). Three are
-/// reproduced within 25% (35B-A3B on the 3090 only just: 83 vs 111); 35B-A3B on the 5090 is
-/// estimated at 106 against 165 measured (data/README.md, "Known gaps"). The test keeps that gap
-/// visible: it fails when the estimate moves out of the band either way.
+/// The buyer's guide's measured generation speeds (RTX 3090 and 5090 rows, Q4_K_M). The 27B runs
+/// are reproduced within 25%; 35B-A3B is estimated 27-28% too slow on both cards (81 vs 111 and
+/// 119 vs 165; data/README.md, "Known gaps"). The test keeps that gap visible: it fails when an
+/// estimate moves out of its band either way.
 #[test]
 fn buyers_guide_runs() {
     let err = |got: f64, want: f64| got / want - 1.0;
-    let within = [("qwen35-35b-a3b-q4km.gguf", "rtx3090", 111.0), ("qwen35-27b-q4km.gguf", "rtx3090", 34.0), ("qwen35-27b-q4km.gguf", "rtx5090", 50.0)];
-    for (f, g, want) in within {
+    for (f, g, want) in [("qwen35-27b-q4km.gguf", "rtx3090", 34.0), ("qwen35-27b-q4km.gguf", "rtx5090", 50.0)] {
         let got = fit_tg(f, g);
         assert!(err(got, want).abs() <= 0.25, "{f} on {g}: {got:.1} t/s estimated, {want} measured");
     }
-    let got = fit_tg("qwen35-35b-a3b-q4km.gguf", "rtx5090");
-    let e = err(got, 165.0);
-    assert!(e < -0.25 && e > -0.40, "35B-A3B on an RTX 5090: {got:.1} t/s vs 165: update data/README.md's known gaps");
+    for (g, want) in [("rtx3090", 111.0), ("rtx5090", 165.0)] {
+        let got = fit_tg("qwen35-35b-a3b-q4km.gguf", g);
+        let e = err(got, want);
+        assert!(e < -0.25 && e > -0.35, "35B-A3B on {g}: {got:.1} t/s vs {want}: update data/README.md's known gaps");
+    }
 }

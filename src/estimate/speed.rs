@@ -142,22 +142,22 @@ pub const DEFAULT_UBATCH: u64 = 512;
 pub const CALIBRATED: Constants = Constants {
     backends: [
         // CUDA
-        Efficiency { bandwidth: 0.962, layer_seconds: 87.63e-6, compute_quant: 0.393, compute_float: 0.614, pp_layer_seconds: 131.5e-6 },
+        Efficiency { bandwidth: 0.973, layer_seconds: 91.45e-6, compute_quant: 0.379, compute_float: 0.592, pp_layer_seconds: 0.0e-6 },
         // ROCm
-        Efficiency { bandwidth: 0.761, layer_seconds: 87.63e-6, compute_quant: 0.468, compute_float: 0.468, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.809, layer_seconds: 91.45e-6, compute_quant: 0.467, compute_float: 0.467, pp_layer_seconds: 0.0e-6 },
         // Vulkan
-        Efficiency { bandwidth: 0.590, layer_seconds: 19.67e-6, compute_quant: 0.540, compute_float: 0.540, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.603, layer_seconds: 22.38e-6, compute_quant: 0.518, compute_float: 0.518, pp_layer_seconds: 0.0e-6 },
         // Metal
-        Efficiency { bandwidth: 0.787, layer_seconds: 160.30e-6, compute_quant: 0.605, compute_float: 0.749, pp_layer_seconds: 95.3e-6 },
+        Efficiency { bandwidth: 0.808, layer_seconds: 149.82e-6, compute_quant: 0.605, compute_float: 0.747, pp_layer_seconds: 81.3e-6 },
         // CPU
-        Efficiency { bandwidth: 0.517, layer_seconds: 87.63e-6, compute_quant: 0.739, compute_float: 0.739, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.536, layer_seconds: 91.45e-6, compute_quant: 0.738, compute_float: 0.738, pp_layer_seconds: 0.0e-6 },
     ],
     moe_layer: 0e-6,
     recurrent_layer: 200e-6,
     hop_seconds: 200e-6,
     moe_pp_layer: 16.0e-6,
-    recurrent_pp_layer: 1.0e-6,
-    layer_scaling: 0.25,
+    recurrent_pp_layer: 2.0e-6,
+    layer_scaling: 0.50,
 };
 
 /// Attention layers of one kind on one device.
@@ -284,12 +284,15 @@ pub fn pp_seconds_per_token(w: &Workload, depth: f64, ubatch: u64, c: &Constants
 /// Seconds to process a prompt of `n` tokens starting at position `start`, `ubatch` at a time.
 pub fn prompt_seconds(w: &Workload, start: u64, n: u64, ubatch: u64, c: &Constants) -> f64 {
     let u = ubatch.max(1);
+    // The cost per token is piecewise linear in the depth, so a long prompt is summed over at
+    // most 1024 stretches of whole micro-batches, each at its middle position.
+    let stretch = n.div_ceil(u).div_ceil(1024).max(1).saturating_mul(u);
     let mut done = 0u64;
     let mut t = 0.0;
     while done < n {
-        let chunk = u.min(n - done);
-        let mid = (start + done) as f64 + chunk as f64 / 2.0;
-        t += chunk as f64 * pp_seconds_per_token(w, mid, u, c);
+        let chunk = stretch.min(n - done);
+        let mid = start.saturating_add(done) as f64 + chunk as f64 / 2.0;
+        t += chunk as f64 * pp_seconds_per_token(w, mid, u.min(chunk), c);
         done += chunk;
     }
     t
@@ -355,6 +358,9 @@ pub fn workload_for(
     if m.gpus.iter().any(|gpu| gpu.bandwidth == 0 || gpu.flops == 0) || m.cpu_bandwidth == 0 {
         return None;
     }
+    if split.devices.len() != m.gpus.len() + 1 {
+        return None;
+    }
     let r = &fp.resolved;
     let tied = is_tied(tensors);
     // Matmul parameters per byte read: routed experts as many as are used, the embedding as a lookup.
@@ -390,7 +396,7 @@ pub fn workload_for(
                 Some(gpu) => (gpu.backend, gpu.bandwidth as f64, gpu.flops as f64),
                 None => (Backend::Cpu, m.cpu_bandwidth as f64, m.cpu_flops as f64),
             };
-            let d = &split.devices[i.min(split.devices.len().saturating_sub(1))];
+            let d = &split.devices[i];
             Part {
                 backend,
                 bandwidth,
@@ -510,6 +516,9 @@ mod tests {
         let whole = prompt_seconds(&w, 0, 4096, 512, c);
         let halves = prompt_seconds(&w, 0, 2048, 512, c) + prompt_seconds(&w, 2048, 2048, 512, c);
         assert!((whole - halves).abs() < 1e-9 * whole.max(1.0));
+        // A prompt of any length is summed in bounded time.
+        assert!(prompt_seconds(&w, 0, u64::MAX / 2, 512, c).is_finite());
+        assert!(estimate(&w, u64::MAX, 512, c).is_some());
         let e = estimate(&w, 4096, 512, c).unwrap();
         assert!(e.ttft_seconds > whole && e.tg_tokens_per_second > e.tg_tokens_per_second_after_prompt);
         assert_eq!("rocm".parse::<Backend>(), Ok(Backend::Rocm));

@@ -100,7 +100,13 @@ fn ot_exps_to_cpu_is_cpu_moe_byte_for_byte_and_first_match_wins() {
     let ov = Overrides::parse(&["exps=CPU".into(), r"blk\.0\.ffn_.*exps=CUDA1".into()], Some(2)).unwrap();
     assert_eq!(Placer::new(&g, &t, &ov, &[1, 1]).split(&fp, Offload { n_gpu_layers: all, n_cpu_moe: 0 }).devices, cpu_moe.devices);
     // A plan with the override still fits the machine, with the override's bytes in RAM.
-    let m = Machine { gpus: vec![Gpu { label: "g".into(), vram_bytes: 12 << 30, bandwidth: 1 }; 2], ram_bytes: 64 << 30, cpu_bandwidth: 1, label: "m".into() };
+    let m = Machine {
+        gpus: vec![Gpu { label: "g".into(), vram_bytes: 12 << 30, bandwidth: 1, flops: 1, backend: gguf_meter::estimate::speed::Backend::Cuda }; 2],
+        ram_bytes: 64 << 30,
+        cpu_bandwidth: 1,
+        cpu_flops: 1,
+        label: "m".into(),
+    };
     let p = plan(&g, &t, &Settings { ctx: Some(32768), ..Settings::default() }, &m, 0, &Overrides::parse(&["exps=CPU".into()], Some(2)).unwrap()).unwrap();
     assert!(p.split.cpu_bytes >= cpu_moe.cpu_bytes);
 }

@@ -4,7 +4,7 @@ use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
 use super::runtime::{OverrideArgs, PlacementArgs, RuntimeArgs};
 use crate::estimate::devices::CATALOG;
-use crate::estimate::fit::{Machine, Verdict, command_line, plan, plan_placed};
+use crate::estimate::fit::{Machine, Verdict, command_line, plan, plan_placed, speed_of};
 use crate::estimate::host::{self, Host};
 use crate::estimate::machine::{MachineRequest, build};
 use crate::estimate::overrides::Overrides;
@@ -60,6 +60,12 @@ pub struct MachineArgs {
     /// System RAM bandwidth in GB/s (default 89.6: dual-channel DDR5-5600).
     #[arg(long)]
     pub cpu_bandwidth: Option<f64>,
+    /// llama.cpp backend of the GPUs for the speed estimate: cuda, rocm, vulkan, metal (default: the device's usual one).
+    #[arg(long)]
+    pub backend: Option<crate::estimate::speed::Backend>,
+    /// Prompt length, in tokens, for the time-to-first-token estimate (default 4096).
+    #[arg(long, value_name = "TOKENS")]
+    pub prompt: Option<u64>,
 }
 
 impl MachineArgs {
@@ -84,6 +90,7 @@ pub fn machine(a: &MachineArgs, warnings: &mut Vec<String>) -> anyhow::Result<Ma
         ram: a.ram,
         bandwidth: a.bandwidth.map(|b| gbs(b, "--bandwidth")).transpose()?,
         cpu_bandwidth: a.cpu_bandwidth.map(|b| gbs(b, "--cpu-bandwidth")).transpose()?,
+        backend: a.backend,
     };
     let (m, assumed) = build(&r).map_err(anyhow::Error::msg)?;
     warnings.extend(assumed);
@@ -157,7 +164,11 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
                 model.name, model.geometry.context_length
             ));
         }
-        rows.push(plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov, &a.placement, &mut warnings)?);
+        let mut row = plan_row(&model, loc, &settings, &m, mmproj.as_ref(), &mm, &ov, &a.placement, &mut warnings)?;
+        if let (Some(n), true) = (a.machine.prompt, row.plan.speed.is_some()) {
+            row.plan.speed = speed_of(&model.geometry, &model.tensors, &row.plan, &m, n);
+        }
+        rows.push(row);
     }
     if let (true, Some(e)) = (rows.is_empty(), first_skip) {
         return Err(e.context("no model could be read"));

@@ -3,8 +3,11 @@
 use super::loaded::Loaded;
 use super::mmproj::MmprojArgs;
 use super::runtime::{LoadArgs, OverrideArgs, PlacementArgs, RuntimeArgs};
+use crate::estimate::fit::{DEFAULT_PROMPT, all_on_gpu};
+use crate::estimate::machine::{MachineRequest, build};
 use crate::estimate::overrides::weights_by_buffer;
 use crate::estimate::placement::{Placer, all_layers};
+use crate::estimate::speed::{self, SpeedEstimate};
 use crate::estimate::{Footprint, Mmproj, Settings, footprint};
 use crate::report::footprint as report;
 use crate::util::exit_code;
@@ -31,6 +34,31 @@ pub struct Args {
     /// Print JSON (schema in the README).
     #[arg(long)]
     pub json: bool,
+    /// Also estimate speed with every layer on this catalog device (rtx4090, m4max-128, 2x3090, ddr5-dual), fit or not.
+    #[arg(long)]
+    pub gpu: Option<String>,
+    /// llama.cpp backend for that estimate: cuda, rocm, vulkan, metal (default: the device's usual one).
+    #[arg(long, requires = "gpu")]
+    pub backend: Option<crate::estimate::speed::Backend>,
+    /// Prompt length, in tokens, for the time-to-first-token estimate (default 4096).
+    #[arg(long, value_name = "TOKENS", requires = "gpu")]
+    pub prompt: Option<u64>,
+}
+
+/// The speed estimate with every layer of `model` on `gpu` (`footprint --gpu`), and the device's label.
+fn speed_on(
+    model: &Loaded,
+    fp: &Footprint,
+    gpu: &str,
+    backend: Option<crate::estimate::speed::Backend>,
+    prompt: u64,
+) -> anyhow::Result<Option<(String, SpeedEstimate)>> {
+    let r = MachineRequest { gpu: Some(gpu.to_string()), ram: Some(u64::MAX / 4), backend, ..Default::default() };
+    let (m, _) = build(&r).map_err(|e| anyhow::anyhow!("--gpu: {e}"))?;
+    let split = all_on_gpu(&model.geometry, &model.tensors, fp, &m);
+    let w = speed::workload_for(&model.geometry, &model.tensors, fp, &split, &m, None);
+    let label = m.label.split(" + ").next().unwrap_or_default().to_string();
+    Ok(w.and_then(|w| speed::estimate(&w, prompt, fp.resolved.n_ubatch, &speed::CALIBRATED)).map(|e| (label, e)))
 }
 
 /// Computes the footprint at the chosen context and at 4K, 32K, 128K and the trained maximum.
@@ -56,6 +84,10 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         let o = a.placement.offload(all_layers(&model.geometry), model.geometry.n_layers);
         Placer::new(&model.geometry, &model.tensors, &ov, &split).split(&main, o)
     });
+    let speed = match &a.gpu {
+        Some(g) => speed_on(&model, &main, g, a.backend, a.prompt.unwrap_or(DEFAULT_PROMPT))?,
+        None => None,
+    };
     if a.json {
         let mut doc = report::to_json(&view);
         if let Some(b) = &buffers {
@@ -63,6 +95,10 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         }
         if let Some(sp) = &placed {
             doc["placement"] = report::placement_json(sp, ts.as_deref());
+        }
+        if a.gpu.is_some() {
+            doc["speed"] = crate::report::fit::speed_json(speed.as_ref().map(|(_, s)| s));
+            doc["speed"]["device"] = serde_json::json!(speed.as_ref().map(|(d, _)| d));
         }
         super::out::println(&serde_json::to_string_pretty(&doc)?)?;
     } else {
@@ -72,6 +108,9 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         }
         if let Some(sp) = &placed {
             text += &report::render_placement(sp, &placement_flags(sp, &a.placement.tensor_split));
+        }
+        if let Some((device, s)) = &speed {
+            text += &format!("\n  with every layer on {device} (whether or not it fits; `fit` checks):\n{}", crate::report::fit::speed_lines(s));
         }
         super::out::print(&text)?;
     }

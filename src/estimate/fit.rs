@@ -6,6 +6,7 @@ use super::footprint::{Footprint, FootprintError, footprint};
 use super::overrides::Overrides;
 use super::placement::{FIT_MARGIN, Offload, Placer, Split, all_layers};
 use super::settings::Settings;
+use super::speed::{self, SpeedEstimate};
 use super::vision_compute::Mmproj;
 use crate::model::Geometry;
 use crate::read::TensorEntry;
@@ -47,6 +48,17 @@ pub struct Plan {
     pub max_full_gpu_ctx: Option<u64>,
     /// Upper bound on decode speed: bandwidth / bytes read per token.
     pub tokens_per_second_bound: f64,
+    /// Expected speeds (estimates: `speed.rs`); `None` when a device's bandwidth or throughput is unknown.
+    pub speed: Option<SpeedEstimate>,
+}
+
+/// Prompt length the speed estimate's time to first token is for, unless told (`--prompt`).
+pub const DEFAULT_PROMPT: u64 = 4096;
+
+/// The speed estimate of `p` (planned for `g` on `m`) for a prompt of `prompt` tokens.
+pub fn speed_of(g: &Geometry, t: &[TensorEntry], p: &Plan, m: &Machine, prompt: u64) -> Option<SpeedEstimate> {
+    let w = speed::workload_for(g, t, &p.footprint, &p.split, m, p.tensor_split.as_deref())?;
+    speed::estimate(&w, prompt, p.footprint.resolved.n_ubatch, &speed::CALIBRATED)
 }
 
 /// Per GPU of `m`, memory usable by llama.cpp (each minus the margin `--fit` keeps).
@@ -197,7 +209,7 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
         }
     };
     let tokens_per_second_bound = tokens_per_second(m, &sp);
-    Ok(Plan {
+    let mut p = Plan {
         verdict,
         footprint: fp,
         split: sp,
@@ -207,7 +219,12 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
         tensor_split: ts,
         max_full_gpu_ctx: max_full,
         tokens_per_second_bound,
-    })
+        speed: None,
+    };
+    if p.verdict != Verdict::DoesNotFit {
+        p.speed = speed_of(g, t, &p, m, DEFAULT_PROMPT);
+    }
+    Ok(p)
 }
 
 /// A placement the user gave (`-ngl`, `--n-cpu-moe`, `-ts` as llama-server takes them) checked on

@@ -15,7 +15,8 @@
 //! are found on `PATH`.
 
 use super::devices::{CATALOG, DeviceKind, UNIFIED_GPU_SHARE_PERCENT, find};
-use super::machine::{DEFAULT_CPU_BANDWIDTH, Gpu, Machine};
+use super::machine::{DEFAULT_CPU_BANDWIDTH, DEFAULT_CPU_FLOPS, Gpu, Machine};
+use super::speed::Backend;
 use crate::util::units::gib;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -197,15 +198,12 @@ pub fn detect() -> Host {
     h
 }
 
-/// The catalog's bandwidth for a GPU of this name and memory (`None` when the catalog does not
+/// The catalog's entry for a GPU of this name and memory (`None` when the catalog does not
 /// know it): the entry its name normalises to, or the one with its memory size (`rtx3080-12`).
-fn catalog_bandwidth(name: &str, total: u64) -> Option<u64> {
+fn catalog_spec(name: &str, total: u64) -> Option<&'static super::devices::DeviceSpec> {
     let gib_size = (total + (1 << 29)) >> 30;
     let near = |m: u64| m.abs_diff(total) <= total / 10;
-    find(&format!("{name}-{gib_size}"))
-        .filter(|d| near(d.memory_bytes))
-        .or_else(|| find(name).filter(|d| d.kind == DeviceKind::Gpu && near(d.memory_bytes)))
-        .map(|d| d.bandwidth)
+    find(&format!("{name}-{gib_size}")).filter(|d| near(d.memory_bytes)).or_else(|| find(name).filter(|d| d.kind == DeviceKind::Gpu && near(d.memory_bytes)))
 }
 
 /// The machine to plan for: each GPU at its free memory (total when unknown), RAM at what is
@@ -214,7 +212,13 @@ fn catalog_bandwidth(name: &str, total: u64) -> Option<u64> {
 pub fn machine(h: &Host, bandwidth: Option<u64>, cpu_bandwidth: Option<u64>) -> (Machine, Vec<String>) {
     let mut notes = h.notes.clone();
     let ram = h.ram_available_bytes.unwrap_or(h.ram_total_bytes);
-    let mut m = Machine { gpus: Vec::new(), ram_bytes: ram, cpu_bandwidth: cpu_bandwidth.unwrap_or(DEFAULT_CPU_BANDWIDTH), label: String::new() };
+    let mut m = Machine {
+        gpus: Vec::new(),
+        ram_bytes: ram,
+        cpu_bandwidth: cpu_bandwidth.unwrap_or(DEFAULT_CPU_BANDWIDTH),
+        cpu_flops: DEFAULT_CPU_FLOPS,
+        label: String::new(),
+    };
     let ram_text = match h.ram_available_bytes {
         Some(a) => format!("{} RAM available of {}", gib(a), gib(h.ram_total_bytes)),
         None => format!("{} RAM", gib(h.ram_total_bytes)),
@@ -225,15 +229,20 @@ pub fn machine(h: &Host, bandwidth: Option<u64>, cpu_bandwidth: Option<u64>) -> 
         let spec = spec.or_else(|| CATALOG.iter().find(|d| d.kind == DeviceKind::Unified && d.label.starts_with(chip.as_str())));
         let bw = bandwidth.or(spec.map(|d| d.bandwidth)).unwrap_or(0);
         let vram = h.ram_total_bytes / 100 * UNIFIED_GPU_SHARE_PERCENT;
-        m.gpus.push(Gpu { label: chip.clone(), vram_bytes: vram, bandwidth: bw });
+        let (flops, backend) = spec.map_or((0, Backend::Metal), |d| (d.flops, d.backend));
+        m.gpus.push(Gpu { label: chip.clone(), vram_bytes: vram, bandwidth: bw, flops, backend });
         m.ram_bytes = h.ram_total_bytes - vram;
         m.cpu_bandwidth = cpu_bandwidth.unwrap_or(if bw > 0 { bw } else { DEFAULT_CPU_BANDWIDTH });
         m.label = format!("{chip}, {} unified memory (GPU may use {UNIFIED_GPU_SHARE_PERCENT}%; detected on this machine)", gib(h.ram_total_bytes));
     } else {
         let mut parts = Vec::new();
         for g in &h.gpus {
-            let bw = bandwidth.or_else(|| catalog_bandwidth(&g.name, g.total_bytes)).unwrap_or(0);
-            m.gpus.push(Gpu { label: g.name.clone(), vram_bytes: g.free_bytes.unwrap_or(g.total_bytes), bandwidth: bw });
+            let spec = catalog_spec(&g.name, g.total_bytes);
+            let bw = bandwidth.or(spec.map(|d| d.bandwidth)).unwrap_or(0);
+            // The backend the vendor's GPUs usually run: CUDA for nvidia-smi's, ROCm for AMD's.
+            let backend = spec.map_or(if g.source == "nvidia-smi" { Backend::Cuda } else { Backend::Rocm }, |d| d.backend);
+            let vram = g.free_bytes.unwrap_or(g.total_bytes);
+            m.gpus.push(Gpu { label: g.name.clone(), vram_bytes: vram, bandwidth: bw, flops: spec.map_or(0, |d| d.flops), backend });
             parts.push(match g.free_bytes {
                 Some(f) => format!("{} ({} free of {}, {})", g.name, gib(f), gib(g.total_bytes), g.source),
                 None => format!("{} ({}, {})", g.name, gib(g.total_bytes), g.source),

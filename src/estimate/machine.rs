@@ -1,6 +1,7 @@
 //! The [`Machine`] a fit is planned for, built from catalog names and overrides.
 
 use super::devices::{DeviceKind, DeviceSpec, UNIFIED_GPU_SHARE_PERCENT, parse_gpu};
+use super::speed::Backend;
 use crate::util::units::gib;
 use serde::{Serialize, Serializer};
 
@@ -13,6 +14,10 @@ pub struct Gpu {
     pub vram_bytes: u64,
     /// Memory bandwidth, bytes/s (0 = unknown).
     pub bandwidth: u64,
+    /// Dense FP16 matrix throughput, FLOP/s (0 = unknown: no speed estimate).
+    pub flops: u64,
+    /// llama.cpp backend it runs.
+    pub backend: Backend,
 }
 
 /// The hardware to fit: GPUs (none for CPU only), in llama.cpp's device order, and system RAM.
@@ -24,6 +29,8 @@ pub struct Machine {
     pub ram_bytes: u64,
     /// System RAM bandwidth, bytes/s.
     pub cpu_bandwidth: u64,
+    /// CPU FP32 FMA throughput, FLOP/s (prompt processing of layers left on the CPU).
+    pub cpu_flops: u64,
     /// Description for reports.
     pub label: String,
 }
@@ -64,6 +71,7 @@ impl Serialize for Machine {
             gpu_bandwidth: u64,
             ram_bytes: u64,
             cpu_bandwidth: u64,
+            cpu_flops: u64,
             label: &'a str,
             devices: &'a [Gpu],
         }
@@ -74,6 +82,7 @@ impl Serialize for Machine {
             gpu_bandwidth: first.map_or(0, |g| g.bandwidth),
             ram_bytes: self.ram_bytes,
             cpu_bandwidth: self.cpu_bandwidth,
+            cpu_flops: self.cpu_flops,
             label: &self.label,
             devices: &self.gpus,
         }
@@ -85,6 +94,8 @@ impl Serialize for Machine {
 pub const DEFAULT_RAM: u64 = 32 << 30;
 /// System RAM bandwidth assumed when not given: dual-channel DDR5-5600.
 pub const DEFAULT_CPU_BANDWIDTH: u64 = 89_600_000_000;
+/// CPU throughput assumed when not given: 16 cores x 4 GHz x 32 FP32 FLOP/cycle (AVX2 FMA).
+pub const DEFAULT_CPU_FLOPS: u64 = 2_048_000_000_000;
 
 /// What the user said about the hardware; `None` = not given.
 #[derive(Clone, Debug, Default)]
@@ -99,6 +110,8 @@ pub struct MachineRequest {
     pub bandwidth: Option<u64>,
     /// System RAM bandwidth, bytes/s.
     pub cpu_bandwidth: Option<u64>,
+    /// llama.cpp backend of the GPUs (overrides the catalog's usual one).
+    pub backend: Option<Backend>,
 }
 
 /// Parses `--gpu`: one catalog entry with an optional count (`rtx4090`, `2x3090`), or discrete
@@ -117,8 +130,14 @@ fn parse_gpus(name: &str) -> Result<Vec<(u32, &'static DeviceSpec)>, String> {
 /// The machine described by `r`, with warnings about what had to be assumed.
 pub fn build(r: &MachineRequest) -> Result<(Machine, Vec<String>), String> {
     let mut warnings = Vec::new();
-    let mut m = Machine { gpus: Vec::new(), ram_bytes: 0, cpu_bandwidth: r.cpu_bandwidth.unwrap_or(DEFAULT_CPU_BANDWIDTH), label: String::new() };
-    let gpu = |label: &str, vram_bytes: u64, bandwidth: u64| Gpu { label: label.to_string(), vram_bytes, bandwidth };
+    let mut m = Machine {
+        gpus: Vec::new(),
+        ram_bytes: 0,
+        cpu_bandwidth: r.cpu_bandwidth.unwrap_or(DEFAULT_CPU_BANDWIDTH),
+        cpu_flops: DEFAULT_CPU_FLOPS,
+        label: String::new(),
+    };
+    let gpu = |d: &DeviceSpec, vram_bytes: u64| Gpu { label: d.label.to_string(), vram_bytes, bandwidth: d.bandwidth, flops: d.flops, backend: d.backend };
     match &r.gpu {
         Some(name) => {
             let parts = parse_gpus(name)?;
@@ -126,20 +145,21 @@ pub fn build(r: &MachineRequest) -> Result<(Machine, Vec<String>), String> {
             for (count, d) in parts {
                 match d.kind {
                     DeviceKind::Gpu => {
-                        m.gpus.extend((0..count).map(|_| gpu(d.label, d.memory_bytes, d.bandwidth)));
+                        m.gpus.extend((0..count).map(|_| gpu(d, d.memory_bytes)));
                         labels.push(format!("{count}x {}", d.label));
                     }
                     DeviceKind::Unified => {
                         // The GPU may wire ~75% of unified memory; the rest is the CPU side.
                         let total = r.ram.unwrap_or(d.memory_bytes);
                         let vram = total / 100 * UNIFIED_GPU_SHARE_PERCENT;
-                        m.gpus.push(gpu(d.label, vram, d.bandwidth));
+                        m.gpus.push(gpu(d, vram));
                         m.ram_bytes = total - vram;
                         m.cpu_bandwidth = d.bandwidth;
                         labels.push(format!("{} (GPU may use {}% of unified memory)", d.label, UNIFIED_GPU_SHARE_PERCENT));
                     }
                     DeviceKind::Cpu => {
                         m.cpu_bandwidth = r.cpu_bandwidth.unwrap_or(d.bandwidth);
+                        m.cpu_flops = d.flops;
                         labels.push(format!("CPU only, {}", d.label));
                     }
                 }
@@ -150,11 +170,12 @@ pub fn build(r: &MachineRequest) -> Result<(Machine, Vec<String>), String> {
         None => m.label = "CPU only".into(),
     }
     if m.gpus.is_empty() && r.vram.is_some() {
-        m.gpus.push(gpu("GPU", 0, 0));
+        m.gpus.push(Gpu { label: "GPU".into(), vram_bytes: 0, bandwidth: 0, flops: 0, backend: r.backend.unwrap_or(Backend::Cuda) });
     }
     for g in &mut m.gpus {
         g.vram_bytes = r.vram.unwrap_or(g.vram_bytes);
         g.bandwidth = r.bandwidth.unwrap_or(g.bandwidth);
+        g.backend = r.backend.unwrap_or(g.backend);
     }
     if m.ram_bytes == 0 {
         m.ram_bytes = r.ram.unwrap_or_else(|| {

@@ -2,6 +2,7 @@
 //! Formulas follow llama.cpp (docs/llama-cpp-memory.md) and are checked against figures
 //! llama.cpp printed (fixtures/oracle/).
 
+pub mod bench_data;
 pub mod command;
 pub mod compute;
 pub mod cpu_buffers;
@@ -16,6 +17,7 @@ pub mod overrides;
 pub mod placement;
 pub mod recurrent;
 pub mod settings;
+pub mod speed;
 pub mod vision_compute;
 pub mod weights;
 

@@ -1,6 +1,7 @@
 //! `fit` output: verdict, memory per side, largest context on GPU, speed bound, command line.
 
 use crate::estimate::fit::{Machine, Plan, Verdict};
+use crate::estimate::speed::SpeedEstimate;
 use crate::util::units::gib;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -93,10 +94,13 @@ pub fn render(v: &FitView) -> String {
             }
             _ => {}
         }
+        if let Some(s) = &p.speed {
+            o += &speed_lines(s);
+        }
         if p.tokens_per_second_bound > 0.0 {
             let _ = writeln!(
                 o,
-                "  decode speed: at most {:.0} tokens/s (upper bound: bandwidth / {} read per token; prompt processing not estimated)",
+                "  decode upper bound: {:.0} tokens/s (bandwidth / {} read per token)",
                 p.tokens_per_second_bound,
                 gib(p.split.gpu_active + p.split.cpu_active)
             );
@@ -119,6 +123,55 @@ pub fn render(v: &FitView) -> String {
         let _ = writeln!(o, "warning: {w}");
     }
     o
+}
+
+/// A speed figure with the precision it deserves: estimates are good to a few tens of percent.
+pub fn rate(v: f64) -> String {
+    if v >= 100.0 {
+        crate::util::units::grouped(v.round() as u64)
+    } else if v >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Seconds, to two significant figures.
+pub fn seconds(v: f64) -> String {
+    if v >= 10.0 {
+        format!("{v:.0} s")
+    } else if v >= 1.0 {
+        format!("{v:.1} s")
+    } else {
+        format!("{:.0} ms", v * 1000.0)
+    }
+}
+
+/// The estimate lines `fit` and `footprint` print.
+pub fn speed_lines(s: &SpeedEstimate) -> String {
+    format!(
+        "  expected speed (estimate, {} backend): generation ~{} tokens/s (~{} after the prompt), prompt processing ~{} tokens/s\n  \
+         time to first token after a {}-token prompt: ~{}\n",
+        s.backend.name(),
+        rate(s.tg_tokens_per_second),
+        rate(s.tg_tokens_per_second_after_prompt),
+        rate(s.pp_tokens_per_second),
+        s.prompt_tokens,
+        seconds(s.ttft_seconds)
+    )
+}
+
+/// JSON fields of a speed estimate (all `null` without one).
+pub fn speed_json(s: Option<&SpeedEstimate>) -> Value {
+    json!({
+        "tg_tokens_per_second": s.map(|s| s.tg_tokens_per_second),
+        "tg_tokens_per_second_after_prompt": s.map(|s| s.tg_tokens_per_second_after_prompt),
+        "pp_tokens_per_second": s.map(|s| s.pp_tokens_per_second),
+        "prompt_tokens": s.map(|s| s.prompt_tokens),
+        "ttft_seconds": s.map(|s| s.ttft_seconds),
+        "speed_backend": s.map(|s| s.backend),
+        "speed_is_estimate": true,
+    })
 }
 
 /// Per device: layers, weights, KV + recurrent state, compute buffer, total against capacity.
@@ -176,7 +229,7 @@ fn devices_json(p: &Plan) -> Value {
 
 /// One plan as JSON (shared by `fit` and `table`).
 pub fn plan_json(file: &str, bits_per_weight: f64, p: &Plan, command: &str) -> Value {
-    json!({
+    let mut v = json!({
         "file": file, "bits_per_weight": bits_per_weight, "verdict": p.verdict,
         "ctx": p.footprint.resolved.n_ctx, "n_gpu_layers": p.split.offload.n_gpu_layers,
         "n_cpu_moe": p.split.offload.n_cpu_moe, "gpu_bytes": p.split.gpu_bytes, "cpu_bytes": p.split.cpu_bytes,
@@ -185,7 +238,11 @@ pub fn plan_json(file: &str, bits_per_weight: f64, p: &Plan, command: &str) -> V
         "gpu_active_bytes_per_token": p.split.gpu_active, "cpu_active_bytes_per_token": p.split.cpu_active,
         "total_bytes": p.footprint.total_bytes, "command": command,
         "tensor_split": p.tensor_split, "devices": devices_json(p),
-    })
+    });
+    if let (Some(o), Value::Object(speed)) = (v.as_object_mut(), speed_json(p.speed.as_ref())) {
+        o.extend(speed);
+    }
+    v
 }
 
 /// JSON document.

@@ -61,7 +61,11 @@ fn ctx_label(c: u64) -> String {
 }
 
 fn cell(p: &Plan, emoji: bool) -> String {
-    let speed = if p.tokens_per_second_bound > 0.0 { format!(", <= {:.0} t/s", p.tokens_per_second_bound) } else { String::new() };
+    let speed = match (&p.speed, p.tokens_per_second_bound > 0.0) {
+        (Some(s), true) => format!(", ~{} t/s (<= {:.0})", super::fit::rate(s.tg_tokens_per_second), p.tokens_per_second_bound),
+        (None, true) => format!(", <= {:.0} t/s", p.tokens_per_second_bound),
+        _ => String::new(),
+    };
     let o = p.split.offload;
     match p.verdict {
         Verdict::FitsFully => format!("{}{}{speed}", if emoji { "✅ " } else { "fits " }, gib(p.footprint.total_bytes)),
@@ -108,7 +112,7 @@ fn legend(v: &TableView, markdown: bool) -> String {
     o
 }
 
-const KEY: &str = "Cells: fits entirely on the GPU (total llama.cpp allocation), partial offload (the flag that makes it fit), or does not fit; t/s is a decode-speed upper bound (bandwidth / bytes read per token), prompt processing not estimated.";
+const KEY: &str = "Cells: fits entirely on the GPU (total llama.cpp allocation), partial offload (the flag that makes it fit), or does not fit; ~t/s is the expected generation speed (an estimate calibrated on published llama-bench runs, data/README.md), <= the upper bound (bandwidth / bytes read per token).";
 
 /// Markdown for a model card.
 pub fn render_markdown(v: &TableView) -> String {
@@ -135,7 +139,7 @@ pub fn render_human(v: &TableView) -> String {
 /// CSV: one line per (quant, context, device).
 pub fn render_csv(v: &TableView) -> String {
     let mut o = String::from(
-        "file,file_bytes,bits_per_weight,ctx,device,verdict,total_bytes,gpu_bytes,cpu_bytes,n_gpu_layers,n_cpu_moe,tokens_per_second_bound,command\n",
+        "file,file_bytes,bits_per_weight,ctx,device,verdict,total_bytes,gpu_bytes,cpu_bytes,n_gpu_layers,n_cpu_moe,tokens_per_second_bound,tg_tokens_per_second,pp_tokens_per_second,command\n",
     );
     let nd = v.devices.len();
     for r in v.rows {
@@ -145,7 +149,7 @@ pub fn render_csv(v: &TableView) -> String {
                 let verdict = serde_json::to_value(p.verdict).ok().and_then(|x| x.as_str().map(str::to_owned)).unwrap_or_default();
                 let _ = writeln!(
                     o,
-                    "{},{},{:.4},{ctx},{name},{verdict},{},{},{},{},{},{:.2},\"{}\"",
+                    "{},{},{:.4},{ctx},{name},{verdict},{},{},{},{},{},{:.2},{},{},\"{}\"",
                     csv_field(&r.file),
                     r.file_bytes,
                     r.bits_per_weight,
@@ -155,6 +159,8 @@ pub fn render_csv(v: &TableView) -> String {
                     p.split.offload.n_gpu_layers,
                     p.split.offload.n_cpu_moe,
                     p.tokens_per_second_bound,
+                    p.speed.as_ref().map_or(String::new(), |s| format!("{:.1}", s.tg_tokens_per_second)),
+                    p.speed.as_ref().map_or(String::new(), |s| format!("{:.1}", s.pp_tokens_per_second)),
                     r.commands[ci * nd + di].replace('"', "\"\"")
                 );
             }

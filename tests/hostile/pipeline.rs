@@ -81,8 +81,15 @@ pub fn run(input: &[u8], with_fit: bool) -> Result<Outcome, String> {
     if !with_fit {
         return Ok(outcome);
     }
-    let gpu = Gpu { label: "RTX 4090".into(), vram_bytes: 24 << 30, bandwidth: 1_008_000_000_000 };
-    let machine = Machine { gpus: vec![gpu.clone(), gpu], ram_bytes: 64 << 30, cpu_bandwidth: 89_600_000_000, label: "2x RTX 4090".into() };
+    let gpu = Gpu {
+        label: "RTX 4090".into(),
+        vram_bytes: 24 << 30,
+        bandwidth: 1_008_000_000_000,
+        flops: 330_300_000_000_000,
+        backend: gguf_meter::estimate::speed::Backend::Cuda,
+    };
+    let machine =
+        Machine { gpus: vec![gpu.clone(), gpu], ram_bytes: 64 << 30, cpu_bandwidth: 89_600_000_000, cpu_flops: 2_048_000_000_000, label: "2x RTX 4090".into() };
     let ov = Overrides::parse(&[r"blk\.1\..*=CUDA1,exps=CPU".into()], Some(2)).map_err(|e| e.to_string())?;
     let s = Settings { ctx: Some(32768), ..Settings::default() };
     if let Ok(p) = plan(&g, &tensors, &s, &machine, 0, &ov) {

@@ -18,7 +18,6 @@ pub mod rules;
 
 use super::meta::Meta;
 
-
 /// Which layers use sliding-window attention, as llama.cpp's `load_swa_pattern` decides.
 #[derive(Clone, Copy, Debug)]
 pub struct SwaRule {

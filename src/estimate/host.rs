@@ -283,6 +283,17 @@ mod tests {
     }
 
     #[test]
+    fn apple_silicon_is_unified_memory_with_the_catalogs_bandwidth() {
+        let h = Host { ram_total_bytes: 128 << 30, unified: Some("Apple M4 Max".into()), ..Host::default() };
+        let (m, _) = machine(&h, None, None);
+        // 75% as the catalog's machines compute it (machine::build), to the byte.
+        let vram = (128u64 << 30) / 100 * 75;
+        assert_eq!((m.gpus.len(), m.gpus[0].vram_bytes, m.ram_bytes), (1, vram, (128 << 30) - vram));
+        assert_eq!((m.gpus[0].bandwidth, m.cpu_bandwidth), (546_000_000_000, 546_000_000_000));
+        assert!(m.label.starts_with("Apple M4 Max, 128.00 GiB unified memory"), "{}", m.label);
+    }
+
+    #[test]
     fn a_detected_4090_gets_the_catalog_bandwidth_and_plans_on_free_memory() {
         let h = Host {
             ram_total_bytes: 64 << 30,

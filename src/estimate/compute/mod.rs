@@ -30,6 +30,8 @@ mod graph;
 mod heuristic;
 mod inputs;
 mod jamba;
+mod kda;
+mod kimi_linear;
 mod lfm2;
 mod llm;
 mod mamba1;
@@ -95,6 +97,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "lfm2" | "lfm2moe" => lfm2::build,
         "plamo2" => plamo2::build,
         "minimax-01" => minimax01::build,
+        "kimi-linear" => kimi_linear::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
         _ => return None,

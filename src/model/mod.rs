@@ -31,6 +31,20 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         expert_weights_scaled: scale != 0.0 && scale != 1.0,
         expert_groups: (meta.u64("expert_group_count").unwrap_or(0), meta.u64("expert_group_used_count").unwrap_or(0)),
         ssm_dt_b_c_rms: flag("ssm.dt_b_c_rms").unwrap_or(false),
+        mrope: meta.per_layer("rope.dimension_sections", 0).unwrap_or(0) > 0 && meta.per_layer("rope.dimension_sections", 1).unwrap_or(0) > 0,
+        swiglu_clamp_exp: clamps(meta, "swiglu_clamp_exp"),
+        swiglu_clamp_shexp: clamps(meta, "swiglu_clamp_shexp"),
+    }
+}
+
+/// `{arch}.{key}` read as llama.cpp's `get_key_or_arr` does (a scalar for every block or one
+/// value per block), as "above 1e-6" flags; at most [`MAX_BLOCKS`] entries.
+fn clamps(meta: &Meta, key: &str) -> Vec<bool> {
+    let on = |v: &crate::read::Value| v.as_f64().is_some_and(|x| x > 1e-6);
+    match meta.get(key) {
+        Some(crate::read::Value::Array(a)) => a.items.iter().take(MAX_BLOCKS as usize).map(on).collect(),
+        Some(v) => vec![on(v); meta.u64("block_count").unwrap_or(0).min(u64::from(MAX_BLOCKS)) as usize],
+        None => Vec::new(),
     }
 }
 

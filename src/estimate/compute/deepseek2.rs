@@ -34,6 +34,13 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
 /// The absorbed-MLA attention of one layer, output projection included; `pos` is `None` for
 /// Kimi-Linear, whose MLA has no RoPE.
 pub fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, pos: Option<Id>) -> Option<Id> {
+    let cur = mla_attn(g, w, b, inp, l, cur, pos)?;
+    let wo = w.blk(g, l.index, "attn_output.weight")?;
+    Some(g.mul_mat(wo, cur))
+}
+
+/// [`mla`] without the output projection: [v_head_dim * n_head, n_tokens].
+pub fn mla_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, pos: Option<Id>) -> Option<Id> {
     let rope = |g: &mut Graph, x: Id| match pos {
         Some(p) => g.rope(x, p),
         None => x,
@@ -85,7 +92,5 @@ pub fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometr
     let kview = g.view_nd(cache, [hd_k, 1, b.n_kv, b.n_stream], nb1, nb1, nb3);
     let vview = g.view_nd(cache, [kv_lora, 1, b.n_kv, b.n_stream], nb1, nb1, nb3);
     let wv_b = w.blk(g, il, "attn_v_b.weight")?;
-    let cur = llm::attn_mha(g, b, q, kview, vview, inp.kq_mask, wv_b);
-    let wo = w.blk(g, il, "attn_output.weight")?;
-    Some(g.mul_mat(wo, cur))
+    Some(llm::attn_mha(g, b, q, kview, vview, inp.kq_mask, wv_b))
 }

@@ -57,20 +57,38 @@ pub fn blk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) 
     Some(rms_norm(g, x, wt))
 }
 
-/// `build_ffn` with SILU and a parallel gate (LLM_FFN_PAR): up, gate, swiglu_split, down.
-pub fn ffn_swiglu(g: &mut Graph, x: Id, up: Id, gate: Id, down: Id) -> Id {
-    ffn_biased(g, x, [up, gate, down], [NONE; 3])
-}
-
 /// `build_ffn` (llama-graph.cpp:1762) with SILU, LLM_FFN_PAR and optional biases added after
 /// each projection: `w` and `bias` are [up, gate, down].
 pub fn ffn_biased(g: &mut Graph, x: Id, w: [Id; 3], bias: [Id; 3]) -> Id {
+    ffn_inner(g, x, w, bias, false)
+}
+
+/// `build_ffn` with SILU and a parallel gate (LLM_FFN_PAR), no biases, the SwiGLU clamped when `clamp` (`swiglu_clamp_shexp` set for the
+/// block); `w` is [up, gate, down].
+pub fn ffn_swiglu_clamped(g: &mut Graph, x: Id, w: [Id; 3], clamp: bool) -> Id {
+    ffn_inner(g, x, w, [NONE; 3], clamp)
+}
+
+/// SwiGLU of `gate` and `up`: the fused `ggml_swiglu_split` (never in place), or, with a
+/// clamp limit set (llama-graph.cpp:1827 / 2278), clamp(up), clamp(silu(gate)) and their
+/// product, all in place.
+pub fn swiglu(g: &mut Graph, gate: Id, up: Id, clamp: bool) -> Id {
+    if !clamp {
+        return g.glu_split(gate, up);
+    }
+    let up = g.unary(up);
+    let act = g.unary(gate);
+    let act = g.unary(act);
+    g.binary(act, up)
+}
+
+fn ffn_inner(g: &mut Graph, x: Id, w: [Id; 3], bias: [Id; 3], clamp: bool) -> Id {
     let add = |g: &mut Graph, x: Id, b: Id| if b == NONE { x } else { g.binary(x, b) };
     let tmp = g.mul_mat(w[0], x);
     let tmp = add(g, tmp, bias[0]);
     let cur = g.mul_mat(w[1], x);
     let cur = add(g, cur, bias[1]);
-    let cur = g.glu_split(cur, tmp);
+    let cur = swiglu(g, cur, tmp, clamp);
     let cur = g.mul_mat(w[2], cur);
     add(g, cur, bias[2])
 }

@@ -18,6 +18,7 @@
 mod alloc;
 #[cfg(test)]
 mod alloc_tests;
+mod bailingmoe3;
 mod deepseek2;
 mod delta_net;
 mod falcon_h1;
@@ -98,6 +99,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "plamo2" => plamo2::build,
         "minimax-01" => minimax01::build,
         "kimi-linear" => kimi_linear::build,
+        "bailingmoe3" => bailingmoe3::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
         _ => return None,

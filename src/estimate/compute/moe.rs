@@ -33,10 +33,13 @@ pub struct Routing {
     pub scale: bool,
     /// Expert groups and groups used (`n_expert_groups`, `n_group_used`; 0 = no grouping).
     pub groups: (u64, u64),
+    /// SwiGLU clamped (`swiglu_clamp_exp` / `_shexp` set for the block) in the routed and the
+    /// shared experts: see [`llm::swiglu`].
+    pub clamp: (bool, bool),
 }
 
 /// What most families pass: softmax gating, normalized weights, no scale.
-pub const SOFTMAX_NORM: Routing = Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0) };
+pub const SOFTMAX_NORM: Routing = Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0), clamp: (false, false) };
 
 impl Routing {
     /// Routing read from the model's hyperparameters (deepseek2.cpp `load_arch_hparams`:
@@ -47,7 +50,7 @@ impl Routing {
             3 => Gating::SoftmaxWeight,
             _ => Gating::Softmax,
         };
-        Routing { gating, norm_w: h.expert_weights_norm, scale: h.expert_weights_scaled, groups: h.expert_groups }
+        Routing { gating, norm_w: h.expert_weights_norm, scale: h.expert_weights_scaled, groups: h.expert_groups, clamp: (false, false) }
     }
 }
 
@@ -111,7 +114,7 @@ pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64, r: Rou
     };
     let up = expert(g, "ffn_up_exps.weight", "ffn_up_exps.bias", cur3)?;
     let gate = expert(g, "ffn_gate_exps.weight", "ffn_gate_exps.bias", cur3)?;
-    let act = g.glu_split(gate, up); // swiglu / geglu / swiglu_oai: all GGML_OP_GLU
+    let act = llm::swiglu(g, gate, up, r.clamp.0); // swiglu / geglu / swiglu_oai: all GGML_OP_GLU
     let experts = expert(g, "ffn_down_exps.weight", "ffn_down_exps.bias", act)?;
     let experts = g.binary(experts, weights);
     g.expand(experts);
@@ -145,7 +148,7 @@ pub fn moe_ffn_shared(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64,
     let up = w.blk(g, il, "ffn_up_shexp.weight")?;
     let gate = w.blk(g, il, "ffn_gate_shexp.weight")?;
     let down = w.blk(g, il, "ffn_down_shexp.weight")?;
-    let mut sh = llm::ffn_swiglu(g, cur, up, gate, down);
+    let mut sh = llm::ffn_swiglu_clamped(g, cur, [up, gate, down], r.clamp.1);
     if let Some(w_gate) = w.blk(g, il, "ffn_gate_inp_shexp.weight") {
         let sg = g.mul_mat(w_gate, cur);
         let sg = g.unary(sg);

@@ -142,6 +142,11 @@ pub struct GraphHints {
     pub swiglu_clamp_exp: Vec<bool>,
     /// The same for shared experts (`{arch}.swiglu_clamp_shexp`).
     pub swiglu_clamp_shexp: Vec<bool>,
+    /// `{arch}.attn_res.block_size` (0 when absent): Kimi-K3 mixes earlier layers' inputs back
+    /// in, banking one every this many blocks.
+    pub attn_res_block: u64,
+    /// `{arch}.activation.situ_linear_beta` is above 0: the SITU activation also squashes `up`.
+    pub situ_linear: bool,
 }
 
 impl GraphHints {

@@ -34,6 +34,8 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         mrope: meta.per_layer("rope.dimension_sections", 0).unwrap_or(0) > 0 && meta.per_layer("rope.dimension_sections", 1).unwrap_or(0) > 0,
         swiglu_clamp_exp: clamps(meta, "swiglu_clamp_exp"),
         swiglu_clamp_shexp: clamps(meta, "swiglu_clamp_shexp"),
+        attn_res_block: meta.u64("attn_res.block_size").unwrap_or(0),
+        situ_linear: meta.get("activation.situ_linear_beta").and_then(|v| v.as_f64()).is_some_and(|x| x > 0.0),
     }
 }
 

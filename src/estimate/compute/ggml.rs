@@ -243,6 +243,12 @@ impl Graph {
         self.new_tensor(Ty::F32, [kn[0].saturating_mul(kn[1]), rows, 1, 1], PLAIN, src)
     }
 
+    /// `ggml_dsv4_hc_pre(x, weights)` (ggml.c:6519): a new f32 tensor of shape `ne`
+    /// ([n_embd, n_tokens]).
+    pub fn hc_pre(&mut self, x: Id, weights: Id, ne: [u64; 4]) -> Id {
+        self.new_tensor(Ty::F32, ne, PLAIN, &[x, weights])
+    }
+
     /// `ggml_flash_attn_ext(q, k, v, mask)`: [v.ne0, q.ne2, q.ne1, q.ne3] f32.
     pub fn flash_attn_ext(&mut self, q: Id, k: Id, v: Id, mask: Id) -> Id {
         let (qn, vn) = (self.ne(q), self.ne(v));

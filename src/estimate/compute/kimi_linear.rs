@@ -31,8 +31,10 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     transformer::finish(g, w, inp_l, tok)
 }
 
-/// The KDA branch of the layer loop on the normed input `cur` [n_embd, n_tokens].
-fn kda_layer(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id) -> Option<Id> {
+/// The KDA branch of the layer loop on the normed input `cur` [n_embd, n_tokens] (also
+/// Kimi-K3's: its gate through a lower bound has the same allocations, and its output gate
+/// is one full-rank `ssm_g`).
+pub fn kda_layer(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id) -> Option<Id> {
     let d = kda::Dims::new(w, il)?;
     let (nst, ns, nt) = (b.n_seq_tokens, b.n_seqs, b.n_tokens);
     let x = match w.blk(g, il, "attn_qkv.weight") {
@@ -69,6 +71,9 @@ fn kda_layer(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: 
     let beta = g.reshape(beta, [1, d.n_head, nst, ns]);
     let beta = g.unary(beta); // sigmoid
     let out = kda::recurrence(g, b, inp, d, qkv, g1, beta);
-    let g2 = lora(g, "ssm_g_a.weight", "ssm_g_b.weight")?;
+    let g2 = match w.blk(g, il, "ssm_g.weight") {
+        Some(wg) => g.mul_mat(wg, cur),
+        None => lora(g, "ssm_g_a.weight", "ssm_g_b.weight")?,
+    };
     kda::output(g, w, il, d, out, g2, "ssm_norm.weight")
 }

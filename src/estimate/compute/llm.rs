@@ -82,6 +82,24 @@ pub fn swiglu(g: &mut Graph, gate: Id, up: Id, clamp: bool) -> Id {
     g.binary(act, up)
 }
 
+/// SITU (Kimi-K3, llama-graph.cpp:2296 and kimi-k3.cpp `kimi_k3_situ`):
+/// beta·tanh(gate/beta)·sigmoid(gate) times `up`, itself squashed the same way when `linear`.
+pub fn situ(g: &mut Graph, gate: Id, up: Id, linear: bool) -> Id {
+    let a = g.unary(gate); // scale
+    let a = g.unary(a); // tanh
+    let a = g.unary(a); // scale
+    let s = g.unary(gate); // sigmoid
+    let a = g.binary(a, s);
+    let up = if linear {
+        let u = g.unary(up);
+        let u = g.unary(u);
+        g.unary(u)
+    } else {
+        up
+    };
+    g.binary(a, up)
+}
+
 fn ffn_inner(g: &mut Graph, x: Id, w: [Id; 3], bias: [Id; 3], clamp: bool) -> Id {
     let add = |g: &mut Graph, x: Id, b: Id| if b == NONE { x } else { g.binary(x, b) };
     let tmp = g.mul_mat(w[0], x);

@@ -32,6 +32,7 @@ mod heuristic;
 mod inputs;
 mod jamba;
 mod kda;
+mod kimi_k3;
 mod kimi_linear;
 mod lfm2;
 mod llm;
@@ -99,6 +100,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "plamo2" => plamo2::build,
         "minimax-01" => minimax01::build,
         "kimi-linear" => kimi_linear::build,
+        "kimi-k3" => kimi_k3::build,
         "bailingmoe3" => bailingmoe3::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,

@@ -36,10 +36,12 @@ pub struct Routing {
     /// SwiGLU clamped (`swiglu_clamp_exp` / `_shexp` set for the block) in the routed and the
     /// shared experts: see [`llm::swiglu`].
     pub clamp: (bool, bool),
+    /// LLM_FFN_SITU instead of SwiGLU (Kimi-K3), `Some(true)` when it also squashes `up`.
+    pub situ: Option<bool>,
 }
 
 /// What most families pass: softmax gating, normalized weights, no scale.
-pub const SOFTMAX_NORM: Routing = Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0), clamp: (false, false) };
+pub const SOFTMAX_NORM: Routing = Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0), clamp: (false, false), situ: None };
 
 impl Routing {
     /// Routing read from the model's hyperparameters (deepseek2.cpp `load_arch_hparams`:
@@ -50,7 +52,7 @@ impl Routing {
             3 => Gating::SoftmaxWeight,
             _ => Gating::Softmax,
         };
-        Routing { gating, norm_w: h.expert_weights_norm, scale: h.expert_weights_scaled, groups: h.expert_groups, clamp: (false, false) }
+        Routing { gating, norm_w: h.expert_weights_norm, scale: h.expert_weights_scaled, groups: h.expert_groups, clamp: (false, false), situ: None }
     }
 }
 
@@ -58,10 +60,17 @@ impl Routing {
 /// (`ffn_gate_inp.bias`), selection bias (`exp_probs_b.bias`) and per-expert biases
 /// (`ffn_{up,gate,down}_exps.bias`, added with `ggml_add_id`).
 pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64, r: Routing) -> Option<Id> {
+    let w_ffn_gate_inp = w.blk(g, il, "ffn_gate_inp.weight")?;
+    let logits = g.mul_mat(w_ffn_gate_inp, cur);
+    moe_ffn_logits(g, w, il, cur, logits, n_used, r)
+}
+
+/// [`moe_ffn`] with the router logits given (`probs_in`: Kimi-K3 scores the full-width input
+/// while the experts run on a latent projection).
+pub fn moe_ffn_logits(g: &mut Graph, w: &Weights, il: u32, cur: Id, logits: Id, n_used: u64, r: Routing) -> Option<Id> {
     let n_embd = g.ne(cur)[0];
     let nt = g.ne(cur)[1];
-    let w_ffn_gate_inp = w.blk(g, il, "ffn_gate_inp.weight")?;
-    let mut logits = g.mul_mat(w_ffn_gate_inp, cur);
+    let mut logits = logits;
     if let Some(bias) = w.blk(g, il, "ffn_gate_inp.bias") {
         logits = g.binary(logits, bias);
     }
@@ -114,7 +123,10 @@ pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64, r: Rou
     };
     let up = expert(g, "ffn_up_exps.weight", "ffn_up_exps.bias", cur3)?;
     let gate = expert(g, "ffn_gate_exps.weight", "ffn_gate_exps.bias", cur3)?;
-    let act = llm::swiglu(g, gate, up, r.clamp.0); // swiglu / geglu / swiglu_oai: all GGML_OP_GLU
+    let act = match r.situ {
+        Some(linear) => llm::situ(g, gate, up, linear),
+        None => llm::swiglu(g, gate, up, r.clamp.0), // swiglu / geglu / swiglu_oai: all GGML_OP_GLU
+    };
     let experts = expert(g, "ffn_down_exps.weight", "ffn_down_exps.bias", act)?;
     let experts = g.binary(experts, weights);
     g.expand(experts);

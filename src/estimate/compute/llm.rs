@@ -120,18 +120,24 @@ pub fn ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
     Some(ffn_biased(g, x, [up, gate, down], bias))
 }
 
-/// The dense FFN of block `il` without a gate (`build_ffn` with up and down only, optional
-/// biases): up, activation (one or more in-place unary ops: relu², gelu, ...), down.
-pub fn ffn_ungated(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
-    let up = w.blk(g, il, "ffn_up.weight")?;
-    let down = w.blk(g, il, "ffn_down.weight")?;
+/// The dense FFN (or, with `shexp`, the shared expert) of block `il` without a gate
+/// (`build_ffn` with up and down only, optional biases): up, activation (one or more in-place
+/// unary ops: relu², gelu, ...), down.
+pub fn ffn_ungated(g: &mut Graph, w: &Weights, il: u32, x: Id, shexp: bool) -> Option<Id> {
+    let [up, up_b, down, down_b] = if shexp {
+        ["ffn_up_shexp.weight", "ffn_up_shexp.bias", "ffn_down_shexp.weight", "ffn_down_shexp.bias"]
+    } else {
+        ["ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias"]
+    };
+    let up = w.blk(g, il, up)?;
+    let down = w.blk(g, il, down)?;
     let mut cur = g.mul_mat(up, x);
-    if let Some(b) = w.blk(g, il, "ffn_up.bias") {
+    if let Some(b) = w.blk(g, il, up_b) {
         cur = g.binary(cur, b);
     }
     let cur = g.unary(cur);
     let mut cur = g.mul_mat(down, cur);
-    if let Some(b) = w.blk(g, il, "ffn_down.bias") {
+    if let Some(b) = w.blk(g, il, down_b) {
         cur = g.binary(cur, b);
     }
     Some(cur)

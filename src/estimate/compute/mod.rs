@@ -191,6 +191,12 @@ impl<'a> Weights<'a> {
         self.blk.get(&(il, name)).map(|d| g.external(Ty::Other, Self::ne(d)))
     }
 
+    /// A block tensor the graph reads as f32 (per-expert scales, which ops copy), as an
+    /// external tensor.
+    pub fn blk_f32(&self, g: &mut Graph, il: u32, name: &'static str) -> Option<Id> {
+        self.blk.get(&(il, name)).map(|d| g.external(Ty::F32, Self::ne(d)))
+    }
+
     /// A block weight, or [`graph::NONE`] when the block lacks it (optional biases).
     pub fn blk_or_none(&self, g: &mut Graph, il: u32, name: &'static str) -> Id {
         self.blk(g, il, name).unwrap_or(graph::NONE)

@@ -38,10 +38,14 @@ pub struct Routing {
     pub clamp: (bool, bool),
     /// LLM_FFN_SITU instead of SwiGLU (Kimi-K3), `Some(true)` when it also squashes `up`.
     pub situ: Option<bool>,
+    /// The builder passes the per-expert scales (`ffn_{up,down}_exps.scale`, Nemotron-H):
+    /// `build_lora_mm_id` gathers and multiplies them in.
+    pub exp_scales: bool,
 }
 
 /// What most families pass: softmax gating, normalized weights, no scale.
-pub const SOFTMAX_NORM: Routing = Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0), clamp: (false, false), situ: None };
+pub const SOFTMAX_NORM: Routing =
+    Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0), clamp: (false, false), situ: None, exp_scales: false };
 
 impl Routing {
     /// Routing read from the model's hyperparameters (deepseek2.cpp `load_arch_hparams`:
@@ -52,7 +56,15 @@ impl Routing {
             3 => Gating::SoftmaxWeight,
             _ => Gating::Softmax,
         };
-        Routing { gating, norm_w: h.expert_weights_norm, scale: h.expert_weights_scaled, groups: h.expert_groups, clamp: (false, false), situ: None }
+        Routing {
+            gating,
+            norm_w: h.expert_weights_norm,
+            scale: h.expert_weights_scaled,
+            groups: h.expert_groups,
+            clamp: (false, false),
+            situ: None,
+            exp_scales: false,
+        }
     }
 }
 
@@ -113,21 +125,33 @@ pub fn moe_ffn_logits(g: &mut Graph, w: &Weights, il: u32, cur: Id, logits: Id, 
     }
     g.expand(weights);
     let cur3 = g.reshape(cur, [n_embd, 1, nt, 1]);
-    let expert = |g: &mut Graph, name: &'static str, bias: &'static str, x: Id| -> Option<Id> {
+    let expert = |g: &mut Graph, name: &'static str, x: Id| -> Option<Id> {
         let wt = w.blk(g, il, name)?;
-        let y = g.mul_mat_id(wt, x, selected);
-        Some(match w.blk(g, il, bias) {
+        let mut y = g.mul_mat_id(wt, x, selected);
+        let scale = if r.exp_scales { w.blk_f32(g, il, moe_name(name, "scale")) } else { None };
+        if let Some(s) = scale {
+            let n = g.ne(s)[0];
+            let s = g.reshape(s, [1, n, 1, 1]);
+            let s = g.repeat(s, [1, n, nt, 1]);
+            let s = g.get_rows(s, selected);
+            y = g.binary(y, s);
+        }
+        Some(match w.blk(g, il, moe_name(name, "bias")) {
             Some(b) => g.add_id(y, b, selected),
             None => y,
         })
     };
-    let up = expert(g, "ffn_up_exps.weight", "ffn_up_exps.bias", cur3)?;
-    let gate = expert(g, "ffn_gate_exps.weight", "ffn_gate_exps.bias", cur3)?;
-    let act = match r.situ {
-        Some(linear) => llm::situ(g, gate, up, linear),
-        None => llm::swiglu(g, gate, up, r.clamp.0), // swiglu / geglu / swiglu_oai: all GGML_OP_GLU
+    let up = expert(g, "ffn_up_exps.weight", cur3)?;
+    let act = if w.has_blk(il, "ffn_gate_exps.weight") {
+        let gate = expert(g, "ffn_gate_exps.weight", cur3)?;
+        match r.situ {
+            Some(linear) => llm::situ(g, gate, up, linear),
+            None => llm::swiglu(g, gate, up, r.clamp.0), // swiglu / geglu / swiglu_oai: all GGML_OP_GLU
+        }
+    } else {
+        g.unary(up) // no gate: silu, relu, or relu then sqr, all in place
     };
-    let experts = expert(g, "ffn_down_exps.weight", "ffn_down_exps.bias", act)?;
+    let experts = expert(g, "ffn_down_exps.weight", act)?;
     let experts = g.binary(experts, weights);
     g.expand(experts);
     let en = g.t[experts as usize].nb;
@@ -192,4 +216,16 @@ fn select_groups(g: &mut Graph, probs: Id, n_groups: u64, n_used: u64) -> Id {
     let filled = g.unary(groups); // ggml_fill (not the in-place variant)
     let masked = g.set_rows(filled, kept, chosen);
     g.reshape(masked, [n_expert, nt, 1, 1])
+}
+
+/// `ffn_*_exps.bias` / `.scale` for `ffn_*_exps.weight`.
+fn moe_name(weight: &'static str, what: &str) -> &'static str {
+    match (weight, what) {
+        ("ffn_up_exps.weight", "bias") => "ffn_up_exps.bias",
+        ("ffn_gate_exps.weight", "bias") => "ffn_gate_exps.bias",
+        ("ffn_down_exps.weight", "bias") => "ffn_down_exps.bias",
+        ("ffn_up_exps.weight", _) => "ffn_up_exps.scale",
+        ("ffn_gate_exps.weight", _) => "ffn_gate_exps.scale",
+        _ => "ffn_down_exps.scale",
+    }
 }

@@ -141,17 +141,20 @@ pub fn moe_ffn_logits(g: &mut Graph, w: &Weights, il: u32, cur: Id, logits: Id, 
             None => y,
         })
     };
-    let up = expert(g, "ffn_up_exps.weight", cur3)?;
-    let act = if w.has_blk(il, "ffn_gate_exps.weight") {
-        let gate = expert(g, "ffn_gate_exps.weight", cur3)?;
-        match r.situ {
-            Some(linear) => llm::situ(g, gate, up, linear),
-            None => llm::swiglu(g, gate, up, r.clamp.0), // swiglu / geglu / swiglu_oai: all GGML_OP_GLU
-        }
+    let act = if w.has_blk(il, "ffn_gate_up_exps.weight") {
+        // One merged projection, gate then up as views of its halves (build_moe_ffn's gate_up path).
+        let gate_up = expert(g, "ffn_gate_up_exps.weight", cur3)?;
+        let (ne, nb) = (g.ne(gate_up), g.t[gate_up as usize].nb);
+        let half = [ne[0] / 2, ne[1], ne[2], 1];
+        let gate = g.view_nd(gate_up, half, nb[1], nb[2], nb[3]);
+        let up = g.view_nd(gate_up, half, nb[1], nb[2], nb[3]);
+        glu(g, gate, up, r)
     } else {
-        g.unary(up) // no gate: silu, relu, or relu then sqr, all in place
+        let up = expert(g, "ffn_up_exps.weight", cur3)?;
+        gated_act(g, w, il, up, r, |g| expert(g, "ffn_gate_exps.weight", cur3))?
     };
     let experts = expert(g, "ffn_down_exps.weight", act)?;
+
     let experts = g.binary(experts, weights);
     g.expand(experts);
     let en = g.t[experts as usize].nb;
@@ -224,8 +227,27 @@ fn moe_name(weight: &'static str, what: &str) -> &'static str {
         ("ffn_up_exps.weight", "bias") => "ffn_up_exps.bias",
         ("ffn_gate_exps.weight", "bias") => "ffn_gate_exps.bias",
         ("ffn_down_exps.weight", "bias") => "ffn_down_exps.bias",
-        ("ffn_up_exps.weight", _) => "ffn_up_exps.scale",
+        ("ffn_gate_up_exps.weight", "bias") => "ffn_gate_up_exps.bias",
+        ("ffn_up_exps.weight" | "ffn_gate_up_exps.weight", _) => "ffn_up_exps.scale",
         ("ffn_gate_exps.weight", _) => "ffn_gate_exps.scale",
         _ => "ffn_down_exps.scale",
+    }
+}
+
+/// The experts' activation on `up` with the gate projection `gate()` when the block has one;
+/// without a gate an in-place unary chain (silu, relu, relu then sqr).
+fn gated_act(g: &mut Graph, w: &Weights, il: u32, up: Id, r: Routing, gate: impl FnOnce(&mut Graph) -> Option<Id>) -> Option<Id> {
+    if !w.has_blk(il, "ffn_gate_exps.weight") {
+        return Some(g.unary(up));
+    }
+    let gate = gate(g)?;
+    Some(glu(g, gate, up, r))
+}
+
+/// SITU, or SwiGLU (all GGML_OP_GLU: swiglu / geglu / swiglu_oai; clamped when set).
+fn glu(g: &mut Graph, gate: Id, up: Id, r: Routing) -> Id {
+    match r.situ {
+        Some(linear) => llm::situ(g, gate, up, linear),
+        None => llm::swiglu(g, gate, up, r.clamp.0),
     }
 }

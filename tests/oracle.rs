@@ -27,8 +27,35 @@ const HEURISTIC_MISS_SHARE: f64 = 0.015;
 /// The heuristic fallback may be off by this much at most (worst: tiny-qwen35moe, -21.4%).
 const HEURISTIC_WORST: f64 = 22.0;
 /// Architectures whose compute buffer is simulated (src/estimate/compute/): exact to the byte.
-const SIMULATED: [&str; 12] =
-    ["qwen35", "qwen35moe", "qwen3next", "llama", "qwen2", "qwen3", "qwen3moe", "mamba2", "granitehybrid", "gemma3", "gpt-oss", "deepseek2"];
+const SIMULATED: &[&str] = &[
+    "qwen35",
+    "qwen35moe",
+    "qwen3next",
+    "llama",
+    "qwen2",
+    "qwen3",
+    "qwen3moe",
+    "mamba",
+    "mamba2",
+    "granitehybrid",
+    "gemma3",
+    "gpt-oss",
+    "deepseek2",
+    "jamba",
+    "falcon-h1",
+    "nemotron_h",
+    "nemotron_h_moe",
+    "lfm2",
+    "lfm2moe",
+    "rwkv6",
+    "rwkv7",
+    "arwkv7",
+    "plamo2",
+    "minimax-01",
+    "kimi-linear",
+    "kimi-k3",
+    "bailingmoe3",
+];
 /// Totals of models with at least 1 GiB of weights must be within 3%; tiny synthetic models
 /// (a few MB of weights, so compute is most of the total) within this.
 const TINY_TOTAL_WORST: f64 = 15.0;

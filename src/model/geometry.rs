@@ -143,6 +143,27 @@ pub struct GraphHints {
     /// `{arch}.ssm.dt_b_c_rms` (default false): Falcon-Mamba RMS-norms dt, B and C without a
     /// weight (mamba-base.cpp `build_mamba_layer`).
     pub ssm_dt_b_c_rms: bool,
+    /// `{arch}.rope.dimension_sections` has its first two sections set: M-RoPE, four
+    /// positions per token (llama-hparams.cpp `use_mrope`).
+    pub mrope: bool,
+    /// Blocks whose routed experts clamp SwiGLU (`{arch}.swiglu_clamp_exp` above 1e-6, a
+    /// scalar or per-layer array): silu, clamps and a mul replace the fused GLU.
+    pub swiglu_clamp_exp: Vec<bool>,
+    /// The same for shared experts (`{arch}.swiglu_clamp_shexp`).
+    pub swiglu_clamp_shexp: Vec<bool>,
+    /// `{arch}.attn_res.block_size` (0 when absent): Kimi-K3 mixes earlier layers' inputs back
+    /// in, banking one every this many blocks.
+    pub attn_res_block: u64,
+    /// `{arch}.activation.situ_linear_beta` is above 0: the SITU activation also squashes `up`.
+    pub situ_linear: bool,
+}
+
+impl GraphHints {
+    /// Whether block `il`'s routed experts (`shared` false) or shared expert clamp SwiGLU.
+    pub fn swiglu_clamp(&self, il: u32, shared: bool) -> bool {
+        let v = if shared { &self.swiglu_clamp_shexp } else { &self.swiglu_clamp_exp };
+        v.get(il as usize).copied().unwrap_or(false)
+    }
 }
 
 /// The vision tower in an mmproj file.

@@ -33,6 +33,22 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         attn_no_cache: false,
         embeddings_only: false,
         ssm_dt_b_c_rms: flag("ssm.dt_b_c_rms").unwrap_or(false),
+        mrope: meta.per_layer("rope.dimension_sections", 0).unwrap_or(0) > 0 && meta.per_layer("rope.dimension_sections", 1).unwrap_or(0) > 0,
+        swiglu_clamp_exp: clamps(meta, "swiglu_clamp_exp"),
+        swiglu_clamp_shexp: clamps(meta, "swiglu_clamp_shexp"),
+        attn_res_block: meta.u64("attn_res.block_size").unwrap_or(0),
+        situ_linear: meta.get("activation.situ_linear_beta").and_then(|v| v.as_f64()).is_some_and(|x| x > 0.0),
+    }
+}
+
+/// `{arch}.{key}` read as llama.cpp's `get_key_or_arr` does (a scalar for every block or one
+/// value per block), as "above 1e-6" flags; at most [`MAX_BLOCKS`] entries.
+fn clamps(meta: &Meta, key: &str) -> Vec<bool> {
+    let on = |v: &crate::read::Value| v.as_f64().is_some_and(|x| x > 1e-6);
+    match meta.get(key) {
+        Some(crate::read::Value::Array(a)) => a.items.iter().take(MAX_BLOCKS as usize).map(on).collect(),
+        Some(v) => vec![on(v); meta.u64("block_count").unwrap_or(0).min(u64::from(MAX_BLOCKS)) as usize],
+        None => Vec::new(),
     }
 }
 

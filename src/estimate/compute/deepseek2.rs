@@ -24,15 +24,27 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
             return None;
         }
         let cur = llm::blk_norm(g, w, il, inp_l, "attn_norm.weight")?;
-        let cur = mla(g, w, b, &inp, l, cur, pos)?;
+        let cur = mla(g, w, b, &inp, l, cur, Some(pos))?;
         let last = (i + 1 == layers.len()).then_some(out_ids);
         inp_l = transformer::ffn_block(g, w, il, cur, inp_l, last, l.n_experts_used, routing)?;
     }
     transformer::finish(g, w, inp_l, tok)
 }
 
-/// The absorbed-MLA attention of one layer, output projection included.
-fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, pos: Id) -> Option<Id> {
+/// The absorbed-MLA attention of one layer, output projection included; `pos` is `None` for
+/// Kimi-Linear, whose MLA has no RoPE.
+pub fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, pos: Option<Id>) -> Option<Id> {
+    let cur = mla_attn(g, w, b, inp, l, cur, pos)?;
+    let wo = w.blk(g, l.index, "attn_output.weight")?;
+    Some(g.mul_mat(wo, cur))
+}
+
+/// [`mla`] without the output projection: [v_head_dim * n_head, n_tokens].
+pub fn mla_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, pos: Option<Id>) -> Option<Id> {
+    let rope = |g: &mut Graph, x: Id| match pos {
+        Some(p) => g.rope(x, p),
+        None => x,
+    };
     let (il, n_head, nt) = (l.index, l.n_head.max(1), b.n_tokens);
     let q = match w.blk(g, il, "attn_q.weight") {
         Some(wq) => g.mul_mat(wq, cur),
@@ -55,12 +67,12 @@ fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, c
     let row = width.saturating_mul(4);
     let kv_cmpr = g.view_nd(kv_pe, [kv_lora, nt, 1, 1], row, row.saturating_mul(nt), row.saturating_mul(nt));
     let k_pe = g.view_nd(kv_pe, [n_rot, 1, nt, 1], row, row, row.saturating_mul(nt));
-    let k_pe = g.rope(k_pe, pos);
+    let k_pe = rope(g, k_pe);
     let kv_cmpr = llm::blk_norm(g, w, il, kv_cmpr, "attn_kv_a_norm.weight")?;
     let qnb = g.t[q as usize].nb;
     let q_nope = g.view_nd(q, [nope, n_head, nt, 1], qnb[1], qnb[2], qnb[3]);
     let q_pe = g.view_nd(q, [n_rot, n_head, nt, 1], qnb[1], qnb[2], qnb[3]);
-    let q_pe = g.rope(q_pe, pos);
+    let q_pe = rope(g, q_pe);
     let q_nope = g.permute_0213(q_nope);
     let wk_b = w.blk(g, il, "attn_k_b.weight")?;
     let absorbed = g.mul_mat(wk_b, q_nope);
@@ -80,7 +92,5 @@ fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, c
     let kview = g.view_nd(cache, [hd_k, 1, b.n_kv, b.n_stream], nb1, nb1, nb3);
     let vview = g.view_nd(cache, [kv_lora, 1, b.n_kv, b.n_stream], nb1, nb1, nb3);
     let wv_b = w.blk(g, il, "attn_v_b.weight")?;
-    let cur = llm::attn_mha(g, b, q, kview, vview, inp.kq_mask, wv_b);
-    let wo = w.blk(g, il, "attn_output.weight")?;
-    Some(g.mul_mat(wo, cur))
+    Some(llm::attn_mha(g, b, q, kview, vview, inp.kq_mask, wv_b))
 }

@@ -243,6 +243,12 @@ impl Graph {
         self.new_tensor(Ty::F32, [kn[0].saturating_mul(kn[1]), rows, 1, 1], PLAIN, src)
     }
 
+    /// `ggml_dsv4_hc_pre(x, weights)` (ggml.c:6519): a new f32 tensor of shape `ne`
+    /// ([n_embd, n_tokens]).
+    pub fn hc_pre(&mut self, x: Id, weights: Id, ne: [u64; 4]) -> Id {
+        self.new_tensor(Ty::F32, ne, PLAIN, &[x, weights])
+    }
+
     /// `ggml_flash_attn_ext(q, k, v, mask)`: [v.ne0, q.ne2, q.ne1, q.ne3] f32.
     pub fn flash_attn_ext(&mut self, q: Id, k: Id, v: Id, mask: Id) -> Id {
         let (qn, vn) = (self.ne(q), self.ne(v));
@@ -257,5 +263,61 @@ impl Graph {
     /// `ggml_rope_ext` / `ggml_rope_multi(a, pos)`: shape of a, in place possible.
     pub fn rope(&mut self, a: Id, pos: Id) -> Id {
         self.unary_like(a, true, &[a, pos])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Shapes of the ops the recurrent builders added, as ggml.c computes them, and the in-place
+    //! rule that separates `ggml_norm` from `ggml_rms_norm` (ggml-alloc.c `ggml_op_can_inplace`).
+    use super::super::alloc::Gallocr;
+    use super::*;
+
+    #[test]
+    fn permute_moves_dims_and_strides() {
+        let mut g = Graph::default();
+        let a = g.input(Ty::F32, [2, 3, 5, 7]);
+        let p = g.permute(a, [1, 2, 0, 3]); // ggml_permute(a, 1, 2, 0, 3)
+        assert_eq!(g.ne(p), [5, 2, 3, 7]);
+        assert_eq!(g.t[p as usize].nb, [24, 4, 8, 120]);
+        let q = g.permute(a, [0, 1, 3, 2]);
+        assert_eq!(g.ne(q), [2, 3, 7, 5]);
+    }
+
+    #[test]
+    fn wkv_glu_and_hc_pre_shapes() {
+        let mut g = Graph::default();
+        let k = g.input(Ty::F32, [64, 4, 512, 1]); // S = 64, H = 4, 512 tokens
+        let state = g.input(Ty::F32, [64 * 64 * 4, 3, 1, 1]); // 3 sequences
+        let out = g.wkv(k, state, &[k, state]);
+        assert_eq!(g.ne(out), [256, 512 + 64 * 3, 1, 1]);
+        let x = g.input(Ty::F32, [768, 10, 1, 1]);
+        let glu = g.glu(x);
+        assert_eq!(g.ne(glu), [384, 10, 1, 1]);
+        let stack = g.input(Ty::F32, [128, 2, 10, 1]);
+        let p = g.input(Ty::F32, [2, 10, 1, 1]);
+        let h = g.hc_pre(stack, p, [128, 10, 1, 1]);
+        assert_eq!(g.ne(h), [128, 10, 1, 1]);
+    }
+
+    /// x (input, 64 B) -> w·x (512 B) -> norm -> w2·(...) (32 B, into x's freed hole):
+    /// `ggml_rms_norm` reuses the product's memory, `ggml_norm` needs a second 512 B block.
+    fn peak(layer_norm: bool) -> u64 {
+        let mut g = Graph::default();
+        let x = g.input(Ty::F32, [16, 1, 1, 1]);
+        let w = g.external(Ty::Other, [16, 128, 1, 1]);
+        let y = g.mul_mat(w, x);
+        let n = if layer_norm { g.norm(y) } else { g.unary(y) };
+        let w2 = g.external(Ty::Other, [128, 8, 1, 1]);
+        let out = g.mul_mat(w2, n);
+        g.set_output(out);
+        g.expand(out);
+        Gallocr::default().reserve(&g)
+    }
+
+    #[test]
+    fn layer_norm_is_never_in_place() {
+        assert_eq!(peak(false), 64 + 512);
+        assert_eq!(peak(true), 64 + 512 + 512);
     }
 }

@@ -177,3 +177,10 @@ pub fn inp_k(g: &mut Graph, b: &Batch) -> Inputs {
     let inp = inp_mem(g, b, 0, (0, 0), false, true);
     Inputs { v_idxs: NONE, ..inp }
 }
+
+/// `build_inp_mem_hybrid_k` (llama-graph.cpp:3645): recurrent state copies plus the inputs of
+/// a K-only (MLA) cache.
+pub fn inp_hybrid_k(g: &mut Graph, b: &Batch) -> Inputs {
+    let rs = inp_mem(g, b, 0, (0, 0), true, false);
+    Inputs { s_copy_main: rs.s_copy_main, s_copy_extra: rs.s_copy_extra, ..inp_k(g, b) }
+}

@@ -57,20 +57,56 @@ pub fn blk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str) 
     Some(rms_norm(g, x, wt))
 }
 
-/// `build_ffn` with SILU and a parallel gate (LLM_FFN_PAR): up, gate, swiglu_split, down.
-pub fn ffn_swiglu(g: &mut Graph, x: Id, up: Id, gate: Id, down: Id) -> Id {
-    ffn_biased(g, x, [up, gate, down], [NONE; 3])
-}
-
 /// `build_ffn` (llama-graph.cpp:1762) with SILU, LLM_FFN_PAR and optional biases added after
 /// each projection: `w` and `bias` are [up, gate, down].
 pub fn ffn_biased(g: &mut Graph, x: Id, w: [Id; 3], bias: [Id; 3]) -> Id {
+    ffn_inner(g, x, w, bias, false)
+}
+
+/// `build_ffn` with SILU and a parallel gate (LLM_FFN_PAR), no biases, the SwiGLU clamped when `clamp` (`swiglu_clamp_shexp` set for the
+/// block); `w` is [up, gate, down].
+pub fn ffn_swiglu_clamped(g: &mut Graph, x: Id, w: [Id; 3], clamp: bool) -> Id {
+    ffn_inner(g, x, w, [NONE; 3], clamp)
+}
+
+/// SwiGLU of `gate` and `up`: the fused `ggml_swiglu_split` (never in place), or, with a
+/// clamp limit set (llama-graph.cpp:1827 / 2278), clamp(up), clamp(silu(gate)) and their
+/// product, all in place.
+pub fn swiglu(g: &mut Graph, gate: Id, up: Id, clamp: bool) -> Id {
+    if !clamp {
+        return g.glu_split(gate, up);
+    }
+    let up = g.unary(up);
+    let act = g.unary(gate);
+    let act = g.unary(act);
+    g.binary(act, up)
+}
+
+/// SITU (Kimi-K3, llama-graph.cpp:2296 and kimi-k3.cpp `kimi_k3_situ`):
+/// beta·tanh(gate/beta)·sigmoid(gate) times `up`, itself squashed the same way when `linear`.
+pub fn situ(g: &mut Graph, gate: Id, up: Id, linear: bool) -> Id {
+    let a = g.unary(gate); // scale
+    let a = g.unary(a); // tanh
+    let a = g.unary(a); // scale
+    let s = g.unary(gate); // sigmoid
+    let a = g.binary(a, s);
+    let up = if linear {
+        let u = g.unary(up);
+        let u = g.unary(u);
+        g.unary(u)
+    } else {
+        up
+    };
+    g.binary(a, up)
+}
+
+fn ffn_inner(g: &mut Graph, x: Id, w: [Id; 3], bias: [Id; 3], clamp: bool) -> Id {
     let add = |g: &mut Graph, x: Id, b: Id| if b == NONE { x } else { g.binary(x, b) };
     let tmp = g.mul_mat(w[0], x);
     let tmp = add(g, tmp, bias[0]);
     let cur = g.mul_mat(w[1], x);
     let cur = add(g, cur, bias[1]);
-    let cur = g.glu_split(cur, tmp);
+    let cur = swiglu(g, cur, tmp, clamp);
     let cur = g.mul_mat(w[2], cur);
     add(g, cur, bias[2])
 }
@@ -84,18 +120,24 @@ pub fn ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
     Some(ffn_biased(g, x, [up, gate, down], bias))
 }
 
-/// The dense FFN of block `il` without a gate (`build_ffn` with up and down only, optional
-/// biases): up, activation (one or more in-place unary ops: relu², gelu, ...), down.
-pub fn ffn_ungated(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
-    let up = w.blk(g, il, "ffn_up.weight")?;
-    let down = w.blk(g, il, "ffn_down.weight")?;
+/// The dense FFN (or, with `shexp`, the shared expert) of block `il` without a gate
+/// (`build_ffn` with up and down only, optional biases): up, activation (one or more in-place
+/// unary ops: relu², gelu, ...), down.
+pub fn ffn_ungated(g: &mut Graph, w: &Weights, il: u32, x: Id, shexp: bool) -> Option<Id> {
+    let [up, up_b, down, down_b] = if shexp {
+        ["ffn_up_shexp.weight", "ffn_up_shexp.bias", "ffn_down_shexp.weight", "ffn_down_shexp.bias"]
+    } else {
+        ["ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias"]
+    };
+    let up = w.blk(g, il, up)?;
+    let down = w.blk(g, il, down)?;
     let mut cur = g.mul_mat(up, x);
-    if let Some(b) = w.blk(g, il, "ffn_up.bias") {
+    if let Some(b) = w.blk(g, il, up_b) {
         cur = g.binary(cur, b);
     }
     let cur = g.unary(cur);
     let mut cur = g.mul_mat(down, cur);
-    if let Some(b) = w.blk(g, il, "ffn_down.bias") {
+    if let Some(b) = w.blk(g, il, down_b) {
         cur = g.binary(cur, b);
     }
     Some(cur)

@@ -18,12 +18,8 @@ pub fn layer(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: 
     let d_inner = w.dim(il, "ssm_conv1d.weight", 1)?;
     let d_state = w.dim(il, "ssm_a", 0)?;
     let dt_rank = w.dim(il, "ssm_dt.weight", 0)?;
-    let n_embd_r = d_conv.saturating_sub(1).saturating_mul(d_inner);
-    let n_embd_s = d_state.saturating_mul(d_inner);
-    let conv_all = g.external(Ty::F32, [n_embd_r, b.n_rs, 1, 1]);
-    let ssm_all = g.external(Ty::F32, [n_embd_s, b.n_rs, 1, 1]);
-    let conv = llm::build_rs(g, inp, b, conv_all, n_embd_r);
-    let conv = g.reshape(conv, [d_conv.saturating_sub(1), d_inner, ns, 1]);
+    let st = States::new(g, b, inp, d_conv, d_inner, d_state);
+    let (n_embd_r, n_embd_s, conv_all, ssm_all, conv) = (st.n_embd_r, st.n_embd_s, st.conv_all, st.ssm_all, st.conv);
     let n_embd = g.ne(cur)[0];
     let cur = g.reshape(cur, [n_embd, nst, ns, 1]);
     let w_in = w.blk(g, il, "ssm_in.weight")?;
@@ -85,4 +81,32 @@ pub fn layer(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: 
     let w_out = w.blk(g, il, "ssm_out.weight")?;
     let out = g.mul_mat(w_out, y);
     Some(g.reshape(out, [n_embd, nst.saturating_mul(ns), 1, 1]))
+}
+
+/// The state caches of a Mamba-1-style layer (one B/C group: Mamba-1, PLaMo-2) and the
+/// gathered conv states, [d_conv - 1, d_inner, n_seqs].
+pub struct States {
+    /// Conv state elements per sequence.
+    pub n_embd_r: u64,
+    /// SSM state elements per sequence.
+    pub n_embd_s: u64,
+    /// The conv state cache.
+    pub conv_all: Id,
+    /// The SSM state cache.
+    pub ssm_all: Id,
+    /// The gathered conv states.
+    pub conv: Id,
+}
+
+impl States {
+    /// The caches, and the conv states gathered by `build_rs`.
+    pub fn new(g: &mut Graph, b: &Batch, inp: &Inputs, d_conv: u64, d_inner: u64, d_state: u64) -> Self {
+        let n_embd_r = d_conv.saturating_sub(1).saturating_mul(d_inner);
+        let n_embd_s = d_state.saturating_mul(d_inner);
+        let conv_all = g.external(Ty::F32, [n_embd_r, b.n_rs, 1, 1]);
+        let ssm_all = g.external(Ty::F32, [n_embd_s, b.n_rs, 1, 1]);
+        let conv = llm::build_rs(g, inp, b, conv_all, n_embd_r);
+        let conv = g.reshape(conv, [d_conv.saturating_sub(1), d_inner, b.n_seqs, 1]);
+        States { n_embd_r, n_embd_s, conv_all, ssm_all, conv }
+    }
 }

@@ -18,6 +18,7 @@
 mod alloc;
 #[cfg(test)]
 mod alloc_tests;
+mod bailingmoe3;
 mod deepseek2;
 mod delta_net;
 mod falcon_h1;
@@ -30,6 +31,9 @@ mod graph;
 mod heuristic;
 mod inputs;
 mod jamba;
+mod kda;
+mod kimi_k3;
+mod kimi_linear;
 mod lfm2;
 mod llm;
 mod mamba1;
@@ -95,6 +99,9 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "lfm2" | "lfm2moe" => lfm2::build,
         "plamo2" => plamo2::build,
         "minimax-01" => minimax01::build,
+        "kimi-linear" => kimi_linear::build,
+        "kimi-k3" => kimi_k3::build,
+        "bailingmoe3" => bailingmoe3::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
         _ => return None,
@@ -182,6 +189,12 @@ impl<'a> Weights<'a> {
     /// A block weight as an external tensor.
     pub fn blk(&self, g: &mut Graph, il: u32, name: &'static str) -> Option<Id> {
         self.blk.get(&(il, name)).map(|d| g.external(Ty::Other, Self::ne(d)))
+    }
+
+    /// A block tensor the graph reads as f32 (per-expert scales, which ops copy), as an
+    /// external tensor.
+    pub fn blk_f32(&self, g: &mut Graph, il: u32, name: &'static str) -> Option<Id> {
+        self.blk.get(&(il, name)).map(|d| g.external(Ty::F32, Self::ne(d)))
     }
 
     /// A block weight, or [`graph::NONE`] when the block lacks it (optional biases).

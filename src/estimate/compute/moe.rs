@@ -33,10 +33,19 @@ pub struct Routing {
     pub scale: bool,
     /// Expert groups and groups used (`n_expert_groups`, `n_group_used`; 0 = no grouping).
     pub groups: (u64, u64),
+    /// SwiGLU clamped (`swiglu_clamp_exp` / `_shexp` set for the block) in the routed and the
+    /// shared experts: see [`llm::swiglu`].
+    pub clamp: (bool, bool),
+    /// LLM_FFN_SITU instead of SwiGLU (Kimi-K3), `Some(true)` when it also squashes `up`.
+    pub situ: Option<bool>,
+    /// The builder passes the per-expert scales (`ffn_{up,down}_exps.scale`, Nemotron-H):
+    /// `build_lora_mm_id` gathers and multiplies them in.
+    pub exp_scales: bool,
 }
 
 /// What most families pass: softmax gating, normalized weights, no scale.
-pub const SOFTMAX_NORM: Routing = Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0) };
+pub const SOFTMAX_NORM: Routing =
+    Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0), clamp: (false, false), situ: None, exp_scales: false };
 
 impl Routing {
     /// Routing read from the model's hyperparameters (deepseek2.cpp `load_arch_hparams`:
@@ -47,7 +56,15 @@ impl Routing {
             3 => Gating::SoftmaxWeight,
             _ => Gating::Softmax,
         };
-        Routing { gating, norm_w: h.expert_weights_norm, scale: h.expert_weights_scaled, groups: h.expert_groups }
+        Routing {
+            gating,
+            norm_w: h.expert_weights_norm,
+            scale: h.expert_weights_scaled,
+            groups: h.expert_groups,
+            clamp: (false, false),
+            situ: None,
+            exp_scales: false,
+        }
     }
 }
 
@@ -55,10 +72,17 @@ impl Routing {
 /// (`ffn_gate_inp.bias`), selection bias (`exp_probs_b.bias`) and per-expert biases
 /// (`ffn_{up,gate,down}_exps.bias`, added with `ggml_add_id`).
 pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64, r: Routing) -> Option<Id> {
+    let w_ffn_gate_inp = w.blk(g, il, "ffn_gate_inp.weight")?;
+    let logits = g.mul_mat(w_ffn_gate_inp, cur);
+    moe_ffn_logits(g, w, il, cur, logits, n_used, r)
+}
+
+/// [`moe_ffn`] with the router logits given (`probs_in`: Kimi-K3 scores the full-width input
+/// while the experts run on a latent projection).
+pub fn moe_ffn_logits(g: &mut Graph, w: &Weights, il: u32, cur: Id, logits: Id, n_used: u64, r: Routing) -> Option<Id> {
     let n_embd = g.ne(cur)[0];
     let nt = g.ne(cur)[1];
-    let w_ffn_gate_inp = w.blk(g, il, "ffn_gate_inp.weight")?;
-    let mut logits = g.mul_mat(w_ffn_gate_inp, cur);
+    let mut logits = logits;
     if let Some(bias) = w.blk(g, il, "ffn_gate_inp.bias") {
         logits = g.binary(logits, bias);
     }
@@ -101,18 +125,36 @@ pub fn moe_ffn(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64, r: Rou
     }
     g.expand(weights);
     let cur3 = g.reshape(cur, [n_embd, 1, nt, 1]);
-    let expert = |g: &mut Graph, name: &'static str, bias: &'static str, x: Id| -> Option<Id> {
+    let expert = |g: &mut Graph, name: &'static str, x: Id| -> Option<Id> {
         let wt = w.blk(g, il, name)?;
-        let y = g.mul_mat_id(wt, x, selected);
-        Some(match w.blk(g, il, bias) {
+        let mut y = g.mul_mat_id(wt, x, selected);
+        let scale = if r.exp_scales { w.blk_f32(g, il, moe_name(name, "scale")) } else { None };
+        if let Some(s) = scale {
+            let n = g.ne(s)[0];
+            let s = g.reshape(s, [1, n, 1, 1]);
+            let s = g.repeat(s, [1, n, nt, 1]);
+            let s = g.get_rows(s, selected);
+            y = g.binary(y, s);
+        }
+        Some(match w.blk(g, il, moe_name(name, "bias")) {
             Some(b) => g.add_id(y, b, selected),
             None => y,
         })
     };
-    let up = expert(g, "ffn_up_exps.weight", "ffn_up_exps.bias", cur3)?;
-    let gate = expert(g, "ffn_gate_exps.weight", "ffn_gate_exps.bias", cur3)?;
-    let act = g.glu_split(gate, up); // swiglu / geglu / swiglu_oai: all GGML_OP_GLU
-    let experts = expert(g, "ffn_down_exps.weight", "ffn_down_exps.bias", act)?;
+    let act = if w.has_blk(il, "ffn_gate_up_exps.weight") {
+        // One merged projection, gate then up as views of its halves (build_moe_ffn's gate_up path).
+        let gate_up = expert(g, "ffn_gate_up_exps.weight", cur3)?;
+        let (ne, nb) = (g.ne(gate_up), g.t[gate_up as usize].nb);
+        let half = [ne[0] / 2, ne[1], ne[2], 1];
+        let gate = g.view_nd(gate_up, half, nb[1], nb[2], nb[3]);
+        let up = g.view_nd(gate_up, half, nb[1], nb[2], nb[3]);
+        glu(g, gate, up, r)
+    } else {
+        let up = expert(g, "ffn_up_exps.weight", cur3)?;
+        gated_act(g, w, il, up, r, |g| expert(g, "ffn_gate_exps.weight", cur3))?
+    };
+    let experts = expert(g, "ffn_down_exps.weight", act)?;
+
     let experts = g.binary(experts, weights);
     g.expand(experts);
     let en = g.t[experts as usize].nb;
@@ -145,7 +187,7 @@ pub fn moe_ffn_shared(g: &mut Graph, w: &Weights, il: u32, cur: Id, n_used: u64,
     let up = w.blk(g, il, "ffn_up_shexp.weight")?;
     let gate = w.blk(g, il, "ffn_gate_shexp.weight")?;
     let down = w.blk(g, il, "ffn_down_shexp.weight")?;
-    let mut sh = llm::ffn_swiglu(g, cur, up, gate, down);
+    let mut sh = llm::ffn_swiglu_clamped(g, cur, [up, gate, down], r.clamp.1);
     if let Some(w_gate) = w.blk(g, il, "ffn_gate_inp_shexp.weight") {
         let sg = g.mul_mat(w_gate, cur);
         let sg = g.unary(sg);
@@ -177,4 +219,35 @@ fn select_groups(g: &mut Graph, probs: Id, n_groups: u64, n_used: u64) -> Id {
     let filled = g.unary(groups); // ggml_fill (not the in-place variant)
     let masked = g.set_rows(filled, kept, chosen);
     g.reshape(masked, [n_expert, nt, 1, 1])
+}
+
+/// `ffn_*_exps.bias` / `.scale` for `ffn_*_exps.weight`.
+fn moe_name(weight: &'static str, what: &str) -> &'static str {
+    match (weight, what) {
+        ("ffn_up_exps.weight", "bias") => "ffn_up_exps.bias",
+        ("ffn_gate_exps.weight", "bias") => "ffn_gate_exps.bias",
+        ("ffn_down_exps.weight", "bias") => "ffn_down_exps.bias",
+        ("ffn_gate_up_exps.weight", "bias") => "ffn_gate_up_exps.bias",
+        ("ffn_up_exps.weight" | "ffn_gate_up_exps.weight", _) => "ffn_up_exps.scale",
+        ("ffn_gate_exps.weight", _) => "ffn_gate_exps.scale",
+        _ => "ffn_down_exps.scale",
+    }
+}
+
+/// The experts' activation on `up` with the gate projection `gate()` when the block has one;
+/// without a gate an in-place unary chain (silu, relu, relu then sqr).
+fn gated_act(g: &mut Graph, w: &Weights, il: u32, up: Id, r: Routing, gate: impl FnOnce(&mut Graph) -> Option<Id>) -> Option<Id> {
+    if !w.has_blk(il, "ffn_gate_exps.weight") {
+        return Some(g.unary(up));
+    }
+    let gate = gate(g)?;
+    Some(glu(g, gate, up, r))
+}
+
+/// SITU, or SwiGLU (all GGML_OP_GLU: swiglu / geglu / swiglu_oai; clamped when set).
+fn glu(g: &mut Graph, gate: Id, up: Id, r: Routing) -> Id {
+    match r.situ {
+        Some(linear) => llm::situ(g, gate, up, linear),
+        None => llm::swiglu(g, gate, up, r.clamp.0),
+    }
 }

@@ -2,10 +2,10 @@
 //! head, dt/B/C RMS-normed, one B/C group) and fused-QKV attention with Q/K norms and RoPE;
 //! post-mixer and post-FFN norms around a fused SwiGLU FFN.
 
-use super::graph::{Graph, Id, Ty};
+use super::graph::{Graph, Id};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch, KvLayer};
-use super::{Weights, transformer};
+use super::{Weights, mamba1, transformer};
 use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
@@ -71,12 +71,8 @@ fn mamba(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id) 
     let dt_dim = w.dim(il, "ssm_dt_norm", 0)?;
     let n_heads = w.dim(il, "ssm_a", 0)?;
     let head_dim = d_inner / n_heads;
-    let n_embd_r = d_conv.saturating_sub(1).saturating_mul(d_inner);
-    let n_embd_s = d_state.saturating_mul(d_inner);
-    let conv_all = g.external(Ty::F32, [n_embd_r, b.n_rs, 1, 1]);
-    let ssm_all = g.external(Ty::F32, [n_embd_s, b.n_rs, 1, 1]);
-    let conv = llm::build_rs(g, inp, b, conv_all, n_embd_r);
-    let conv = g.reshape(conv, [d_conv.saturating_sub(1), d_inner, ns, 1]);
+    let st = mamba1::States::new(g, b, inp, d_conv, d_inner, d_state);
+    let (n_embd_r, n_embd_s, conv_all, ssm_all, conv) = (st.n_embd_r, st.n_embd_s, st.conv_all, st.ssm_all, st.conv);
     let n_embd = g.ne(cur)[0];
     let cur = g.reshape(cur, [n_embd, nst, ns, 1]);
     let w_in = w.blk(g, il, "ssm_in.weight")?;

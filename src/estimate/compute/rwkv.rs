@@ -22,6 +22,14 @@ pub struct Mix<'a> {
     pub v_first: Id,
 }
 
+impl Mix<'_> {
+    /// (n_tokens, head size, n_embd, heads) of a time mix on `cur`.
+    pub fn sizes(&self, g: &Graph, b: &Batch, cur: Id) -> (u64, u64, u64, u64) {
+        let (hs, n_embd) = (self.head_size.max(1), g.ne(cur)[0]);
+        (b.n_tokens, hs, n_embd, n_embd / hs)
+    }
+}
+
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
     let (v7, qwen) = match geo.architecture.as_str() {

@@ -10,9 +10,7 @@ use super::rwkv::Mix;
 /// [n_embd, n_seq_tokens, n_seqs].
 pub fn time_mix(g: &mut Graph, w: &Weights, b: &Batch, mix: &mut Mix, cur: Id, x_prev: Id) -> Option<Id> {
     let il = mix.il;
-    let (nt, hs) = (b.n_tokens, mix.head_size.max(1));
-    let n_embd = g.ne(cur)[0];
-    let n_head = n_embd / hs;
+    let (nt, hs, n_embd, n_head) = mix.sizes(g, b, cur);
     let qrwkv = !w.has_blk(il, "time_mix_first.weight");
     let sx = g.binary(x_prev, cur);
     let sx = g.reshape(sx, [n_embd, nt, 1, 1]);

@@ -11,9 +11,7 @@ use super::rwkv6_mix::wkv_tail;
 /// [n_embd, n_seq_tokens, n_seqs]. Layer 0's value becomes `mix.v_first`.
 pub fn time_mix(g: &mut Graph, w: &Weights, b: &Batch, mix: &mut Mix, cur: Id, x_prev: Id) -> Option<Id> {
     let il = mix.il;
-    let (nt, hs) = (b.n_tokens, mix.head_size.max(1));
-    let n_embd = g.ne(cur)[0];
-    let n_head = n_embd / hs;
+    let (nt, hs, n_embd, n_head) = mix.sizes(g, b, cur);
     let gating = w.has_blk(il, "time_mix_g1.weight") && w.has_blk(il, "time_mix_g2.weight");
     let sx = g.binary(x_prev, cur);
     let sx = g.repeat(sx, [n_embd, b.n_seq_tokens, b.n_seqs, if gating { 6 } else { 5 }]);

@@ -5,7 +5,8 @@ fake Hugging Face Hub with injected latency.
     python3 scripts/bench-remote.py [--latency-ms 50,100,150] [--bin target/release/gguf-meter]
 
 Serves, on 127.0.0.1 only, a repo shaped like unsloth's big quants: 6 quants in folders, 44
-shards in all, each shard 1 holding a 151,936-token BPE vocabulary (a 6 MB header) and the
+shards in all, each shard 1 holding a 248,320-token BPE vocabulary as Qwen 3.5's (an 11 MB
+header) and the
 others tensor infos only, plus a one-file model. The files are headers followed by virtual
 zeros up to their full length (tens of GB), so only what a client reads is ever produced. The
 "Hub" (127.0.0.1, one port) answers as huggingface.co does: the tree listing paged with `Link`
@@ -87,8 +88,9 @@ def header(kvs, tensors):
 
 
 def vocab():
-    tokens = [f"tok{i:06d}" for i in range(151936)]
-    merges = [f"t{i:05d} k{i:05d}" for i in range(151387)]
+    # Qwen 3.5's vocabulary size and merge count (its GGUFs are the issue's example).
+    tokens = [f"tok{i:06d}" for i in range(248320)]
+    merges = [f"t{i:06d} k{i:06d}" for i in range(247587)]
     return [
         kv("tokenizer.ggml.model", STR, "gpt2"),
         kv("tokenizer.ggml.pre", STR, "qwen2"),
@@ -100,7 +102,7 @@ def vocab():
 
 def model_files(name, qtype, shards, voc):
     """(file name, header bytes, length) of each shard of a 64-layer dense llama model."""
-    n_embd, n_ff, n_layer, n_vocab, n_head, n_kv = 8192, 28672, 64, 151936, 64, 8
+    n_embd, n_ff, n_layer, n_vocab, n_head, n_kv = 8192, 28672, 64, 248320, 64, 8
     tensors = [("token_embd.weight", [n_embd, n_vocab], qtype), ("output_norm.weight", [n_embd], 0), ("output.weight", [n_embd, n_vocab], qtype)]
     for i in range(n_layer):
         b = f"blk.{i}."

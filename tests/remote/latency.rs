@@ -21,7 +21,7 @@ fn every_file_of_a_repo_is_read_at_once_over_reused_connections() {
     }
     // Small first ranges, so each single-file quant takes several range requests.
     let out = hub.run_with(&["fit", "hf://test/repo", "--gpu", "rtx3090", "--json"], &[("GGUF_METER_FIRST_RANGE", "4096")]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "header-only fixtures are incomplete downloads: exit 3, as locally; {}", stderr(&out));
     let cdn = hub.cdn.log();
     assert!(cdn.iter().all(|l| l.gate_met == Some(true)), "files read one after another: {cdn:?}");
     for p in MODELS {

@@ -33,7 +33,7 @@ fn an_ollama_model_is_read_from_its_manifest_blob() {
     let accept = reg.log()[0].accept.clone().unwrap_or_default();
     assert!(accept.contains("application/vnd.docker.distribution.manifest.v2+json"), "{accept}");
     let out = meter(&["fit", "ollama://qwen3.5:35b", "--gpu", "rtx3090"], &env);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "header-only fixtures are incomplete downloads: exit 3, as locally; {}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("-mu {}", reg.url(&format!("/v2/library/qwen3.5/blobs/sha256:{sha}")))));
     // A second look costs the manifest only: the digest is the cache key.
     let cache = tempfile::tempdir().unwrap();
@@ -67,7 +67,7 @@ fn a_modelscope_repo_is_listed_and_ranked() {
     let env = [("MODELSCOPE_ENDPOINT", ms.base.as_str()), ("HF_TOKEN", TOKEN)];
     same_as_local("modelscope://owner/repo:Q8_0", &fixture(names[1]), &env);
     let out = meter(&["fit", "modelscope://owner/repo", "--gpu", "rtx3090", "--json"], &env);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "header-only fixtures are incomplete downloads: exit 3, as locally; {}", stderr(&out));
     assert_eq!(doc(&out)["plans"].as_array().unwrap().len(), 2);
     let here = doc(&meter(&["fit", &local(names[0]), &local(names[1]), "--gpu", "rtx3090", "--json"], &[]));
     assert_eq!(doc(&out)["best"], here["best"]);

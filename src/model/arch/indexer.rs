@@ -11,22 +11,21 @@ use super::rules::{Hybrid, Memory};
 /// GLM 5.2's indexer layers when the file does not list them (glm-dsa.cpp
 /// `GLM_5_2_DEFAULT_INDEXER_TYPES`): the first two, then every fourth.
 fn glm52_default(il: usize) -> bool {
-    il < 2 || (il - 2) % 4 == 0
+    il < 2 || (il - 2).is_multiple_of(4)
 }
 
 /// `attention.indexer.types` as `get_key_or_arr` reads it over `n_layer` layers, else `default`.
 fn indexer_types(meta: &Meta, n_layer: usize, default: impl Fn(usize) -> bool) -> Vec<bool> {
     let mut out: Vec<bool> = (0..n_layer).map(&default).collect();
-    match meta.get("attention.indexer.types") {
-        Some(v) => match v.as_array() {
+    if let Some(v) = meta.get("attention.indexer.types") {
+        match v.as_array() {
             Some(a) => {
                 for (o, x) in out.iter_mut().zip(&a.items) {
                     *o = x.as_u64().is_some_and(|x| x != 0);
                 }
             }
             None => out.fill(v.as_u64().is_some_and(|x| x != 0)),
-        },
-        None => {}
+        }
     }
     out
 }

@@ -222,7 +222,7 @@ fn pattern(n_pattern: u64, dense_first: bool, n_layer: usize, n_all: usize) -> V
                 return false;
             }
             let il = il as u64;
-            n_pattern == 0 || if dense_first { il % n_pattern != 0 } else { il % n_pattern < n_pattern - 1 }
+            n_pattern == 0 || if dense_first { !il.is_multiple_of(n_pattern) } else { il % n_pattern < n_pattern - 1 }
         })
         .collect()
 }
@@ -241,10 +241,11 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
     let mut n_head_kv = per_layer(meta, "attention.head_count_kv", n_all).unwrap_or_else(|| n_head.clone());
     let mut n_ff = per_layer(meta, "feed_forward_length", n_all).unwrap_or_else(|| vec![0; n_all]);
     let head0 = n_head.first().copied().unwrap_or(0);
-    let (head_k, head_v) = if head0 > 0 {
-        (meta.u64("attention.key_length").unwrap_or(n_embd / head0), meta.u64("attention.value_length").unwrap_or(n_embd / head0))
-    } else {
-        (0, 0)
+    // n_embd / n_head unless the file gives key/value lengths; 0 for a model without heads.
+    let per_head = n_embd.checked_div(head0);
+    let (head_k, head_v) = match per_head {
+        Some(d) => (meta.u64("attention.key_length").unwrap_or(d), meta.u64("attention.value_length").unwrap_or(d)),
+        None => (0, 0),
     };
     let head_k_swa = meta.u64("attention.key_length_swa").unwrap_or(head_k);
     let head_v_swa = meta.u64("attention.value_length_swa").unwrap_or(head_v);
@@ -262,7 +263,7 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
             },
             None => {
                 let every = meta.u64("full_attention_interval").unwrap_or(default.into()).max(1);
-                (0..n_all).map(|i| i < n_layer && (i as u64 + 1) % every != 0).collect()
+                (0..n_all).map(|i| i < n_layer && !(i as u64 + 1).is_multiple_of(every)).collect()
             }
         },
     };

@@ -151,6 +151,29 @@ def full_cases() -> list[dict]:
     return cases
 
 
+def not_generated(model_id: str, out: Path, extra: dict, res: dict) -> dict:
+    """The record of a model llama.cpp would not build from its metadata, with its reason."""
+    out.unlink(missing_ok=True)
+    return {"schema_version": run.SCHEMA_VERSION, "generator": "scripts/oracle/archs.py", "id": f"arch-{model_id}",
+            "llama_cpp": None, "model": dict(extra, kind="arch-fixture", file_name=out.name), "ok": False,
+            "error_stage": "generate", "error": res.get("error", "?")[-1500:], "log": [res.get("log", "")[-1500:]],
+            "cases": []}
+
+
+def run_cases(oracle: Path, model_id: str, out: Path, extra: dict, qs, jobs: int, cases: list[dict]) -> dict:
+    """The oracle over a sparse full-length copy of the generated header `out`."""
+    sp = run.SPARSE_DIR / "archs" / out.name
+    desc = run.make_sparse(out, sp, qs)
+    extra = dict(extra, fixture=run.rel(out), fixture_sha256=run.sha256(out), fixture_size=out.stat().st_size,
+                 full_size=desc["full_size"])
+    doc = run.run_model(oracle, f"arch-{model_id}", sp, "arch-fixture", extra, jobs, True, False, cases=cases)
+    sp.unlink(missing_ok=True)
+    doc["generator"] = "scripts/oracle/archs.py"
+    for c in doc.get("cases", []):
+        c.pop("log_context", None)   # the MiB log lines: kept for the repo fixtures, too bulky here
+    return doc
+
+
 def record_full(oracle: Path, gen: Path, model_id: str, spec: dict, qs, jobs: int) -> dict:
     out = ARCH_DIR / f"{model_id}.gguf"
     ARCH_DIR.mkdir(parents=True, exist_ok=True)
@@ -166,21 +189,8 @@ def record_full(oracle: Path, gen: Path, model_id: str, spec: dict, qs, jobs: in
     except (json.JSONDecodeError, IndexError):
         res = {"ok": False, "error": f"oracle_gen exited {p.returncode}: {p.stderr.strip()[-1500:]}"}
     if not res.get("ok"):
-        out.unlink(missing_ok=True)
-        return {"schema_version": run.SCHEMA_VERSION, "generator": "scripts/oracle/archs.py", "id": f"arch-{model_id}",
-                "llama_cpp": None, "model": dict(extra, kind="arch-fixture", file_name=out.name), "ok": False,
-                "error_stage": "generate", "error": res.get("error", "?")[-1500:], "log": [res.get("log", "")[-1500:]],
-                "cases": []}
-    sp = run.SPARSE_DIR / "archs" / out.name
-    desc = run.make_sparse(out, sp, qs)
-    extra.update(fixture=run.rel(out), fixture_sha256=run.sha256(out), fixture_size=out.stat().st_size,
-                 full_size=desc["full_size"])
-    doc = run.run_model(oracle, f"arch-{model_id}", sp, "arch-fixture", extra, jobs, True, False, cases=full_cases())
-    sp.unlink(missing_ok=True)
-    doc["generator"] = "scripts/oracle/archs.py"
-    for c in doc.get("cases", []):
-        c.pop("log_context", None)
-    return doc
+        return not_generated(model_id, out, extra, res)
+    return run_cases(oracle, model_id, out, extra, qs, jobs, full_cases())
 
 
 def arch_cases() -> list[dict]:
@@ -256,24 +266,12 @@ def record(oracle: Path, gen: Path, model_id: str, arch: str, moe: bool, qs, job
         if spec is None and doc is not None:
             break   # generated, but llama.cpp cannot run it in any form: keep the last oracle record
         if spec is None:
-            out.unlink(missing_ok=True)
-            return {"schema_version": run.SCHEMA_VERSION, "generator": "scripts/oracle/archs.py", "id": f"arch-{model_id}",
-                    "llama_cpp": None, "model": dict(extra, kind="arch-fixture", file_name=out.name), "ok": False,
-                    "error_stage": "generate", "error": res.get("error", "?")[-1500:], "log": [res.get("log", "")[-1500:]],
-                    "cases": []}
-        sp = run.SPARSE_DIR / "archs" / out.name
-        desc = run.make_sparse(out, sp, qs)
-        extra2 = dict(extra, spec={k: v for k, v in spec.items() if k != "out"}, fixture=run.rel(out),
-                      fixture_sha256=run.sha256(out), fixture_size=out.stat().st_size, full_size=desc["full_size"])
-        doc = run.run_model(oracle, f"arch-{model_id}", sp, "arch-fixture", extra2, jobs, True, False,
-                            cases=arch_cases())
-        sp.unlink(missing_ok=True)
+            return not_generated(model_id, out, extra, res)
+        doc = run_cases(oracle, model_id, out, dict(extra, spec={k: v for k, v in spec.items() if k != "out"}), qs, jobs,
+                        arch_cases())
         if doc.get("ok") and any(c["ok"] for c in doc["cases"]):
             break
         # llama.cpp generated it but cannot run it (e.g. the graph asserts on Q8_0): next attempt
-    doc["generator"] = "scripts/oracle/archs.py"
-    for c in doc.get("cases", []):
-        c.pop("log_context", None)   # the MiB log lines: kept for the repo fixtures, too bulky here
     return doc
 
 

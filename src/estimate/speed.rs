@@ -331,6 +331,10 @@ pub fn estimate(w: &Workload, prompt: u64, ubatch: u64, c: &Constants) -> Option
     }
     let pp_secs = prompt_seconds(w, 0, prompt.max(1), ubatch, c);
     let ttft = pp_secs + tg_seconds(w, prompt as f64, c);
+    // Geometry no real model has can make a figure meaningless: then there is no estimate.
+    if !(tg.is_finite() && pp_secs.is_finite() && pp_secs > 0.0 && ttft.is_finite()) {
+        return None;
+    }
     Some(SpeedEstimate {
         backend,
         tg_tokens_per_second: tg,

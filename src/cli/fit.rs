@@ -264,12 +264,22 @@ pub fn list(json: bool) -> anyhow::Result<i32> {
     if json {
         super::out::println(&serde_json::to_string_pretty(CATALOG)?)?;
     } else {
-        let mut text = format!("{:<16} {:<42} {:>10} {:>10}\n", "name", "device", "memory", "GB/s");
+        // One write, as the other commands do: a reader that stops early (`| head`) then gets
+        // what fits in the pipe, and no later write fails.
+        let mut o = format!("{:<16} {:<42} {:>10} {:>10} {:>11} {}\n", "name", "device", "memory", "GB/s", "FP16 TFLOPS", "backend");
         for d in CATALOG {
             let mem = if d.memory_bytes == 0 { "--ram".to_string() } else { gib(d.memory_bytes) };
-            text += &format!("{:<16} {:<42} {:>10} {:>10.1}\n", d.name, d.label, mem, d.bandwidth as f64 / 1e9);
+            o += &format!(
+                "{:<16} {:<42} {:>10} {:>10.1} {:>11.1} {}\n",
+                d.name,
+                d.label,
+                mem,
+                d.bandwidth as f64 / 1e9,
+                d.flops as f64 / 1e12,
+                d.backend.name()
+            );
         }
-        super::out::print(&text)?;
+        super::out::print(&o)?;
     }
     Ok(exit_code::OK)
 }

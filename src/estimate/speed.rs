@@ -331,6 +331,10 @@ pub fn estimate(w: &Workload, prompt: u64, ubatch: u64, c: &Constants) -> Option
     }
     let pp_secs = prompt_seconds(w, 0, prompt.max(1), ubatch, c);
     let ttft = pp_secs + tg_seconds(w, prompt as f64, c);
+    // Geometry no real model has can make a figure meaningless: then there is no estimate.
+    if !(tg.is_finite() && pp_secs.is_finite() && pp_secs > 0.0 && ttft.is_finite()) {
+        return None;
+    }
     Some(SpeedEstimate {
         backend,
         tg_tokens_per_second: tg,
@@ -431,15 +435,15 @@ pub fn workload_for(
         if l.kind == LayerKind::Recurrent {
             p.recurrent_layers += 1.0;
             if let Some(s) = l.recurrent {
-                p.state_bytes += (s.conv_elements + s.state_elements) as f64 * 4.0;
+                p.state_bytes += s.conv_elements.saturating_add(s.state_elements) as f64 * 4.0;
             }
         }
         if let Some(k) = kv.iter().find(|k| k.index == l.index) {
-            let rows = (k.cells.max(1) * r.n_stream.max(1)) as f64;
+            let rows = k.cells.max(1).saturating_mul(r.n_stream.max(1)) as f64;
             let window = if l.kind == LayerKind::Sliding { l.window } else { None };
             let a = Attention {
-                kv_bytes_per_position: (k.k_bytes + k.v_bytes) as f64 / rows,
-                flops_per_position: 2.0 * l.n_head as f64 * (l.head_dim_k + l.head_dim_v) as f64,
+                kv_bytes_per_position: k.k_bytes.saturating_add(k.v_bytes) as f64 / rows,
+                flops_per_position: 2.0 * l.n_head as f64 * (l.head_dim_k as f64 + l.head_dim_v as f64),
                 window,
             };
             match p.attention.iter_mut().find(|x| x.window == window) {

@@ -220,6 +220,12 @@ def plants(name, g):
 
     add("tensor-zero-elements", zero_elems)
 
+    def zero_by_huge(c):
+        c.tensors.append([b"empty.huge", [2**62, 0], 0, 0])  # 0 bytes (ggml_nbytes), whatever ne0
+        c.relayout()
+
+    add("tensor-zero-elements-huge-row", zero_by_huge)
+
     def dims(nd):
         def f(c):
             c.tensors[-1][1] = [1] * nd
@@ -362,6 +368,25 @@ def mutations(name, data, rng, n):
     return out
 
 
+def shrink_arrays(g, keep=64):
+    """Cuts every array of 1,024 or more items to its first `keep` (a real header without its
+    megabytes of vocabulary; the tensor infos and other keys as they are)."""
+    for item in g.kvs:
+        if item[1] != ARR:
+            continue
+        et, n = struct.unpack_from("<IQ", item[2], 0)
+        if n < 1024:
+            continue
+        if et in FIXED:
+            item[2] = struct.pack("<IQ", et, keep) + item[2][12 : 12 + keep * FIXED[et]]
+        else:
+            p = 12
+            for _ in range(keep):
+                p = skip_value(item[2], p, et)
+            item[2] = struct.pack("<IQ", et, keep) + item[2][12:p]
+    return g
+
+
 def complete(path):
     """(header prefix, complete length) of a header-only or complete fixture."""
     g = Gguf(Path(path).read_bytes())
@@ -398,6 +423,16 @@ def main():
             for n, (h, length) in plants(name, Gguf(prefix)):
                 # A planted size no disk holds: the file is the header and a little data.
                 files[n] = (h, length if length <= 1 << 32 else len(h) + 64)
+        # GGUF_CORPUS_EXTRA=a.gguf,b.gguf: more bases (real files, arrays cut to 64 items), for a
+        # sweep outside the committed corpus.
+        for extra in filter(None, os.environ.get("GGUF_CORPUS_EXTRA", "").split(",")):
+            with open(extra, "rb") as f:
+                head = f.read(64 << 20)
+            g = shrink_arrays(Gguf(head))
+            g.relayout()
+            bases["x-" + Path(extra).stem] = g.file()
+            for n, (h, length) in plants("x-" + Path(extra).stem, g):
+                files[n] = (h, length if length <= 1 << 32 else len(h) + 64)
         h, n = complete(ROOT / "fixtures/qwen2.5-7b-q4km.gguf")
         files["plant-qwen2.5-7b-complete"] = (h, n)
         big = (ROOT / "fixtures/bigendian-llama.gguf").read_bytes()
@@ -420,7 +455,7 @@ def main():
         verdicts = oracle([str(mat / f"{n}.gguf") for n in names])
 
         external = []
-        ext_paths = sorted((LLAMA_SRC / "models").glob("ggml-vocab-*.gguf")) + sorted(REAL.glob("*.gguf")) if LLAMA_SRC.exists() else []
+        ext_paths = sorted((LLAMA_SRC / "models").glob("ggml-vocab-*.gguf")) + sorted(REAL.glob("*.gguf")) + sorted(REAL.glob("*.gguf.part")) if LLAMA_SRC.exists() else []
         for p, v in zip(ext_paths, oracle([str(p) for p in ext_paths])):
             where = "llama.cpp" if LLAMA_SRC in p.parents else "real"
             rel = str(p.relative_to(LLAMA_SRC if where == "llama.cpp" else REAL))

@@ -73,6 +73,14 @@ impl TensorInfo {
     /// Exact data size from the type's block layout: `None` if the type is unknown,
     /// the row is not a whole number of blocks, or the size overflows.
     pub fn n_bytes(&self) -> Option<u64> {
+        let t = self.ggml_type.traits()?;
+        if !self.dims.first().unwrap_or(&1).is_multiple_of(t.block_size) {
+            return None;
+        }
+        // ggml_nbytes: a tensor with a 0 dimension has no bytes, however large the others.
+        if self.dims.contains(&0) {
+            return Some(0);
+        }
         let row = self.ggml_type.row_bytes(*self.dims.first().unwrap_or(&1))?;
         self.dims.iter().skip(1).try_fold(row, |acc, &d| acc.checked_mul(d))
     }

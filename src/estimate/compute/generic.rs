@@ -91,18 +91,7 @@ fn ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
     if w.has_blk(il, "ffn_gate.weight") {
         return llm::ffn(g, w, il, x);
     }
-    let up = w.blk(g, il, "ffn_up.weight")?;
-    let down = w.blk(g, il, "ffn_down.weight")?;
-    let mut cur = g.mul_mat(up, x);
-    if let Some(b) = w.blk(g, il, "ffn_up.bias") {
-        cur = g.binary(cur, b);
-    }
-    let cur = g.unary(cur);
-    let mut cur = g.mul_mat(down, cur);
-    if let Some(b) = w.blk(g, il, "ffn_down.bias") {
-        cur = g.binary(cur, b);
-    }
-    Some(cur)
+    llm::ffn_ungated(g, w, il, x, false)
 }
 
 /// `build_norm` with an optional weight and bias (LLM_NORM / LLM_NORM_RMS alike for memory).

@@ -5,15 +5,16 @@
 //! min(n_tokens, n_batch); `graph_reserve`, :2523). With one CPU backend the scheduler makes
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
-//! For architectures with a graph builder here (`llama`, `qwen2`, `qwen3`, `qwen3moe` in
-//! `transformer.rs`; `mamba2`, `granitehybrid`, `gemma3`, `gpt-oss`, `deepseek2`; `qwen35`,
-//! `qwen35moe`, `qwen3next`)
-//! gguf-meter rebuilds that graph
-//! (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
+//! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
+//! `gemma3`, `gpt-oss`, `deepseek2` (MLA), `qwen35`/`qwen35moe`/`qwen3next`, and the recurrent and
+//! hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
+//! ARWKV-7, MiniMax-01, Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
+//! that graph (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
 //! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
 //! f32 and quantized KV caches, with and without flash attention, unified or per-sequence
-//! streams). Other architectures, or a model missing a tensor the builder needs, use the
-//! calibrated estimate in `heuristic.rs`.
+//! streams). Other architectures get `generic.rs`'s graph built from the tensors present (a
+//! plain decoder, or an encoder attending within the micro-batch), an estimate; failing that,
+//! the calibrated estimate in `heuristic.rs`.
 
 mod alloc;
 #[cfg(test)]

@@ -43,6 +43,7 @@ fn check_passes_them_and_footprint_and_fit_refuse_them_with_exit_4() {
 #[test]
 fn table_leaves_them_out() {
     let out = run(&["table", fixture(FILES[0]).to_str().unwrap(), fixture("tiny/tiny-llama.gguf").to_str().unwrap(), "--gpus", "rtx4090"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // tiny-llama is a header-only fixture: an incomplete download (exit 3), not an error.
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("vocab only (a tokenizer file, not a model), left out of the table"));
 }

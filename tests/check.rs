@@ -262,3 +262,20 @@ fn bad_invocations_are_usage_errors() {
     let out = run(&["check", "--list-rules"]);
     assert!(String::from_utf8_lossy(&out.stdout).lines().count() >= 40);
 }
+
+#[test]
+fn no_rule_fails_on_a_file_llama_cpp_loaded_for_any_architecture() {
+    // fixtures/archs/: headers llama.cpp's own loader wrote for every architecture it knows, each
+    // loaded by llama.cpp in the oracle. Header-only, so "incomplete" is all check may say.
+    let out = run(&["check", fixture("archs").to_str().unwrap(), "--format", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let models = doc["models"].as_array().unwrap();
+    assert!(models.len() > 150, "{} models", models.len());
+    let other: Vec<String> = models
+        .iter()
+        .flat_map(|m| m["findings"].as_array().unwrap().iter().map(move |f| (m["path"].clone(), f.clone())))
+        .filter(|(_, f)| f["rule"] != "incomplete")
+        .map(|(p, f)| format!("{p}: {} {}", f["rule"], f["message"]))
+        .collect();
+    assert!(other.is_empty(), "{other:#?}");
+}

@@ -301,7 +301,8 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
 
     // Nanbeige: the layers repeat `num_loops` times, caches included.
     if rule.loops {
-        let loops = meta.u64("num_loops").unwrap_or(1).clamp(1, 64) as usize;
+        // Bounded so the logical layers stay within the 4,096 blocks gguf-meter believes.
+        let loops = (meta.u64("num_loops").unwrap_or(1).clamp(1, 64) as usize).min(4096 / n_layer.max(1)).max(1);
         if loops > 1 {
             let phys = n_layer;
             for v in [&mut n_head_kv, &mut n_ff] {

@@ -46,7 +46,7 @@ def func_body(text: str, start: int) -> str:
     raise ValueError("unbalanced")
 
 
-def switch_cases(body: str, func: str) -> list[str]:
+def switch_cases(body: str) -> list[str]:
     return re.findall(r"case (LLM_ARCH_\w+):", body)
 
 
@@ -88,7 +88,7 @@ def main() -> None:
 
     def arch_set(func: str) -> set[str]:
         m = re.search(r"bool " + func + r"\(const llm_arch & arch\)", arch_cpp)
-        return set(switch_cases(func_body(arch_cpp, m.end()), func))
+        return set(switch_cases(func_body(arch_cpp, m.end())))
 
     recurrent = arch_set("llm_arch_is_recurrent")
     diffusion = arch_set("llm_arch_is_diffusion")
@@ -135,7 +135,7 @@ def main() -> None:
             continue
         cls = classes.get(arch)
         row = dict(name=name, cls=cls, memory="kv", swa="none", swa_ty="None", period=0, dense_first=False,
-                   window_default=None, window_required=False, swa_cond=False, recr="none", interval_default=0,
+                   window_default=None, swa_cond=False, recr="none", interval_default=0,
                    kv_from_start="none", kv_from_start_n=0, causal=True, la_head_k=False, no_cache_graph=False, diffusion=False, reads=[], window_fixed=False, loops=False, exotic=[])
         if cls is None:
             row["memory"] = "unsupported"
@@ -200,17 +200,13 @@ def main() -> None:
                 keys = [m.start() for m in re.finditer(r"get_key\(LLM_KV_ATTENTION_SLIDING_WINDOW,", code)]
                 # assigned after the key was read: the key only switches sliding on or off (Llama 4)
                 row["window_fixed"] = bool(keys) and d.start() > max(keys)
-            req = re.search(r"get_key\(LLM_KV_ATTENTION_SLIDING_WINDOW,\s*hparams\.n_swa\s*\)", code)
-            row["window_required"] = bool(req)
             row["swa_cond"] = bool(re.search(r"n_swa\s*>\s*0", code))
             if re.search(r"n_swa\s*==\s*0", code) and row["swa_ty"] == "Chunked":
                 row["swa_cond"] = "zero_disables"
             lc = re.search(r"if \(hparams\.n_layer\(\) == (\d+)\)\s*\{[^}]*swa_type", code)
             if lc:
                 row["swa_cond"] = ("layer_count", int(lc.group(1)))
-        if re.search(r"is_recr_impl\[\w+\]\s*=\s*hparams\.n_head_kv\(\w+\)\s*==\s*0\s*&&\s*hparams\.n_ff", code):
-            row["recr"] = "kv_heads_and_ff_zero"
-        elif re.search(r"is_recr_impl\[\w+\]\s*=\s*\(?\w+ < hparams\.n_layer\(\)\s*&&\s*hparams\.n_head_kv\(\w+\)\s*==\s*0\s*&&\s*hparams\.n_ff", code):
+        if re.search(r"is_recr_impl\[\w+\]\s*=\s*(?:\(?\w+ < hparams\.n_layer\(\)\s*&&\s*)?hparams\.n_head_kv\(\w+\)\s*==\s*0\s*&&\s*hparams\.n_ff", code):
             row["recr"] = "kv_heads_and_ff_zero"
         elif re.search(r"is_recr_impl\[\w+\]\s*=\s*hparams\.n_head_kv\(\w+\)\s*==\s*0", code):
             row["recr"] = "kv_heads_zero"
@@ -254,7 +250,9 @@ def emit(rows, kv_names) -> None:
         "",
         "use super::rules::{Hybrid, Memory, Recr, Rule, Swa, SwaType};",
         "",
-        "/// One entry per architecture llama.cpp knows, sorted by name.",
+        "/// One entry per architecture llama.cpp knows, sorted by name (one line each, as generated: rustfmt",
+        "/// leaves it so that rerunning the script diffs cleanly).",
+        "#[rustfmt::skip]",
         "pub const RULES: &[Rule] = &[",
     ]
     for r in sorted(rows, key=lambda r: r["name"]):

@@ -214,6 +214,15 @@ fn per_layer(meta: &Meta, key: &str, n: usize) -> Option<Vec<u64>> {
     }
 }
 
+/// Nanbeige's layer loop: the first `phys` entries, `loops` times over.
+fn repeat<T: Clone>(v: &mut Vec<T>, phys: usize, loops: usize) {
+    v.truncate(phys);
+    let base = v.clone();
+    for _ in 1..loops {
+        v.extend_from_slice(&base);
+    }
+}
+
 /// `llama_hparams::set_swa_pattern`.
 fn pattern(n_pattern: u64, dense_first: bool, n_layer: usize, n_all: usize) -> Vec<bool> {
     (0..n_all)
@@ -306,18 +315,10 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
         if loops > 1 {
             let phys = n_layer;
             for v in [&mut n_head_kv, &mut n_ff] {
-                v.truncate(phys);
-                let base = v.clone();
-                for _ in 1..loops {
-                    v.extend_from_slice(&base);
-                }
+                repeat(v, phys, loops);
             }
             for v in [&mut is_swa, &mut is_recr] {
-                v.truncate(phys);
-                let base = v.clone();
-                for _ in 1..loops {
-                    v.extend_from_slice(&base);
-                }
+                repeat(v, phys, loops);
             }
             n_all = phys * loops;
         }

@@ -68,6 +68,7 @@
 #include "llama-kv-cache-dsa-iswa.h"
 #include "llama-kv-cache-msa.h"
 #include "llama-memory-hybrid-idx.h"
+#include "llama-kv-cache-dsv4.h"
 #undef private
 #undef protected
 
@@ -231,6 +232,43 @@ static std::string rs_json(const llama_memory_recurrent * rs) {
      .add("r_bytes", jnum(r_total))
      .add("s_bytes", jnum(s_total))
      .add("p_bytes", jnum(p_total))
+     .add("buffer_bytes", jnum(buf_bytes))
+     .add("layers", jarr(layers));
+    return o.str();
+}
+
+// DeepSeek-V4's compressor states (llama_dsv4_comp_state: CSA, HCA, lightning indexer): fixed
+// f32 state per sequence, so recorded in the recurrent-state schema (all of it as S).
+static std::string dsv4_state_json(const llama_kv_cache_dsv4 * c) {
+    uint64_t s_total = 0, buf_bytes = 0;
+    uint32_t n_stream = 0, n_rs_seq = 0;
+    std::vector<std::string> layers;
+    const std::pair<const char *, const llama_dsv4_comp_state *> states[] = {
+        {"csa", c->csa_state.get()}, {"hca", c->hca_state.get()}, {"lid", c->lid_state.get()}};
+    for (const auto & [name, st] : states) {
+        if (!st) continue;
+        n_stream = st->n_stream; n_rs_seq = st->n_rs_seq;
+        for (const auto & L : st->layers) {
+            const uint64_t sb = ggml_nbytes(L.kv) + ggml_nbytes(L.score);
+            s_total += sb;
+            jobj lj;
+            lj.add("il", jint(L.il)).add("state", jstr(name)).add("r_bytes", jnum(0)).add("s_bytes", jnum(sb)).add("p_bytes", jnum(0))
+              .add("r_ne", "null").add("s_ne", jne(L.kv));
+            layers.push_back(lj.str());
+        }
+        for (const auto & [buft, sz] : st->memory_breakdown()) buf_bytes += sz;
+    }
+    jobj o;
+    o.add("kind", jstr("dsv4_compressor"))
+     .add("cells", jnum(n_stream))
+     .add("n_seq_max", jnum(c->n_seq_max))
+     .add("n_rs_seq", jnum(n_rs_seq))
+     .add("n_layers", jnum(layers.size()))
+     .add("type_r", "null")
+     .add("type_s", jstr("f32"))
+     .add("r_bytes", jnum(0))
+     .add("s_bytes", jnum(s_total))
+     .add("p_bytes", jnum(0))
      .add("buffer_bytes", jnum(buf_bytes))
      .add("layers", jarr(layers));
     return o.str();
@@ -476,8 +514,18 @@ int main(int argc, char ** argv) {
             } else if (auto * rec = dynamic_cast<llama_memory_recurrent *>(mem)) {
                 kind = "recurrent";
                 rs = rs_json(rec);
+            } else if (auto * v4 = dynamic_cast<llama_kv_cache_dsv4 *>(mem)) {
+                // DeepSeek-V4: a K-only raw iSWA cache, compressed K caches (CSA 1/4, HCA 1/128,
+                // lightning indexer 1/4) and the compressors' state
+                kind = "dsv4";
+                kvs.push_back(kv_json(v4->kv_raw->get_base(), "base"));
+                kvs.push_back(kv_json(v4->kv_raw->get_swa(),  "swa"));
+                kvs.push_back(kv_json(v4->kv_csa.get(), "csa"));
+                kvs.push_back(kv_json(v4->kv_hca.get(), "hca"));
+                kvs.push_back(kv_json(v4->kv_lid.get(), "indexer"));
+                rs = dsv4_state_json(v4);
             } else {
-                kind = "other";  // dsv4: only the breakdown total is reported
+                kind = "other";
             }
         }
         uint64_t k = 0, v = 0;
@@ -494,6 +542,10 @@ int main(int argc, char ** argv) {
             else if (auto * iswa = dynamic_cast<llama_kv_cache_iswa *>(mem)) { add_kv(iswa->get_base()); add_kv(iswa->get_swa()); }
             else if (auto * hy = dynamic_cast<llama_memory_hybrid *>(mem)) add_kv(hy->get_mem_attn());
             else if (auto * hyi = dynamic_cast<llama_memory_hybrid_iswa *>(mem)) { add_kv(hyi->get_mem_attn()->get_base()); add_kv(hyi->get_mem_attn()->get_swa()); }
+            else if (auto * v4 = dynamic_cast<llama_kv_cache_dsv4 *>(mem)) {
+                add_kv(v4->kv_raw->get_base()); add_kv(v4->kv_raw->get_swa());
+                add_kv(v4->kv_csa.get()); add_kv(v4->kv_hca.get()); add_kv(v4->kv_lid.get());
+            }
         }
         m.add("kind", jstr(kind))
          .add("k_bytes", jnum(k))

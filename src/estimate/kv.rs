@@ -47,10 +47,15 @@ pub fn kq_mask_bytes(g: &Geometry, r: &Resolved, n_kv_full: u64, n_kv_swa: u64) 
 
 /// Cells per stream of a sliding layer with window `n_swa` (`llama-kv-cache-iswa.cpp:73`).
 pub fn swa_cells(r: &Resolved, n_swa: u64) -> u64 {
+    swa_cells_in(r, n_swa, r.kv_unified)
+}
+
+/// The same for a cache that is `unified` or not whatever the settings say.
+fn swa_cells_in(r: &Resolved, n_swa: u64, unified: bool) -> u64 {
     if r.swa_full {
         return r.n_ctx_seq;
     }
-    let per = if r.kv_unified { r.n_seq_max } else { 1 };
+    let per = if unified { r.n_seq_max } else { 1 };
     let want = n_swa.saturating_mul(per).saturating_add(r.n_ubatch);
     r.n_ctx_seq.min(want).div_ceil(256) * 256
 }
@@ -62,11 +67,13 @@ pub fn kv_layers(g: &Geometry, r: &Resolved) -> Result<Vec<LayerKv>, KvError> {
     let v_max = g.layers.iter().map(|l| l.n_head_kv.saturating_mul(l.head_dim_v)).max().unwrap_or(0);
     let mut out = Vec::new();
     for l in g.layers.iter().filter(|l| l.has_kv()) {
+        // DeepSeek-V4 keeps one stream per sequence even with a unified cache.
+        let (unified, n_stream) = if l.kv_per_seq { (false, r.n_seq_max.max(1)) } else { (r.kv_unified, r.n_stream) };
         let cells = match (l.kind, l.window) {
-            (LayerKind::Sliding, Some(w)) => swa_cells(r, w),
+            (LayerKind::Sliding | LayerKind::Mla, Some(w)) => swa_cells_in(r, w, unified),
             _ => r.n_ctx_seq,
         };
-        let rows = cells.saturating_mul(r.n_stream);
+        let rows = cells.saturating_mul(n_stream);
         let k_width = l.n_head_kv.saturating_mul(l.head_dim_k);
         let k_row = r.type_k.row_bytes(k_width).ok_or_else(|| KvError::BlockMismatch { layer: l.index, width: k_width, ty: r.type_k.name() })?;
         let v_bytes = if l.kind == LayerKind::Mla {
@@ -86,6 +93,13 @@ pub fn kv_layers(g: &Geometry, r: &Resolved) -> Result<Vec<LayerKv>, KvError> {
             if iv > 0 {
                 v_bytes = v_bytes.saturating_add(row(r.type_v, iv)?.saturating_mul(full_rows));
             }
+        }
+        // DeepSeek-V4's compressed K caches: one row per `ratio` tokens of each sequence's context,
+        // padded to 256 cells (llama-kv-cache-dsv4.cpp, `GGML_PAD(dsv4_comp_size(kv_size, ratio), 256)`).
+        for c in &l.compressed {
+            let cells = r.n_ctx_seq.div_ceil(c.ratio.max(1)).max(1).div_ceil(256).saturating_mul(256);
+            let row = r.type_k.row_bytes(c.k_width).ok_or_else(|| KvError::BlockMismatch { layer: l.index, width: c.k_width, ty: r.type_k.name() })?;
+            k_bytes = k_bytes.saturating_add(row.saturating_mul(cells).saturating_mul(r.n_seq_max.max(1)));
         }
         out.push(LayerKv { index: l.index, cells, k_bytes, v_bytes });
     }

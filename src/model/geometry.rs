@@ -27,6 +27,16 @@ pub struct RecurrentState {
     pub state_elements: u64,
 }
 
+/// A K-only cache with one row per `ratio` tokens (`llama_kv_cache_dsv4`'s compressed caches):
+/// `PAD(max(1, ceil(n_ctx_seq / ratio)), 256)` cells per sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CompressedKv {
+    /// Tokens per row.
+    pub ratio: u64,
+    /// Elements per row.
+    pub k_width: u64,
+}
+
 /// Geometry of one block `blk.N`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerGeometry {
@@ -62,6 +72,14 @@ pub struct LayerGeometry {
     /// lightning indexer and its kin), when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indexer: Option<(u64, u64)>,
+    /// K-only caches holding one compressed row per `ratio` tokens (DeepSeek-V4's CSA, HCA and
+    /// lightning-indexer caches), beside the layer's own cache.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compressed: Vec<CompressedKv>,
+    /// llama.cpp keeps this layer's caches one stream per sequence even when the KV cache is
+    /// unified (`llama_kv_cache_dsv4`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub kv_per_seq: bool,
     /// Bytes of all tensors in this block.
     pub bytes: u64,
     /// Bytes of the routed-expert tensors in this block.

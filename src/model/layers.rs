@@ -79,6 +79,8 @@ pub fn layer_geometry(cx: &mut Context, b: &Block) -> LayerGeometry {
         mtp,
         kv_cache: false,
         indexer: None,
+        compressed: Vec::new(),
+        kv_per_seq: false,
         bytes: b.tensors.iter().map(|(_, t)| t.bytes).fold(0u64, u64::saturating_add),
         expert_bytes: b.tensors.iter().filter(|(s, _)| s.contains("_exps")).map(|(_, t)| t.bytes).fold(0u64, u64::saturating_add),
         present: b.tensors.iter().all(|(_, t)| t.present),

@@ -9,7 +9,7 @@ pub mod required_keys;
 pub mod summary;
 pub mod vision;
 
-pub use geometry::{Geometry, GraphHints, LayerGeometry, LayerKind, RecurrentState, VisionGeometry};
+pub use geometry::{CompressedKv, Geometry, GraphHints, LayerGeometry, LayerKind, RecurrentState, VisionGeometry};
 
 use crate::read::{Header, TensorEntry};
 use layers::{Block, Context, block_of};
@@ -242,6 +242,18 @@ fn apply_llama_cpp_rules(g: &mut Geometry, meta: &Meta, block_count: u32, nextn:
         if !mla && l.kind != LayerKind::Recurrent && (p.kv || l.kind != LayerKind::None) {
             l.kind = if p.sliding { LayerKind::Sliding } else { LayerKind::Attention };
             l.window = p.sliding.then_some(plan.n_swa);
+        } else if l.kind == LayerKind::Mla {
+            // dots3note, DeepSeek-V4: MLA (K-only) layers that slide keep their rows in the
+            // window-sized half of an iSWA cache (llama_kv_cache_dsa_iswa's filter_swa).
+            l.window = p.sliding.then_some(plan.n_swa);
+        }
+        if p.kv {
+            l.compressed = p.compressed.clone();
+            l.kv_per_seq = p.kv_per_seq;
+            // DeepSeek-V4's compressor state: fixed per sequence, counted as recurrent state.
+            if p.comp_state > 0 {
+                l.recurrent = Some(RecurrentState { conv_elements: 0, state_elements: p.comp_state });
+            }
         }
     }
 }

@@ -180,6 +180,12 @@ pub struct LayerPlan {
     pub state: bool,
     /// K and V widths of its row in a sparse-attention indexer cache (`arch::indexer`).
     pub indexer: Option<(u64, u64)>,
+    /// DeepSeek-V4's compressed K caches for this layer (`arch::indexer::dsv4`).
+    pub compressed: Vec<crate::model::CompressedKv>,
+    /// f32 elements per sequence of its compressors' state (DeepSeek-V4).
+    pub comp_state: u64,
+    /// Its caches stay per sequence even when unified (DeepSeek-V4).
+    pub kv_per_seq: bool,
 }
 
 /// What llama.cpp makes of a file's hyperparameters.
@@ -355,9 +361,13 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
     };
     let n_head_at = |i: usize| n_head.get(i).copied().unwrap_or(head0);
     let indexer = super::indexer::widths(meta, rule.arch, n_all, n_layer, &is_recr, head_v);
+    let dsv4 = if rule.arch == "deepseek4" { super::indexer::dsv4(meta, n_layer, head_k) } else { Vec::new() };
     let layers = (0..n_all)
         .map(|i| LayerPlan {
             indexer: indexer.get(i).copied().flatten(),
+            compressed: dsv4.get(i).map(|d| d.caches(n_head_kv.get(i).copied().unwrap_or(0))).unwrap_or_default(),
+            comp_state: dsv4.get(i).map_or(0, |d| d.state),
+            kv_per_seq: rule.arch == "deepseek4",
             n_head: n_head_at(i),
             n_head_kv: n_head_kv.get(i).copied().unwrap_or(0),
             head_k: if is_swa[i] { head_k_swa } else { head_k },
@@ -368,7 +378,8 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
         })
         .collect();
     let read = |s: &str| if rule.reads.contains(&s) { meta.u64(s).unwrap_or(0) } else { 0 };
-    let mla = read("attention.key_length_mla") != 0 && read("attention.value_length_mla") != 0;
+    // DeepSeek-V4's caches are K-only, as MLA's are (`dsv4_make_k_only`).
+    let mla = (read("attention.key_length_mla") != 0 && read("attention.value_length_mla") != 0) || rule.arch == "deepseek4";
     Some(Plan { layers, n_swa, swa_type, state: state_elements(meta, rule, n_embd, head0, head_k), causal: rule.causal, mla })
 }
 

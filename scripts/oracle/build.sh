@@ -14,6 +14,13 @@
 #                           instead of downloading (must be the pinned version)
 #   JOBS                    parallel build jobs (default 2)
 #
+#   scripts/oracle/build.sh --rpc
+#
+# builds the same sources with ggml's RPC backend (GGML_RPC=ON) into its own directory,
+# build-<version>-rpc: the oracle (which then takes --rpc/-ngl/-ts/-ot/... for several devices)
+# and llama.cpp's rpc-server (scripts/oracle/multi.py starts them on 127.0.0.1). The plain build
+# dir is left alone.
+#
 # Result: $GGUF_METER_LLAMA_CACHE/build-<version>/oracle  (path also printed)
 #         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_mmproj
 #         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_gguf  (gguf_corpus.py)
@@ -23,6 +30,8 @@ SDIST_VERSION=0.3.36
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${GGUF_METER_LLAMA_CACHE:-$HOME/.cache/gguf-meter/llama.cpp}"
 JOBS="${JOBS:-2}"
+RPC=0
+if [[ "${1:-}" == "--rpc" ]]; then RPC=1; fi
 mkdir -p "$CACHE"
 
 if [[ -n "${LLAMA_CPP_SRC:-}" ]]; then
@@ -58,6 +67,13 @@ GEN=()
 if command -v ninja >/dev/null; then GEN=(-G Ninja); fi
 
 BUILD="$CACHE/build-$SDIST_VERSION"
+EXTRA=()
+TARGETS=(oracle oracle_mmproj oracle_gen oracle_gguf)
+if [[ $RPC == 1 ]]; then
+    BUILD="$CACHE/build-$SDIST_VERSION-rpc"
+    EXTRA=(-DGGML_RPC=ON -DGGML_RPC_RDMA=OFF)
+    TARGETS=(oracle rpc-server)
+fi
 echo "== llama.cpp $COMMIT (llama-cpp-python $SDIST_VERSION) at $SRC" >&2
 echo "== build dir $BUILD" >&2
 start=$(date +%s)
@@ -65,8 +81,8 @@ nice -n 10 cmake -S "$HERE" -B "$BUILD" "${GEN[@]}" \
     -DCMAKE_BUILD_TYPE=Release \
     -DLLAMA_CPP_DIR="$SRC" \
     -DORACLE_LLAMA_COMMIT="$COMMIT" \
-    -DORACLE_SDIST_VERSION="$SDIST_VERSION" >&2
-nice -n 10 cmake --build "$BUILD" --target oracle oracle_mmproj oracle_gen oracle_gguf -j "$JOBS" >&2
+    -DORACLE_SDIST_VERSION="$SDIST_VERSION" "${EXTRA[@]}" >&2
+nice -n 10 cmake --build "$BUILD" --target "${TARGETS[@]}" -j "$JOBS" >&2
 end=$(date +%s)
 echo "== build took $((end - start)) s" >&2
 echo "$BUILD/oracle"

@@ -19,6 +19,15 @@
 //        [--type-k T] [--type-v T] [--fa on|off|auto] [--swa-full 0|1]
 //        [--kv-unified 0|1] [--n-rs-seq N] [--load noalloc|mmap] [--load-mtp 0|1] [--threads N]
 //        [--verbose]
+//        RPC build only (build.sh --rpc): [--rpc HOST:PORT,...] [--ngl N] [--ts A,B,...]
+//        [--ot PATTERN=BUFT]... [--n-cpu-moe N] [--sm layer|row|none] [--main-gpu N]
+//        [--no-kv-offload]
+//
+// With --rpc each rpc-server endpoint becomes a device of type GPU (ggml-rpc), so the
+// model is loaded across several devices exactly as with CUDA (load_tensors' layer split,
+// the scheduler's split of the graph, pipeline parallelism): the JSON then also has
+// `devices` (per device: layers, buffer type, memory it reported), and the breakdown and
+// compute buffers carry one row per device and one for the host.
 
 // Standard headers first, so that the access hack below only affects llama.cpp's own classes.
 #include <algorithm>
@@ -30,6 +39,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <list>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,6 +60,9 @@
 #include "ggml-backend.h"
 #include "ggml-cpp.h"
 #include "llama.h"
+#ifdef ORACLE_RPC
+#include "ggml-rpc.h"
+#endif
 
 // The numbers we want (per-layer K/V tensors, output buffer) live in private
 // members of llama.cpp classes.  The oracle is linked statically against the
@@ -290,6 +303,11 @@ int main(int argc, char ** argv) {
     std::string type_k_s = "f16", type_v_s = "f16", fa = "auto", load = "noalloc";
     bool swa_full = false, kv_unified = false, load_mtp = false;
     int threads = 2;
+    // several devices (RPC build)
+    std::string rpc, ts_s, sm = "layer";
+    int ngl = 0, n_cpu_moe = 0, main_gpu = 0;
+    bool ngl_set = false, no_kv_offload = false;
+    std::vector<std::string> ot_specs;
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -310,6 +328,14 @@ int main(int argc, char ** argv) {
         else if (a == "--load-mtp")   load_mtp   = std::stoi(next()) != 0;
         else if (a == "--threads")    threads    = std::stoi(next());
         else if (a == "--verbose")    g_log.verbose = true;
+        else if (a == "--rpc")        rpc        = next();
+        else if (a == "--ngl")        { ngl = std::stoi(next()); ngl_set = true; }
+        else if (a == "--ts")         ts_s       = next();
+        else if (a == "--ot")         ot_specs.push_back(next());
+        else if (a == "--n-cpu-moe")  n_cpu_moe  = std::stoi(next());
+        else if (a == "--sm")         sm         = next();
+        else if (a == "--main-gpu")   main_gpu   = std::stoi(next());
+        else if (a == "--no-kv-offload") no_kv_offload = true;
         else { usage(); return 2; }
     }
 
@@ -331,6 +357,14 @@ int main(int argc, char ** argv) {
             .add("flash_attn", jstr(fa)).add("swa_full", jbool(swa_full))
             .add("kv_unified", jbool(kv_unified)).add("n_rs_seq", jnum(n_rs_seq))
             .add("load", jstr(load)).add("load_mtp", jbool(load_mtp)).add("n_threads", jint(threads));
+    if (!rpc.empty()) {
+        std::vector<std::string> ots;
+        for (const auto & o : ot_specs) ots.push_back(jstr(o));
+        settings.add("rpc", jstr(rpc)).add("n_gpu_layers", jint(ngl_set ? ngl : -1))
+                .add("tensor_split", jstr(ts_s)).add("override_tensor", jarr(ots))
+                .add("n_cpu_moe", jint(n_cpu_moe)).add("split_mode", jstr(sm))
+                .add("main_gpu", jint(main_gpu)).add("no_kv_offload", jbool(no_kv_offload));
+    }
     out.add("settings", settings.str());
 
     struct stat st {};
@@ -362,6 +396,60 @@ int main(int argc, char ** argv) {
     ggml_type type_k, type_v;
     try { type_k = parse_type(type_k_s); type_v = parse_type(type_v_s); }
     catch (const std::exception & e) { return fail("args", e.what()); }
+
+    // ---- several devices through RPC: each endpoint registers its devices (type GPU);
+    // llama_model_load_from_file then takes them all (llama.cpp puts RPC devices first).
+    std::vector<float> tensor_split(llama_max_devices(), 0.0f);
+    std::list<std::string> ot_patterns;   // the override patterns must outlive the load
+    std::vector<llama_model_tensor_buft_override> overrides;
+    if (!rpc.empty()) {
+#ifdef ORACLE_RPC
+        std::stringstream ss(rpc);
+        std::string ep;
+        while (std::getline(ss, ep, ',')) {
+            ggml_backend_reg_t reg = ggml_backend_rpc_add_server(ep.c_str());
+            if (!reg) return fail("args", "cannot add RPC server " + ep);
+            ggml_backend_register(reg);   // as common/arg.cpp add_rpc_devices does
+        }
+        mp.n_gpu_layers = ngl_set ? ngl : -1;
+        mp.main_gpu = main_gpu;
+        mp.split_mode = sm == "row" ? LLAMA_SPLIT_MODE_ROW : sm == "none" ? LLAMA_SPLIT_MODE_NONE : LLAMA_SPLIT_MODE_LAYER;
+        if (!ts_s.empty()) {
+            std::stringstream ts(ts_s);
+            std::string x;
+            size_t k = 0;
+            while (std::getline(ts, x, ',') && k < tensor_split.size()) tensor_split[k++] = std::stof(x);
+            mp.tensor_split = tensor_split.data();
+        }
+        auto buft_by_name = [](const std::string & name) -> ggml_backend_buffer_type_t {
+            for (size_t d = 0; d < ggml_backend_dev_count(); ++d) {
+                ggml_backend_dev_t dev = ggml_backend_dev_get(d);
+                ggml_backend_buffer_type_t b = ggml_backend_dev_buffer_type(dev);
+                if (name == ggml_backend_buft_name(b) || name == ggml_backend_dev_name(dev)) return b;
+            }
+            return nullptr;
+        };
+        for (const auto & spec : ot_specs) {
+            const size_t eq = spec.rfind('=');
+            if (eq == std::string::npos) return fail("args", "--ot wants PATTERN=BUFT: " + spec);
+            ggml_backend_buffer_type_t b = buft_by_name(spec.substr(eq + 1));
+            if (!b) return fail("args", "unknown buffer type in --ot " + spec);
+            ot_patterns.push_back(spec.substr(0, eq));
+            overrides.push_back({ot_patterns.back().c_str(), b});
+        }
+        // common/arg.cpp --n-cpu-moe: llm_ffn_exps_block_regex for blocks 0..N-1 after the user's
+        for (int b = 0; b < n_cpu_moe; ++b) {
+            ot_patterns.push_back("blk\\." + std::to_string(b) + "\\.ffn_(up|down|gate|gate_up)_(ch|)exps");
+            overrides.push_back({ot_patterns.back().c_str(), ggml_backend_cpu_buffer_type()});
+        }
+        if (!overrides.empty()) {
+            overrides.push_back({nullptr, nullptr});
+            mp.tensor_buft_overrides = overrides.data();
+        }
+#else
+        return fail("args", "--rpc needs the RPC build (scripts/oracle/build.sh --rpc)");
+#endif
+    }
 
     const auto io0 = read_proc_io();
     llama_model * model = llama_model_load_from_file(path.c_str(), mp);
@@ -401,6 +489,30 @@ int main(int argc, char ** argv) {
         out.add("model", m.str());
     }
 
+    if (!rpc.empty()) {
+        // per device: the layers load_tensors gave it (dev_layer), the output layer, the
+        // memory it reported (the default split follows the free memory)
+        std::vector<std::string> devs;
+        for (size_t d = 0; d < model->devices.size(); ++d) {
+            ggml_backend_dev_t dev = model->devices[d].dev;
+            size_t free = 0, total = 0;
+            ggml_backend_dev_memory(dev, &free, &total);
+            std::vector<std::string> layers;
+            for (int il = 0; il < (int) model->hparams.n_layer_all; ++il) {
+                if (model->dev_layer(il) == dev) layers.push_back(jint(il));
+            }
+            jobj o;
+            o.add("name", jstr(ggml_backend_dev_name(dev)))
+             .add("description", jstr(ggml_backend_dev_description(dev)))
+             .add("buft", jstr(ggml_backend_buft_name(ggml_backend_dev_buffer_type(dev))))
+             .add("free", jnum(free)).add("total", jnum(total))
+             .add("layers", jarr(layers))
+             .add("output_layer", jbool(model->dev_output() == dev));
+            devs.push_back(o.str());
+        }
+        out.add("devices", jarr(devs));
+    }
+
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx      = n_ctx;
     cp.n_batch    = n_batch;
@@ -414,6 +526,7 @@ int main(int argc, char ** argv) {
     cp.n_threads  = threads;
     cp.n_threads_batch = threads;
     cp.no_perf    = true;
+    cp.offload_kqv = !no_kv_offload;
     cp.flash_attn_type = fa == "on" ? LLAMA_FLASH_ATTN_TYPE_ENABLED
                        : fa == "off" ? LLAMA_FLASH_ATTN_TYPE_DISABLED
                        : LLAMA_FLASH_ATTN_TYPE_AUTO;
@@ -439,7 +552,11 @@ int main(int argc, char ** argv) {
          .add("kv_unified", jbool(cpr.kv_unified))
          .add("causal_attn", jbool(cpr.causal_attn))
          .add("fused_gdn_ar", jbool(cpr.fused_gdn_ar))
-         .add("fused_gdn_ch", jbool(cpr.fused_gdn_ch));
+         .add("fused_gdn_ch", jbool(cpr.fused_gdn_ch))
+         .add("offload_kqv", jbool(cpr.offload_kqv))
+         .add("pipeline_parallel", jbool(cpr.pipeline_parallel))
+         .add("sched_n_copies", jint(ggml_backend_sched_get_n_copies(ctx->sched.get())))
+         .add("sched_n_splits", jint(ggml_backend_sched_get_n_splits(ctx->sched.get())));
         out.add("resolved", r.str());
     }
 

@@ -22,6 +22,8 @@ pub const LLAMA_SPELLINGS: &[(&str, &str)] = &[
     ("-cmoe", "cpu-moe"),
     ("-mg", "main-gpu"),
     ("-lm", "load-mode"),
+    ("-nkvo", "no-kv-offload"),
+    ("-sm", "split-mode"),
 ];
 
 /// The arguments with llama-server's single-dash spellings replaced by their long flags.

@@ -82,7 +82,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let placed = a.placement.given().then(|| {
         let split = ts.clone().unwrap_or_else(|| vec![1]);
         let o = a.placement.offload(all_layers(&model.geometry), model.geometry.n_layers);
-        Placer::new(&model.geometry, &model.tensors, &ov, &split).split(&main, o)
+        Placer::new(&model.geometry, &model.tensors, &ov, &split).kv_offload(!a.placement.no_kv_offload).scheduled(true).split(&main, o)
     });
     let speed = match &a.gpu {
         Some(g) => speed_on(&model, &main, g, a.backend, a.prompt.unwrap_or(DEFAULT_PROMPT))?,
@@ -107,7 +107,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
             text += &report::render_buffers(b);
         }
         if let Some(sp) = &placed {
-            text += &report::render_placement(sp, &placement_flags(sp, &a.placement.tensor_split));
+            text += &report::render_placement(sp, &placement_flags(sp, &a.placement.tensor_split, a.placement.no_kv_offload));
         }
         if let Some((device, s)) = &speed {
             text += &format!("\n  with every layer on {device} (whether or not it fits; `fit` checks):\n{}", crate::report::fit::speed_lines(s));
@@ -119,13 +119,16 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
 }
 
 /// `-ngl 20 -ts 3,1 --n-cpu-moe 4`, as the placement was resolved.
-fn placement_flags(sp: &crate::estimate::placement::Split, ts: &[f64]) -> String {
+fn placement_flags(sp: &crate::estimate::placement::Split, ts: &[f64], no_kv_offload: bool) -> String {
     let mut f = format!("-ngl {}", sp.offload.n_gpu_layers);
     if !ts.is_empty() {
         f += &format!(" -ts {}", ts.iter().map(f64::to_string).collect::<Vec<_>>().join(","));
     }
     if sp.offload.n_cpu_moe > 0 {
         f += &format!(" --n-cpu-moe {}", sp.offload.n_cpu_moe);
+    }
+    if no_kv_offload {
+        f += " --no-kv-offload";
     }
     f
 }

@@ -106,6 +106,12 @@ pub struct PlacementArgs {
     /// (it models -sm layer, the default); accepted so a llama-server command line can be pasted.
     #[arg(long = "main-gpu", value_name = "N")]
     pub main_gpu: Option<u32>,
+    /// Keep the KV cache and recurrent state in system RAM (the attention then runs on the CPU).
+    #[arg(long = "no-kv-offload", visible_alias = "no-kv-offload")]
+    pub no_kv_offload: bool,
+    /// How several GPUs share the model: layer (default; modelled), row or none (noted, planned as layer).
+    #[arg(long = "split-mode", value_name = "MODE", value_parser = ["layer", "row", "none"])]
+    pub split_mode: Option<String>,
 }
 
 /// `-ngl`: a number, or `all` / `-1`... as llama.cpp takes them (`all` = every layer).
@@ -119,7 +125,7 @@ fn gpu_layers(s: &str) -> Result<u32, String> {
 impl PlacementArgs {
     /// True when any placement flag was given.
     pub fn given(&self) -> bool {
-        self.n_gpu_layers.is_some() || !self.tensor_split.is_empty() || self.n_cpu_moe.is_some() || self.cpu_moe
+        self.n_gpu_layers.is_some() || !self.tensor_split.is_empty() || self.n_cpu_moe.is_some() || self.cpu_moe || self.no_kv_offload
     }
 
     /// The placement for a model with `n_layers` blocks: `-ngl` (default all when a GPU split
@@ -150,10 +156,15 @@ impl PlacementArgs {
 
     /// Notes on flags that change nothing here.
     pub fn notes(&self) -> Vec<String> {
-        self.main_gpu
+        let mut notes: Vec<String> = self
+            .main_gpu
             .map(|g| format!("-mg {g}: the main GPU matters with -sm none/row, which gguf-meter does not model (it plans -sm layer, the default)"))
             .into_iter()
-            .collect()
+            .collect();
+        if let Some(m) = self.split_mode.as_deref().filter(|m| *m != "layer") {
+            notes.push(format!("-sm {m}: not modelled; planned as -sm layer, the default"));
+        }
+        notes
     }
 }
 

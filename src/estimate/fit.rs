@@ -245,7 +245,7 @@ pub fn plan_placed(
     let mmproj: Mmproj = mmproj.into();
     let searched = plan(g, t, s, m, mmproj.clone(), ov)?;
     let fp = footprint(g, t, &Settings { ctx: Some(searched.footprint.resolved.n_ctx), ..s.clone() }, &mmproj)?;
-    let sp = Placer::new(g, t, ov, tensor_split.as_deref().unwrap_or(&m.tensor_split())).split(&fp, o);
+    let sp = Placer::new(g, t, ov, tensor_split.as_deref().unwrap_or(&m.tensor_split())).scheduled(true).split(&fp, o);
     let everything = o.n_cpu_moe == 0 && (m.gpus.is_empty() || o.n_gpu_layers >= all_layers(g));
     let verdict = match (fits_gpus(&sp, m) && sp.cpu_bytes <= searched.ram_capacity, everything) {
         (false, _) => Verdict::DoesNotFit,

@@ -8,14 +8,20 @@
 //! output device; logits stay in host memory; an mmproj (weights and its clip compute buffer)
 //! sits on the first GPU unless `--no-mmproj-offload`.
 //!
-//! Compute buffers: llama.cpp's scheduler gives each backend a buffer for its part of the graph,
-//! which gguf-meter cannot measure for several GPUs (its oracle is CPU-only). The rule taken is
+//! Compute buffers: llama.cpp's scheduler gives each backend (each GPU and the host) a buffer for
+//! its part of the graph. With [`Placer::scheduled`] the graph is rebuilt and split as the
+//! scheduler splits it (`compute::per_device`, checked against llama.cpp on RPC devices:
+//! `scripts/oracle/multi.py`); without it (the fit search, where speed matters) the rule is
 //! conservative: every GPU holding a layer reserves the whole single-device estimate, plus the
 //! pipeline-parallel input copies (`layer_split::pipeline_extra`) when they apply.
+//!
+//! `rope_freqs` and the rope factors are loaded once per buffer holding a layer
+//! (`TENSOR_DUPLICATED`, llama-model-loader.cpp:1371-1387), so each such device pays for them.
 
+use super::compute::{self, Layout};
 use super::footprint::Footprint;
-use super::kv::kv_layers;
-use super::layer_split::{Dev, layer_device, pipeline_extra, split_points};
+use super::kv::{kv_layers, model_swa_cells};
+use super::layer_split::{Dev, SCHED_COPIES, layer_device, pipeline_extra, split_points};
 use super::overrides::{Buft, Overrides, cpu_moe_block};
 use super::recurrent::layer_bytes;
 use super::weights::{active_bytes, buffer_bytes, is_loaded, is_tied};
@@ -76,6 +82,10 @@ pub struct Split {
     pub cpu_active: u64,
     /// Per device: GPU 0..N-1, then the CPU.
     pub devices: Vec<DeviceBytes>,
+    /// How the compute buffers were found: `scheduler` (llama.cpp's graph split by device and
+    /// replayed), `scheduler-estimate` (the same over the generic graph of an architecture without
+    /// a builder), or `whole-graph-per-gpu` (the conservative rule).
+    pub compute_method: &'static str,
 }
 
 /// What placing one loaded tensor needs, worked out once per model.
@@ -97,15 +107,21 @@ struct Item {
     moe_block: Option<u32>,
     /// An MTP block's tensor: placed only with `--load-mtp`, and not read per generated token.
     mtp: bool,
+    /// Loaded once per buffer holding a layer (`TENSOR_DUPLICATED`: rope frequencies and factors).
+    per_layer_buffer: bool,
 }
 
 /// A model and the layout rules, ready to split footprints for several placements.
 pub struct Placer<'a> {
     g: &'a Geometry,
+    tensors: &'a [TensorEntry],
     items: std::rc::Rc<Vec<Item>>,
     tied: bool,
     points: Vec<f32>,
     user_overrides: bool,
+    kv_offload: bool,
+    scheduled: bool,
+    no_alloc: bool,
 }
 
 impl<'a> Placer<'a> {
@@ -124,14 +140,43 @@ impl<'a> Placer<'a> {
                 target: ov.find(&t.name).map(|o| o.buft),
                 moe_block: cpu_moe_block(&t.name),
                 mtp: !is_loaded(t, g),
+                per_layer_buffer: matches!(t.name.as_str(), "rope_freqs.weight" | "rope_factors_long.weight" | "rope_factors_short.weight"),
             })
             .collect();
-        Placer { g, items: std::rc::Rc::new(items), tied, points: split_points(gpu_split), user_overrides: !ov.is_empty() }
+        Placer {
+            g,
+            tensors,
+            items: std::rc::Rc::new(items),
+            tied,
+            points: split_points(gpu_split),
+            user_overrides: !ov.is_empty(),
+            kv_offload: true,
+            scheduled: false,
+            no_alloc: false,
+        }
     }
 
     /// The same model and overrides with another `-ts`.
     pub fn with_split(&self, gpu_split: &[u64]) -> Placer<'a> {
-        Placer { g: self.g, items: self.items.clone(), tied: self.tied, points: split_points(gpu_split), user_overrides: self.user_overrides }
+        Placer { points: split_points(gpu_split), items: self.items.clone(), ..*self }
+    }
+
+    /// `--no-kv-offload` when `false`: KV cache and recurrent state stay in host memory, and the
+    /// attention between the cache and its output runs on the CPU.
+    pub fn kv_offload(self, on: bool) -> Self {
+        Placer { kv_offload: on, ..self }
+    }
+
+    /// Compute buffers per device from the scheduler's split of the rebuilt graph (one graph
+    /// build and allocation replay per [`Placer::split`]).
+    pub fn scheduled(self, on: bool) -> Self {
+        Placer { scheduled: on, ..self }
+    }
+
+    /// The compute buffers as llama.cpp's no_alloc measure finds them (what `--fit` and the
+    /// oracle see): the scheduler forgets llama.cpp's own node assignments there (`sched.rs`).
+    pub fn no_alloc(self, on: bool) -> Self {
+        Placer { no_alloc: on, ..self }
     }
 
     fn n_gpus(&self) -> usize {
@@ -182,19 +227,30 @@ impl<'a> Placer<'a> {
                         add_w(input, t.buffer, t.active);
                     }
                 }
+                None if t.per_layer_buffer && user.is_none() => {
+                    // One copy in each device's buffer that holds a block.
+                    let mut held: Vec<Dev> = g.layers.iter().filter(|l| !l.mtp || fp.resolved.load_mtp).map(|l| layer(l.index)).collect();
+                    held.sort();
+                    held.dedup();
+                    for (i, d) in held.iter().enumerate() {
+                        add_w(*d, t.buffer, if i == 0 { t.active } else { 0 });
+                    }
+                }
                 None => add_w(user.unwrap_or(out_dev), t.buffer, t.active),
             }
         }
         let r = &fp.resolved;
+        // KV cache and recurrent state live with their layer, or on the host (--no-kv-offload).
+        let state_dev = |il: u32| if self.kv_offload { layer(il) } else { Dev::Cpu };
         if let Ok(kv) = kv_layers(g, r) {
             for l in kv {
-                let x = &mut devs[slot(layer(l.index))];
+                let x = &mut devs[slot(state_dev(l.index))];
                 x.kv_bytes = x.kv_bytes.saturating_add(l.k_bytes.saturating_add(l.v_bytes));
             }
         }
         for l in &g.layers {
             if let Some(b) = layer_bytes(l, r) {
-                let x = &mut devs[slot(layer(l.index))];
+                let x = &mut devs[slot(state_dev(l.index))];
                 x.recurrent_bytes = x.recurrent_bytes.saturating_add(b);
             }
             if !l.mtp {
@@ -202,16 +258,30 @@ impl<'a> Placer<'a> {
             }
         }
         devs[slot(out_dev)].output_layer = true;
-        let pipeline = self.n_gpus() > 1 && o.n_gpu_layers > n_all && !self.user_overrides && o.n_cpu_moe == 0;
-        let per_gpu = if pipeline { fp.compute_bytes.saturating_add(pipeline_extra(g, r)) } else { fp.compute_bytes };
-        let mut any_gpu = false;
-        for d in devs.iter_mut().take(cpu).filter(|d| d.blocks > 0 || d.output_layer) {
-            d.compute_bytes = per_gpu;
-            any_gpu = true;
-        }
-        if !any_gpu {
-            devs[cpu].compute_bytes = fp.compute_bytes;
-        }
+        // llama-context.cpp:428-433: several devices, every layer offloaded, -sm layer,
+        // offload_kqv and no tensor override (--n-cpu-moe is one).
+        let pipeline = self.n_gpus() > 1 && o.n_gpu_layers > n_all && !self.user_overrides && o.n_cpu_moe == 0 && self.kv_offload;
+        let scheduled = if self.scheduled { self.scheduled_compute(fp, o, pipeline) } else { None };
+        let method = match scheduled {
+            Some((sizes, simulated)) => {
+                for (d, b) in devs.iter_mut().zip(sizes) {
+                    d.compute_bytes = b;
+                }
+                if simulated { "scheduler" } else { "scheduler-estimate" }
+            }
+            None => {
+                let per_gpu = if pipeline { fp.compute_bytes.saturating_add(pipeline_extra(g, r)) } else { fp.compute_bytes };
+                let mut any_gpu = false;
+                for d in devs.iter_mut().take(cpu).filter(|d| d.blocks > 0 || d.output_layer) {
+                    d.compute_bytes = per_gpu;
+                    any_gpu = true;
+                }
+                if !any_gpu {
+                    devs[cpu].compute_bytes = fp.compute_bytes;
+                }
+                "whole-graph-per-gpu"
+            }
+        };
         devs[cpu].other_bytes = fp.output_bytes;
         // mtmd's clip context takes the first GPU whatever -ngl says (`mmproj_use_gpu`, default on).
         let mmproj = fp.mmproj_bytes.saturating_add(fp.mmproj_compute_bytes.unwrap_or(0));
@@ -228,7 +298,45 @@ impl<'a> Placer<'a> {
             gpu_active: sum(|d| d.active_bytes),
             cpu_active: devs[cpu].active_bytes,
             devices: devs,
+            compute_method: method,
         }
+    }
+
+    /// The compute buffer of each GPU and of the host (last) from the scheduler's split of the
+    /// graph, and whether the graph is llama.cpp's own; `None` without a graph.
+    fn scheduled_compute(&self, fp: &Footprint, o: Offload, pipeline: bool) -> Option<(Vec<u64>, bool)> {
+        let g = self.g;
+        let n_all = g.layers.len() as u32;
+        let cpu = self.n_gpus();
+        let slot = |d: Dev| match d {
+            Dev::Gpu(i) => (i as usize).min(cpu),
+            Dev::Cpu => cpu,
+        };
+        let layer_dev = |il: u32| slot(layer_device(il, n_all, o.n_gpu_layers, &self.points));
+        // The device an override (the user's first match, then --n-cpu-moe's) gives each tensor.
+        let forced: std::collections::HashMap<&str, usize> = self
+            .tensors
+            .iter()
+            .zip(self.items.iter())
+            .filter_map(|(t, it)| {
+                let user = it.target.map(|b| self.dev_of(b));
+                let moe = it.moe_block.is_some_and(|b| b < o.n_cpu_moe).then_some(Dev::Cpu);
+                user.or(moe).map(|d| (t.name.as_str(), slot(d)))
+            })
+            .collect();
+        let weight_dev = |name: &str| forced.get(name).copied();
+        let lay = Layout {
+            n_gpus: cpu,
+            layer_dev: &layer_dev,
+            weight_dev: &weight_dev,
+            output_layer: n_all,
+            offload_kqv: self.kv_offload,
+            full_offload: o.n_gpu_layers > n_all,
+            n_copies: if pipeline { SCHED_COPIES as usize } else { 1 },
+            pins: !self.no_alloc,
+        };
+        let r = &fp.resolved;
+        compute::per_device(g, self.tensors, r, r.n_ctx_seq, model_swa_cells(g, r), &lay)
     }
 }
 

@@ -206,6 +206,12 @@ pub fn render_placement(sp: &Split, flags: &str) -> String {
             gib(d.total_bytes)
         );
     }
+    let how = match sp.compute_method {
+        "scheduler" => "compute: llama.cpp's graph split by device as its scheduler splits it, each device's buffer replayed",
+        "scheduler-estimate" => "compute (est.): the generic graph split by device as llama.cpp's scheduler splits it",
+        _ => "compute (est.): the whole single-device buffer on each GPU holding layers",
+    };
+    let _ = writeln!(o, "    {how}");
     o
 }
 
@@ -217,6 +223,7 @@ pub fn placement_json(sp: &Split, tensor_split: Option<&[u64]>) -> Value {
         "tensor_split": tensor_split,
         "gpu_bytes": sp.gpu_bytes,
         "cpu_bytes": sp.cpu_bytes,
+        "compute_method": sp.compute_method,
         "devices": sp.devices,
     })
 }

@@ -1,7 +1,7 @@
 //! The ggml ops the simulated graphs use, with the output shape, type and view-ness each has
 //! in ggml/src/ggml.c (same names as there). Only what ggml-alloc sees is kept: no data.
 
-use super::graph::{EXTERNAL, Graph, INPUT, Id, MAX_SRC, NONE, Op, Tensor, Ty, contiguous};
+use super::graph::{EXTERNAL, Graph, INPUT, Id, MAX_SRC, NONE, Op, Tensor, Ty, UNPINNED, contiguous};
 
 const INPLACE: Op = Op::Compute { inplace: true };
 const PLAIN: Op = Op::Compute { inplace: false };
@@ -252,7 +252,9 @@ impl Graph {
     /// `ggml_flash_attn_ext(q, k, v, mask)`: [v.ne0, q.ne2, q.ne1, q.ne3] f32.
     pub fn flash_attn_ext(&mut self, q: Id, k: Id, v: Id, mask: Id) -> Id {
         let (qn, vn) = (self.ne(q), self.ne(v));
-        self.new_tensor(Ty::F32, [vn[0], qn[2], qn[1], qn[3]], PLAIN, &[q, k, v, mask])
+        let id = self.new_tensor(Ty::F32, [vn[0], qn[2], qn[1], qn[3]], PLAIN, &[q, k, v, mask]);
+        self.t[id as usize].flags |= UNPINNED;
+        id
     }
 
     /// `ggml_soft_max_ext(a, mask)`: shape of a, in place possible.
@@ -262,7 +264,9 @@ impl Graph {
 
     /// `ggml_rope_ext` / `ggml_rope_multi(a, pos)`: shape of a, in place possible.
     pub fn rope(&mut self, a: Id, pos: Id) -> Id {
-        self.unary_like(a, true, &[a, pos])
+        let id = self.unary_like(a, true, &[a, pos]);
+        self.t[id as usize].flags |= UNPINNED;
+        id
     }
 }
 

@@ -74,6 +74,15 @@ pub const INPUT: u8 = 1;
 pub const OUTPUT: u8 = 2;
 /// Lives in a buffer of its own (weights, KV and recurrent caches): not allocated here.
 pub const EXTERNAL: u8 = 4;
+/// The output of `build_norm`'s norm op in a block (llama.cpp names it "norm", and with every
+/// layer offloaded pins it to its layer's device: llama-context.cpp:2643-2656).
+pub const NORM: u8 = 8;
+/// An op the scheduler never places by its weights (ROPE, FLASH_ATTN_EXT: ggml-backend.cpp:945-949).
+pub const UNPINNED: u8 = 16;
+/// The attention output `build_attn_mha` puts on the CPU without `offload_kqv` (llama-graph.cpp:2745-2749).
+pub const KQV_OUT: u8 = 32;
+/// `layer` of a tensor created outside any block.
+pub const TOP: u32 = u32::MAX;
 
 /// One tensor.
 #[derive(Clone, Debug)]
@@ -128,12 +137,29 @@ pub struct Graph {
     pub leafs: Vec<Id>,
     visited: Vec<bool>,
     stack: Vec<(Id, usize)>,
+    /// Record where each tensor belongs (the multi-device replay, `sched.rs`): off for the
+    /// single-device size, which needs none of it.
+    pub track: bool,
+    /// With `track`: per tensor, the block being built when it was created ([`TOP`] outside).
+    pub layer: Vec<u32>,
+    /// The block being built: set when a block's weight is fetched (`Weights::blk`), reset to
+    /// [`TOP`] by the output weights.
+    pub cur_layer: u32,
+    /// With `track`: the weights among the external tensors, by tensor name.
+    pub weight_names: std::collections::HashMap<Id, String>,
 }
 
 impl Graph {
     /// An empty graph with room for `n` tensors.
     pub fn with_capacity(n: usize) -> Self {
-        Graph { t: Vec::with_capacity(n), nodes: Vec::with_capacity(n), visited: Vec::with_capacity(n), ..Graph::default() }
+        Graph { t: Vec::with_capacity(n), nodes: Vec::with_capacity(n), visited: Vec::with_capacity(n), cur_layer: TOP, ..Graph::default() }
+    }
+
+    /// Names the weight `id` (with `track`).
+    pub fn name_weight(&mut self, id: Id, name: String) {
+        if self.track {
+            self.weight_names.insert(id, name);
+        }
     }
 
     /// Empties the graph, keeping its allocations for the next build.
@@ -142,12 +168,18 @@ impl Graph {
         self.nodes.clear();
         self.leafs.clear();
         self.visited.clear();
+        self.layer.clear();
+        self.weight_names.clear();
+        self.cur_layer = TOP;
     }
 
     /// Adds a tensor and returns its id.
     pub fn push(&mut self, t: Tensor) -> Id {
         self.t.push(t);
         self.visited.push(false);
+        if self.track {
+            self.layer.push(self.cur_layer);
+        }
         (self.t.len() - 1) as Id
     }
 

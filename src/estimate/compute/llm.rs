@@ -3,7 +3,7 @@
 //! `build_attn_mha` over a KV cache, `build_rs`, the LM head. Inputs are in `inputs.rs`.
 
 use super::Weights;
-use super::graph::{Graph, Id, NONE, Ty};
+use super::graph::{Graph, Id, KQV_OUT, NONE, NORM, TOP, Ty};
 use super::inputs::Inputs;
 
 /// Sizes of the reserved micro-batch (llama-context.cpp `sched_reserve`, `graph_reserve`).
@@ -36,12 +36,20 @@ pub struct Batch {
 /// `build_norm` with LLM_NORM_RMS and a weight: rms_norm then mul.
 pub fn rms_norm(g: &mut Graph, x: Id, w: Id) -> Id {
     let n = g.unary(x);
-    if w == NONE { n } else { g.binary(n, w) }
+    if w == NONE {
+        n
+    } else {
+        g.t[n as usize].flags |= NORM;
+        g.binary(n, w)
+    }
 }
 
 /// `build_norm` with LLM_NORM: norm, then the optional weight (mul) and bias (add).
 pub fn layer_norm(g: &mut Graph, x: Id, w: Id, bias: Id) -> Id {
     let mut n = g.norm(x);
+    if w != NONE || bias != NONE {
+        g.t[n as usize].flags |= NORM;
+    }
     if w != NONE {
         n = g.binary(n, w);
     }
@@ -147,7 +155,19 @@ pub fn ffn_ungated(g: &mut Graph, w: &Weights, il: u32, x: Id, shexp: bool) -> O
 /// embeddings), plus `output.bias` when present; `h`, `extra` and the logits are the graph's
 /// outputs (`llm_graph_result::set_outputs`, llama-graph.cpp:1367).
 pub fn lm_head(g: &mut Graph, w: &Weights, h: Id, tok: Id, extra: &[Id]) -> Id {
-    let head = w.get(g, "output.weight").unwrap_or(tok);
+    let head = match w.get(g, "output.weight") {
+        Some(h) => h,
+        // A tied output is the embedding loaded a second time on the output device
+        // (TENSOR_DUPLICATED): for the multi-device replay, a weight of its own.
+        None if g.track => {
+            let ne = g.ne(tok);
+            g.cur_layer = TOP;
+            let h = g.external(Ty::Other, ne);
+            g.name_weight(h, "output.weight".into());
+            h
+        }
+        None => tok,
+    };
     let mut logits = g.mul_mat(head, h);
     if let Some(bias) = w.get(g, "output.bias") {
         logits = g.binary(logits, bias);
@@ -303,6 +323,7 @@ pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: 
         let ne = flat(g, cur);
         g.cont(cur, ne)
     };
+    g.t[cur as usize].flags |= KQV_OUT;
     g.expand(cur);
     cur
 }

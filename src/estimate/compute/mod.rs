@@ -48,6 +48,7 @@ mod qwen3next;
 mod rwkv;
 mod rwkv6_mix;
 mod rwkv7_mix;
+mod sched;
 mod short_conv;
 mod transformer;
 
@@ -56,6 +57,8 @@ use crate::model::Geometry;
 use crate::read::{GgmlType, TensorEntry};
 use graph::{Graph, Id, Ty};
 use std::collections::HashMap;
+
+pub use sched::Layout;
 
 /// Largest tensor width taken into the simulation (real widths are below 2^20).
 const MAX_WIDTH: u64 = 1 << 32;
@@ -84,8 +87,25 @@ pub fn heuristic_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv
     heuristic::compute_bytes(g, tensors, r, n_kv_full, n_kv_swa)
 }
 
+/// Compute buffers per backend (the GPUs of `lay`, then the CPU) when the model's graph is
+/// split over several devices as ggml-backend's scheduler splits it (`sched.rs`), and whether
+/// the graph is llama.cpp's own (else `generic.rs`'s, an estimate). `None` without a graph.
+pub fn per_device(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64, lay: &Layout) -> Option<(Vec<u64>, bool)> {
+    let (build, simulated) = match builder(g) {
+        Some(b) => (b, true),
+        None => (generic::build as Builder, false),
+    };
+    let graph = build_graph(build, g, tensors, r, n_kv_full, n_kv_swa, true)?;
+    Some((sched::sizes(&graph, lay), simulated))
+}
+
 /// The simulated size, or `None` when no builder covers this model and these settings.
 fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<u64> {
+    run(builder(geo)?, geo, tensors, r, n_kv, n_kv_swa)
+}
+
+/// The graph builder of the model's architecture, if it has one.
+fn builder(geo: &Geometry) -> Option<Builder> {
     let build = match geo.architecture.as_str() {
         "qwen35" | "qwen35moe" | "qwen3next" => qwen35::build,
         "llama" | "qwen2" | "qwen3" | "qwen3moe" => transformer::build,
@@ -107,7 +127,7 @@ fn simulate(geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
         _ => return None,
     };
-    run(build, geo, tensors, r, n_kv, n_kv_swa)
+    Some(build)
 }
 
 /// A graph builder's signature.
@@ -115,6 +135,13 @@ type Builder = fn(&mut Graph, &Weights, &Geometry, &llm::Batch) -> Option<()>;
 
 /// Builds the graph with `build` and replays the allocator over it.
 fn run(build: Builder, geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<u64> {
+    let g = build_graph(build, geo, tensors, r, n_kv, n_kv_swa, false)?;
+    Some(alloc::Gallocr::default().reserve(&g))
+}
+
+/// Builds the graph with `build` (recording each tensor's block and the weights' names when
+/// `track`, for the multi-device replay).
+fn build_graph(build: Builder, geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv: u64, n_kv_swa: u64, track: bool) -> Option<Graph> {
     let size = geo.layers.iter().map(|l| TENSORS_PER_BLOCK.saturating_add(l.n_experts_used.saturating_mul(2))).fold(0u64, u64::saturating_add);
     if size > MAX_TENSORS {
         return None;
@@ -123,8 +150,9 @@ fn run(build: Builder, geo: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_
     let w = Weights::new(tensors);
     // `size` is an upper bound for real graphs, so the vectors never grow.
     let mut g = Graph::with_capacity(size as usize);
+    g.track = track;
     build(&mut g, &w, geo, &b)?;
-    Some(alloc::Gallocr::default().reserve(&g))
+    Some(g)
 }
 
 /// The micro-batch `sched_reserve` reserves its first graph for.
@@ -182,20 +210,36 @@ impl<'a> Weights<'a> {
         ne
     }
 
-    /// A top-level weight as an external tensor.
+    /// A top-level weight as an external tensor. The output weights end the blocks.
     pub fn get(&self, g: &mut Graph, name: &str) -> Option<Id> {
-        self.top.get(name).map(|d| g.external(Ty::Other, Self::ne(d)))
+        let d = self.top.get(name)?;
+        if name.starts_with("output") {
+            g.cur_layer = graph::TOP;
+        }
+        let id = g.external(Ty::Other, Self::ne(d));
+        g.name_weight(id, name.to_string());
+        Some(id)
     }
 
     /// A block weight as an external tensor.
     pub fn blk(&self, g: &mut Graph, il: u32, name: &'static str) -> Option<Id> {
-        self.blk.get(&(il, name)).map(|d| g.external(Ty::Other, Self::ne(d)))
+        self.blk_typed(g, il, name, Ty::Other)
     }
 
     /// A block tensor the graph reads as f32 (per-expert scales, which ops copy), as an
     /// external tensor.
     pub fn blk_f32(&self, g: &mut Graph, il: u32, name: &'static str) -> Option<Id> {
-        self.blk.get(&(il, name)).map(|d| g.external(Ty::F32, Self::ne(d)))
+        self.blk_typed(g, il, name, Ty::F32)
+    }
+
+    fn blk_typed(&self, g: &mut Graph, il: u32, name: &'static str, ty: Ty) -> Option<Id> {
+        let d = self.blk.get(&(il, name))?;
+        g.cur_layer = il;
+        let id = g.external(ty, Self::ne(d));
+        if g.track {
+            g.name_weight(id, format!("blk.{il}.{name}"));
+        }
+        Some(id)
     }
 
     /// A block weight, or [`graph::NONE`] when the block lacks it (optional biases).

@@ -13,6 +13,7 @@
 
 #[forbid(unsafe_code)]
 pub mod check;
+#[cfg(feature = "cli")]
 #[forbid(unsafe_code)]
 pub mod cli;
 #[forbid(unsafe_code)]

@@ -174,3 +174,23 @@ fn the_shell_words_and_wildcards_of_the_examples() {
     assert!(matches(&v(&["a", "...", "d"]), &v(&["a", "b", "c", "d"])));
     assert!(!matches(&v(&["a", "...", "d"]), &v(&["a", "b"])));
 }
+
+/// The lines of the first fenced block opening with `open` in `text`.
+fn fenced(text: &str, open: &str) -> Option<Vec<String>> {
+    let mut lines = text.lines().skip_while(|l| l.trim_end() != open).skip(1);
+    let body: Vec<String> = lines.by_ref().take_while(|l| !l.starts_with("```")).map(str::to_string).collect();
+    (!body.is_empty()).then_some(body)
+}
+
+#[test]
+fn the_readmes_rust_example_is_the_crate_docs_doctest() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    // The crate docs, as rustdoc reads them (`//! ` stripped); their first Rust block is run by `cargo test --doc`.
+    let docs: String = lib.lines().filter_map(|l| l.strip_prefix("//!")).map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n");
+    let example = fenced(&readme, "```rust").expect("README has a ```rust example");
+    let doctest = fenced(&docs, "```rust").expect("src/lib.rs's crate docs have a ```rust example");
+    assert_eq!(example, doctest, "README's Rust example and the crate docs' doc-test differ");
+    assert!(example.iter().any(|l| l.contains("footprint(")), "the example computes a footprint");
+}

@@ -19,8 +19,11 @@ use super::machine::{DEFAULT_CPU_BANDWIDTH, DEFAULT_CPU_FLOPS, Gpu, Machine};
 use super::speed::Backend;
 use crate::util::units::gib;
 use serde::Serialize;
+#[cfg(feature = "platform")]
 use std::path::{Path, PathBuf};
+#[cfg(feature = "platform")]
 use std::process::{Command, Stdio};
+#[cfg(feature = "platform")]
 use std::time::{Duration, Instant};
 
 /// The device name (`check --must-fit this`) that means the machine the check runs on.
@@ -33,6 +36,7 @@ pub fn this_machine() -> &'static Machine {
 }
 
 /// How long a vendor tool may take before it is given up on (a wedged driver can hang it).
+#[cfg(feature = "platform")]
 const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One GPU found on this machine.
@@ -109,6 +113,7 @@ pub fn parse_rocm_smi(text: &str) -> Vec<HostGpu> {
 }
 
 /// AMD GPUs from sysfs: `cardN/device/mem_info_vram_total` (and `_used`) under `drm`.
+#[cfg(feature = "platform")]
 fn sysfs_amd(drm: &Path) -> Vec<HostGpu> {
     let Ok(entries) = std::fs::read_dir(drm) else { return vec![] };
     let mut cards: Vec<(u32, PathBuf)> = entries
@@ -139,6 +144,7 @@ fn sysfs_amd(drm: &Path) -> Vec<HostGpu> {
 
 /// Runs a tool found on `PATH`; its stdout when it exits 0 within [`TOOL_TIMEOUT`], else `None`
 /// (absent, failing or hanging tools are normal: a machine without that vendor's GPU).
+#[cfg(feature = "platform")]
 fn tool(program: &str, args: &[&str]) -> Option<String> {
     let mut child = Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
     // Read while it runs: a tool writing more than a pipe holds would otherwise never exit.
@@ -165,7 +171,15 @@ fn tool(program: &str, args: &[&str]) -> Option<String> {
     }
 }
 
+/// Probes this machine. Built without the `platform` feature, probes nothing and says so in
+/// [`Host::notes`] (plans then need a described machine).
+#[cfg(not(feature = "platform"))]
+pub fn detect() -> Host {
+    Host { notes: vec!["this machine is not probed (gguf-meter built without its `platform` feature)".into()], ..Host::default() }
+}
+
 /// Probes this machine.
+#[cfg(feature = "platform")]
 pub fn detect() -> Host {
     let mut h = Host::default();
     let meminfo = std::env::var_os("GGUF_METER_MEMINFO").map_or_else(|| PathBuf::from("/proc/meminfo"), PathBuf::from);

@@ -8,7 +8,8 @@ use crate::read::GgmlType;
 use serde::Serialize;
 
 /// `-fa on|off|auto`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum FlashAttn {
     /// Always use flash attention.

@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 use std::fs::{File, Metadata};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// A tool that downloads under a temporary name and renames the file when it is done.
@@ -61,16 +60,28 @@ pub enum Fill {
 pub struct Extent {
     /// Length in bytes.
     pub len: u64,
-    /// Bytes of disk blocks allocated to it (`st_blocks * 512`).
+    /// Bytes of disk blocks allocated to it (`st_blocks * 512`; the length where the platform
+    /// does not say, so no file looks sparse there).
     pub allocated: u64,
-    /// Device and inode: a different pair at the same path is a different file.
+    /// Device and inode: a different pair at the same path is a different file. Elsewhere than
+    /// on Unix, `(0, creation time in ns)`, which tells a replaced file apart the same way.
     pub id: (u64, u64),
 }
 
 impl Extent {
     /// Reads the figures off `meta`.
     pub fn of(meta: &Metadata) -> Extent {
-        Extent { len: meta.len(), allocated: meta.blocks().saturating_mul(512), id: (meta.dev(), meta.ino()) }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Extent { len: meta.len(), allocated: meta.blocks().saturating_mul(512), id: (meta.dev(), meta.ino()) }
+        }
+        #[cfg(not(unix))]
+        {
+            let created = meta.created().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            let id = created.map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+            Extent { len: meta.len(), allocated: meta.len(), id: (0, id) }
+        }
     }
 
     /// True when much less is allocated than the length says: the file has holes. The slack
@@ -107,14 +118,15 @@ pub fn classify(e: &Extent, expected_len: u64, control_file: bool) -> Fill {
 }
 
 /// Offset of the first hole at or after `from` (`SEEK_HOLE`; the end of the file counts as
-/// a hole). `None` where the platform or filesystem cannot say.
+/// a hole). `None` where the platform or filesystem cannot say, or when built without the
+/// `platform` feature.
 pub fn next_hole(file: &File, from: u64) -> Option<u64> {
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "freebsd"))]
+    #[cfg(all(feature = "platform", any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "freebsd")))]
     {
         let from = i64::try_from(from).ok()?;
         nix::unistd::lseek(file, from, nix::unistd::Whence::SeekHole).ok().and_then(|o| u64::try_from(o).ok())
     }
-    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "freebsd")))]
+    #[cfg(not(all(feature = "platform", any(target_os = "linux", target_os = "android", target_os = "macos", target_os = "freebsd"))))]
     {
         let _ = (file, from);
         None

@@ -10,7 +10,6 @@ use super::file::GgufFile;
 use super::header;
 use super::layout;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// How a growing read starts and where it gives up.
@@ -97,7 +96,7 @@ pub fn read_prefix(file: &File, buf: &mut Vec<u8>, want: u64) -> std::io::Result
     let mut chunk = vec![0u8; 1 << 20];
     while at < want {
         let n = ((want - at) as usize).min(chunk.len());
-        let got = file.read_at(&mut chunk[..n], at)?;
+        let got = super::file::read_at(file, &mut chunk[..n], at)?;
         if got == 0 {
             break;
         }

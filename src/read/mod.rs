@@ -15,12 +15,15 @@ pub mod growing;
 pub mod header;
 #[forbid(unsafe_code)]
 pub mod layout;
+#[cfg(feature = "remote")]
 #[forbid(unsafe_code)]
 pub mod location;
+#[cfg(feature = "remote")]
 #[forbid(unsafe_code)]
 pub mod remote;
 #[forbid(unsafe_code)]
 pub mod shards;
+#[cfg(feature = "mmap")]
 pub mod source;
 #[forbid(unsafe_code)]
 pub mod value;
@@ -29,6 +32,7 @@ pub use error::{Defect, Progress, ReadError, Refusal};
 pub use file::GgufFile;
 pub use ggml_type::GgmlType;
 pub use header::{Header, TensorInfo};
+#[cfg(feature = "remote")]
 pub use location::{Location, Opened};
 pub use shards::{ShardSet, TensorEntry, open_model, open_model_from};
 pub use value::{Array, Value, ValueType};

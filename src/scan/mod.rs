@@ -107,7 +107,8 @@ pub enum IoMode {
     /// `pread` into a few fixed buffers (bounded memory; the default).
     #[default]
     Pread,
-    /// A read-only memory map (no copy, but resident pages grow with the file).
+    /// A read-only memory map (no copy, but resident pages grow with the file). Built without
+    /// the `mmap` feature, this reads with `pread` too.
     Mmap,
 }
 

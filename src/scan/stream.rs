@@ -5,15 +5,24 @@
 
 use super::plan::{Plan, Planned};
 use super::tensor::TensorScan;
-use super::{Finding, IoMode, Progress, ScanError, ScanOptions};
+use super::{Finding, Progress, ScanError, ScanOptions};
 use crate::read::GgufFile;
-use crate::read::source::MappedFile;
 use sha2::{Digest, Sha256};
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// A chunk on its way to the hasher: its own buffer (pread) or a range of the map.
+/// Stands in for the map when the `mmap` feature is off; never made.
+#[cfg(not(feature = "mmap"))]
+struct NoMap;
+
+#[cfg(not(feature = "mmap"))]
+impl NoMap {
+    fn bytes(&self) -> &[u8] {
+        &[]
+    }
+}
+
 struct Chunk {
     offset: u64,
     len: usize,
@@ -39,10 +48,14 @@ pub fn run(file: &GgufFile, plan: &Plan, opts: &ScanOptions, progress: Progress)
     if len < file.file_bytes {
         return Err(ScanError::Shrunk { path: path.clone(), at: len, expected: file.file_bytes });
     }
+    // Without the `mmap` feature every read is positioned.
+    #[cfg(feature = "mmap")]
     let map = match opts.io {
-        IoMode::Mmap => Some(MappedFile::open(path).map_err(|e| io(0, e))?),
-        IoMode::Pread => None,
+        super::IoMode::Mmap => Some(crate::read::source::MappedFile::open(path).map_err(|e| io(0, e))?),
+        super::IoMode::Pread => None,
     };
+    #[cfg(not(feature = "mmap"))]
+    let map: Option<NoMap> = None;
     let mapped: &[u8] = map.as_ref().map_or(&[], |m| m.bytes());
     let chunk = opts.chunk_bytes.max(4096);
     let depth = opts.buffers.max(2);
@@ -75,7 +88,7 @@ pub fn run(file: &GgufFile, plan: &Plan, opts: &ScanOptions, progress: Progress)
                 None => {
                     let mut buf = take_buffer(&pool, &mut made, depth, chunk);
                     buf.resize(n, 0);
-                    f.read_exact_at(&mut buf, offset).map_err(|e| match e.kind() {
+                    crate::read::file::read_exact_at(&f, &mut buf, offset).map_err(|e| match e.kind() {
                         std::io::ErrorKind::UnexpectedEof => ScanError::Shrunk { path: path.clone(), at: offset, expected: len },
                         _ => io(offset, e),
                     })?;

@@ -18,24 +18,25 @@ use serde::Serialize;
 /// The CPU features that change what ggml-cpu repacks (repack.cpp
 /// `ggml_repack_get_optimal_repack_type`). Finer distinctions (i8mm, SVE) change only the
 /// layout chosen, never whether a tensor repacks, so they share a kind.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum CpuKind {
     /// x86-64 with AVX2 (most desktops and servers): Q4_0, Q4_K, IQ4_NL, MXFP4 repack.
     #[default]
-    #[value(name = "x86-avx2")]
+    #[cfg_attr(feature = "cli", value(name = "x86-avx2"))]
     #[serde(rename = "x86-avx2")]
     X86Avx2,
     /// x86-64 with AVX-512F: Q2_K repacks as well.
-    #[value(name = "x86-avx512")]
+    #[cfg_attr(feature = "cli", value(name = "x86-avx512"))]
     #[serde(rename = "x86-avx512")]
     X86Avx512,
     /// ARM64 with NEON and dotprod (Apple Silicon, Graviton, Ampere, Snapdragon X; with or
     /// without i8mm / SVE): Q4_0, Q4_K, Q5_K, Q6_K, Q8_0, Q1_0, IQ4_NL, MXFP4 repack.
-    #[value(name = "arm", alias = "apple", alias = "arm-i8mm", alias = "arm-dotprod", alias = "arm-neon-dotprod")]
+    #[cfg_attr(feature = "cli", value(name = "arm", alias = "apple", alias = "arm-i8mm", alias = "arm-dotprod", alias = "arm-neon-dotprod"))]
     #[serde(rename = "arm")]
     Arm,
     /// Nothing repacks: x86 without AVX2, ARM without dotprod, a build without GGML_CPU_REPACK.
-    #[value(name = "none", alias = "x86", alias = "x86-noavx2")]
+    #[cfg_attr(feature = "cli", value(name = "none", alias = "x86", alias = "x86-noavx2"))]
     #[serde(rename = "none")]
     None,
 }

@@ -16,6 +16,16 @@ use super::moe;
 use super::transformer;
 use crate::model::{Geometry, LayerKind};
 
+/// Architectures whose graph applies no RoPE: ALiBi or learned positions (`llama_model_rope_type`
+/// says NONE, llama-model.cpp; StarCoder's learned positions are found by their tensor).
+const NO_ROPE: &[&str] = &["gpt2", "mpt", "refact", "bloom", "jais"];
+
+/// Baichuan rotates only in its 7B model (32 layers); the others use ALiBi and build no position
+/// input (baichuan.cpp: `inp_pos` only for `LLM_TYPE_7B`).
+fn alibi_baichuan(geo: &Geometry) -> bool {
+    geo.architecture == "baichuan" && geo.n_layers != 32
+}
+
 /// Builds the pp graph into `g`; `None` when the model is not of this shape.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
     if geo.hints.attn_no_cache && geo.layers.iter().all(|l| l.recurrent.is_none()) {
@@ -26,21 +36,30 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         return None;
     }
     let caches = inputs::Caches::new(g, b, &layers);
-    let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
-    // Learned absolute positions (GPT-2, StarCoder, BLOOM-style) are added to the embeddings.
-    if let Some(pe) = w.get(g, "position_embd.weight") {
+    let (pos, out_ids) = if alibi_baichuan(geo) {
+        // No position input at all.
+        let out_ids = g.input(super::graph::Ty::I32, [b.n_outputs, 1, 1, 1]);
+        (out_ids, out_ids)
+    } else {
+        inputs::pos_and_out_ids(g, b, 1)
+    };
+    // Learned absolute positions (GPT-2, StarCoder, JAIS) are added to the embeddings; they and
+    // ALiBi models (BLOOM, MPT, Refact) rotate nothing.
+    let learned_pos = w.get(g, "position_embd.weight");
+    if let Some(pe) = learned_pos {
         let p = g.get_rows(pe, pos);
         inp_l = g.binary(inp_l, p);
     }
+    let rope = (learned_pos.is_none() && !NO_ROPE.contains(&geo.architecture.as_str()) && !alibi_baichuan(geo)).then_some(pos);
     inp_l = norm(g, w, None, inp_l, "token_embd_norm.weight", "token_embd_norm.bias");
     for (i, l) in layers.iter().enumerate() {
         let il = l.index;
         let cur = norm(g, w, Some(il), inp_l, "attn_norm.weight", "attn_norm.bias");
         let (inp, bl) = caches.layer(l.kind)?;
         let mut cur = if w.has_blk(il, "attn_qkv.weight") {
-            fused_attn(g, w, bl, inp, l, cur, pos)?
+            fused_attn(g, w, bl, inp, l, cur, rope)?
         } else {
-            transformer::self_attn(g, w, bl, inp, l, cur, Some(pos), false)?
+            transformer::self_attn(g, w, bl, inp, l, cur, rope, false)?
         };
         if i + 1 == layers.len() {
             cur = g.get_rows(cur, out_ids);
@@ -60,7 +79,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
 }
 
 /// `build_qkv` with one fused projection (`attn_qkv`): one mul_mat, then Q, K, V as views.
-fn fused_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &inputs::Inputs, l: &crate::model::LayerGeometry, x: Id, pos: Id) -> Option<Id> {
+fn fused_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &inputs::Inputs, l: &crate::model::LayerGeometry, x: Id, pos: Option<Id>) -> Option<Id> {
     let il = l.index;
     let wqkv = w.blk(g, il, "attn_qkv.weight")?;
     let mut qkv = g.mul_mat(wqkv, x);
@@ -74,8 +93,10 @@ fn fused_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &inputs::Inputs, l: &c
     let q = g.view_nd(qkv, [hd, l.n_head, nt, 1], hd.saturating_mul(4), row, all);
     let k = g.view_nd(qkv, [hd, l.n_head_kv, nt, 1], hd.saturating_mul(4), row, all);
     let v = g.view_nd(qkv, [hv, l.n_head_kv, nt, 1], hv.saturating_mul(4), row, all);
-    let q = g.rope(q, pos);
-    let k = g.rope(k, pos);
+    let (q, k) = match pos {
+        Some(pos) => (g.rope(q, pos), g.rope(k, pos)),
+        None => (q, k),
+    };
     let kv = llm::KvLayer::new(g, b, hd, hv, l.n_head_kv);
     let cur = llm::attn_kv(g, b, inp, &kv, q, k, v);
     let wo = w.blk(g, il, "attn_output.weight")?;
@@ -86,12 +107,27 @@ fn fused_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &inputs::Inputs, l: &c
     })
 }
 
-/// A dense FFN: gated (SwiGLU-like) when the block has `ffn_gate`, else up, activation, down.
+/// A dense FFN: gated (SwiGLU-like) when the block has `ffn_gate`; else up, activation, down,
+/// where an `ffn_up` twice as wide as `ffn_down`'s input holds gate and up together (Phi-3,
+/// ChatGLM: `LLM_FFN_SWIGLU` without a gate, one `ggml_swiglu` halving the width).
 fn ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
     if w.has_blk(il, "ffn_gate.weight") {
         return llm::ffn(g, w, il, x);
     }
-    llm::ffn_ungated(g, w, il, x, false)
+    let (up, down) = (w.blk(g, il, "ffn_up.weight")?, w.blk(g, il, "ffn_down.weight")?);
+    if g.ne(up)[1] != g.ne(down)[0].saturating_mul(2) {
+        return llm::ffn_ungated(g, w, il, x, false);
+    }
+    let mut cur = g.mul_mat(up, x);
+    if let Some(b) = w.blk(g, il, "ffn_up.bias") {
+        cur = g.binary(cur, b);
+    }
+    let cur = g.glu(cur);
+    let mut cur = g.mul_mat(down, cur);
+    if let Some(b) = w.blk(g, il, "ffn_down.bias") {
+        cur = g.binary(cur, b);
+    }
+    Some(cur)
 }
 
 /// `build_norm` with an optional weight and bias (LLM_NORM / LLM_NORM_RMS alike for memory).

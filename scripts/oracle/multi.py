@@ -37,6 +37,10 @@ REPO = run.REPO
 BUILD = run.CACHE / f"build-{run.SDIST_VERSION}-rpc"
 SCHEMA_VERSION = 1
 
+# tiny synthetic models (make_tiny.py), loaded for real as well: a real reservation keeps the
+# node assignments llama.cpp makes while building the graph, which the no_alloc measure drops
+TINY = ["tiny-llama", "tiny-gemma3", "tiny-gpt-oss", "tiny-deepseek2", "tiny-qwen35moe"]
+
 # id -> fixture; n_layer and whether the model has routed experts come from the probe run
 MODELS = {
     "llama3-8b-q4km": "fixtures/llama3-8b-q4km.gguf",
@@ -47,11 +51,24 @@ MODELS = {
 }
 
 
+BASE = dict(devices=2, n_ctx=8192, n_seq_max=1, type_k="f16", type_v="f16", flash_attn="on",
+            ngl=-1, ts="", ot=[], n_cpu_moe=0, no_kv_offload=False, load="noalloc")
+
+
+def tiny_cases(n_layer: int) -> list[dict]:
+    """Real loads (load mmap: buffers really allocated on the rpc-servers) beside no_alloc ones."""
+    out = []
+    for load in ("noalloc", "mmap"):
+        b = dict(BASE, load=load, n_ctx=4096)
+        out += [dict(b), dict(b, devices=3, flash_attn="off"), dict(b, ts="3,1"), dict(b, ngl=n_layer // 2),
+                dict(b, no_kv_offload=True), dict(b, no_kv_offload=True, flash_attn="off"), dict(b, n_seq_max=4)]
+    return out
+
+
 def cases(n_layer: int, moe: bool) -> list[dict]:
     """The placements recorded for one model: devices, -ts, -ngl, MoE overrides, contexts,
     flash attention, cache types, sequences, --no-kv-offload."""
-    base = dict(devices=2, n_ctx=8192, n_seq_max=1, type_k="f16", type_v="f16", flash_attn="on",
-                ngl=-1, ts="", ot=[], n_cpu_moe=0, no_kv_offload=False)
+    base = BASE
     half = n_layer // 2
     out = [
         dict(base, devices=1),
@@ -91,6 +108,8 @@ def case_id(c: dict) -> str:
         s += "-ot" + "_".join(o.replace("=", "-") for o in c["ot"])
     if c["no_kv_offload"]:
         s += "-nkvo"
+    if c["load"] != "noalloc":
+        s += "-" + c["load"]
     return s
 
 
@@ -138,7 +157,7 @@ class Servers:
 def run_case(oracle: Path, model: Path, servers: Servers, c: dict) -> dict:
     cmd = [str(oracle), str(model), "--n-ctx", str(c["n_ctx"]), "--n-seq-max", str(c["n_seq_max"]),
            "--type-k", c["type_k"], "--type-v", c["type_v"], "--fa", c["flash_attn"],
-           "--rpc", ",".join(servers.endpoints[: c["devices"]])]
+           "--load", c["load"], "--rpc", ",".join(servers.endpoints[: c["devices"]])]
     if c["ngl"] >= 0:
         cmd += ["--ngl", str(c["ngl"])]
     if c["ts"]:
@@ -156,16 +175,19 @@ def run_case(oracle: Path, model: Path, servers: Servers, c: dict) -> dict:
         return {"ok": False, "error_stage": "crash", "error": f"oracle exited {p.returncode}: {p.stderr.strip()[-2000:]}"}
 
 
-def record(oracle: Path, servers: Servers, model_id: str, fixture: Path, qs) -> dict:
-    sparse = run.SPARSE_DIR / fixture.name
-    desc = run.make_sparse(fixture, sparse, qs)
-    probe = run_case(oracle, sparse, servers, dict(devices=1, n_ctx=4096, n_seq_max=1, type_k="f16", type_v="f16",
-                                                   flash_attn="on", ngl=-1, ts="", ot=[], n_cpu_moe=0,
-                                                   no_kv_offload=False))
+def record(oracle: Path, servers: Servers, model_id: str, fixture: Path, qs, tiny: Path | None = None) -> dict:
+    if tiny:
+        sparse, desc = tiny, {"header_patch": None}
+    else:
+        sparse = run.SPARSE_DIR / fixture.name
+        desc = run.make_sparse(fixture, sparse, qs)
+    probe = run_case(oracle, sparse, servers, dict(BASE, devices=1, n_ctx=4096))
     doc = {"schema_version": SCHEMA_VERSION, "generator": "scripts/oracle/multi.py", "id": f"multi-{model_id}",
            "llama_cpp": probe.get("llama_cpp"),
-           "model": {"kind": "sparse-fixture", "fixture": run.rel(fixture), "fixture_sha256": run.sha256(fixture),
-                     "header_patch": desc["header_patch"]}}
+           "model": {"kind": "tiny" if tiny else "sparse-fixture", "fixture": run.rel(fixture),
+                     "fixture_sha256": run.sha256(fixture), "header_patch": desc["header_patch"]}}
+    if tiny:
+        doc["model"]["sha256"] = run.sha256(tiny)
     if not probe.get("ok"):
         doc.update(ok=False, error=probe.get("error"), log=probe.get("log", []), cases=[])
         return doc
@@ -178,7 +200,7 @@ def record(oracle: Path, servers: Servers, model_id: str, fixture: Path, qs) -> 
         m["arch"] in ("gpt-oss", "deepseek2", "qwen35moe")
     out = []
     t0 = time.time()
-    for c in cases(m["n_layer"], moe):
+    for c in (tiny_cases(m["n_layer"]) if tiny else cases(m["n_layer"], moe)):
         r = run_case(oracle, sparse, servers, c)
         rec = {"id": case_id(c), "settings": c, "ok": bool(r.get("ok"))}
         if rec["ok"]:
@@ -214,7 +236,9 @@ def main():
     ap.add_argument("--only", action="append")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
-    plan = {k: v for k, v in MODELS.items() if not args.only or any(o in k for o in args.only)}
+    plan = dict(MODELS)
+    plan.update({t: f"fixtures/tiny/{t}.gguf" for t in TINY})
+    plan = {k: v for k, v in plan.items() if not args.only or any(o in k for o in args.only)}
     if args.list:
         for k, v in plan.items():
             print(k, v)
@@ -229,7 +253,12 @@ def main():
     try:
         for model_id, fixture in plan.items():
             print(f"== {model_id}", file=sys.stderr)
-            run.write_doc(args.out, record(oracle, servers, model_id, REPO / fixture, qs))
+            tiny = None
+            if model_id in TINY:
+                tiny = run.TINY_DIR / f"{model_id}.gguf"
+                if not tiny.exists():
+                    subprocess.run([sys.executable, str(run.HERE / "make_tiny.py"), "--only", model_id[5:]], check=True)
+            run.write_doc(args.out, record(oracle, servers, model_id, REPO / fixture, qs, tiny))
     finally:
         servers.stop()
 

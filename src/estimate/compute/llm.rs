@@ -216,6 +216,9 @@ pub struct KvLayer {
     pub hd_v: u64,
     /// KV heads.
     pub n_head_kv: u64,
+    /// The layer's attention sinks (a weight read by the softmax or flash attention), or
+    /// [`NONE`]; set for the multi-device replay, where the weight places the softmax.
+    pub sinks: Id,
 }
 
 impl KvLayer {
@@ -223,7 +226,7 @@ impl KvLayer {
     pub fn new(g: &mut Graph, b: &Batch, hd_k: u64, hd_v: u64, n_head_kv: u64) -> Self {
         let k = g.external(b.type_k, [hd_k.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1]);
         let v = g.external(b.type_v, [hd_v.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1]);
-        KvLayer { k, v, hd_k, hd_v, n_head_kv }
+        KvLayer { k, v, hd_k, hd_v, n_head_kv, sinks: NONE }
     }
 }
 
@@ -258,7 +261,7 @@ pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: I
     } else {
         g.view_nd(kv.v, [nkv, kv.n_head_kv, kv.hd_v, ns], ev * nkv * kv.hd_v, ev * nkv, ev * nkv * gqa_v)
     };
-    let cur = attn_mha(g, b, q, kview, vview, inp.kq_mask, NONE);
+    let cur = attn_mha_sinks(g, b, q, kview, vview, inp.kq_mask, NONE, kv.sinks);
     // The rotation of V is undone on the attention output.
     if inp.v_rot != NONE { hadamard(g, cur, inp.v_rot) } else { cur }
 }
@@ -280,6 +283,13 @@ pub fn store_rows(g: &mut Graph, b: &Batch, cache: Id, x: Id, idxs: Id) -> u64 {
 /// kq = k·q, softmax, kqv = v·kq; MLA's `v_mla` (or [`NONE`]) decompresses the result. The
 /// result is [hd_v * n_head, n_tokens].
 pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: Id) -> Id {
+    attn_mha_sinks(g, b, q, k, v, mask, v_mla, NONE)
+}
+
+/// [`attn_mha`] with attention sinks (`ggml_flash_attn_ext_add_sinks` / `ggml_soft_max_add_sinks`,
+/// an extra source of the op), or [`NONE`].
+#[allow(clippy::too_many_arguments)] // build_attn_mha's arguments
+pub fn attn_mha_sinks(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: Id, sinks: Id) -> Id {
     let (qn, qnb) = (g.ne(q), g.t[q as usize].nb);
     let vnb = g.t[v as usize].nb;
     let v_trans = vnb[1] > vnb[2];
@@ -298,6 +308,7 @@ pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: 
         let f16 = |g: &mut Graph, x: Id| if g.t[x as usize].ty == Ty::F32 { g.cast(x, Ty::F16) } else { x };
         let (k, v) = (f16(g, k), f16(g, v));
         let mut cur = g.flash_attn_ext(q, k, v, mask);
+        g.t[cur as usize].src[4] = sinks;
         if v_mla != NONE {
             let p = g.permute_0213(cur);
             let m = g.mul_mat(v_mla, p);
@@ -308,7 +319,7 @@ pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: 
         g.reshape(cur, ne)
     } else {
         let kq = g.mul_mat(k, q);
-        let kq = g.soft_max_ext(kq, mask);
+        let kq = if sinks == NONE { g.soft_max_ext(kq, mask) } else { g.unary_like(kq, true, &[kq, mask, sinks]) };
         let v = if v_trans {
             v
         } else {
@@ -321,9 +332,11 @@ pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: 
         }
         let cur = g.permute_0213(kqv);
         let ne = flat(g, cur);
-        g.cont(cur, ne)
+        let cur = g.cont(cur, ne);
+        // Without flash attention this node is pinned to the CPU when the cache is there.
+        g.t[cur as usize].flags |= KQV_OUT;
+        cur
     };
-    g.t[cur as usize].flags |= KQV_OUT;
     g.expand(cur);
     cur
 }

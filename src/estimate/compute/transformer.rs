@@ -43,7 +43,10 @@ pub fn self_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerG
     if scale_q {
         q = g.unary(q);
     }
-    let kv = KvLayer::new(g, b, l.head_dim_k, l.head_dim_v, l.n_head_kv);
+    let mut kv = KvLayer::new(g, b, l.head_dim_k, l.head_dim_v, l.n_head_kv);
+    if g.track {
+        kv.sinks = w.blk(g, il, "attn_sinks.weight").unwrap_or(super::graph::NONE);
+    }
     attn_out(g, w, b, inp, &kv, il, [q, k, v])
 }
 

@@ -59,9 +59,14 @@ enum Command {
     },
 }
 
-/// Runs the CLI and returns the process exit code.
+/// Runs the CLI on the process's arguments and returns the process exit code.
 pub fn run() -> i32 {
-    let given: Vec<OsString> = std::env::args_os().collect();
+    run_args(std::env::args_os().collect())
+}
+
+/// Runs the CLI on `args` (the first is the program's name) and returns the exit code.
+pub fn run_args(args: Vec<OsString>) -> i32 {
+    let given = args;
     let cli = match flags::decorate(Cli::command()).try_get_matches_from(flags::normalise(given.clone())).and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(c) => c,
         Err(e) => {
@@ -70,7 +75,7 @@ pub fn run() -> i32 {
                 let _ = out::print(&e.render().to_string());
                 return exit_code::OK;
             }
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), as_typed(&e.render().to_string(), &given).as_bytes());
+            out::eprint(&as_typed(&e.render().to_string(), &given));
             return exit_code::ERROR;
         }
     };
@@ -105,6 +110,25 @@ pub fn run() -> i32 {
             }
         }
     }
+}
+
+/// What a command printed, kept in memory: [`run_captured`]'s answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Captured {
+    /// The exit code (README, Exit codes).
+    pub code: i32,
+    /// What went to stdout (with `--json`, the JSON document).
+    pub stdout: String,
+    /// What went to stderr (warnings, the error line).
+    pub stderr: String,
+}
+
+/// Runs the CLI on `args` (the first is the program's name) with its output kept in memory,
+/// not printed: the same documents, messages and exit code as the command. `watch` and
+/// `check --deep`'s progress bars still draw on the terminal, if there is one.
+pub fn run_captured(args: Vec<OsString>) -> Captured {
+    let (code, stdout, stderr) = out::capture(|| run_args(args));
+    Captured { code, stdout, stderr }
 }
 
 /// A clap error names the long flag an argument was normalised to; name it as the user typed it.

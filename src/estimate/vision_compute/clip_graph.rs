@@ -1,0 +1,517 @@
+//! clip.cpp's encoder graphs rebuilt for ggml-alloc (tools/mtmd/clip.cpp `build_inp`,
+//! `build_vit`, `build_attn`, `build_ffn`, `build_norm`, and the projector tails in
+//! tools/mtmd/models/*.cpp), in the op order clip builds them, so that
+//! [`Gallocr::reserve`](crate::estimate::compute::alloc::Gallocr) replays the compute buffer
+//! `ggml_backend_sched_reserve` sizes at warm-up.
+
+use crate::estimate::compute::alloc::Gallocr;
+use crate::estimate::compute::graph::{Graph, Id, NONE, Op, Tensor, Ty, contiguous};
+use crate::model::vision::ClipEncoder;
+
+/// How a projector's graph is built: what `build_vit` is given and which tail follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tail {
+    /// models/siglip.cpp, Gemma 3: 2-D average pool by n_merge, RMS norm, projection.
+    Gemma3,
+    /// siglip.cpp, Idefics3 / SmolVLM: pixel shuffle by n_merge, one matrix.
+    Idefics3,
+    /// siglip.cpp, LFM2-VL: pixel shuffle, optional layer norm, GELU MLP.
+    Lfm2,
+    /// siglip.cpp, Phi-4 (mm.0 / mm.2) and Janus-Pro (mm.0 / mm.1): a GELU MLP.
+    Mlp2(&'static str, &'static str),
+    /// models/internvl.cpp: class token, pixel shuffle, norm and GELU MLP.
+    InternVl,
+    /// models/whisper-enc.cpp: Ultravox (stack, RMS norms, SwiGLU MLP).
+    Ultravox,
+    /// whisper-enc.cpp: Voxtral (stack, GELU-erf MLP).
+    Voxtral,
+    /// whisper-enc.cpp: Qwen2-Audio / Qwen2.5-Omni audio (average pool, one matrix).
+    Qwen2a,
+}
+
+/// The simulated graph for a projector type, if gguf-meter rebuilds it.
+pub fn tail(projector_type: &str) -> Option<Tail> {
+    Some(match projector_type {
+        "gemma3" => Tail::Gemma3,
+        "idefics3" => Tail::Idefics3,
+        "lfm2" => Tail::Lfm2,
+        "phi4" => Tail::Mlp2("mm.0", "mm.2"),
+        "janus_pro" => Tail::Mlp2("mm.0", "mm.1"),
+        "internvl" => Tail::InternVl,
+        "ultravox" => Tail::Ultravox,
+        "voxtral" => Tail::Voxtral,
+        "qwen2a" => Tail::Qwen2a,
+        _ => return None,
+    })
+}
+
+/// Element type of a weight from its size (F32, F16/BF16, or a block type taken as 32 elements).
+fn weight_ty(ne: [u64; 4], bytes: u64) -> Ty {
+    let n = ne.iter().fold(1u64, |a, &x| a.saturating_mul(x)).max(1);
+    match bytes / n {
+        4 if bytes == n * 4 => Ty::F32,
+        2 if bytes == n * 2 => Ty::F16,
+        _ => {
+            let blocks = (n / 32).max(1);
+            Ty::Q { block: 32, bytes: u32::try_from(bytes / blocks).unwrap_or(u32::MAX).max(1) }
+        }
+    }
+}
+
+/// The weights of one `build_ffn` call.
+struct Ffn {
+    up: Option<Id>,
+    up_b: Option<Id>,
+    gate: Option<Id>,
+    gate_b: Option<Id>,
+    down: Option<Id>,
+    down_b: Option<Id>,
+}
+
+/// A clip graph under construction.
+pub struct Builder<'a> {
+    g: Graph,
+    e: &'a ClipEncoder,
+    flash_attn: bool,
+    /// A weight the graph needs is absent: the figure is not clip's (the loader would refuse).
+    missing: bool,
+}
+
+impl<'a> Builder<'a> {
+    fn new(e: &'a ClipEncoder, flash_attn: bool) -> Self {
+        Builder { g: Graph::with_capacity(4096), e, flash_attn, missing: false }
+    }
+
+    fn w(&mut self, name: &str) -> Option<Id> {
+        let (_, ne, bytes) = self.e.tensors.iter().find(|(n, _, _)| n == name)?;
+        Some(self.g.external(weight_ty(*ne, *bytes), *ne))
+    }
+
+    /// A weight the graph cannot do without: a 1-element stand-in when absent (and the result
+    /// is then discarded), so that no shape is ever read from a tensor that does not exist.
+    fn need(&mut self, w: Option<Id>) -> Id {
+        w.unwrap_or_else(|| {
+            self.missing = true;
+            self.g.external(Ty::F32, [1, 1, 1, 1])
+        })
+    }
+
+    fn blk(&mut self, p: &str, il: u64, name: &str) -> Option<Id> {
+        self.w(&format!("{p}.blk.{il}.{name}"))
+    }
+
+    fn add_opt(&mut self, cur: Id, b: Option<Id>) -> Id {
+        match b {
+            Some(b) => self.g.binary(cur, b),
+            None => cur,
+        }
+    }
+
+    /// `build_norm`: LayerNorm (`ggml_norm`, never in place) or RMS norm, then weight and bias.
+    fn norm(&mut self, cur: Id, w: Option<Id>, b: Option<Id>, rms: bool) -> Id {
+        let mut cur = if rms { self.g.unary(cur) } else { self.g.norm(cur) };
+        if let Some(w) = w {
+            cur = self.g.binary(cur, w);
+        }
+        self.add_opt(cur, b)
+    }
+
+    /// `ggml_im2col` (ggml.c): F16 patches [IC*K*K, OW, OH, N] (2-D) or [IC*K, OW, N, 1] (1-D).
+    fn im2col(&mut self, a: Id, b: Id, ne: [u64; 4]) -> Id {
+        self.g.push(Tensor { ne, nb: contiguous(Ty::F16, ne), ty: Ty::F16, op: Op::Compute { inplace: false }, src: srcs(&[a, b]), view_src: NONE, flags: 0 })
+    }
+
+    /// A new tensor computed from `src` (pool, pad, interpolate ...), never in place.
+    fn op(&mut self, ty: Ty, ne: [u64; 4], src: &[Id]) -> Id {
+        self.g.push(Tensor { ne, nb: contiguous(ty, ne), ty, op: Op::Compute { inplace: false }, src: srcs(src), view_src: NONE, flags: 0 })
+    }
+
+    /// `ggml_conv_2d(kernel, img, s = k, p = 0)`: im2col, matmul, permute and cont.
+    fn conv_2d_patch(&mut self, kernel: Id, img: Id) -> Id {
+        let kn = self.g.ne(kernel);
+        let inn = self.g.ne(img);
+        let (ow, oh) = (inn[0] / kn[0].max(1), inn[1] / kn[1].max(1));
+        let col = self.im2col(kernel, img, [kn[0] * kn[1] * kn[2], ow, oh, inn[3]]);
+        let col2 = self.g.reshape(col, [kn[0] * kn[1] * kn[2], ow * oh * inn[3], 1, 1]);
+        let k2 = self.g.reshape(kernel, [kn[0] * kn[1] * kn[2], kn[3], 1, 1]);
+        let r = self.g.mul_mat(col2, k2);
+        let r = self.g.reshape(r, [ow, oh, inn[3], kn[3]]);
+        let r = self.g.permute(r, [0, 1, 3, 2]);
+        let ne = self.g.ne(r);
+        self.g.cont(r, ne)
+    }
+
+    /// `ggml_conv_1d_ph(kernel [K, IC, OC], x [L, IC], s, d = 1)`: padding K/2.
+    fn conv_1d_ph(&mut self, kernel: Id, x: Id, s: u64) -> Id {
+        let kn = self.g.ne(kernel);
+        let xn = self.g.ne(x);
+        let p = kn[0] / 2;
+        let ol = (xn[0] + 2 * p).saturating_sub(kn[0]) / s.max(1) + 1;
+        let col = self.im2col(kernel, x, [kn[1] * kn[0], ol, xn[2], 1]);
+        let col2 = self.g.reshape(col, [kn[1] * kn[0], ol * xn[2], 1, 1]);
+        let k2 = self.g.reshape(kernel, [kn[0] * kn[1], kn[2], 1, 1]);
+        let r = self.g.mul_mat(col2, k2);
+        self.g.reshape(r, [ol, kn[2], xn[2], 1])
+    }
+
+    /// `build_inp`: the patch embedding of an image of `side` pixels, [E, n_patches].
+    fn inp(&mut self, side: u64) -> Id {
+        let raw = self.g.input(Ty::F32, [side, side, 3, 1]);
+        let Some(pw) = self.w("v.patch_embd.weight") else { return raw };
+        let conv = self.conv_2d_patch(pw, raw);
+        let cn = self.g.ne(conv);
+        let n = cn[0] * cn[1];
+        let r = self.g.reshape(conv, [n, cn[2], 1, 1]);
+        let t = self.g.transpose(r);
+        let tn = self.g.ne(t);
+        let mut inp = self.g.cont(t, tn);
+        if let Some(b) = self.w("v.patch_embd.bias") {
+            inp = self.g.binary(inp, b);
+        }
+        inp
+    }
+
+    /// `build_attn`, flash attention or not, no mask.
+    fn attn(&mut self, q: Id, k: Id, v: Id, wo: Option<Id>, wo_b: Option<Id>) -> Id {
+        self.g.expand(q);
+        self.g.expand(k);
+        self.g.expand(v);
+        let qp = self.g.permute_0213(q);
+        let kp = self.g.permute_0213(k);
+        let mut cur = if self.flash_attn {
+            let vp = self.g.permute_0213(v);
+            let kc = self.g.cast(kp, Ty::F16);
+            let vc = self.g.cast(vp, Ty::F16);
+            let fa = self.g.flash_attn_ext(qp, kc, vc, NONE);
+            let n = self.g.ne(fa);
+            self.g.reshape(fa, [n[0] * n[1], n[2] * n[3], 1, 1])
+        } else {
+            let vp = self.g.permute(v, [1, 2, 0, 3]);
+            let vn = self.g.ne(vp);
+            let vc = self.g.cont(vp, vn);
+            let kq = self.g.mul_mat(kp, qp);
+            let kq = self.g.soft_max_ext(kq, NONE);
+            let kqv = self.g.mul_mat(vc, kq);
+            let p = self.g.permute_0213(kqv);
+            let n = self.g.ne(p);
+            self.g.cont(p, [n[0] * n[1], n[2] * n[3], 1, 1])
+        };
+        if let Some(wo) = wo {
+            cur = self.g.mul_mat(wo, cur);
+        }
+        self.add_opt(cur, wo_b)
+    }
+
+    /// `build_ffn` with the encoder's activation (`act`), optional gate and biases.
+    fn ffn(&mut self, cur: Id, f: Ffn) -> Id {
+        let Ffn { up, up_b, gate, gate_b, down, down_b } = f;
+        let mut tmp = match up {
+            Some(u) => self.g.mul_mat(u, cur),
+            None => cur,
+        };
+        tmp = self.add_opt(tmp, up_b);
+        let mut cur = match gate {
+            Some(gw) => {
+                let c = self.g.mul_mat(gw, cur);
+                self.add_opt(c, gate_b)
+            }
+            None => tmp,
+        };
+        cur = if gate.is_some() { self.g.glu_split(cur, tmp) } else { self.g.unary(cur) };
+        if let Some(d) = down {
+            cur = self.g.mul_mat(d, cur);
+        }
+        self.add_opt(cur, down_b)
+    }
+
+    /// `build_vit` over `n_pos` positions of `inp` ([E, n_pos]), with learned positions.
+    fn vit(&mut self, p: &str, inp: Id, n_pos: u64, learned_pos: Option<Id>, rms: bool) -> Id {
+        let e = self.e;
+        let (n_embd, n_head, n_head_kv) = (e.n_embd, e.n_head.max(1), e.n_head_kv.max(1));
+        let d = n_embd / n_head;
+        let mut inp = inp;
+        if let Some(pos) = learned_pos {
+            inp = self.g.binary(inp, pos);
+        }
+        let mut inp_l = self.g.reshape(inp, [n_embd, n_pos, 1, 1]);
+        if self.e.has(&format!("{p}.pre_ln.weight")) {
+            let (w, b) = (self.w(&format!("{p}.pre_ln.weight")), self.w(&format!("{p}.pre_ln.bias")));
+            inp_l = self.norm(inp_l, w, b, rms);
+        }
+        for il in 0..e.n_layer {
+            let (w1, b1) = (self.blk(p, il, "ln1.weight"), self.blk(p, il, "ln1.bias"));
+            let mut cur = self.norm(inp_l, w1, b1, rms);
+            let (q, k, v) = if self.e.has(&format!("{p}.blk.{il}.attn_qkv.weight")) {
+                let wqkv = self.blk(p, il, "attn_qkv.weight");
+                let bqkv = self.blk(p, il, "attn_qkv.bias");
+                let c = {
+                    let w = self.need(wqkv);
+                    self.g.mul_mat(w, cur)
+                };
+                cur = self.add_opt(c, bqkv);
+                let row = self.g.t[cur as usize].nb[1];
+                let q = self.g.view(cur, [d, n_head, n_pos, 1], [4, d * 4, row, row * n_pos], &[cur]);
+                let k = self.g.view(cur, [d, n_head, n_pos, 1], [4, d * 4, row, row * n_pos], &[cur]);
+                let v = self.g.view(cur, [d, n_head, n_pos, 1], [4, d * 4, row, row * n_pos], &[cur]);
+                (q, k, v)
+            } else {
+                let mut out = [NONE; 3];
+                for (i, (wn, bn)) in
+                    [("attn_q.weight", "attn_q.bias"), ("attn_k.weight", "attn_k.bias"), ("attn_v.weight", "attn_v.bias")].into_iter().enumerate()
+                {
+                    let w = self.blk(p, il, wn);
+                    let b = self.blk(p, il, bn);
+                    let m = {
+                        let w = self.need(w);
+                        self.g.mul_mat(w, cur)
+                    };
+                    out[i] = self.add_opt(m, b);
+                }
+                let q = self.g.reshape(out[0], [d, n_head, n_pos, 1]);
+                let k = self.g.reshape(out[1], [d, n_head_kv, n_pos, 1]);
+                let v = self.g.reshape(out[2], [d, n_head_kv, n_pos, 1]);
+                (q, k, v)
+            };
+            let (wo, bo) = (self.blk(p, il, "attn_out.weight"), self.blk(p, il, "attn_out.bias"));
+            cur = self.attn(q, k, v, wo, bo);
+            if let Some(ls) = self.blk(p, il, "ls1.weight") {
+                cur = self.g.binary(cur, ls);
+            }
+            cur = self.g.binary(cur, inp_l);
+            inp_l = cur;
+            let (w2, b2) = (self.blk(p, il, "ln2.weight"), self.blk(p, il, "ln2.bias"));
+            cur = self.norm(cur, w2, b2, rms);
+            let (up, upb) = (self.blk(p, il, "ffn_up.weight"), self.blk(p, il, "ffn_up.bias"));
+            let (gt, gtb) = (self.blk(p, il, "ffn_gate.weight"), self.blk(p, il, "ffn_gate.bias"));
+            let (dn, dnb) = (self.blk(p, il, "ffn_down.weight"), self.blk(p, il, "ffn_down.bias"));
+            cur = self.ffn(cur, Ffn { up, up_b: upb, gate: gt, gate_b: gtb, down: dn, down_b: dnb });
+            if let Some(ls) = self.blk(p, il, "ls2.weight") {
+                cur = self.g.binary(cur, ls);
+            }
+            cur = self.g.binary(inp_l, cur);
+            inp_l = cur;
+        }
+        if self.audio_avgpool() {
+            let t = self.g.transpose(inp_l);
+            let tn = self.g.ne(t);
+            let c = self.g.cont(t, tn);
+            let cn = self.g.ne(c);
+            let pooled = self.op(Ty::F32, [cn[0] / 2, cn[1], cn[2], cn[3]], &[c]);
+            let t = self.g.transpose(pooled);
+            let tn = self.g.ne(t);
+            inp_l = self.g.cont(t, tn);
+        }
+        if self.e.has(&format!("{p}.post_ln.weight")) {
+            let (w, b) = (self.w(&format!("{p}.post_ln.weight")), self.w(&format!("{p}.post_ln.bias")));
+            inp_l = self.norm(inp_l, w, b, rms);
+        }
+        let n = self.g.ne(inp_l);
+        self.g.reshape(inp_l, [n_embd, n[1], 1, 1])
+    }
+
+    fn audio_avgpool(&self) -> bool {
+        matches!(self.e.projector_type.as_str(), "qwen2a" | "voxtral" | "musicflamingo")
+    }
+
+    /// `build_patch_merge_permute` (pixel shuffle) of [E, w*h] by `s`.
+    fn patch_merge(&mut self, cur: Id, w: u64, h: u64, s: u64) -> Id {
+        let e = self.g.ne(cur)[0];
+        let (pw, ph) = (w.div_ceil(s) * s - w, h.div_ceil(s) * s - h);
+        let mut cur = self.g.reshape(cur, [e, w, h, 1]);
+        let (w, h) = (w + pw, h + ph);
+        if pw > 0 || ph > 0 {
+            cur = self.op(Ty::F32, [e, w, h, 1], &[cur]);
+        }
+        cur = self.g.reshape(cur, [e * s, w / s, h, 1]);
+        cur = self.g.permute_0213(cur);
+        cur = self.g.cont(cur, [e * s * s, h / s, w / s, 1]);
+        cur = self.g.permute_0213(cur);
+        let n = self.g.ne(cur);
+        self.g.cont(cur, [n[0], n[1] * n[2], 1, 1])
+    }
+
+    fn finish(mut self, out: Id) -> Option<u64> {
+        if self.missing {
+            return None;
+        }
+        self.g.set_output(out);
+        self.g.expand(out);
+        Some(Gallocr::default().reserve(&self.g))
+    }
+}
+
+fn srcs(s: &[Id]) -> [Id; crate::estimate::compute::graph::MAX_SRC] {
+    let mut a = [NONE; crate::estimate::compute::graph::MAX_SRC];
+    for (d, &x) in a.iter_mut().zip(s) {
+        *d = x;
+    }
+    a
+}
+
+/// The compute buffer clip reserves for an image of `side` pixels (vision) or `frames` mel
+/// frames (audio) on encoder `e`, whose graph is `t`; `merge` is clip's resolved `n_merge`.
+/// `None` when a tensor the graph needs is missing.
+pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u64, merge: u64) -> Option<u64> {
+    let mut b = Builder::new(e, flash_attn);
+    match t {
+        Tail::Gemma3 | Tail::Idefics3 | Tail::Lfm2 | Tail::Mlp2(..) => {
+            let np = side / e.patch_size.max(1);
+            let inp = b.inp(side);
+            let pos = b.w("v.position_embd.weight");
+            let mut cur = b.vit("v", inp, np * np, pos, false);
+            match t {
+                Tail::Gemma3 => {
+                    let k = merge.max(1);
+                    let tr = b.g.transpose(cur);
+                    cur = b.g.cont(tr, [np, np, e.n_embd, 1]);
+                    let o = np / k;
+                    cur = b.op(Ty::F32, [o, o, e.n_embd, 1], &[cur]);
+                    cur = b.g.reshape(cur, [o * o, e.n_embd, 1, 1]);
+                    let tr = b.g.transpose(cur);
+                    cur = b.g.cont(tr, [e.n_embd, o * o, 1, 1]);
+                    cur = b.g.unary(cur);
+                    if let Some(w) = b.w("mm.soft_emb_norm.weight") {
+                        cur = b.g.binary(cur, w);
+                    }
+                    if let Some(w) = b.w("mm.input_projection.weight") {
+                        let wt = b.g.transpose(w);
+                        let wn = b.g.ne(wt);
+                        let wc = b.g.cont(wt, wn);
+                        cur = b.g.mul_mat(wc, cur);
+                    }
+                }
+                Tail::Idefics3 => {
+                    cur = b.patch_merge(cur, np, np, merge.max(1));
+                    if let Some(w) = b.w("mm.model.fc.weight") {
+                        cur = b.g.mul_mat(w, cur);
+                    }
+                }
+                Tail::Lfm2 => {
+                    cur = b.patch_merge(cur, np, np, merge.max(1));
+                    if let Some(w) = b.w("mm.input_norm.weight") {
+                        cur = b.g.norm(cur);
+                        cur = b.g.binary(cur, w);
+                    }
+                    let nb = b.w("mm.input_norm.bias");
+                    cur = b.add_opt(cur, nb);
+                    let (u, ub, d, db) = (b.w("mm.1.weight"), b.w("mm.1.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+                    cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+                }
+                Tail::Mlp2(a, c) => {
+                    let (u, ub) = (b.w(&format!("{a}.weight")), b.w(&format!("{a}.bias")));
+                    let (d, db) = (b.w(&format!("{c}.weight")), b.w(&format!("{c}.bias")));
+                    cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+                }
+                _ => {}
+            }
+            b.finish(cur)
+        }
+        Tail::InternVl => {
+            let np = side / e.patch_size.max(1);
+            let mut inp = b.inp(side);
+            if let Some(cls) = b.w("v.class_embd") {
+                let rep = b.g.repeat(cls, [e.n_embd, 1, 1, 1]);
+                inp = b.g.concat(inp, rep, 1);
+            }
+            let pos = b.w("v.position_embd.weight");
+            let rms = e.n_embd == 3200 && e.n_layer == 45;
+            let cur = b.vit("v", inp, np * np + 1, pos, rms);
+            let row = b.g.t[cur as usize].nb[1];
+            let v = b.g.view(cur, [e.n_embd, np * np, 1, 1], [4, row, row * (np * np + 1), row * (np * np + 1)], &[cur]);
+            let mut cur = b.g.cont(v, [e.n_embd, np * np, 1, 1]);
+            let s = merge.max(1);
+            cur = b.g.reshape(cur, [e.n_embd * s, np / s, np, 1]);
+            cur = b.g.permute_0213(cur);
+            cur = b.g.cont(cur, [e.n_embd * s * s, np / s, np / s, 1]);
+            cur = b.g.permute_0213(cur);
+            let n = b.g.ne(cur);
+            cur = b.g.cont(cur, [n[0], n[1] * n[2], n[3], 1]);
+            let (w0, b0) = (b.w("mm.model.mlp.0.weight"), b.w("mm.model.mlp.0.bias"));
+            cur = b.norm(cur, w0, b0, false);
+            let (u, ub, d, db) = (b.w("mm.model.mlp.1.weight"), b.w("mm.model.mlp.1.bias"), b.w("mm.model.mlp.3.weight"), b.w("mm.model.mlp.3.bias"));
+            cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+            b.finish(cur)
+        }
+        Tail::Ultravox | Tail::Voxtral | Tail::Qwen2a => {
+            let inp = b.g.input(Ty::F32, [frames, e.n_mel_bins, 1, 1]);
+            let (c1, c1b, c2, c2b) = (b.w("a.conv1d.1.weight"), b.w("a.conv1d.1.bias"), b.w("a.conv1d.2.weight"), b.w("a.conv1d.2.bias"));
+            let mut cur = {
+                let k = b.need(c1);
+                b.conv_1d_ph(k, inp, 1)
+            };
+            cur = b.add_opt(cur, c1b);
+            cur = b.g.unary(cur);
+            cur = {
+                let k = b.need(c2);
+                b.conv_1d_ph(k, cur, 2)
+            };
+            cur = b.add_opt(cur, c2b);
+            cur = b.g.unary(cur);
+            let tr = b.g.transpose(cur);
+            let tn = b.g.ne(tr);
+            let inp = b.g.cont(tr, tn);
+            let n_pos = frames / 2;
+            let pos = b.w("a.position_embd.weight").map(|p| {
+                let pn = b.g.ne(p);
+                let row = b.g.t[p as usize].nb[1];
+                b.g.view(p, [pn[0], n_pos, 1, 1], [4, row, row * n_pos, row * n_pos], &[p])
+            });
+            let mut cur = b.vit("a", inp, n_pos, pos, false);
+            if matches!(t, Tail::Ultravox | Tail::Voxtral) {
+                let sf = e.stack_factor.unwrap_or(1).max(1);
+                if sf > 1 {
+                    let total = b.g.ne(cur).iter().product::<u64>();
+                    let stride = e.n_embd * sf;
+                    let padded = total.div_ceil(stride) * stride;
+                    if padded > total {
+                        let v1 = b.g.view_1d(cur, total);
+                        cur = b.op(Ty::F32, [padded, 1, 1, 1], &[v1]);
+                    }
+                    cur = b.g.view_nd(cur, [stride, padded / stride, 1, 1], stride * 4, padded * 4, padded * 4);
+                }
+            }
+            match t {
+                Tail::Ultravox => {
+                    cur = b.g.unary(cur);
+                    if let Some(w) = b.w("mm.a.norm_pre.weight") {
+                        cur = b.g.binary(cur, w);
+                    }
+                    if let Some(w) = b.w("mm.a.mlp.1.weight") {
+                        cur = b.g.mul_mat(w, cur);
+                    }
+                    cur = b.g.glu(cur);
+                    cur = b.g.unary(cur);
+                    if let Some(w) = b.w("mm.a.norm_mid.weight") {
+                        cur = b.g.binary(cur, w);
+                    }
+                    if let Some(w) = b.w("mm.a.mlp.2.weight") {
+                        cur = b.g.mul_mat(w, cur);
+                    }
+                }
+                Tail::Voxtral => {
+                    let (u, ub, d, db) = (b.w("mm.a.mlp.1.weight"), b.w("mm.a.mlp.1.bias"), b.w("mm.a.mlp.2.weight"), b.w("mm.a.mlp.2.bias"));
+                    cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+                }
+                _ => {
+                    if let Some(w) = b.w("mm.a.fc.weight") {
+                        cur = b.g.mul_mat(w, cur);
+                    }
+                    let fb = b.w("mm.a.fc.bias");
+                    cur = b.add_opt(cur, fb);
+                }
+            }
+            b.finish(cur)
+        }
+    }
+}
+
+/// The generic ViT (`build_inp` + `build_vit`, learned positions, no projector) over an image of
+/// `side` pixels: the estimate for projector types whose own graph is not rebuilt.
+pub fn reserve_generic_vit(e: &ClipEncoder, flash_attn: bool, side: u64) -> Option<u64> {
+    let mut b = Builder::new(e, flash_attn);
+    let np = side / e.patch_size.max(1);
+    let inp = b.inp(side);
+    let pos = b.w("v.position_embd.weight").filter(|&p| b.g.ne(p)[1] == np * np);
+    let cur = b.vit("v", inp, np * np, pos, false);
+    b.finish(cur)
+}

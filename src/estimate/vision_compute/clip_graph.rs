@@ -5,7 +5,7 @@
 //! `ggml_backend_sched_reserve` sizes at warm-up.
 
 use crate::estimate::compute::alloc::Gallocr;
-use crate::estimate::compute::graph::{Graph, Id, NONE, Op, Tensor, Ty, contiguous};
+use crate::estimate::compute::graph::{Graph, Id, NONE, OUTPUT, Op, Tensor, Ty, contiguous};
 use crate::model::vision::ClipEncoder;
 
 /// How a projector's graph is built: what `build_vit` is given and which tail follows.
@@ -21,6 +21,12 @@ pub enum Tail {
     Mlp2(&'static str, &'static str),
     /// models/internvl.cpp: class token, pixel shuffle, norm and GELU MLP.
     InternVl,
+    /// models/pixtral.cpp: RMS-norm ViT with 2-D rope, optional patch merger, GELU MLP,
+    /// [IMG_BREAK] rows.
+    Pixtral,
+    /// models/qwen2vl.cpp: Qwen2-VL / Qwen2.5-VL (temporal patch pair, M-RoPE, windowed
+    /// attention with its mask, 2x2 merger MLP).
+    Qwen2Vl,
     /// models/whisper-enc.cpp: Ultravox (stack, RMS norms, SwiGLU MLP).
     Ultravox,
     /// whisper-enc.cpp: Voxtral (stack, GELU-erf MLP).
@@ -38,6 +44,8 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "phi4" => Tail::Mlp2("mm.0", "mm.2"),
         "janus_pro" => Tail::Mlp2("mm.0", "mm.1"),
         "internvl" => Tail::InternVl,
+        "pixtral" | "lightonocr" => Tail::Pixtral,
+        "qwen2vl_merger" | "qwen2.5vl_merger" => Tail::Qwen2Vl,
         "ultravox" => Tail::Ultravox,
         "voxtral" => Tail::Voxtral,
         "qwen2a" => Tail::Qwen2a,
@@ -172,7 +180,7 @@ impl<'a> Builder<'a> {
     }
 
     /// `build_attn`, flash attention or not, no mask.
-    fn attn(&mut self, q: Id, k: Id, v: Id, wo: Option<Id>, wo_b: Option<Id>) -> Id {
+    fn attn(&mut self, q: Id, k: Id, v: Id, wo: Option<Id>, wo_b: Option<Id>, mask: Id) -> Id {
         self.g.expand(q);
         self.g.expand(k);
         self.g.expand(v);
@@ -182,7 +190,8 @@ impl<'a> Builder<'a> {
             let vp = self.g.permute_0213(v);
             let kc = self.g.cast(kp, Ty::F16);
             let vc = self.g.cast(vp, Ty::F16);
-            let fa = self.g.flash_attn_ext(qp, kc, vc, NONE);
+            let m = if mask == NONE { NONE } else { self.g.cast(mask, Ty::F16) };
+            let fa = self.g.flash_attn_ext(qp, kc, vc, m);
             let n = self.g.ne(fa);
             self.g.reshape(fa, [n[0] * n[1], n[2] * n[3], 1, 1])
         } else {
@@ -190,7 +199,7 @@ impl<'a> Builder<'a> {
             let vn = self.g.ne(vp);
             let vc = self.g.cont(vp, vn);
             let kq = self.g.mul_mat(kp, qp);
-            let kq = self.g.soft_max_ext(kq, NONE);
+            let kq = self.g.soft_max_ext(kq, mask);
             let kqv = self.g.mul_mat(vc, kq);
             let p = self.g.permute_0213(kqv);
             let n = self.g.ne(p);
@@ -226,6 +235,12 @@ impl<'a> Builder<'a> {
 
     /// `build_vit` over `n_pos` positions of `inp` ([E, n_pos]), with learned positions.
     fn vit(&mut self, p: &str, inp: Id, n_pos: u64, learned_pos: Option<Id>, rms: bool) -> Id {
+        self.vit_pos(p, inp, n_pos, learned_pos, rms, &[])
+    }
+
+    /// `build_vit` with `add_pos` = one `ggml_rope_ext` per position tensor in `ropes`, applied
+    /// to Q then to K (pixtral.cpp's `build_rope_2d`: two ropes, by row then by column).
+    fn vit_pos(&mut self, p: &str, inp: Id, n_pos: u64, learned_pos: Option<Id>, rms: bool, ropes: &[Id]) -> Id {
         let e = self.e;
         let (n_embd, n_head, n_head_kv) = (e.n_embd, e.n_head.max(1), e.n_head_kv.max(1));
         let d = n_embd / n_head;
@@ -272,8 +287,15 @@ impl<'a> Builder<'a> {
                 let v = self.g.reshape(out[2], [d, n_head_kv, n_pos, 1]);
                 (q, k, v)
             };
+            let (mut q, mut k) = (q, k);
+            for &pos in ropes {
+                q = self.g.rope(q, pos);
+            }
+            for &pos in ropes {
+                k = self.g.rope(k, pos);
+            }
             let (wo, bo) = (self.blk(p, il, "attn_out.weight"), self.blk(p, il, "attn_out.bias"));
-            cur = self.attn(q, k, v, wo, bo);
+            cur = self.attn(q, k, v, wo, bo, NONE);
             if let Some(ls) = self.blk(p, il, "ls1.weight") {
                 cur = self.g.binary(cur, ls);
             }
@@ -405,6 +427,142 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 _ => {}
             }
             b.finish(cur)
+        }
+        Tail::Pixtral => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let pos_h = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let inp = b.inp(side);
+            let mut cur = b.vit_pos("v", inp, n, None, true, &[pos_h, pos_w]);
+            if let Some(merger) = b.w("mm.patch_merger.weight") {
+                let m = merge.max(1);
+                cur = b.g.unary(cur);
+                if let Some(w) = b.w("mm.input_norm.weight") {
+                    cur = b.g.binary(cur, w);
+                }
+                cur = b.g.reshape(cur, [e.n_embd, np, np, 1]);
+                cur = b.g.permute(cur, [2, 0, 1, 3]);
+                let cn = b.g.ne(cur);
+                cur = b.g.cont(cur, cn);
+                let row = b.g.t[cur as usize].nb[1];
+                let plane = b.g.t[cur as usize].nb[2];
+                let kernel = b.g.view(cur, [m, m, cn[2], 1], [4, row, plane, plane * cn[2]], &[cur]);
+                let col_ne = [e.n_embd * m * m, np / m, np / m, 1];
+                cur = b.op(Ty::F32, col_ne, &[kernel, cur]);
+                cur = b.g.reshape(cur, [col_ne[0], col_ne[1] * col_ne[2], 1, 1]);
+                cur = b.g.mul_mat(merger, cur);
+            }
+            let (u, ub, d, db) = (b.w("mm.1.weight"), b.w("mm.1.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+            cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+            if let Some(brk) = b.w("v.token_embd.img_break") {
+                let m = merge.max(1);
+                let (px, py) = (np / m, np / m);
+                let pe = b.g.ne(cur)[0];
+                let tmp = b.g.reshape(cur, [pe, px, py, 1]);
+                // a leaf clip creates without data (ggml_new_tensor_3d): ggml-alloc gives it a
+                // block of its own that is neither freed nor reused in place
+                let tok = b.g.push(Tensor {
+                    ne: [pe, 1, py, 1],
+                    nb: contiguous(Ty::F32, [pe, 1, py, 1]),
+                    ty: Ty::F32,
+                    op: Op::Leaf,
+                    src: srcs(&[]),
+                    view_src: NONE,
+                    flags: OUTPUT,
+                });
+                let tok = b.g.unary(tok);
+                let tok = b.g.binary(tok, brk);
+                let cat = b.g.concat(tmp, tok, 1);
+                let n_out = px * py + py.saturating_sub(1);
+                cur = b.g.view_nd(cat, [pe, n_out, 1, 1], pe * 4, pe * 4 * n_out, pe * 4 * n_out);
+            }
+            b.finish(cur)
+        }
+        Tail::Qwen2Vl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let (p0, p1) = (b.w("v.patch_embd.weight"), b.w("v.patch_embd.weight.1"));
+            let (p0, p1) = (b.need(p0), b.need(p1));
+            let c0 = b.conv_2d_patch(p0, raw);
+            let c1 = b.conv_2d_patch(p1, raw);
+            let mut inp = b.g.binary(c0, c1);
+            inp = b.g.permute(inp, [1, 2, 0, 3]);
+            inp = b.g.cont(inp, [e.n_embd * 2, np / 2, np, 1]);
+            inp = b.g.reshape(inp, [e.n_embd * 2, np / 2, 2, np / 2]);
+            inp = b.g.permute_0213(inp);
+            inp = b.g.cont(inp, [e.n_embd, n, 1, 1]);
+            let rms = e.projector_type == "qwen2.5vl_merger";
+            let mut inp_l = inp;
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            if e.has("v.pre_ln.weight") {
+                let (w, bb) = (b.w("v.pre_ln.weight"), b.w("v.pre_ln.bias"));
+                inp_l = b.norm(inp_l, w, bb, rms);
+            }
+            let wa = e.n_wa_pattern.unwrap_or(0);
+            let mut mask = NONE;
+            if wa > 0 {
+                let inv = b.g.input(Ty::I32, [n / 4, 1, 1, 1]);
+                mask = b.g.input(Ty::F32, [n, n, 1, 1]);
+                if flash_attn {
+                    mask = b.g.cast(mask, Ty::F16);
+                }
+                inp_l = b.g.reshape(inp_l, [e.n_embd * 4, n / 4, 1, 1]);
+                inp_l = b.g.get_rows(inp_l, inv);
+                inp_l = b.g.reshape(inp_l, [e.n_embd, n, 1, 1]);
+            }
+            let (h, d) = (e.n_head.max(1), e.n_embd / e.n_head.max(1));
+            for il in 0..e.n_layer {
+                let full = wa == 0 || (il + 1) % wa == 0;
+                let (w1, b1) = (b.blk("v", il, "ln1.weight"), b.blk("v", il, "ln1.bias"));
+                let mut cur = b.norm(inp_l, w1, b1, rms);
+                let mut qkv = [NONE; 3];
+                for (i, nm) in ["attn_q", "attn_k", "attn_v"].into_iter().enumerate() {
+                    let w = b.blk("v", il, &format!("{nm}.weight"));
+                    let w = b.need(w);
+                    let m = b.g.mul_mat(w, cur);
+                    let bias = b.blk("v", il, &format!("{nm}.bias"));
+                    let bias = b.need(bias);
+                    qkv[i] = b.g.binary(m, bias);
+                }
+                let q = b.g.reshape(qkv[0], [d, h, n, 1]);
+                let k = b.g.reshape(qkv[1], [d, h, n, 1]);
+                let v = b.g.reshape(qkv[2], [d, h, n, 1]);
+                let q = b.g.rope(q, positions);
+                let k = b.g.rope(k, positions);
+                let (wo, bo) = (b.blk("v", il, "attn_out.weight"), b.blk("v", il, "attn_out.bias"));
+                cur = b.attn(q, k, v, wo, bo, if full { NONE } else { mask });
+                cur = b.g.binary(cur, inp_l);
+                inp_l = cur;
+                let (w2, b2) = (b.blk("v", il, "ln2.weight"), b.blk("v", il, "ln2.bias"));
+                cur = b.norm(cur, w2, b2, rms);
+                let f = Ffn {
+                    up: b.blk("v", il, "ffn_up.weight"),
+                    up_b: b.blk("v", il, "ffn_up.bias"),
+                    gate: b.blk("v", il, "ffn_gate.weight"),
+                    gate_b: b.blk("v", il, "ffn_gate.bias"),
+                    down: b.blk("v", il, "ffn_down.weight"),
+                    down_b: b.blk("v", il, "ffn_down.bias"),
+                };
+                cur = b.ffn(cur, f);
+                inp_l = b.g.binary(inp_l, cur);
+            }
+            if e.has("v.post_ln.weight") {
+                let (w, bb) = (b.w("v.post_ln.weight"), b.w("v.post_ln.bias"));
+                inp_l = b.norm(inp_l, w, bb, rms);
+            }
+            let mut emb = b.g.reshape(inp_l, [e.n_embd * 4, n / 4, 1, 1]);
+            let (u, ub, dw, db) = (b.w("mm.0.weight"), b.w("mm.0.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+            emb = b.ffn(emb, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: dw, down_b: db });
+            if wa > 0 {
+                let idx = b.g.input(Ty::I32, [n / 4, 1, 1, 1]);
+                let pd = b.g.ne(emb)[0];
+                emb = b.g.reshape(emb, [pd, n / 4, 1, 1]);
+                emb = b.g.get_rows(emb, idx);
+                emb = b.g.reshape(emb, [pd, n / 4, 1, 1]);
+            }
+            b.finish(emb)
         }
         Tail::InternVl => {
             let np = side / e.patch_size.max(1);

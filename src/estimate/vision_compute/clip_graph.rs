@@ -27,6 +27,12 @@ pub enum Tail {
     /// models/qwen2vl.cpp: Qwen2-VL / Qwen2.5-VL (temporal patch pair, M-RoPE, windowed
     /// attention with its mask, 2x2 merger MLP).
     Qwen2Vl,
+    /// models/kimivl.cpp: interpolated learned positions, 2-D rope, pixel shuffle, norm, MLP.
+    KimiVl,
+    /// models/llama4.cpp: im2col patch matmul, class token, 2-D rope, pixel shuffle, 3 matmuls.
+    Llama4,
+    /// models/glm4v.cpp: temporal patch pair, M-RoPE, conv patch merger, fc + norm, SwiGLU MLP.
+    Glm4v,
     /// models/whisper-enc.cpp: Ultravox (stack, RMS norms, SwiGLU MLP).
     Ultravox,
     /// whisper-enc.cpp: Voxtral (stack, GELU-erf MLP).
@@ -46,6 +52,9 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "internvl" => Tail::InternVl,
         "pixtral" | "lightonocr" => Tail::Pixtral,
         "qwen2vl_merger" | "qwen2.5vl_merger" => Tail::Qwen2Vl,
+        "kimivl" => Tail::KimiVl,
+        "llama4" => Tail::Llama4,
+        "glm4v" => Tail::Glm4v,
         "ultravox" => Tail::Ultravox,
         "voxtral" => Tail::Voxtral,
         "qwen2a" => Tail::Qwen2a,
@@ -335,6 +344,37 @@ impl<'a> Builder<'a> {
         matches!(self.e.projector_type.as_str(), "qwen2a" | "voxtral" | "musicflamingo")
     }
 
+    /// `resize_position_embeddings`: the learned table itself when it already has `np` x `np`
+    /// rows, else interpolated (reshape, permute, interpolate, permute, cont).
+    fn resized_pos(&mut self, np: u64) -> Option<Id> {
+        let pos = self.w("v.position_embd.weight")?;
+        let pn = self.g.ne(pos);
+        let side = {
+            let mut r = (pn[1] as f64).sqrt() as u64;
+            while r * r > pn[1] {
+                r -= 1;
+            }
+            r
+        };
+        if side == np {
+            return Some(pos);
+        }
+        let e = pn[0];
+        let mut cur = self.g.reshape(pos, [e, side, side, 1]);
+        cur = self.g.permute(cur, [2, 0, 1, 3]);
+        cur = self.op(Ty::F32, [np, np, e, 1], &[cur]);
+        cur = self.g.permute(cur, [1, 2, 0, 3]);
+        Some(self.g.cont(cur, [e, np * np, 1, 1]))
+    }
+
+    /// The Qwen-VL / GLM-4V patch order: 2x2 blocks of patches made consecutive.
+    fn merge_order(&mut self, x: Id, np: u64, e: u64) -> Id {
+        let mut inp = self.g.cont(x, [e * 2, np / 2, np, 1]);
+        inp = self.g.reshape(inp, [e * 2, np / 2, 2, np / 2]);
+        inp = self.g.permute_0213(inp);
+        self.g.cont(inp, [e, np * np, 1, 1])
+    }
+
     /// `build_patch_merge_permute` (pixel shuffle) of [E, w*h] by `s`.
     fn patch_merge(&mut self, cur: Id, w: u64, h: u64, s: u64) -> Id {
         let e = self.g.ne(cur)[0];
@@ -563,6 +603,116 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 emb = b.g.reshape(emb, [pd, n / 4, 1, 1]);
             }
             b.finish(emb)
+        }
+        Tail::KimiVl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let pos_h = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let learned = b.resized_pos(np);
+            let inp = b.inp(side);
+            let mut cur = b.vit_pos("v", inp, n, learned, false, &[pos_w, pos_h]);
+            let s = merge.max(1);
+            cur = b.patch_merge(cur, np, np, s);
+            let cn = b.g.ne(cur);
+            let proj_in = cn[0];
+            cur = b.g.view_nd(cur, [e.n_embd, cn[1] * s * s, 1, 1], e.n_embd * 4, e.n_embd * 4 * cn[1] * s * s, e.n_embd * 4 * cn[1] * s * s);
+            cur = b.g.norm(cur);
+            if let Some(w) = b.w("mm.input_norm.weight") {
+                cur = b.g.binary(cur, w);
+            }
+            let nb = b.w("mm.input_norm.bias");
+            cur = b.add_opt(cur, nb);
+            let rows = b.g.ne(cur)[1] / (s * s);
+            cur = b.g.view_nd(cur, [proj_in, rows, 1, 1], proj_in * 4, proj_in * 4 * rows, proj_in * 4 * rows);
+            let (u, ub, d, db) = (b.w("mm.1.weight"), b.w("mm.1.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+            cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+            b.finish(cur)
+        }
+        Tail::Llama4 => {
+            let p = e.patch_size.max(1);
+            let np = side / p;
+            let n = np * np;
+            let pos_h = b.g.input(Ty::I32, [n + 1, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n + 1, 1, 1, 1]);
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let pw = b.w("v.patch_embd.weight");
+            let pw = b.need(pw);
+            let kernel = b.g.reshape(pw, [p, p, 3, e.n_embd]);
+            let col = b.op(Ty::F32, [3 * p * p, np, np, 1], &[kernel, raw]);
+            let mut inp = b.g.mul_mat(pw, col);
+            inp = b.g.reshape(inp, [e.n_embd, n, 1, 1]);
+            let cls = b.w("v.class_embd");
+            let cls = b.need(cls);
+            inp = b.g.concat(inp, cls, 1);
+            let pos = b.w("v.position_embd.weight");
+            let cur = b.vit_pos("v", inp, n + 1, pos, false, &[pos_w, pos_h]);
+            let s = merge.max(1);
+            let mut cur = b.g.view_nd(cur, [e.n_embd, n, 1, 1], e.n_embd * 4, e.n_embd * 4 * n, e.n_embd * 4 * n);
+            cur = b.g.reshape(cur, [e.n_embd * s, np / s, np, 1]);
+            cur = b.g.permute_0213(cur);
+            cur = b.g.cont(cur, [e.n_embd * s * s, np / s, np / s, 1]);
+            cur = b.g.cont(cur, [e.n_embd * s * s, n / (s * s), 1, 1]);
+            for name in ["mm.model.mlp.1.weight", "mm.model.mlp.2.weight"] {
+                let w = b.w(name);
+                let w = b.need(w);
+                cur = b.g.mul_mat(w, cur);
+                cur = b.g.unary(cur);
+            }
+            let fc = b.w("mm.model.fc.weight");
+            let fc = b.need(fc);
+            cur = b.g.mul_mat(fc, cur);
+            b.finish(cur)
+        }
+        Tail::Glm4v => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let (p0, p1) = (b.w("v.patch_embd.weight"), b.w("v.patch_embd.weight.1"));
+            let (p0, p1) = (b.need(p0), b.need(p1));
+            let c0 = b.conv_2d_patch(p0, raw);
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            let c1 = b.conv_2d_patch(p1, raw);
+            let mut inp = b.g.binary(c0, c1);
+            inp = b.g.permute(inp, [1, 2, 0, 3]);
+            inp = b.merge_order(inp, np, e.n_embd);
+            let pb = b.w("v.patch_embd.bias");
+            inp = b.add_opt(inp, pb);
+            if e.has("v.norm_embd.weight") {
+                let (w, bb) = (b.w("v.norm_embd.weight"), b.w("v.norm_embd.bias"));
+                inp = b.norm(inp, w, bb, true);
+            }
+            let learned = b.resized_pos(np).map(|l| b.merge_order(l, np, e.n_embd));
+            let mut cur = b.vit_pos("v", inp, n, learned, true, &[positions]);
+            let m = merge.max(1);
+            let n_out = n / (m * m);
+            cur = b.g.reshape(cur, [e.n_embd, m, m, n_out]);
+            cur = b.g.permute(cur, [2, 0, 1, 3]);
+            let cn = b.g.ne(cur);
+            cur = b.g.cont(cur, cn);
+            let mw = b.w("mm.patch_merger.weight");
+            let mw = b.need(mw);
+            cur = b.conv_2d_patch(mw, cur);
+            let cn = b.g.ne(cur);
+            cur = b.g.reshape(cur, [cn[2], n_out, 1, 1]);
+            let mb = b.w("mm.patch_merger.bias");
+            cur = b.add_opt(cur, mb);
+            let fc = b.w("mm.model.fc.weight");
+            let fc = b.need(fc);
+            cur = b.g.mul_mat(fc, cur);
+            let (nw, nb) = (b.w("mm.post_norm.weight"), b.w("mm.post_norm.bias"));
+            cur = b.norm(cur, nw, nb, false);
+            cur = b.g.unary(cur);
+            let f = Ffn {
+                up: b.w("mm.up.weight"),
+                up_b: b.w("mm.up.bias"),
+                gate: b.w("mm.gate.weight"),
+                gate_b: b.w("mm.gate.bias"),
+                down: b.w("mm.down.weight"),
+                down_b: b.w("mm.down.bias"),
+            };
+            cur = b.ffn(cur, f);
+            b.finish(cur)
         }
         Tail::InternVl => {
             let np = side / e.patch_size.max(1);

@@ -72,7 +72,7 @@ fn every_recorded_projector_matches_mtmd() {
                 failures.push(format!("{id}: weights {} vs {theirs_w}", weights_bytes(&v)));
             }
             for (e, x) in v.encoders.iter().zip(ctxs) {
-                let ours = encoder_compute(e, v.deepstack_layers, fa, &settings).unwrap();
+                let ours = encoder_compute(e, fa, &settings).unwrap();
                 let w = &x["warmup"];
                 let theirs = w["compute_bytes"].as_u64().unwrap();
                 let bytes = if largest { ours.largest_bytes } else { ours.warmup_bytes };
@@ -128,8 +128,7 @@ fn coverage(rows: &BTreeMap<String, Row>) -> String {
          `scripts/oracle/mmproj_types.py` records with llama.cpp's own clip loader (`oracle_mmproj`). Weights and\n\
          warm-up tokens are exact on every row. `simulated`: the clip graph is rebuilt and ggml-alloc replayed,\n\
          exact on every case; `estimate`: the generic ViT graph over the projector's patches, labelled an\n\
-         estimate in gguf-meter's output; `formula`: the closed form kept for Qwen3-VL (exact on the Qwen3.5\n\
-         projector, not on tiny geometries). Cases: flash attention on / off / auto at the warm-up input, and\n\
+         estimate in gguf-meter's output; Cases: flash attention on / off / auto at the warm-up input, and\n\
          on / off at the largest image clip accepts.\n\n\
          | file (projector) | method | cases | worst error | warm-up input, tokens, compute |\n|---|---|---|---|---|\n",
     );

@@ -112,8 +112,6 @@ pub struct EncoderCompute {
 pub enum Method {
     /// Its clip graph is rebuilt and ggml-alloc replayed on it.
     Simulated,
-    /// A closed form checked against llama.cpp on every recorded case.
-    Formula,
     /// The generic ViT graph over the projector's patches (the projector tail left out).
     Estimate,
 }
@@ -136,6 +134,8 @@ pub enum VisionComputeError {
 const QWEN_WARMUP_SIDE: u64 = 46;
 /// Qwen-VL's default `image_max_tokens` (clip.cpp `set_limit_image_tokens(8, 4096)`).
 const QWEN_MAX_TOKENS: u64 = 4096;
+/// Widest image side gguf-meter sizes (clip's pixel counts are 32-bit: 46340² < 2^31).
+const MAX_IMAGE_SIDE: u64 = 46_340;
 /// Mel frames of clip's audio warm-up (`warmup_audio_size`: 30 s at 100 frames/s).
 const AUDIO_WARMUP_FRAMES: u64 = 3000;
 
@@ -148,7 +148,7 @@ pub fn vision_compute(v: &VisionGeometry, flash_attn: bool, s: &MmprojSettings) 
     }
     let mut out: Option<VisionCompute> = None;
     for e in &v.encoders {
-        let c = encoder_compute(e, v.deepstack_layers, flash_attn, s)?;
+        let c = encoder_compute(e, flash_attn, s)?;
         let o = out.get_or_insert(VisionCompute {
             warmup_tokens: c.warmup_tokens,
             warmup_patches: c.warmup_patches,
@@ -231,7 +231,9 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         Some(px) if px > 0 && unit > 0 => (isqrt(px) / unit * unit).max(unit),
         _ => e.image_size,
     };
-    Sizing { warmup_side: warmup, largest_side: largest }
+    // clip keeps pixel counts in 32-bit ints: no image it encodes is wider than this
+    let cap = MAX_IMAGE_SIDE / unit.max(1) * unit.max(1);
+    Sizing { warmup_side: warmup.min(cap), largest_side: largest.min(cap) }
 }
 
 /// Output tokens of a square image of `side` pixels (clip_n_output_tokens).
@@ -279,7 +281,7 @@ pub fn audio_tokens(e: &ClipEncoder, frames: u64) -> u64 {
 }
 
 /// One encoder's compute buffer: warm-up input and largest image.
-pub fn encoder_compute(e: &ClipEncoder, deepstack_layers: u64, flash_attn: bool, s: &MmprojSettings) -> Result<EncoderCompute, VisionComputeError> {
+pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) -> Result<EncoderCompute, VisionComputeError> {
     if !e.known {
         return Err(VisionComputeError::UnknownType(if e.projector_type.is_empty() { "(none)".into() } else { e.projector_type.clone() }));
     }
@@ -314,11 +316,6 @@ pub fn encoder_compute(e: &ClipEncoder, deepstack_layers: u64, flash_attn: bool,
     let sz = sizing(e, s);
     let merge = n_merge(e);
     let bytes_at = |side: u64| -> Result<(u64, Method), VisionComputeError> {
-        if kind == "qwen3vl_merger" && deepstack_layers == 0 {
-            let v = legacy_geometry(e);
-            let tokens = image_tokens(e, side);
-            return Ok((qwen3vl_bytes(&v, tokens.saturating_mul(merge * merge), flash_attn), Method::Formula));
-        }
         let (bytes, method) = match clip_graph::tail(kind) {
             Some(t) => (clip_graph::reserve(e, t, flash_attn, side, 0, merge), Method::Simulated),
             None => (clip_graph::reserve_generic_vit(e, flash_attn, side), Method::Estimate),
@@ -346,27 +343,11 @@ pub fn encoder_compute(e: &ClipEncoder, deepstack_layers: u64, flash_attn: bool,
     })
 }
 
-fn legacy_geometry(e: &ClipEncoder) -> VisionGeometry {
-    VisionGeometry {
-        projector_type: Some(e.projector_type.clone()),
-        n_layers: e.n_layer,
-        n_embd: e.n_embd,
-        projection_dim: e.projection_dim,
-        bytes: 0,
-        image_size: e.image_size,
-        patch_size: e.patch_size,
-        n_head: e.n_head,
-        n_ff: e.n_ff,
-        spatial_merge: e.spatial_merge,
-        deepstack_layers: 0,
-        encoders: Vec::new(),
-    }
-}
-
 fn plausible_encoder(e: &ClipEncoder) -> Result<(), VisionComputeError> {
     let vision = e.modality == Modality::Vision;
     for (what, x, max) in [
-        ("embedding_length", e.n_embd, MAX_VISION_DIM),
+        ("embedding_length", e.n_embd, 1 << 16),
+        ("projector merge (spatial_merge_size / projector.scale_factor)", n_merge(e), 16),
         ("feed_forward_length", e.n_ff.max(1), MAX_VISION_DIM),
         ("attention.head_count", e.n_head, 4096),
         ("block_count", e.n_layer.max(1), 4096),
@@ -471,9 +452,10 @@ mod tests {
         other.encoders[0].projector_type = "not-a-projector".into();
         other.encoders[0].known = false;
         assert!(matches!(vision_compute(&other, true, &d), Err(VisionComputeError::UnknownType(_))));
-        // a deepstack Qwen3-VL projector is sized from the generic ViT graph, labelled an estimate
-        let deep = VisionGeometry { deepstack_layers: 3, ..qwen35() };
-        assert!(vision_compute(&deep, true, &d).unwrap().estimate);
+        // a type without its own graph here is sized from the generic ViT graph, labelled an estimate
+        let mut generic = qwen35();
+        generic.encoders[0].projector_type = "youtuvl".into();
+        assert!(vision_compute(&generic, true, &d).unwrap().estimate);
         let none = VisionGeometry { encoders: Vec::new(), ..qwen35() };
         assert!(vision_compute(&none, true, &d).is_err());
     }

@@ -27,6 +27,9 @@ pub enum Tail {
     /// models/qwen2vl.cpp: Qwen2-VL / Qwen2.5-VL (temporal patch pair, M-RoPE, windowed
     /// attention with its mask, 2x2 merger MLP).
     Qwen2Vl,
+    /// models/qwen3vl.cpp: temporal patch pair, learned positions in merge order, fused QKV
+    /// with M-RoPE, deepstack branches, 2x2 merger MLP.
+    Qwen3Vl,
     /// models/kimivl.cpp: interpolated learned positions, 2-D rope, pixel shuffle, norm, MLP.
     KimiVl,
     /// models/llama4.cpp: im2col patch matmul, class token, 2-D rope, pixel shuffle, 3 matmuls.
@@ -53,6 +56,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "pixtral" | "lightonocr" => Tail::Pixtral,
         "qwen2vl_merger" | "qwen2.5vl_merger" => Tail::Qwen2Vl,
         "kimivl" => Tail::KimiVl,
+        "qwen3vl_merger" => Tail::Qwen3Vl,
         "llama4" => Tail::Llama4,
         "glm4v" => Tail::Glm4v,
         "ultravox" => Tail::Ultravox,
@@ -601,6 +605,92 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 emb = b.g.reshape(emb, [pd, n / 4, 1, 1]);
                 emb = b.g.get_rows(emb, idx);
                 emb = b.g.reshape(emb, [pd, n / 4, 1, 1]);
+            }
+            b.finish(emb)
+        }
+        Tail::Qwen3Vl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let (en, h) = (e.n_embd, e.n_head.max(1));
+            let d = en / h;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let (p0, p1) = (b.w("v.patch_embd.weight"), b.w("v.patch_embd.weight.1"));
+            let (p0, p1) = (b.need(p0), b.need(p1));
+            let c0 = b.conv_2d_patch(p0, raw);
+            let c1 = b.conv_2d_patch(p1, raw);
+            let mut inp = b.g.binary(c0, c1);
+            inp = b.g.permute(inp, [1, 2, 0, 3]);
+            inp = b.merge_order(inp, np, en);
+            let pb = b.w("v.patch_embd.bias");
+            inp = b.add_opt(inp, pb);
+            let learned = b.resized_pos(np);
+            let learned = b.need(learned);
+            let learned = b.merge_order(learned, np, en);
+            inp = b.g.binary(inp, learned);
+            let mut inp_l = inp;
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            if e.has("v.pre_ln.weight") {
+                let (w, bb) = (b.w("v.pre_ln.weight"), b.w("v.pre_ln.bias"));
+                inp_l = b.norm(inp_l, w, bb, false);
+            }
+            let mf = merge * merge;
+            let mut deep = NONE;
+            for il in 0..e.n_layer {
+                let (w1, b1) = (b.blk("v", il, "ln1.weight"), b.blk("v", il, "ln1.bias"));
+                let mut cur = b.norm(inp_l, w1, b1, false);
+                let wqkv = b.blk("v", il, "attn_qkv.weight");
+                let wqkv = b.need(wqkv);
+                cur = b.g.mul_mat(wqkv, cur);
+                let bqkv = b.blk("v", il, "attn_qkv.bias");
+                cur = b.add_opt(cur, bqkv);
+                let row = b.g.t[cur as usize].nb[1];
+                let q = b.g.view(cur, [d, h, n, 1], [4, d * 4, row, row * n], &[cur]);
+                let k = b.g.view(cur, [d, h, n, 1], [4, d * 4, row, row * n], &[cur]);
+                let v = b.g.view(cur, [d, h, n, 1], [4, d * 4, row, row * n], &[cur]);
+                let q = b.g.rope(q, positions);
+                let k = b.g.rope(k, positions);
+                let (wo, bo) = (b.blk("v", il, "attn_out.weight"), b.blk("v", il, "attn_out.bias"));
+                cur = b.attn(q, k, v, wo, bo, NONE);
+                cur = b.g.binary(cur, inp_l);
+                inp_l = cur;
+                let (w2, b2) = (b.blk("v", il, "ln2.weight"), b.blk("v", il, "ln2.bias"));
+                cur = b.norm(cur, w2, b2, false);
+                let f = Ffn {
+                    up: b.blk("v", il, "ffn_up.weight"),
+                    up_b: b.blk("v", il, "ffn_up.bias"),
+                    gate: b.blk("v", il, "ffn_gate.weight"),
+                    gate_b: b.blk("v", il, "ffn_gate.bias"),
+                    down: b.blk("v", il, "ffn_down.weight"),
+                    down_b: b.blk("v", il, "ffn_down.bias"),
+                };
+                cur = b.ffn(cur, f);
+                cur = b.g.binary(inp_l, cur);
+                if e.has(&format!("v.deepstack.{il}.fc1.weight")) {
+                    let mut feat = b.g.reshape(cur, [en * mf, n / mf.max(1), 1, 1]);
+                    let (nw, nb) = (b.w(&format!("v.deepstack.{il}.norm.weight")), b.w(&format!("v.deepstack.{il}.norm.bias")));
+                    feat = b.norm(feat, nw, nb, false);
+                    let f = Ffn {
+                        up: b.w(&format!("v.deepstack.{il}.fc1.weight")),
+                        up_b: b.w(&format!("v.deepstack.{il}.fc1.bias")),
+                        gate: None,
+                        gate_b: None,
+                        down: b.w(&format!("v.deepstack.{il}.fc2.weight")),
+                        down_b: b.w(&format!("v.deepstack.{il}.fc2.bias")),
+                    };
+                    feat = b.ffn(feat, f);
+                    deep = if deep == NONE { feat } else { b.g.concat(deep, feat, 0) };
+                }
+                inp_l = cur;
+            }
+            if e.has("v.post_ln.weight") {
+                let (w, bb) = (b.w("v.post_ln.weight"), b.w("v.post_ln.bias"));
+                inp_l = b.norm(inp_l, w, bb, false);
+            }
+            let mut emb = b.g.reshape(inp_l, [en * 4, n / 4, 1, 1]);
+            let (u, ub, dw, db) = (b.w("mm.0.weight"), b.w("mm.0.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+            emb = b.ffn(emb, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: dw, down_b: db });
+            if deep != NONE {
+                emb = b.g.concat(emb, deep, 0);
             }
             b.finish(emb)
         }

@@ -1,7 +1,7 @@
 //! `--mmproj` and the flags llama-server takes with it, shared by `footprint` and `fit`.
 
 use super::loaded::Loaded;
-use crate::estimate::vision_compute::vision_compute;
+use crate::estimate::vision_compute::{vision_compute, weights_bytes};
 use crate::estimate::{FlashAttn, Mmproj, MmprojSettings};
 use crate::read::Location;
 use std::path::PathBuf;
@@ -32,11 +32,21 @@ impl MmprojArgs {
         let settings = MmprojSettings { offload: !self.no_mmproj_offload, image_max_tokens: self.image_max_tokens };
         let Some(loc) = loc else { return Ok(Mmproj { settings, ..Mmproj::default() }) };
         let m = Loaded::open(loc)?;
-        let weights_bytes = m.weights_bytes();
+        let mut weights_bytes = m.weights_bytes();
         match &m.geometry.vision {
             Some(v) => {
-                if let Err(e) = vision_compute(v, flash_attn != FlashAttn::Off, &settings) {
-                    warnings.push(format!("mmproj {}: compute buffer unknown: {e}", m.name));
+                // mtmd loads only what each encoder asks for (Gemma 3n's audio tower is skipped)
+                if !v.encoders.is_empty() {
+                    weights_bytes = self::weights_bytes(v);
+                }
+                match vision_compute(v, flash_attn != FlashAttn::Off, &settings) {
+                    Err(e) => warnings.push(format!("mmproj {}: compute buffer unknown: {e}", m.name)),
+                    Ok(c) if c.estimate => warnings.push(format!(
+                        "mmproj {}: compute buffer estimated from the generic ViT graph (projector {} is not simulated yet)",
+                        m.name,
+                        v.encoders.iter().map(|e| e.projector_type.as_str()).collect::<Vec<_>>().join(" + ")
+                    )),
+                    Ok(_) => {}
                 }
             }
             None => {

@@ -116,11 +116,13 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
     // repacked as the output matrix (checked: Command R7B Q4_K, 562.5 MiB more than the file).
     let weights = weights_bytes(tensors, g, s.load_mtp).saturating_add(cpu.tied_copy_bytes);
     let vision = match (&mm.vision, mm.weights_bytes) {
-        (_, 0) => Some((0, 0)),
+        (_, 0) => Some((0, 0, false)),
         // clip tries flash attention and keeps it wherever the backend has the op (all do).
-        (Some(v), _) => vision_compute(v, s.flash_attn != FlashAttn::Off, &mm.settings).ok().map(|c| (c.warmup_bytes, c.max_bytes)),
+        (Some(v), _) => vision_compute(v, s.flash_attn != FlashAttn::Off, &mm.settings).ok().map(|c| (c.warmup_bytes, c.max_bytes, c.estimate)),
         (None, _) => None,
     };
+    let mm_estimated = vision.is_some_and(|(_, _, e)| e);
+    let vision = vision.map(|(w, m, _)| (w, m));
     let mmproj_bytes = mm.weights_bytes;
     let mm_compute = vision.map_or(0, |(w, _)| w);
     let total = [weights, k_bytes, v_bytes, rr, rs, compute, output, mmproj_bytes, mm_compute].iter().fold(0u64, |a, &b| a.saturating_add(b));
@@ -143,7 +145,13 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
         recurrent_bytes: rr.saturating_add(rs),
         compute_bytes: compute,
         compute_simulated,
-        estimated: g.estimated.iter().cloned().chain((!compute_simulated).then(|| "compute".to_string())).collect(),
+        estimated: g
+            .estimated
+            .iter()
+            .cloned()
+            .chain((!compute_simulated).then(|| "compute".to_string()))
+            .chain(mm_estimated.then(|| "mmproj compute".to_string()))
+            .collect(),
         output_bytes: output,
         mmproj_bytes,
         mmproj_compute_bytes: vision.map(|(w, _)| w),

@@ -11,7 +11,10 @@
 //! Only projector types whose graph was measured (scripts/oracle/oracle_mmproj.cpp,
 //! fixtures/oracle/mmproj-*.json) are modelled; for any other the size is unknown.
 
+mod clip_graph;
+
 use crate::model::VisionGeometry;
+use crate::model::vision::{ClipEncoder, Modality};
 use serde::Serialize;
 
 /// llama-server's mmproj flags.
@@ -54,10 +57,10 @@ impl From<&Mmproj> for Mmproj {
     }
 }
 
-/// The clip context's compute buffer.
+/// The clip context's compute buffer (summed over the encoders of the file).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct VisionCompute {
-    /// Output tokens of the warm-up image.
+    /// Output tokens of the warm-up image (or audio clip: the first encoder's).
     pub warmup_tokens: u64,
     /// Patches of the warm-up image (the encoder's sequence length).
     pub warmup_patches: u64,
@@ -69,12 +72,57 @@ pub struct VisionCompute {
     pub max_bytes: u64,
     /// Flash attention in the encoder (clip tries it and keeps it where the backend has it).
     pub flash_attn: bool,
+    /// False when every encoder's graph is rebuilt and replayed (exact); true when one is
+    /// estimated from the generic ViT graph.
+    pub estimate: bool,
+}
+
+/// One encoder's compute buffer (clip_init makes one context per encoder).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EncoderCompute {
+    /// Vision or audio.
+    pub modality: Modality,
+    /// The projector type.
+    pub projector_type: String,
+    /// Side of the warm-up image in pixels (0 for audio).
+    pub warmup_side: u64,
+    /// Mel frames of the warm-up audio clip (0 for vision).
+    pub warmup_frames: u64,
+    /// Output tokens of the warm-up input: what one image or 30 s clip takes of the context.
+    pub warmup_tokens: u64,
+    /// Encoder positions of the warm-up input.
+    pub warmup_patches: u64,
+    /// Buffer reserved at warm-up.
+    pub warmup_bytes: u64,
+    /// Side of the largest image clip accepts (its image_max_pixels), 0 for audio.
+    pub largest_side: u64,
+    /// Buffer the largest image's graph needs on its own.
+    pub largest_bytes: u64,
+    /// Output tokens of the largest image.
+    pub max_tokens: u64,
+    /// Buffer after the largest image (never below the warm-up one).
+    pub max_bytes: u64,
+    /// How the figure was obtained.
+    pub method: Method,
+}
+
+/// How an encoder's compute buffer is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Its clip graph is rebuilt and ggml-alloc replayed on it.
+    Simulated,
+    /// The generic ViT graph over the projector's patches (the projector tail left out).
+    Estimate,
 }
 
 /// Why the compute buffer of an mmproj is not estimated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VisionComputeError {
-    /// A projector type whose graph gguf-meter has not measured.
+    /// A projector type this llama.cpp's mtmd does not know: llama-server refuses the file.
+    #[error("projector type {0:?} is not one llama.cpp's mtmd knows (clip-impl.h PROJECTOR_TYPE_NAMES): llama-server cannot load this mmproj")]
+    UnknownType(String),
+    /// An encoder gguf-meter cannot size yet (no graph and no generic fallback applies).
     #[error("projector type {0:?}: its compute buffer is not modelled by gguf-meter (weights are counted)")]
     Unknown(String),
     /// Geometry no real vision tower has.
@@ -86,22 +134,235 @@ pub enum VisionComputeError {
 const QWEN_WARMUP_SIDE: u64 = 46;
 /// Qwen-VL's default `image_max_tokens` (clip.cpp `set_limit_image_tokens(8, 4096)`).
 const QWEN_MAX_TOKENS: u64 = 4096;
+/// Widest image side gguf-meter sizes (clip's pixel counts are 32-bit: 46340² < 2^31).
+const MAX_IMAGE_SIDE: u64 = 46_340;
+/// Mel frames of clip's audio warm-up (`warmup_audio_size`: 30 s at 100 frames/s).
+const AUDIO_WARMUP_FRAMES: u64 = 3000;
 
-/// The compute buffer for `v` with flash attention `flash_attn` (`-fa auto` counts as on).
+/// The compute buffer of every encoder in `v` with flash attention `flash_attn` (`-fa auto`
+/// counts as on), summed: llama-server keeps each encoder's context.
 pub fn vision_compute(v: &VisionGeometry, flash_attn: bool, s: &MmprojSettings) -> Result<VisionCompute, VisionComputeError> {
-    let kind = v.projector_type.as_deref().unwrap_or("");
-    if kind != "qwen3vl_merger" {
-        return Err(VisionComputeError::Unknown(if kind.is_empty() { "(none)".into() } else { kind.into() }));
+    if v.encoders.is_empty() {
+        let kind = v.projector_type.as_deref().unwrap_or("(none)");
+        return Err(VisionComputeError::Unknown(kind.into()));
     }
-    if v.deepstack_layers > 0 {
-        return Err(VisionComputeError::Unknown(format!("{kind} with {} deepstack layers", v.deepstack_layers)));
+    let mut out: Option<VisionCompute> = None;
+    for e in &v.encoders {
+        let c = encoder_compute(e, flash_attn, s)?;
+        let o = out.get_or_insert(VisionCompute {
+            warmup_tokens: c.warmup_tokens,
+            warmup_patches: c.warmup_patches,
+            warmup_bytes: 0,
+            max_tokens: c.max_tokens,
+            max_bytes: 0,
+            flash_attn,
+            estimate: false,
+        });
+        o.warmup_bytes = o.warmup_bytes.saturating_add(c.warmup_bytes);
+        o.max_bytes = o.max_bytes.saturating_add(c.max_bytes);
+        o.estimate |= c.method == Method::Estimate;
     }
-    let warmup_tokens = QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE;
-    let warmup_bytes = image_bytes(v, warmup_tokens, flash_attn)?;
-    let max_tokens = s.image_max_tokens.filter(|&t| t > 0).unwrap_or(QWEN_MAX_TOKENS);
-    let at_max = image_bytes(v, max_tokens, flash_attn)?;
-    let warmup_patches = warmup_tokens.saturating_mul(merge_area(v));
-    Ok(VisionCompute { warmup_tokens, warmup_patches, warmup_bytes, max_tokens, max_bytes: at_max.max(warmup_bytes), flash_attn })
+    out.ok_or_else(|| VisionComputeError::Unknown("(none)".into()))
+}
+
+/// Weight bytes mtmd loads: every encoder's tensors, each padded to the CPU buffer alignment.
+pub fn weights_bytes(v: &VisionGeometry) -> u64 {
+    v.encoders.iter().flat_map(|e| &e.tensors).map(|t| t.2.div_ceil(32) * 32).fold(0, u64::saturating_add)
+}
+
+/// clip.cpp's resolved `n_merge` for a projector type (load_hparams).
+pub fn n_merge(e: &ClipEncoder) -> u64 {
+    let sm = e.spatial_merge;
+    let sf = e.scale_factor;
+    match e.projector_type.as_str() {
+        "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger" | "ling3vl" | "glm4v" | "glm5v" | "mimovl" | "minimax_m3" | "youtuvl" | "muse-glimmer" => {
+            sm.unwrap_or(2)
+        }
+        "pixtral" | "lightonocr" | "dots3note_v" => sm.unwrap_or(1),
+        "gemma3" => sf.unwrap_or(4),
+        "gemma4v" => sf.unwrap_or(3),
+        "phi4" | "gemma4uv" => 1,
+        "step3vl" => sf.unwrap_or(4),
+        _ => sf.unwrap_or(1),
+    }
+    .max(1)
+}
+
+/// Warm-up image side, largest image side and the token rule, per clip.cpp load_hparams /
+/// clip_n_output_tokens.
+struct Sizing {
+    warmup_side: u64,
+    largest_side: u64,
+}
+
+/// Integer square root (clip casts `sqrt` of an int to int).
+fn isqrt(x: u64) -> u64 {
+    let mut r = ((x as f64).sqrt() as u64).min(u64::from(u32::MAX));
+    while r.checked_mul(r).is_none_or(|s| s > x) {
+        r -= 1;
+    }
+    while (r + 1).checked_mul(r + 1).is_some_and(|s| s <= x) {
+        r += 1;
+    }
+    r
+}
+
+fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
+    let (p, m) = (e.patch_size.max(1), n_merge(e));
+    let unit = p.saturating_mul(m);
+    let area = unit.saturating_mul(unit);
+    let custom = s.image_max_tokens.filter(|&t| t > 0);
+    let tokens_side = |n: u64| isqrt(n).saturating_mul(unit);
+    // set_limit_image_tokens(min, max): max_pixels = max tokens x patch area; -1 when not set
+    let limit = |default_max: Option<u64>| custom.or(default_max).map(|t| t.saturating_mul(area));
+    let (warmup, max_pixels) = match e.projector_type.as_str() {
+        "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger" | "ling3vl" | "glm4v" => {
+            (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), limit(Some(QWEN_MAX_TOKENS)))
+        }
+        "pixtral" | "kimivl" => (tokens_side(256), limit(Some(1024))),
+        "lightonocr" => (tokens_side(256), limit(None)),
+        "phi4" => (tokens_side(256), e.max_pixels),
+        // set_limit_image_tokens sets the warm-up side to sqrt(max_pixels) (clip-model.h)
+        "lfm2" => (isqrt(limit(Some(256)).unwrap_or(0)), limit(Some(256))),
+        "idefics3" => (e.image_size, limit(None)),
+        _ => (e.image_size, e.max_pixels),
+    };
+    let largest = match max_pixels {
+        Some(px) if px > 0 && unit > 0 => (isqrt(px) / unit * unit).max(unit),
+        _ => e.image_size,
+    };
+    // clip keeps pixel counts in 32-bit ints: no image it encodes is wider than this
+    let cap = MAX_IMAGE_SIDE / unit.max(1) * unit.max(1);
+    Sizing { warmup_side: warmup.min(cap), largest_side: largest.min(cap) }
+}
+
+/// Output tokens of a square image of `side` pixels (clip_n_output_tokens).
+pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
+    let p = e.patch_size.max(1);
+    let m = n_merge(e);
+    let np = side / p;
+    let n = np * np;
+    match e.projector_type.as_str() {
+        "resampler" => e.query_num.filter(|&q| q > 0).unwrap_or(match e.minicpmv_version.unwrap_or(2) {
+            2 => 96,
+            _ => 64,
+        }),
+        "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger" | "ling3vl" | "exaone4_5" | "mimovl" | "minimax_m3" | "glm4v" | "glm5v" | "youtuvl"
+        | "muse-glimmer" => {
+            let q = side / (p * 2);
+            q * q
+        }
+        "gemma3" | "gemma4v" | "gemma4uv" | "idefics3" | "internvl" | "nemotron_v2_vl" | "llama4" => n / (m * m),
+        "lfm2" | "kimivl" | "kimik25" => {
+            let q = side.div_ceil(p * m);
+            q * q
+        }
+        "pixtral" | "lightonocr" => {
+            let q = np / m;
+            if e.has("v.token_embd.img_break") { q * q + q.saturating_sub(1) } else { q * q }
+        }
+        "ldp" | "ldpv2" | "adapter" => n / 4 + if e.has("adapter.boi") { 2 } else { 0 },
+        _ => n,
+    }
+}
+
+/// Output tokens of `frames` mel frames (clip_n_output_tokens, whisper-style encoders).
+pub fn audio_tokens(e: &ClipEncoder, frames: u64) -> u64 {
+    let mut n = frames;
+    if matches!(e.projector_type.as_str(), "ultravox" | "voxtral" | "meralion") {
+        let sf = e.stack_factor.unwrap_or(1).max(1);
+        n = n.div_ceil(sf) * sf / sf;
+    }
+    n /= 2;
+    if matches!(e.projector_type.as_str(), "qwen2a" | "voxtral" | "musicflamingo") {
+        n /= 2;
+    }
+    n
+}
+
+/// One encoder's compute buffer: warm-up input and largest image.
+pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) -> Result<EncoderCompute, VisionComputeError> {
+    if !e.known {
+        return Err(VisionComputeError::UnknownType(if e.projector_type.is_empty() { "(none)".into() } else { e.projector_type.clone() }));
+    }
+    plausible_encoder(e)?;
+    let kind = e.projector_type.as_str();
+    if e.modality == Modality::Audio {
+        let frames = AUDIO_WARMUP_FRAMES;
+        let tokens = audio_tokens(e, frames);
+        // an audio encoder without its own graph here: the whisper encoder and Qwen2-Audio's
+        // projector (the shape most of mtmd's audio towers share), labelled an estimate
+        let (bytes, method) = match clip_graph::tail(kind) {
+            Some(t) => (clip_graph::reserve(e, t, flash_attn, 0, frames, 1), Method::Simulated),
+            None => (clip_graph::reserve(e, clip_graph::Tail::Qwen2a, flash_attn, 0, frames, 1), Method::Estimate),
+        };
+        let bytes =
+            bytes.ok_or_else(|| VisionComputeError::Unknown(format!("{kind}: the encoder's tensors are not the whisper layout gguf-meter rebuilds")))?;
+        return Ok(EncoderCompute {
+            modality: e.modality,
+            projector_type: kind.into(),
+            warmup_side: 0,
+            warmup_frames: frames,
+            warmup_tokens: tokens,
+            warmup_patches: frames / 2,
+            warmup_bytes: bytes,
+            largest_side: 0,
+            largest_bytes: bytes,
+            max_tokens: tokens,
+            max_bytes: bytes,
+            method,
+        });
+    }
+    let sz = sizing(e, s);
+    let merge = n_merge(e);
+    let bytes_at = |side: u64| -> Result<(u64, Method), VisionComputeError> {
+        let (bytes, method) = match clip_graph::tail(kind) {
+            Some(t) => (clip_graph::reserve(e, t, flash_attn, side, 0, merge), Method::Simulated),
+            None => (clip_graph::reserve_generic_vit(e, flash_attn, side), Method::Estimate),
+        };
+        let bytes = bytes
+            .ok_or_else(|| VisionComputeError::Unknown(format!("{kind}: the vision tower lacks tensors the ViT graph needs (v.blk.N attention weights)")))?;
+        Ok((bytes, method))
+    };
+    let (warmup_bytes, method) = bytes_at(sz.warmup_side)?;
+    let (largest_bytes, _) = if sz.largest_side == sz.warmup_side { (warmup_bytes, method) } else { bytes_at(sz.largest_side)? };
+    let np = sz.warmup_side / e.patch_size.max(1);
+    Ok(EncoderCompute {
+        modality: e.modality,
+        projector_type: kind.into(),
+        warmup_side: sz.warmup_side,
+        warmup_frames: 0,
+        warmup_tokens: image_tokens(e, sz.warmup_side),
+        warmup_patches: np * np,
+        warmup_bytes,
+        largest_side: sz.largest_side,
+        largest_bytes,
+        max_tokens: image_tokens(e, sz.largest_side).max(image_tokens(e, sz.warmup_side)),
+        max_bytes: largest_bytes.max(warmup_bytes),
+        method,
+    })
+}
+
+fn plausible_encoder(e: &ClipEncoder) -> Result<(), VisionComputeError> {
+    let vision = e.modality == Modality::Vision;
+    for (what, x, max) in [
+        ("embedding_length", e.n_embd, 1 << 16),
+        ("projector merge (spatial_merge_size / projector.scale_factor)", n_merge(e), 16),
+        ("feed_forward_length", e.n_ff.max(1), MAX_VISION_DIM),
+        ("attention.head_count", e.n_head, 4096),
+        ("block_count", e.n_layer.max(1), 4096),
+        ("patch_size", if vision { e.patch_size } else { 1 }, 1024),
+        ("image_size", if vision { e.image_size.max(1) } else { 1 }, 1 << 16),
+        ("num_mel_bins", if vision { 1 } else { e.n_mel_bins }, 1024),
+    ] {
+        if x == 0 || x > max {
+            return Err(VisionComputeError::Implausible(format!("clip.{}.{what} = {x}", if vision { "vision" } else { "audio" })));
+        }
+    }
+    if e.tensors.len() > 1 << 16 {
+        return Err(VisionComputeError::Implausible(format!("{} tensors", e.tensors.len())));
+    }
+    Ok(())
 }
 
 /// Patches per output token (`spatial_merge_size`², default 2x2).
@@ -185,22 +446,28 @@ mod tests {
     }
 
     #[test]
-    fn unmodelled_projectors_are_unknown() {
+    fn unknown_types_and_deepstack() {
         let d = MmprojSettings::default();
-        let other = VisionGeometry { projector_type: Some("gemma3".into()), ..qwen35() };
-        assert!(matches!(vision_compute(&other, true, &d), Err(VisionComputeError::Unknown(_))));
-        let deep = VisionGeometry { deepstack_layers: 3, ..qwen35() };
-        assert!(matches!(vision_compute(&deep, true, &d), Err(VisionComputeError::Unknown(_))));
-        let none = VisionGeometry { projector_type: None, ..qwen35() };
+        let mut other = qwen35();
+        other.encoders[0].projector_type = "not-a-projector".into();
+        other.encoders[0].known = false;
+        assert!(matches!(vision_compute(&other, true, &d), Err(VisionComputeError::UnknownType(_))));
+        // a type without its own graph here is sized from the generic ViT graph, labelled an estimate
+        let mut generic = qwen35();
+        generic.encoders[0].projector_type = "youtuvl".into();
+        assert!(vision_compute(&generic, true, &d).unwrap().estimate);
+        let none = VisionGeometry { encoders: Vec::new(), ..qwen35() };
         assert!(vision_compute(&none, true, &d).is_err());
     }
 
     #[test]
     fn hostile_geometry_is_refused_not_overflowed() {
         let d = MmprojSettings::default();
-        let huge = VisionGeometry { n_embd: u64::MAX, ..qwen35() };
+        let mut huge = qwen35();
+        huge.encoders[0].n_embd = u64::MAX;
         assert!(matches!(vision_compute(&huge, false, &d), Err(VisionComputeError::Implausible(_))));
-        let zero = VisionGeometry { patch_size: 0, ..qwen35() };
+        let mut zero = qwen35();
+        zero.encoders[0].patch_size = 0;
         assert!(matches!(vision_compute(&zero, true, &d), Err(VisionComputeError::Implausible(_))));
         let many = MmprojSettings { offload: true, image_max_tokens: Some(u64::MAX) };
         assert!(vision_compute(&qwen35(), false, &many).unwrap().max_bytes > 0);

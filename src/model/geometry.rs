@@ -209,4 +209,6 @@ pub struct VisionGeometry {
     pub spatial_merge: Option<u64>,
     /// Blocks with a Qwen3-VL deepstack branch (`v.deepstack.N.*` tensors).
     pub deepstack_layers: u64,
+    /// The encoders mtmd creates from the file (vision, audio), each with its tensors.
+    pub encoders: Vec<super::vision::ClipEncoder>,
 }

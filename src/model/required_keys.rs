@@ -12,6 +12,17 @@ mod vocab;
 
 pub use llama_cpp::LLAMA_CPP_COMMIT;
 
+/// Whether the pinned llama.cpp's mtmd knows this projector type (clip-impl.h
+/// `PROJECTOR_TYPE_NAMES`).
+pub fn is_known_projector(name: &str) -> bool {
+    llama_cpp::clip::PROJECTOR_NAMES.contains(&name)
+}
+
+/// Every projector type the pinned llama.cpp's mtmd knows.
+pub fn projector_names() -> &'static [&'static str] {
+    llama_cpp::clip::PROJECTOR_NAMES
+}
+
 use crate::read::{Header, Value};
 use serde::Serialize;
 

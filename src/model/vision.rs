@@ -1,7 +1,95 @@
-//! mmproj (`general.architecture = clip`) files: the vision tower and its projector.
+//! mmproj (`general.architecture = clip`) files: the vision tower, the audio encoder, and
+//! their projectors, as tools/mtmd/clip.cpp's `clip_model_loader` reads them.
 
 use super::geometry::VisionGeometry;
 use crate::read::{Header, TensorEntry};
+use serde::Serialize;
+
+/// Which input an encoder takes (clip.cpp `clip_modality`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Modality {
+    /// Images (`v.*` tensors, `clip.vision.*` keys).
+    Vision,
+    /// Audio (`a.*` tensors, `clip.audio.*` keys).
+    Audio,
+}
+
+/// One encoder clip_init creates from the file: its projector type and the hyperparameters
+/// clip.cpp's `load_hparams` reads (0 when absent), and its tensors.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClipEncoder {
+    /// Vision or audio.
+    pub modality: Modality,
+    /// The projector type as clip.cpp resolves it (`qwen2.5o` becomes `qwen2.5vl_merger` /
+    /// `qwen2a`); the value in the file when mtmd does not know it.
+    pub projector_type: String,
+    /// Whether this llama.cpp's mtmd knows the type (clip-impl.h `PROJECTOR_TYPE_NAMES`).
+    pub known: bool,
+    /// `clip.{vision,audio}.embedding_length`.
+    pub n_embd: u64,
+    /// `...attention.head_count`.
+    pub n_head: u64,
+    /// `...attention.head_count_kv` (default: `n_head`).
+    pub n_head_kv: u64,
+    /// `...feed_forward_length`.
+    pub n_ff: u64,
+    /// `...block_count`.
+    pub n_layer: u64,
+    /// `...projection_dim`.
+    pub projection_dim: u64,
+    /// `clip.vision.image_size`.
+    pub image_size: u64,
+    /// `clip.vision.patch_size`.
+    pub patch_size: u64,
+    /// `clip.vision.spatial_merge_size`, when given.
+    pub spatial_merge: Option<u64>,
+    /// `clip.vision.projector.scale_factor`, when given.
+    pub scale_factor: Option<u64>,
+    /// `clip.vision.image_min_pixels` / `image_max_pixels`, when given.
+    pub min_pixels: Option<u64>,
+    /// See `min_pixels`.
+    pub max_pixels: Option<u64>,
+    /// `clip.minicpmv_query_num` (resampler queries), when given.
+    pub query_num: Option<u64>,
+    /// `clip.minicpmv_version`, when given.
+    pub minicpmv_version: Option<u64>,
+    /// `clip.audio.num_mel_bins`.
+    pub n_mel_bins: u64,
+    /// `clip.audio.projector.stack_factor`, when given.
+    pub stack_factor: Option<u64>,
+    /// `clip.vision.n_wa_pattern` (Qwen2.5-VL windowed attention), when given.
+    pub n_wa_pattern: Option<u64>,
+    /// `clip.use_gelu` / `clip.use_silu` (else clip uses quick GELU).
+    pub ffn_op: FfnOp,
+    /// The tensors this encoder's loader takes: name, shape (4 dims), data bytes.
+    #[serde(skip)]
+    pub tensors: Vec<(String, [u64; 4], u64)>,
+}
+
+/// clip.cpp's encoder FFN activation (`ffn_op_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FfnOp {
+    /// `clip.use_gelu`.
+    Gelu,
+    /// `clip.use_silu`.
+    Silu,
+    /// Neither.
+    GeluQuick,
+}
+
+impl ClipEncoder {
+    /// Shape of a tensor this encoder loaded.
+    pub fn shape(&self, name: &str) -> Option<[u64; 4]> {
+        self.tensors.iter().find(|(n, _, _)| n == name).map(|(_, s, _)| *s)
+    }
+
+    /// Whether the encoder loaded a tensor of this name.
+    pub fn has(&self, name: &str) -> bool {
+        self.tensors.iter().any(|(n, _, _)| n == name)
+    }
+}
 
 /// Summarises a clip file's vision tower (keys from llama.cpp `tools/mtmd/clip-impl.h`).
 pub fn vision_geometry(h: &Header, tensors: &[TensorEntry]) -> VisionGeometry {
@@ -19,6 +107,7 @@ pub fn vision_geometry(h: &Header, tensors: &[TensorEntry]) -> VisionGeometry {
         n_ff: get("clip.vision.feed_forward_length").unwrap_or(0),
         spatial_merge: get("clip.vision.spatial_merge_size"),
         deepstack_layers: deepstack_layers(tensors),
+        encoders: encoders(h, tensors),
     }
 }
 
@@ -28,4 +117,83 @@ fn deepstack_layers(tensors: &[TensorEntry]) -> u64 {
     ids.sort_unstable();
     ids.dedup();
     ids.len() as u64
+}
+
+/// Whether a tensor belongs to the audio encoder (clip.cpp loads `a.*` and `mm.a.*` in the
+/// audio context; everything else in the vision one).
+fn is_audio_tensor(name: &str) -> bool {
+    name.starts_with("a.") || name.starts_with("mm.a.")
+}
+
+/// The encoders clip_init creates, in its order (vision, then audio unless the vision
+/// projector is Gemma 3n's, whose audio clip.cpp skips).
+pub fn encoders(h: &Header, tensors: &[TensorEntry]) -> Vec<ClipEncoder> {
+    let flag = |k: &str| h.get(k).and_then(|v| v.as_u64()).unwrap_or(0) != 0;
+    let mut out: Vec<ClipEncoder> = Vec::new();
+    for (on, modality) in [(flag("clip.has_vision_encoder"), Modality::Vision), (flag("clip.has_audio_encoder"), Modality::Audio)] {
+        if !on || (modality == Modality::Audio && out.first().is_some_and(|v| v.projector_type == "gemma3nv")) {
+            continue;
+        }
+        out.push(encoder(h, tensors, modality));
+    }
+    out
+}
+
+fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncoder {
+    let p = if modality == Modality::Vision { "vision" } else { "audio" };
+    let get = |k: &str| h.get(k).and_then(|v| v.as_u64());
+    let m = |k: &str| get(&format!("clip.{p}.{k}")).unwrap_or(0);
+    let mut projector_type =
+        h.get("clip.projector_type").or_else(|| h.get(&format!("clip.{p}.projector_type"))).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    if projector_type == "qwen2.5o" {
+        projector_type = if modality == Modality::Vision { "qwen2.5vl_merger" } else { "qwen2a" }.into();
+    }
+    let known = crate::model::required_keys::is_known_projector(&projector_type);
+    let n_head = m("attention.head_count");
+    let ffn_op = if flag_on(h, "clip.use_gelu") {
+        FfnOp::Gelu
+    } else if flag_on(h, "clip.use_silu") {
+        FfnOp::Silu
+    } else {
+        FfnOp::GeluQuick
+    };
+    let tensors = tensors
+        .iter()
+        .filter(|t| is_audio_tensor(&t.name) == (modality == Modality::Audio))
+        .map(|t| {
+            let mut ne = [1u64; 4];
+            for (d, &x) in ne.iter_mut().zip(&t.dims) {
+                *d = x;
+            }
+            (t.name.clone(), ne, t.bytes)
+        })
+        .collect();
+    ClipEncoder {
+        modality,
+        projector_type,
+        known,
+        n_embd: m("embedding_length"),
+        n_head,
+        n_head_kv: get(&format!("clip.{p}.attention.head_count_kv")).unwrap_or(n_head),
+        n_ff: m("feed_forward_length"),
+        n_layer: m("block_count"),
+        projection_dim: m("projection_dim"),
+        image_size: get("clip.vision.image_size").unwrap_or(0),
+        patch_size: get("clip.vision.patch_size").unwrap_or(0),
+        spatial_merge: get("clip.vision.spatial_merge_size"),
+        scale_factor: get("clip.vision.projector.scale_factor"),
+        min_pixels: get("clip.vision.image_min_pixels"),
+        max_pixels: get("clip.vision.image_max_pixels"),
+        query_num: get("clip.minicpmv_query_num"),
+        minicpmv_version: get("clip.minicpmv_version"),
+        n_mel_bins: get("clip.audio.num_mel_bins").unwrap_or(0),
+        stack_factor: get("clip.audio.projector.stack_factor"),
+        n_wa_pattern: get("clip.vision.n_wa_pattern"),
+        ffn_op,
+        tensors,
+    }
+}
+
+fn flag_on(h: &Header, k: &str) -> bool {
+    h.get(k).and_then(|v| v.as_u64()).unwrap_or(0) != 0
 }

@@ -16,7 +16,7 @@
 //! plain decoder, or an encoder attending within the micro-batch), an estimate; failing that,
 //! the calibrated estimate in `heuristic.rs`.
 
-mod alloc;
+pub(crate) mod alloc;
 #[cfg(test)]
 mod alloc_tests;
 mod bailingmoe3;
@@ -28,7 +28,7 @@ mod generic;
 mod ggml;
 mod gpt_oss;
 mod granite_hybrid;
-mod graph;
+pub(crate) mod graph;
 mod heuristic;
 mod inputs;
 mod jamba;

@@ -1,0 +1,489 @@
+#!/usr/bin/env python3
+"""Synthetic header-only mmproj files for llama.cpp's projector types, and their oracle records.
+
+For each projector type in tools/mtmd/clip-impl.h this writes a small mmproj GGUF whose
+hyperparameters and tensors are what clip.cpp's loader asks for: the tensor names come from
+the loader itself (oracle_mmproj --requests lists every name clip_model_loader::load_tensors
+looked up, and a missing required tensor or key is named in its error; the script adds it and
+tries again), the shapes from the graph builders (tools/mtmd/clip.cpp build_vit/build_inp and
+models/*.cpp), written down in SHAPES / SPECS below with the line of graph code they follow.
+A spec is proven when mtmd builds and reserves its graph (the warm-up) without an assertion.
+
+Then oracle_mmproj records each file (flash attention on / off / auto, the warm-up input and
+the largest image clip accepts) into fixtures/oracle/mmproj-type-<type>.json, and the headers
+are kept as fixtures/mmproj/<type>.gguf (header only: the loader never reads tensor data in
+no_alloc mode, so a sparse copy of the header is what the oracle loads).
+
+`FULL` adds full-size geometries of published projectors (from their HF configs) under the same
+specs: fixtures/mmproj/full-<name>.gguf and fixtures/oracle/mmproj-full-<name>.json.
+
+    python3 scripts/oracle/mmproj_types.py                 # every spec, record all
+    python3 scripts/oracle/mmproj_types.py --only gemma3   # one type
+    python3 scripts/oracle/mmproj_types.py --discover      # print what the loader asks each type for
+"""
+import argparse
+import json
+import math
+import os
+import re
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CACHE = Path(os.environ.get("GGUF_METER_LLAMA_CACHE", Path.home() / ".cache/gguf-meter/llama.cpp"))
+ORACLE = Path(os.environ.get("ORACLE_MMPROJ", CACHE / "build-0.3.36/oracle_mmproj"))
+LLAMA = CACHE / "src/llama_cpp_python-0.3.36/vendor/llama.cpp"
+FIXTURES = REPO / "fixtures/mmproj"
+RECORDS = REPO / "fixtures/oracle"
+WORK = Path(os.environ.get("GGUF_METER_TINY_DIR", "/tmp/gguf-meter-mmproj"))
+
+F32, F16 = 0, 1
+GGUF_STR, GGUF_U32, GGUF_F32, GGUF_BOOL, GGUF_ARR, GGUF_I32 = 8, 4, 6, 7, 9, 5
+
+
+def projector_names():
+    """Every projector type name mtmd knows (clip-impl.h PROJECTOR_TYPE_NAMES)."""
+    src = (LLAMA / "tools/mtmd/clip-impl.h").read_text()
+    return re.findall(r'\{\s*PROJECTOR_TYPE_\w+,\s*"([^"]+)"\s*\}', src)
+
+
+# ------------------------------------------------------------------ GGUF writing (header only)
+
+class I32:
+    """A metadata value clip.cpp reads with get_i32."""
+
+    def __init__(self, v):
+        self.v = v
+
+
+def _kv(key, value):
+    k = key.encode()
+    out = struct.pack("<Q", len(k)) + k
+    if isinstance(value, bool):
+        return out + struct.pack("<IB", GGUF_BOOL, value)
+    if isinstance(value, str):
+        v = value.encode()
+        return out + struct.pack("<IQ", GGUF_STR, len(v)) + v
+    if isinstance(value, float):
+        return out + struct.pack("<If", GGUF_F32, value)
+    if isinstance(value, I32):
+        return out + struct.pack("<Ii", GGUF_I32, value.v)
+    if isinstance(value, int):
+        return out + struct.pack("<II", GGUF_U32, value)
+    if isinstance(value, list):
+        if value and isinstance(value[0], float):
+            return out + struct.pack("<IIQ", GGUF_ARR, GGUF_F32, len(value)) + struct.pack(f"<{len(value)}f", *value)
+        if value and isinstance(value[0], bool):
+            return out + struct.pack("<IIQ", GGUF_ARR, GGUF_BOOL, len(value)) + bytes(int(b) for b in value)
+        return out + struct.pack("<IIQ", GGUF_ARR, GGUF_I32, len(value)) + struct.pack(f"<{len(value)}i", *value)
+    raise TypeError(key)
+
+
+def write_gguf(path: Path, kvs: dict, tensors: list, sparse: bool) -> int:
+    """tensors: [(name, ne, type)]; returns the full file size. Header-only unless sparse."""
+    align = 32
+    infos, off = [], 0
+    for name, ne, ty in tensors:
+        n = math.prod(ne)
+        nb = n * (4 if ty == F32 else 2)
+        nm = name.encode()
+        infos.append(struct.pack("<Q", len(nm)) + nm + struct.pack("<I", len(ne)) +
+                     struct.pack(f"<{len(ne)}Q", *ne) + struct.pack("<IQ", ty, off))
+        off += -(-nb // align) * align
+    hdr = bytearray(b"GGUF" + struct.pack("<IQQ", 3, len(infos), len(kvs)))
+    for k, v in kvs.items():
+        hdr += _kv(k, v)
+    for i in infos:
+        hdr += i
+    hdr += b"\0" * (-len(hdr) % align)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(hdr)
+        if sparse:
+            f.truncate(len(hdr) + off)
+    return len(hdr) + off
+
+
+# ------------------------------------------------------------------ shapes
+
+class G:
+    """A projector's geometry: the hparams written and the shapes derived from them."""
+
+    def __init__(self, **kw):
+        self.E = kw.get("E", 64)          # encoder width
+        self.H = kw.get("H", 4)           # heads
+        self.HKV = kw.get("HKV", self.H)  # kv heads
+        self.F = kw.get("F", 128)         # encoder FFN width
+        self.L = kw.get("L", 2)           # blocks
+        self.P = kw.get("P", 96)          # projection (text model) width
+        self.img = kw.get("img", 64)      # image side
+        self.patch = kw.get("patch", 8)
+        self.merge = kw.get("merge", 1)   # spatial merge / scale factor written (1: not written)
+        self.mel = kw.get("mel", 128)
+        self.stack = kw.get("stack", 8)
+        self.FP = kw.get("FP", self.P)    # projector MLP width
+        self.extra = kw.get("extra", {})
+        self.cls = kw.get("cls", False)   # position embedding has a class row
+        self.pos = kw.get("pos", None)    # position embedding rows (default: patches (+1))
+
+    @property
+    def d(self):
+        return self.E // self.H
+
+    @property
+    def n_pos(self):
+        if self.pos is not None:
+            return self.pos
+        return (self.img // self.patch) ** 2 + (1 if self.cls else 0)
+
+
+def vit_shape(g: G, name: str, audio: bool):
+    """Shape of a standard encoder tensor (clip.cpp build_vit / build_inp), or None."""
+    E, F = g.E, g.F
+    kv = g.HKV * g.d
+    m = re.match(r"^[va]\.blk\.\d+\.(.+)$", name)
+    if m:
+        t = m.group(1)
+        table = {
+            "attn_q.weight": [E, E], "attn_q.bias": [E],
+            "attn_k.weight": [E, kv], "attn_k.bias": [kv],
+            "attn_v.weight": [E, kv], "attn_v.bias": [kv],
+            "attn_qkv.weight": [E, E + 2 * kv], "attn_qkv.bias": [E + 2 * kv],
+            "attn_out.weight": [E, E], "attn_out.bias": [E],
+            "ln1.weight": [E], "ln1.bias": [E], "ln2.weight": [E], "ln2.bias": [E],
+            "ls1.weight": [E], "ls2.weight": [E],
+            "ffn_up.weight": [E, F], "ffn_up.bias": [F],
+            "ffn_gate.weight": [E, F], "ffn_gate.bias": [F],
+            "ffn_down.weight": [F, E], "ffn_down.bias": [E],
+            "attn_q_norm.weight": [g.d], "attn_k_norm.weight": [g.d],
+            "attn_post_norm.weight": [E], "ffn_post_norm.weight": [E],
+        }
+        return table.get(t)
+    p = "a" if audio else "v"
+    table = {
+        "v.patch_embd.weight": [g.patch, g.patch, 3, E],
+        "v.patch_embd.weight.1": [g.patch, g.patch, 3, E],
+        "v.patch_embd.bias": [E],
+        "v.class_embd": [E],
+        f"{p}.position_embd.weight": [E, g.n_pos],
+        f"{p}.pre_ln.weight": [E], f"{p}.pre_ln.bias": [E],
+        f"{p}.post_ln.weight": [E], f"{p}.post_ln.bias": [E],
+        # whisper encoder (models/whisper-enc.cpp): conv1d k=3 over the mel bins, then k=3 stride 2
+        # (convert_hf_to_gguf.py unsqueezes conv biases: [1, E], so they broadcast over frames)
+        "a.conv1d.1.weight": [3, g.mel, E], "a.conv1d.1.bias": [1, E],
+        "a.conv1d.2.weight": [3, E, E], "a.conv1d.2.bias": [1, E],
+    }
+    return table.get(name)
+
+
+def base_keys(g: G, proj: str, audio=False, vision=True):
+    k = {"general.architecture": "clip", "general.name": f"synthetic {proj}",
+         "clip.projector_type": proj, "clip.has_vision_encoder": vision, "clip.has_audio_encoder": audio}
+    for mod in (["vision"] if vision else []) + (["audio"] if audio else []):
+        k.update({f"clip.{mod}.embedding_length": g.E, f"clip.{mod}.feed_forward_length": g.F,
+                  f"clip.{mod}.block_count": g.L, f"clip.{mod}.attention.head_count": g.H,
+                  f"clip.{mod}.projection_dim": g.P, f"clip.{mod}.attention.layer_norm_epsilon": 1e-6})
+        if g.HKV != g.H:
+            k[f"clip.{mod}.attention.head_count_kv"] = g.HKV
+    if vision:
+        k.update({"clip.vision.image_size": g.img, "clip.vision.patch_size": g.patch,
+                  "clip.vision.image_mean": [0.5, 0.5, 0.5], "clip.vision.image_std": [0.5, 0.5, 0.5]})
+    if audio:
+        k["clip.audio.num_mel_bins"] = g.mel
+    return k
+
+
+def layer(prefix, i, *names):
+    return [f"{prefix}.blk.{i}.{n}" for n in names]
+
+
+VIT_BIAS = ("attn_q.weight", "attn_q.bias", "attn_k.weight", "attn_k.bias", "attn_v.weight", "attn_v.bias",
+            "attn_out.weight", "attn_out.bias", "ln1.weight", "ln1.bias", "ln2.weight", "ln2.bias",
+            "ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias")
+VIT_QKV = ("attn_qkv.weight", "attn_qkv.bias", "attn_out.weight", "attn_out.bias", "ln1.weight", "ln2.weight",
+           "ffn_gate.weight", "ffn_gate.bias", "ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias")
+VIT_RMS_GATED = ("attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_out.weight", "ln1.weight", "ln2.weight",
+                 "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight")
+
+
+def blocks(g, prefix, names):
+    return [n for i in range(g.L) for n in layer(prefix, i, *names)]
+
+
+# A spec: (geometry, extra keys, optional tensors to include, projector tensor shapes).
+# Required tensors are found by the loader; optional ones (get_tensor(..., false)) are listed
+# here because the loader cannot say which a real file carries: these follow convert_hf_to_gguf.py.
+def spec(proj, g=None):
+    g = g or G()
+    E, F, P, FP = g.E, g.F, g.P, g.FP
+    keys, opt, shapes = {}, [], {}
+    vit_siglip = ["v.patch_embd.bias", "v.position_embd.weight", "v.post_ln.weight", "v.post_ln.bias"] + blocks(g, "v", VIT_BIAS)
+    s = g.merge
+    if proj == "gemma3":
+        # models/siglip.cpp: pool2d by n_merge (4), rms norm, mul_mat(transpose(input_proj), cur)
+        opt = vit_siglip
+        shapes = {"mm.input_projection.weight": [P, E], "mm.soft_emb_norm.weight": [E]}
+        keys["clip.use_gelu"] = True
+    elif proj == "idefics3":
+        # siglip.cpp: build_patch_merge_permute(scale_factor) then mm.model.fc [E*s*s, P]
+        opt = vit_siglip
+        keys["clip.vision.projector.scale_factor"] = s
+        shapes = {"mm.model.fc.weight": [E * s * s, P]}
+        keys["clip.use_gelu"] = True
+    elif proj == "lfm2":
+        opt = vit_siglip + ["mm.input_norm.weight", "mm.input_norm.bias"]
+        keys["clip.vision.projector.scale_factor"] = s
+        shapes = {"mm.input_norm.weight": [E * s * s], "mm.input_norm.bias": [E * s * s],
+                  "mm.1.weight": [E * s * s, FP], "mm.1.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P]}
+        keys["clip.use_gelu"] = True
+    elif proj == "phi4":
+        opt = vit_siglip
+        keys.update({"clip.vision.image_min_pixels": (g.img // 2) ** 2, "clip.vision.image_max_pixels": g.img ** 2})
+        shapes = {"mm.0.weight": [E, FP], "mm.0.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P]}
+    elif proj == "janus_pro":
+        opt = vit_siglip
+        shapes = {"mm.0.weight": [E, FP], "mm.0.bias": [FP], "mm.1.weight": [FP, P], "mm.1.bias": [P]}
+    elif proj in ("pixtral", "lightonocr"):
+        # models/pixtral.cpp: rms-norm ViT, 2D rope, optional patch merger (Mistral Small 3.1), GELU MLP mm.1/mm.2
+        opt = ["v.pre_ln.weight"] + blocks(g, "v", VIT_RMS_GATED)
+        if s > 1:
+            keys["clip.vision.spatial_merge_size"] = s
+            opt += ["mm.input_norm.weight", "mm.patch_merger.weight"]
+        shapes = {"mm.1.weight": [E, P], "mm.1.bias": [P], "mm.2.weight": [P, P], "mm.2.bias": [P],
+                  "v.token_embd.img_break": [P], "mm.input_norm.weight": [E], "mm.patch_merger.weight": [E * s * s, E]}
+        opt += ["mm.1.bias", "mm.2.bias"]
+        keys["clip.use_silu"] = True
+    elif proj in ("qwen2vl_merger", "qwen2.5vl_merger"):
+        # models/qwen2vl.cpp: two patch-embedding convs (temporal pair), 2x2 merge then mm.0 [4E, 4E], mm.2 [4E, P]
+        q25 = proj == "qwen2.5vl_merger"
+        opt = ["v.patch_embd.weight.1"] + blocks(g, "v", (VIT_RMS_GATED + ("attn_q.bias", "attn_k.bias", "attn_v.bias", "attn_out.bias", "ffn_gate.bias", "ffn_up.bias", "ffn_down.bias")) if q25 else VIT_BIAS)
+        opt += ["v.post_ln.weight"] + (["v.post_ln.bias"] if not q25 else [])
+        if q25:
+            keys["clip.vision.n_wa_pattern"] = 2
+            keys["clip.use_silu"] = True
+        shapes = {"mm.0.weight": [4 * E, 4 * E], "mm.0.bias": [4 * E], "mm.2.weight": [4 * E, P], "mm.2.bias": [P]}
+    elif proj == "qwen3vl_merger":
+        opt = ["v.patch_embd.weight.1", "v.patch_embd.bias", "v.position_embd.weight"] + blocks(g, "v", VIT_QKV[:2] + ("attn_out.weight", "attn_out.bias", "ln1.weight", "ln1.bias", "ln2.weight", "ln2.bias", "ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias"))
+        opt += ["v.post_ln.weight", "v.post_ln.bias"]
+        keys["clip.vision.spatial_merge_size"] = 2
+        keys["clip.use_gelu"] = True
+        shapes = {"mm.0.weight": [4 * E, 4 * E], "mm.0.bias": [4 * E], "mm.2.weight": [4 * E, P], "mm.2.bias": [P]}
+    elif proj == "internvl":
+        # models/internvl.cpp: class token, learned positions, pixel shuffle by scale factor, norm mm.0, MLP mm.1/mm.3
+        g.cls = True
+        opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight"] + blocks(g, "v", VIT_BIAS + ("ls1.weight", "ls2.weight"))
+        keys["clip.vision.projector.scale_factor"] = s
+        shapes = {"mm.model.mlp.0.weight": [E * s * s], "mm.model.mlp.0.bias": [E * s * s],
+                  "mm.model.mlp.1.weight": [E * s * s, P], "mm.model.mlp.1.bias": [P],
+                  "mm.model.mlp.3.weight": [P, P], "mm.model.mlp.3.bias": [P]}
+        keys["clip.use_gelu"] = True
+    elif proj == "llama4":
+        # models/llama4.cpp: class token, positions (patches + 1), 2D rope, pixel shuffle, MLP
+        g.cls = True
+        opt = ["v.class_embd", "v.position_embd.weight", "v.pre_ln.weight", "v.pre_ln.bias", "v.post_ln.weight", "v.post_ln.bias"] + blocks(g, "v", VIT_BIAS)
+        keys["clip.vision.projector.scale_factor"] = s
+        shapes = {"v.patch_embd.weight": [g.patch * g.patch * 3, E]}
+        shapes.update({"mm.model.mlp.1.weight": [E * s * s, FP], "mm.model.mlp.2.weight": [FP, FP], "mm.model.fc.weight": [FP, P]})
+        keys["clip.use_gelu"] = True
+    elif proj == "kimivl":
+        opt = ["v.patch_embd.bias", "v.position_embd.weight", "v.post_ln.weight", "v.post_ln.bias"] + blocks(g, "v", VIT_BIAS)
+        keys["clip.vision.projector.scale_factor"] = s
+        shapes = {"mm.input_norm.weight": [E], "mm.input_norm.bias": [E],
+                  "mm.1.weight": [E * s * s, E * s * s], "mm.1.bias": [E * s * s], "mm.2.weight": [E * s * s, P], "mm.2.bias": [P]}
+        keys["clip.use_gelu"] = True
+    elif proj == "glm4v":
+        opt = ["v.patch_embd.weight.1", "v.patch_embd.bias", "v.position_embd.weight", "v.post_ln.weight"] + blocks(g, "v", VIT_RMS_GATED + ("attn_q.bias", "attn_k.bias", "attn_v.bias"))
+        keys["clip.vision.spatial_merge_size"] = 2
+        keys["clip.use_silu"] = True
+        shapes = {"mm.model.fc.weight": [E * 4, P] if False else None}
+        shapes = {"mm.patch_merger.weight": [2, 2, E, P], "mm.patch_merger.bias": [P], "mm.model.fc.weight": [P, P],
+                  "mm.post_norm.weight": [P], "mm.post_norm.bias": [P],
+                  "mm.up.weight": [P, FP], "mm.gate.weight": [P, FP], "mm.down.weight": [FP, P]}
+        opt += ["mm.post_norm.bias"]
+    elif proj == "resampler":
+        # models/minicpmv.cpp: resampler with minicpmv_query_num queries of width P
+        opt = vit_siglip
+        keys["clip.minicpmv_version"] = I32(5)
+        keys["clip.minicpmv_query_num"] = 64
+        shapes = {"resampler.pos_embed_k": [P, g.n_pos], "resampler.query": [P, 64], "resampler.proj.weight": [P, P],
+                  "resampler.kv.weight": [E, P]}
+        for a in ("q", "k", "v", "out"):
+            shapes[f"resampler.attn.{a}.weight"] = [P, P]
+            shapes[f"resampler.attn.{a}.bias"] = [P]
+        for a in ("q", "kv", "post"):
+            shapes[f"resampler.ln_{a}.weight"] = [P]
+            shapes[f"resampler.ln_{a}.bias"] = [P]
+        keys["clip.use_gelu"] = True
+    elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma"):
+        return audio_spec(proj, g)
+    elif proj == "mlp":
+        opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight", "v.pre_ln.weight", "v.pre_ln.bias"] + blocks(g, "v", VIT_BIAS) + ["mm.0.bias", "mm.2.weight", "mm.2.bias", "mm.0.weight"]
+        g.cls = True
+        shapes = {"mm.0.weight": [E, FP], "mm.0.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P]}
+    else:
+        return None
+    return g, keys, opt, shapes, False
+
+
+def audio_spec(proj, g):
+    E, F, P = g.E, g.F, g.P
+    g.pos = 1500 if g.pos is None else g.pos
+    keys = {}
+    # whisper-enc.cpp asserts: ln1/ln2 with biases, q and v biases, no k bias
+    opt = ["a.conv1d.1.bias", "a.conv1d.2.weight", "a.conv1d.2.bias", "a.position_embd.weight", "a.post_ln.weight",
+           "a.post_ln.bias"] + blocks(g, "a", tuple(n for n in VIT_BIAS if n != "attn_k.bias"))
+    if proj in ("ultravox", "voxtral", "musicflamingo", "glma"):
+        keys["clip.audio.projector.stack_factor"] = g.stack
+    st = E * g.stack
+    shapes = {
+        "ultravox": {"mm.a.mlp.1.weight": [st, 2 * P], "mm.a.mlp.2.weight": [P, P], "mm.a.norm_pre.weight": [st], "mm.a.norm_mid.weight": [P]},
+        "voxtral": {"mm.a.mlp.1.weight": [st, P], "mm.a.mlp.2.weight": [P, P]},
+        "qwen2a": {"mm.a.fc.weight": [E, P], "mm.a.fc.bias": [P]},
+    }.get(proj, {})
+    if not shapes:
+        return None
+    return g, keys, opt, shapes, True
+
+
+# ------------------------------------------------------------------ building and discovery
+
+def run_oracle(path, *args):
+    r = subprocess.run([str(ORACLE), str(path), *args], capture_output=True, text=True, timeout=600)
+    try:
+        doc = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else None
+    except json.JSONDecodeError:
+        doc = None
+    return doc, r.stderr, r.returncode
+
+
+def build(proj, g, keys, opt, shapes, audio, path: Path, sparse: bool, discover_log=None):
+    """Write the file, asking the loader for missing names until it loads (or gives up)."""
+    kvs = base_keys(g, proj, audio=audio, vision=not audio)
+    kvs.update(keys)
+    names = []
+    for n in ["v.patch_embd.weight"] if not audio else ["a.conv1d.1.weight"]:
+        names.append(n)
+    for n in opt:
+        if n not in names:
+            names.append(n)
+    for _ in range(400):
+        tensors = []
+        for n in names:
+            sh = shapes.get(n) or vit_shape(g, n, audio)
+            if sh is None:
+                return None, f"no shape rule for {n}"
+            # 1-D tensors and position embeddings are F32 (convert_hf_to_gguf.py keeps them so;
+            # clip interpolates position embeddings, which ggml does in F32 only)
+            tensors.append((n, sh, F32 if len(sh) == 1 or "position_embd" in n else F16))
+        write_gguf(path, kvs, tensors, sparse=True)
+        doc, err, rc = run_oracle(path, "--requests", "--fa", "on")
+        if doc and doc.get("ok"):
+            if not sparse:
+                write_gguf(path, kvs, tensors, sparse=False)
+            return doc, None
+        log = " ".join((doc or {}).get("log", [])) + err
+        m = re.search(r"unable to find tensor ([\w.\-]+)", log)
+        k = re.search(r"Key not found: ([\w.\-]+)", log)
+        if m and m.group(1) not in names:
+            names.append(m.group(1))
+            continue
+        if k and k.group(1) not in kvs:
+            return None, f"required key {k.group(1)} has no value in the spec"
+        tail = [l for l in (log.splitlines() or [log]) if "GGML_ASSERT" in l or "error" in l.lower() or "failed" in l.lower()]
+        return None, (tail[-1] if tail else log[-300:]).strip()
+    return None, "too many tensors"
+
+
+CASES = [("fa-on", ["--fa", "on"]), ("fa-off", ["--fa", "off"]), ("fa-auto", ["--fa", "auto"]),
+         ("largest-fa-on", ["--fa", "on", "--largest"]), ("largest-fa-off", ["--fa", "off", "--largest"])]
+
+
+def record(proj, path: Path, header: Path, kind: str, variant: dict, out: Path):
+    cases = []
+    for cid, args in CASES:
+        doc, err, rc = run_oracle(path, *args)
+        if doc is None:
+            cases.append({"id": cid, "ok": False, "error": err.strip().splitlines()[-1:] if err else []})
+            continue
+        doc["id"] = cid
+        doc.pop("llama_cpp", None)
+        doc.pop("file_size", None)
+        doc.pop("file_allocated_bytes", None)
+        cases.append(doc)
+    head = {"oracle": "oracle_mmproj", "generator": "scripts/oracle/mmproj_types.py",
+            "model": {"kind": kind, "projector_type": proj, "file_name": str(header.relative_to(REPO)),
+                      "variant": variant},
+            "cases": cases}
+    first = next((c for c in cases if c.get("ok")), None)
+    if first:
+        head["llama_cpp"] = run_oracle(path, "--fa", "on")[0].get("llama_cpp")
+    out.write_text(json.dumps(head, indent=1) + "\n")
+
+
+# Full-size geometries of published projectors (their HF configs; P = the text model's width).
+FULL = {
+    "gemma3-siglip": ("gemma3", dict(E=1152, H=16, F=4304, L=27, P=2560, img=896, patch=14, merge=4)),
+    "qwen2.5vl-7b": ("qwen2.5vl_merger", dict(E=1280, H=16, F=3420, L=32, P=3584, img=1540, patch=14)),
+    "pixtral-12b": ("pixtral", dict(E=1024, H=16, F=4096, L=24, P=5120, img=1024, patch=16)),
+    "mistral-small-3.1": ("pixtral", dict(E=1024, H=16, F=4096, L=24, P=5120, img=1540, patch=14, merge=2)),
+    "llama4-scout": ("llama4", dict(E=1408, H=16, F=5632, L=34, P=5120, img=336, patch=14, merge=2, FP=4096)),
+    "internvl3-8b": ("internvl", dict(E=1024, H=16, F=4096, L=24, P=3584, img=448, patch=14, merge=2)),
+    "smolvlm2-2.2b": ("idefics3", dict(E=1152, H=16, F=4304, L=27, P=2048, img=384, patch=14, merge=3)),
+    "minicpm-v-2.6": ("resampler", dict(E=1152, H=16, F=4304, L=27, P=3584, img=448, patch=14)),
+    "glm-4.1v": ("glm4v", dict(E=1536, H=12, F=13696, L=24, P=4096, img=336, patch=14, FP=13696)),
+    "kimi-vl-a3b": ("kimivl", dict(E=1152, H=16, F=4304, L=27, P=2048, img=896, patch=14, merge=2)),
+    "lfm2-vl-1.6b": ("lfm2", dict(E=1152, H=16, F=4304, L=26, P=2048, img=512, patch=16, merge=2, FP=2560)),
+    "ultravox-0.5-8b": ("ultravox", dict(E=1280, H=20, F=5120, L=32, P=4096, mel=128, stack=8)),
+    "voxtral-mini": ("voxtral", dict(E=1280, H=20, F=5120, L=32, P=3072, mel=128, stack=4)),
+    "qwen2.5-omni-7b-audio": ("qwen2a", dict(E=1280, H=20, F=5120, L=32, P=3584, mel=128)),
+}
+
+TINY = {
+    "idefics3": dict(merge=2), "lfm2": dict(merge=2), "internvl": dict(merge=2), "llama4": dict(merge=2),
+    "kimivl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--discover", action="store_true", help="print each type's loader requests; record nothing")
+    ap.add_argument("--no-full", action="store_true")
+    a = ap.parse_args()
+    if not ORACLE.exists():
+        sys.exit(f"{ORACLE}: not built (scripts/oracle/build.sh, or ORACLE_MMPROJ=path)")
+    summary = {}
+    jobs = [(p, p, TINY.get(p, {}), "synthetic") for p in projector_names()]
+    if not a.no_full:
+        jobs += [(f"full-{n}", p, geo, "full") for n, (p, geo) in FULL.items()]
+    for name, proj, geo, kind in jobs:
+        if a.only and name not in a.only and proj not in a.only:
+            continue
+        sp = spec(proj, G(**geo))
+        if sp is None:
+            summary[name] = "no spec yet"
+            continue
+        g, keys, opt, shapes, audio = sp
+        stem = name.replace(".", "_") if kind == "synthetic" else name
+        sparse_path = WORK / f"{stem}.gguf"
+        doc, why = build(proj, g, keys, opt, shapes, audio, sparse_path, sparse=True)
+        if doc is None:
+            summary[name] = f"FAILED: {why}"
+            continue
+        if a.discover:
+            print(name, json.dumps(doc.get("requested_tensors")))
+            summary[name] = "ok"
+            continue
+        header = FIXTURES / f"{stem}.gguf"
+        build(proj, g, keys, opt, shapes, audio, header, sparse=False)
+        record(proj, sparse_path, header, kind, geo, RECORDS / f"mmproj-{'type-' if kind == 'synthetic' else ''}{stem}.json")
+        summary[name] = "recorded"
+    for k, v in summary.items():
+        print(f"{k:28} {v}")
+
+
+if __name__ == "__main__":
+    main()

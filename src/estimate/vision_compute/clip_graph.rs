@@ -1,0 +1,915 @@
+//! clip.cpp's encoder graphs rebuilt for ggml-alloc (tools/mtmd/clip.cpp `build_inp`,
+//! `build_vit`, `build_attn`, `build_ffn`, `build_norm`, and the projector tails in
+//! tools/mtmd/models/*.cpp), in the op order clip builds them, so that
+//! [`Gallocr::reserve`](crate::estimate::compute::alloc::Gallocr) replays the compute buffer
+//! `ggml_backend_sched_reserve` sizes at warm-up.
+
+use crate::estimate::compute::alloc::Gallocr;
+use crate::estimate::compute::graph::{Graph, Id, NONE, OUTPUT, Op, Tensor, Ty, contiguous};
+use crate::model::vision::ClipEncoder;
+
+/// How a projector's graph is built: what `build_vit` is given and which tail follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tail {
+    /// models/siglip.cpp, Gemma 3: 2-D average pool by n_merge, RMS norm, projection.
+    Gemma3,
+    /// siglip.cpp, Idefics3 / SmolVLM: pixel shuffle by n_merge, one matrix.
+    Idefics3,
+    /// siglip.cpp, LFM2-VL: pixel shuffle, optional layer norm, GELU MLP.
+    Lfm2,
+    /// siglip.cpp, Phi-4 (mm.0 / mm.2) and Janus-Pro (mm.0 / mm.1): a GELU MLP.
+    Mlp2(&'static str, &'static str),
+    /// models/internvl.cpp: class token, pixel shuffle, norm and GELU MLP.
+    InternVl,
+    /// models/pixtral.cpp: RMS-norm ViT with 2-D rope, optional patch merger, GELU MLP,
+    /// [IMG_BREAK] rows.
+    Pixtral,
+    /// models/qwen2vl.cpp: Qwen2-VL / Qwen2.5-VL (temporal patch pair, M-RoPE, windowed
+    /// attention with its mask, 2x2 merger MLP).
+    Qwen2Vl,
+    /// models/qwen3vl.cpp: temporal patch pair, learned positions in merge order, fused QKV
+    /// with M-RoPE, deepstack branches, 2x2 merger MLP.
+    Qwen3Vl,
+    /// models/kimivl.cpp: interpolated learned positions, 2-D rope, pixel shuffle, norm, MLP.
+    KimiVl,
+    /// models/llama4.cpp: im2col patch matmul, class token, 2-D rope, pixel shuffle, 3 matmuls.
+    Llama4,
+    /// models/glm4v.cpp: temporal patch pair, M-RoPE, conv patch merger, fc + norm, SwiGLU MLP.
+    Glm4v,
+    /// models/whisper-enc.cpp: Ultravox (stack, RMS norms, SwiGLU MLP).
+    Ultravox,
+    /// whisper-enc.cpp: Voxtral (stack, GELU-erf MLP).
+    Voxtral,
+    /// whisper-enc.cpp: Qwen2-Audio / Qwen2.5-Omni audio (average pool, one matrix).
+    Qwen2a,
+}
+
+/// The simulated graph for a projector type, if gguf-meter rebuilds it.
+pub fn tail(projector_type: &str) -> Option<Tail> {
+    Some(match projector_type {
+        "gemma3" => Tail::Gemma3,
+        "idefics3" => Tail::Idefics3,
+        "lfm2" => Tail::Lfm2,
+        "phi4" => Tail::Mlp2("mm.0", "mm.2"),
+        "janus_pro" => Tail::Mlp2("mm.0", "mm.1"),
+        "internvl" => Tail::InternVl,
+        "pixtral" | "lightonocr" => Tail::Pixtral,
+        "qwen2vl_merger" | "qwen2.5vl_merger" => Tail::Qwen2Vl,
+        "kimivl" => Tail::KimiVl,
+        "qwen3vl_merger" => Tail::Qwen3Vl,
+        "llama4" => Tail::Llama4,
+        "glm4v" => Tail::Glm4v,
+        "ultravox" => Tail::Ultravox,
+        "voxtral" => Tail::Voxtral,
+        "qwen2a" => Tail::Qwen2a,
+        _ => return None,
+    })
+}
+
+/// Element type of a weight from its size (F32, F16/BF16, or a block type taken as 32 elements).
+fn weight_ty(ne: [u64; 4], bytes: u64) -> Ty {
+    let n = ne.iter().fold(1u64, |a, &x| a.saturating_mul(x)).max(1);
+    match bytes / n {
+        4 if bytes == n * 4 => Ty::F32,
+        2 if bytes == n * 2 => Ty::F16,
+        _ => {
+            let blocks = (n / 32).max(1);
+            Ty::Q { block: 32, bytes: u32::try_from(bytes / blocks).unwrap_or(u32::MAX).max(1) }
+        }
+    }
+}
+
+/// The weights of one `build_ffn` call.
+struct Ffn {
+    up: Option<Id>,
+    up_b: Option<Id>,
+    gate: Option<Id>,
+    gate_b: Option<Id>,
+    down: Option<Id>,
+    down_b: Option<Id>,
+}
+
+/// A clip graph under construction.
+pub struct Builder<'a> {
+    g: Graph,
+    e: &'a ClipEncoder,
+    flash_attn: bool,
+    /// A weight the graph needs is absent: the figure is not clip's (the loader would refuse).
+    missing: bool,
+}
+
+impl<'a> Builder<'a> {
+    fn new(e: &'a ClipEncoder, flash_attn: bool) -> Self {
+        Builder { g: Graph::with_capacity(4096), e, flash_attn, missing: false }
+    }
+
+    fn w(&mut self, name: &str) -> Option<Id> {
+        let (_, ne, bytes) = self.e.tensors.iter().find(|(n, _, _)| n == name)?;
+        Some(self.g.external(weight_ty(*ne, *bytes), *ne))
+    }
+
+    /// A weight the graph cannot do without: a 1-element stand-in when absent (and the result
+    /// is then discarded), so that no shape is ever read from a tensor that does not exist.
+    fn need(&mut self, w: Option<Id>) -> Id {
+        w.unwrap_or_else(|| {
+            self.missing = true;
+            self.g.external(Ty::F32, [1, 1, 1, 1])
+        })
+    }
+
+    fn blk(&mut self, p: &str, il: u64, name: &str) -> Option<Id> {
+        self.w(&format!("{p}.blk.{il}.{name}"))
+    }
+
+    fn add_opt(&mut self, cur: Id, b: Option<Id>) -> Id {
+        match b {
+            Some(b) => self.g.binary(cur, b),
+            None => cur,
+        }
+    }
+
+    /// `build_norm`: LayerNorm (`ggml_norm`, never in place) or RMS norm, then weight and bias.
+    fn norm(&mut self, cur: Id, w: Option<Id>, b: Option<Id>, rms: bool) -> Id {
+        let mut cur = if rms { self.g.unary(cur) } else { self.g.norm(cur) };
+        if let Some(w) = w {
+            cur = self.g.binary(cur, w);
+        }
+        self.add_opt(cur, b)
+    }
+
+    /// `ggml_im2col` (ggml.c): F16 patches [IC*K*K, OW, OH, N] (2-D) or [IC*K, OW, N, 1] (1-D).
+    fn im2col(&mut self, a: Id, b: Id, ne: [u64; 4]) -> Id {
+        self.g.push(Tensor { ne, nb: contiguous(Ty::F16, ne), ty: Ty::F16, op: Op::Compute { inplace: false }, src: srcs(&[a, b]), view_src: NONE, flags: 0 })
+    }
+
+    /// A new tensor computed from `src` (pool, pad, interpolate ...), never in place.
+    fn op(&mut self, ty: Ty, ne: [u64; 4], src: &[Id]) -> Id {
+        self.g.push(Tensor { ne, nb: contiguous(ty, ne), ty, op: Op::Compute { inplace: false }, src: srcs(src), view_src: NONE, flags: 0 })
+    }
+
+    /// `ggml_conv_2d(kernel, img, s = k, p = 0)`: im2col, matmul, permute and cont.
+    fn conv_2d_patch(&mut self, kernel: Id, img: Id) -> Id {
+        let kn = self.g.ne(kernel);
+        let inn = self.g.ne(img);
+        let (ow, oh) = (inn[0] / kn[0].max(1), inn[1] / kn[1].max(1));
+        let col = self.im2col(kernel, img, [kn[0] * kn[1] * kn[2], ow, oh, inn[3]]);
+        let col2 = self.g.reshape(col, [kn[0] * kn[1] * kn[2], ow * oh * inn[3], 1, 1]);
+        let k2 = self.g.reshape(kernel, [kn[0] * kn[1] * kn[2], kn[3], 1, 1]);
+        let r = self.g.mul_mat(col2, k2);
+        let r = self.g.reshape(r, [ow, oh, inn[3], kn[3]]);
+        let r = self.g.permute(r, [0, 1, 3, 2]);
+        let ne = self.g.ne(r);
+        self.g.cont(r, ne)
+    }
+
+    /// `ggml_conv_1d_ph(kernel [K, IC, OC], x [L, IC], s, d = 1)`: padding K/2.
+    fn conv_1d_ph(&mut self, kernel: Id, x: Id, s: u64) -> Id {
+        let kn = self.g.ne(kernel);
+        let xn = self.g.ne(x);
+        let p = kn[0] / 2;
+        let ol = (xn[0] + 2 * p).saturating_sub(kn[0]) / s.max(1) + 1;
+        let col = self.im2col(kernel, x, [kn[1] * kn[0], ol, xn[2], 1]);
+        let col2 = self.g.reshape(col, [kn[1] * kn[0], ol * xn[2], 1, 1]);
+        let k2 = self.g.reshape(kernel, [kn[0] * kn[1], kn[2], 1, 1]);
+        let r = self.g.mul_mat(col2, k2);
+        self.g.reshape(r, [ol, kn[2], xn[2], 1])
+    }
+
+    /// `build_inp`: the patch embedding of an image of `side` pixels, [E, n_patches].
+    fn inp(&mut self, side: u64) -> Id {
+        let raw = self.g.input(Ty::F32, [side, side, 3, 1]);
+        let Some(pw) = self.w("v.patch_embd.weight") else { return raw };
+        let conv = self.conv_2d_patch(pw, raw);
+        let cn = self.g.ne(conv);
+        let n = cn[0] * cn[1];
+        let r = self.g.reshape(conv, [n, cn[2], 1, 1]);
+        let t = self.g.transpose(r);
+        let tn = self.g.ne(t);
+        let mut inp = self.g.cont(t, tn);
+        if let Some(b) = self.w("v.patch_embd.bias") {
+            inp = self.g.binary(inp, b);
+        }
+        inp
+    }
+
+    /// `build_attn`, flash attention or not, no mask.
+    fn attn(&mut self, q: Id, k: Id, v: Id, wo: Option<Id>, wo_b: Option<Id>, mask: Id) -> Id {
+        self.g.expand(q);
+        self.g.expand(k);
+        self.g.expand(v);
+        let qp = self.g.permute_0213(q);
+        let kp = self.g.permute_0213(k);
+        let mut cur = if self.flash_attn {
+            let vp = self.g.permute_0213(v);
+            let kc = self.g.cast(kp, Ty::F16);
+            let vc = self.g.cast(vp, Ty::F16);
+            let m = if mask == NONE { NONE } else { self.g.cast(mask, Ty::F16) };
+            let fa = self.g.flash_attn_ext(qp, kc, vc, m);
+            let n = self.g.ne(fa);
+            self.g.reshape(fa, [n[0] * n[1], n[2] * n[3], 1, 1])
+        } else {
+            let vp = self.g.permute(v, [1, 2, 0, 3]);
+            let vn = self.g.ne(vp);
+            let vc = self.g.cont(vp, vn);
+            let kq = self.g.mul_mat(kp, qp);
+            let kq = self.g.soft_max_ext(kq, mask);
+            let kqv = self.g.mul_mat(vc, kq);
+            let p = self.g.permute_0213(kqv);
+            let n = self.g.ne(p);
+            self.g.cont(p, [n[0] * n[1], n[2] * n[3], 1, 1])
+        };
+        if let Some(wo) = wo {
+            cur = self.g.mul_mat(wo, cur);
+        }
+        self.add_opt(cur, wo_b)
+    }
+
+    /// `build_ffn` with the encoder's activation (`act`), optional gate and biases.
+    fn ffn(&mut self, cur: Id, f: Ffn) -> Id {
+        let Ffn { up, up_b, gate, gate_b, down, down_b } = f;
+        let mut tmp = match up {
+            Some(u) => self.g.mul_mat(u, cur),
+            None => cur,
+        };
+        tmp = self.add_opt(tmp, up_b);
+        let mut cur = match gate {
+            Some(gw) => {
+                let c = self.g.mul_mat(gw, cur);
+                self.add_opt(c, gate_b)
+            }
+            None => tmp,
+        };
+        cur = if gate.is_some() { self.g.glu_split(cur, tmp) } else { self.g.unary(cur) };
+        if let Some(d) = down {
+            cur = self.g.mul_mat(d, cur);
+        }
+        self.add_opt(cur, down_b)
+    }
+
+    /// `build_vit` over `n_pos` positions of `inp` ([E, n_pos]), with learned positions.
+    fn vit(&mut self, p: &str, inp: Id, n_pos: u64, learned_pos: Option<Id>, rms: bool) -> Id {
+        self.vit_pos(p, inp, n_pos, learned_pos, rms, &[])
+    }
+
+    /// `build_vit` with `add_pos` = one `ggml_rope_ext` per position tensor in `ropes`, applied
+    /// to Q then to K (pixtral.cpp's `build_rope_2d`: two ropes, by row then by column).
+    fn vit_pos(&mut self, p: &str, inp: Id, n_pos: u64, learned_pos: Option<Id>, rms: bool, ropes: &[Id]) -> Id {
+        let e = self.e;
+        let (n_embd, n_head, n_head_kv) = (e.n_embd, e.n_head.max(1), e.n_head_kv.max(1));
+        let d = n_embd / n_head;
+        let mut inp = inp;
+        if let Some(pos) = learned_pos {
+            inp = self.g.binary(inp, pos);
+        }
+        let mut inp_l = self.g.reshape(inp, [n_embd, n_pos, 1, 1]);
+        if self.e.has(&format!("{p}.pre_ln.weight")) {
+            let (w, b) = (self.w(&format!("{p}.pre_ln.weight")), self.w(&format!("{p}.pre_ln.bias")));
+            inp_l = self.norm(inp_l, w, b, rms);
+        }
+        for il in 0..e.n_layer {
+            let (w1, b1) = (self.blk(p, il, "ln1.weight"), self.blk(p, il, "ln1.bias"));
+            let mut cur = self.norm(inp_l, w1, b1, rms);
+            let (q, k, v) = if self.e.has(&format!("{p}.blk.{il}.attn_qkv.weight")) {
+                let wqkv = self.blk(p, il, "attn_qkv.weight");
+                let bqkv = self.blk(p, il, "attn_qkv.bias");
+                let c = {
+                    let w = self.need(wqkv);
+                    self.g.mul_mat(w, cur)
+                };
+                cur = self.add_opt(c, bqkv);
+                let row = self.g.t[cur as usize].nb[1];
+                let q = self.g.view(cur, [d, n_head, n_pos, 1], [4, d * 4, row, row * n_pos], &[cur]);
+                let k = self.g.view(cur, [d, n_head, n_pos, 1], [4, d * 4, row, row * n_pos], &[cur]);
+                let v = self.g.view(cur, [d, n_head, n_pos, 1], [4, d * 4, row, row * n_pos], &[cur]);
+                (q, k, v)
+            } else {
+                let mut out = [NONE; 3];
+                for (i, (wn, bn)) in
+                    [("attn_q.weight", "attn_q.bias"), ("attn_k.weight", "attn_k.bias"), ("attn_v.weight", "attn_v.bias")].into_iter().enumerate()
+                {
+                    let w = self.blk(p, il, wn);
+                    let b = self.blk(p, il, bn);
+                    let m = {
+                        let w = self.need(w);
+                        self.g.mul_mat(w, cur)
+                    };
+                    out[i] = self.add_opt(m, b);
+                }
+                let q = self.g.reshape(out[0], [d, n_head, n_pos, 1]);
+                let k = self.g.reshape(out[1], [d, n_head_kv, n_pos, 1]);
+                let v = self.g.reshape(out[2], [d, n_head_kv, n_pos, 1]);
+                (q, k, v)
+            };
+            let (mut q, mut k) = (q, k);
+            for &pos in ropes {
+                q = self.g.rope(q, pos);
+            }
+            for &pos in ropes {
+                k = self.g.rope(k, pos);
+            }
+            let (wo, bo) = (self.blk(p, il, "attn_out.weight"), self.blk(p, il, "attn_out.bias"));
+            cur = self.attn(q, k, v, wo, bo, NONE);
+            if let Some(ls) = self.blk(p, il, "ls1.weight") {
+                cur = self.g.binary(cur, ls);
+            }
+            cur = self.g.binary(cur, inp_l);
+            inp_l = cur;
+            let (w2, b2) = (self.blk(p, il, "ln2.weight"), self.blk(p, il, "ln2.bias"));
+            cur = self.norm(cur, w2, b2, rms);
+            let (up, upb) = (self.blk(p, il, "ffn_up.weight"), self.blk(p, il, "ffn_up.bias"));
+            let (gt, gtb) = (self.blk(p, il, "ffn_gate.weight"), self.blk(p, il, "ffn_gate.bias"));
+            let (dn, dnb) = (self.blk(p, il, "ffn_down.weight"), self.blk(p, il, "ffn_down.bias"));
+            cur = self.ffn(cur, Ffn { up, up_b: upb, gate: gt, gate_b: gtb, down: dn, down_b: dnb });
+            if let Some(ls) = self.blk(p, il, "ls2.weight") {
+                cur = self.g.binary(cur, ls);
+            }
+            cur = self.g.binary(inp_l, cur);
+            inp_l = cur;
+        }
+        if self.audio_avgpool() {
+            let t = self.g.transpose(inp_l);
+            let tn = self.g.ne(t);
+            let c = self.g.cont(t, tn);
+            let cn = self.g.ne(c);
+            let pooled = self.op(Ty::F32, [cn[0] / 2, cn[1], cn[2], cn[3]], &[c]);
+            let t = self.g.transpose(pooled);
+            let tn = self.g.ne(t);
+            inp_l = self.g.cont(t, tn);
+        }
+        if self.e.has(&format!("{p}.post_ln.weight")) {
+            let (w, b) = (self.w(&format!("{p}.post_ln.weight")), self.w(&format!("{p}.post_ln.bias")));
+            inp_l = self.norm(inp_l, w, b, rms);
+        }
+        let n = self.g.ne(inp_l);
+        self.g.reshape(inp_l, [n_embd, n[1], 1, 1])
+    }
+
+    fn audio_avgpool(&self) -> bool {
+        matches!(self.e.projector_type.as_str(), "qwen2a" | "voxtral" | "musicflamingo")
+    }
+
+    /// `resize_position_embeddings`: the learned table itself when it already has `np` x `np`
+    /// rows, else interpolated (reshape, permute, interpolate, permute, cont).
+    fn resized_pos(&mut self, np: u64) -> Option<Id> {
+        let pos = self.w("v.position_embd.weight")?;
+        let pn = self.g.ne(pos);
+        let side = {
+            let mut r = (pn[1] as f64).sqrt() as u64;
+            while r * r > pn[1] {
+                r -= 1;
+            }
+            r
+        };
+        if side == np {
+            return Some(pos);
+        }
+        let e = pn[0];
+        let mut cur = self.g.reshape(pos, [e, side, side, 1]);
+        cur = self.g.permute(cur, [2, 0, 1, 3]);
+        cur = self.op(Ty::F32, [np, np, e, 1], &[cur]);
+        cur = self.g.permute(cur, [1, 2, 0, 3]);
+        Some(self.g.cont(cur, [e, np * np, 1, 1]))
+    }
+
+    /// The Qwen-VL / GLM-4V patch order: 2x2 blocks of patches made consecutive.
+    fn merge_order(&mut self, x: Id, np: u64, e: u64) -> Id {
+        let mut inp = self.g.cont(x, [e * 2, np / 2, np, 1]);
+        inp = self.g.reshape(inp, [e * 2, np / 2, 2, np / 2]);
+        inp = self.g.permute_0213(inp);
+        self.g.cont(inp, [e, np * np, 1, 1])
+    }
+
+    /// `build_patch_merge_permute` (pixel shuffle) of [E, w*h] by `s`.
+    fn patch_merge(&mut self, cur: Id, w: u64, h: u64, s: u64) -> Id {
+        let e = self.g.ne(cur)[0];
+        let (pw, ph) = (w.div_ceil(s) * s - w, h.div_ceil(s) * s - h);
+        let mut cur = self.g.reshape(cur, [e, w, h, 1]);
+        let (w, h) = (w + pw, h + ph);
+        if pw > 0 || ph > 0 {
+            cur = self.op(Ty::F32, [e, w, h, 1], &[cur]);
+        }
+        cur = self.g.reshape(cur, [e * s, w / s, h, 1]);
+        cur = self.g.permute_0213(cur);
+        cur = self.g.cont(cur, [e * s * s, h / s, w / s, 1]);
+        cur = self.g.permute_0213(cur);
+        let n = self.g.ne(cur);
+        self.g.cont(cur, [n[0], n[1] * n[2], 1, 1])
+    }
+
+    fn finish(mut self, out: Id) -> Option<u64> {
+        if self.missing {
+            return None;
+        }
+        self.g.set_output(out);
+        self.g.expand(out);
+        Some(Gallocr::default().reserve(&self.g))
+    }
+}
+
+fn srcs(s: &[Id]) -> [Id; crate::estimate::compute::graph::MAX_SRC] {
+    let mut a = [NONE; crate::estimate::compute::graph::MAX_SRC];
+    for (d, &x) in a.iter_mut().zip(s) {
+        *d = x;
+    }
+    a
+}
+
+/// The compute buffer clip reserves for an image of `side` pixels (vision) or `frames` mel
+/// frames (audio) on encoder `e`, whose graph is `t`; `merge` is clip's resolved `n_merge`.
+/// `None` when a tensor the graph needs is missing.
+pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u64, merge: u64) -> Option<u64> {
+    let mut b = Builder::new(e, flash_attn);
+    match t {
+        Tail::Gemma3 | Tail::Idefics3 | Tail::Lfm2 | Tail::Mlp2(..) => {
+            let np = side / e.patch_size.max(1);
+            let inp = b.inp(side);
+            let pos = b.w("v.position_embd.weight");
+            let mut cur = b.vit("v", inp, np * np, pos, false);
+            match t {
+                Tail::Gemma3 => {
+                    let k = merge.max(1);
+                    let tr = b.g.transpose(cur);
+                    cur = b.g.cont(tr, [np, np, e.n_embd, 1]);
+                    let o = np / k;
+                    cur = b.op(Ty::F32, [o, o, e.n_embd, 1], &[cur]);
+                    cur = b.g.reshape(cur, [o * o, e.n_embd, 1, 1]);
+                    let tr = b.g.transpose(cur);
+                    cur = b.g.cont(tr, [e.n_embd, o * o, 1, 1]);
+                    cur = b.g.unary(cur);
+                    if let Some(w) = b.w("mm.soft_emb_norm.weight") {
+                        cur = b.g.binary(cur, w);
+                    }
+                    if let Some(w) = b.w("mm.input_projection.weight") {
+                        let wt = b.g.transpose(w);
+                        let wn = b.g.ne(wt);
+                        let wc = b.g.cont(wt, wn);
+                        cur = b.g.mul_mat(wc, cur);
+                    }
+                }
+                Tail::Idefics3 => {
+                    cur = b.patch_merge(cur, np, np, merge.max(1));
+                    if let Some(w) = b.w("mm.model.fc.weight") {
+                        cur = b.g.mul_mat(w, cur);
+                    }
+                }
+                Tail::Lfm2 => {
+                    cur = b.patch_merge(cur, np, np, merge.max(1));
+                    if let Some(w) = b.w("mm.input_norm.weight") {
+                        cur = b.g.norm(cur);
+                        cur = b.g.binary(cur, w);
+                    }
+                    let nb = b.w("mm.input_norm.bias");
+                    cur = b.add_opt(cur, nb);
+                    let (u, ub, d, db) = (b.w("mm.1.weight"), b.w("mm.1.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+                    cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+                }
+                Tail::Mlp2(a, c) => {
+                    let (u, ub) = (b.w(&format!("{a}.weight")), b.w(&format!("{a}.bias")));
+                    let (d, db) = (b.w(&format!("{c}.weight")), b.w(&format!("{c}.bias")));
+                    cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+                }
+                _ => {}
+            }
+            b.finish(cur)
+        }
+        Tail::Pixtral => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let pos_h = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let inp = b.inp(side);
+            let mut cur = b.vit_pos("v", inp, n, None, true, &[pos_h, pos_w]);
+            if let Some(merger) = b.w("mm.patch_merger.weight") {
+                let m = merge.max(1);
+                cur = b.g.unary(cur);
+                if let Some(w) = b.w("mm.input_norm.weight") {
+                    cur = b.g.binary(cur, w);
+                }
+                cur = b.g.reshape(cur, [e.n_embd, np, np, 1]);
+                cur = b.g.permute(cur, [2, 0, 1, 3]);
+                let cn = b.g.ne(cur);
+                cur = b.g.cont(cur, cn);
+                let row = b.g.t[cur as usize].nb[1];
+                let plane = b.g.t[cur as usize].nb[2];
+                let kernel = b.g.view(cur, [m, m, cn[2], 1], [4, row, plane, plane * cn[2]], &[cur]);
+                let col_ne = [e.n_embd * m * m, np / m, np / m, 1];
+                cur = b.op(Ty::F32, col_ne, &[kernel, cur]);
+                cur = b.g.reshape(cur, [col_ne[0], col_ne[1] * col_ne[2], 1, 1]);
+                cur = b.g.mul_mat(merger, cur);
+            }
+            let (u, ub, d, db) = (b.w("mm.1.weight"), b.w("mm.1.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+            cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+            if let Some(brk) = b.w("v.token_embd.img_break") {
+                let m = merge.max(1);
+                let (px, py) = (np / m, np / m);
+                let pe = b.g.ne(cur)[0];
+                let tmp = b.g.reshape(cur, [pe, px, py, 1]);
+                // a leaf clip creates without data (ggml_new_tensor_3d): ggml-alloc gives it a
+                // block of its own that is neither freed nor reused in place
+                let tok = b.g.push(Tensor {
+                    ne: [pe, 1, py, 1],
+                    nb: contiguous(Ty::F32, [pe, 1, py, 1]),
+                    ty: Ty::F32,
+                    op: Op::Leaf,
+                    src: srcs(&[]),
+                    view_src: NONE,
+                    flags: OUTPUT,
+                });
+                let tok = b.g.unary(tok);
+                let tok = b.g.binary(tok, brk);
+                let cat = b.g.concat(tmp, tok, 1);
+                let n_out = px * py + py.saturating_sub(1);
+                cur = b.g.view_nd(cat, [pe, n_out, 1, 1], pe * 4, pe * 4 * n_out, pe * 4 * n_out);
+            }
+            b.finish(cur)
+        }
+        Tail::Qwen2Vl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let (p0, p1) = (b.w("v.patch_embd.weight"), b.w("v.patch_embd.weight.1"));
+            let (p0, p1) = (b.need(p0), b.need(p1));
+            let c0 = b.conv_2d_patch(p0, raw);
+            let c1 = b.conv_2d_patch(p1, raw);
+            let mut inp = b.g.binary(c0, c1);
+            inp = b.g.permute(inp, [1, 2, 0, 3]);
+            inp = b.g.cont(inp, [e.n_embd * 2, np / 2, np, 1]);
+            inp = b.g.reshape(inp, [e.n_embd * 2, np / 2, 2, np / 2]);
+            inp = b.g.permute_0213(inp);
+            inp = b.g.cont(inp, [e.n_embd, n, 1, 1]);
+            let rms = e.projector_type == "qwen2.5vl_merger";
+            let mut inp_l = inp;
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            if e.has("v.pre_ln.weight") {
+                let (w, bb) = (b.w("v.pre_ln.weight"), b.w("v.pre_ln.bias"));
+                inp_l = b.norm(inp_l, w, bb, rms);
+            }
+            let wa = e.n_wa_pattern.unwrap_or(0);
+            let mut mask = NONE;
+            if wa > 0 {
+                let inv = b.g.input(Ty::I32, [n / 4, 1, 1, 1]);
+                mask = b.g.input(Ty::F32, [n, n, 1, 1]);
+                if flash_attn {
+                    mask = b.g.cast(mask, Ty::F16);
+                }
+                inp_l = b.g.reshape(inp_l, [e.n_embd * 4, n / 4, 1, 1]);
+                inp_l = b.g.get_rows(inp_l, inv);
+                inp_l = b.g.reshape(inp_l, [e.n_embd, n, 1, 1]);
+            }
+            let (h, d) = (e.n_head.max(1), e.n_embd / e.n_head.max(1));
+            for il in 0..e.n_layer {
+                let full = wa == 0 || (il + 1) % wa == 0;
+                let (w1, b1) = (b.blk("v", il, "ln1.weight"), b.blk("v", il, "ln1.bias"));
+                let mut cur = b.norm(inp_l, w1, b1, rms);
+                let mut qkv = [NONE; 3];
+                for (i, nm) in ["attn_q", "attn_k", "attn_v"].into_iter().enumerate() {
+                    let w = b.blk("v", il, &format!("{nm}.weight"));
+                    let w = b.need(w);
+                    let m = b.g.mul_mat(w, cur);
+                    let bias = b.blk("v", il, &format!("{nm}.bias"));
+                    let bias = b.need(bias);
+                    qkv[i] = b.g.binary(m, bias);
+                }
+                let q = b.g.reshape(qkv[0], [d, h, n, 1]);
+                let k = b.g.reshape(qkv[1], [d, h, n, 1]);
+                let v = b.g.reshape(qkv[2], [d, h, n, 1]);
+                let q = b.g.rope(q, positions);
+                let k = b.g.rope(k, positions);
+                let (wo, bo) = (b.blk("v", il, "attn_out.weight"), b.blk("v", il, "attn_out.bias"));
+                cur = b.attn(q, k, v, wo, bo, if full { NONE } else { mask });
+                cur = b.g.binary(cur, inp_l);
+                inp_l = cur;
+                let (w2, b2) = (b.blk("v", il, "ln2.weight"), b.blk("v", il, "ln2.bias"));
+                cur = b.norm(cur, w2, b2, rms);
+                let f = Ffn {
+                    up: b.blk("v", il, "ffn_up.weight"),
+                    up_b: b.blk("v", il, "ffn_up.bias"),
+                    gate: b.blk("v", il, "ffn_gate.weight"),
+                    gate_b: b.blk("v", il, "ffn_gate.bias"),
+                    down: b.blk("v", il, "ffn_down.weight"),
+                    down_b: b.blk("v", il, "ffn_down.bias"),
+                };
+                cur = b.ffn(cur, f);
+                inp_l = b.g.binary(inp_l, cur);
+            }
+            if e.has("v.post_ln.weight") {
+                let (w, bb) = (b.w("v.post_ln.weight"), b.w("v.post_ln.bias"));
+                inp_l = b.norm(inp_l, w, bb, rms);
+            }
+            let mut emb = b.g.reshape(inp_l, [e.n_embd * 4, n / 4, 1, 1]);
+            let (u, ub, dw, db) = (b.w("mm.0.weight"), b.w("mm.0.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+            emb = b.ffn(emb, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: dw, down_b: db });
+            if wa > 0 {
+                let idx = b.g.input(Ty::I32, [n / 4, 1, 1, 1]);
+                let pd = b.g.ne(emb)[0];
+                emb = b.g.reshape(emb, [pd, n / 4, 1, 1]);
+                emb = b.g.get_rows(emb, idx);
+                emb = b.g.reshape(emb, [pd, n / 4, 1, 1]);
+            }
+            b.finish(emb)
+        }
+        Tail::Qwen3Vl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let (en, h) = (e.n_embd, e.n_head.max(1));
+            let d = en / h;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let (p0, p1) = (b.w("v.patch_embd.weight"), b.w("v.patch_embd.weight.1"));
+            let (p0, p1) = (b.need(p0), b.need(p1));
+            let c0 = b.conv_2d_patch(p0, raw);
+            let c1 = b.conv_2d_patch(p1, raw);
+            let mut inp = b.g.binary(c0, c1);
+            inp = b.g.permute(inp, [1, 2, 0, 3]);
+            inp = b.merge_order(inp, np, en);
+            let pb = b.w("v.patch_embd.bias");
+            inp = b.add_opt(inp, pb);
+            let learned = b.resized_pos(np);
+            let learned = b.need(learned);
+            let learned = b.merge_order(learned, np, en);
+            inp = b.g.binary(inp, learned);
+            let mut inp_l = inp;
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            if e.has("v.pre_ln.weight") {
+                let (w, bb) = (b.w("v.pre_ln.weight"), b.w("v.pre_ln.bias"));
+                inp_l = b.norm(inp_l, w, bb, false);
+            }
+            let mf = merge * merge;
+            let mut deep = NONE;
+            for il in 0..e.n_layer {
+                let (w1, b1) = (b.blk("v", il, "ln1.weight"), b.blk("v", il, "ln1.bias"));
+                let mut cur = b.norm(inp_l, w1, b1, false);
+                let wqkv = b.blk("v", il, "attn_qkv.weight");
+                let wqkv = b.need(wqkv);
+                cur = b.g.mul_mat(wqkv, cur);
+                let bqkv = b.blk("v", il, "attn_qkv.bias");
+                cur = b.add_opt(cur, bqkv);
+                let row = b.g.t[cur as usize].nb[1];
+                let q = b.g.view(cur, [d, h, n, 1], [4, d * 4, row, row * n], &[cur]);
+                let k = b.g.view(cur, [d, h, n, 1], [4, d * 4, row, row * n], &[cur]);
+                let v = b.g.view(cur, [d, h, n, 1], [4, d * 4, row, row * n], &[cur]);
+                let q = b.g.rope(q, positions);
+                let k = b.g.rope(k, positions);
+                let (wo, bo) = (b.blk("v", il, "attn_out.weight"), b.blk("v", il, "attn_out.bias"));
+                cur = b.attn(q, k, v, wo, bo, NONE);
+                cur = b.g.binary(cur, inp_l);
+                inp_l = cur;
+                let (w2, b2) = (b.blk("v", il, "ln2.weight"), b.blk("v", il, "ln2.bias"));
+                cur = b.norm(cur, w2, b2, false);
+                let f = Ffn {
+                    up: b.blk("v", il, "ffn_up.weight"),
+                    up_b: b.blk("v", il, "ffn_up.bias"),
+                    gate: b.blk("v", il, "ffn_gate.weight"),
+                    gate_b: b.blk("v", il, "ffn_gate.bias"),
+                    down: b.blk("v", il, "ffn_down.weight"),
+                    down_b: b.blk("v", il, "ffn_down.bias"),
+                };
+                cur = b.ffn(cur, f);
+                cur = b.g.binary(inp_l, cur);
+                if e.has(&format!("v.deepstack.{il}.fc1.weight")) {
+                    let mut feat = b.g.reshape(cur, [en * mf, n / mf.max(1), 1, 1]);
+                    let (nw, nb) = (b.w(&format!("v.deepstack.{il}.norm.weight")), b.w(&format!("v.deepstack.{il}.norm.bias")));
+                    feat = b.norm(feat, nw, nb, false);
+                    let f = Ffn {
+                        up: b.w(&format!("v.deepstack.{il}.fc1.weight")),
+                        up_b: b.w(&format!("v.deepstack.{il}.fc1.bias")),
+                        gate: None,
+                        gate_b: None,
+                        down: b.w(&format!("v.deepstack.{il}.fc2.weight")),
+                        down_b: b.w(&format!("v.deepstack.{il}.fc2.bias")),
+                    };
+                    feat = b.ffn(feat, f);
+                    deep = if deep == NONE { feat } else { b.g.concat(deep, feat, 0) };
+                }
+                inp_l = cur;
+            }
+            if e.has("v.post_ln.weight") {
+                let (w, bb) = (b.w("v.post_ln.weight"), b.w("v.post_ln.bias"));
+                inp_l = b.norm(inp_l, w, bb, false);
+            }
+            let mut emb = b.g.reshape(inp_l, [en * 4, n / 4, 1, 1]);
+            let (u, ub, dw, db) = (b.w("mm.0.weight"), b.w("mm.0.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+            emb = b.ffn(emb, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: dw, down_b: db });
+            if deep != NONE {
+                emb = b.g.concat(emb, deep, 0);
+            }
+            b.finish(emb)
+        }
+        Tail::KimiVl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let pos_h = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let learned = b.resized_pos(np);
+            let inp = b.inp(side);
+            let mut cur = b.vit_pos("v", inp, n, learned, false, &[pos_w, pos_h]);
+            let s = merge.max(1);
+            cur = b.patch_merge(cur, np, np, s);
+            let cn = b.g.ne(cur);
+            let proj_in = cn[0];
+            cur = b.g.view_nd(cur, [e.n_embd, cn[1] * s * s, 1, 1], e.n_embd * 4, e.n_embd * 4 * cn[1] * s * s, e.n_embd * 4 * cn[1] * s * s);
+            cur = b.g.norm(cur);
+            if let Some(w) = b.w("mm.input_norm.weight") {
+                cur = b.g.binary(cur, w);
+            }
+            let nb = b.w("mm.input_norm.bias");
+            cur = b.add_opt(cur, nb);
+            let rows = b.g.ne(cur)[1] / (s * s);
+            cur = b.g.view_nd(cur, [proj_in, rows, 1, 1], proj_in * 4, proj_in * 4 * rows, proj_in * 4 * rows);
+            let (u, ub, d, db) = (b.w("mm.1.weight"), b.w("mm.1.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+            cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+            b.finish(cur)
+        }
+        Tail::Llama4 => {
+            let p = e.patch_size.max(1);
+            let np = side / p;
+            let n = np * np;
+            let pos_h = b.g.input(Ty::I32, [n + 1, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n + 1, 1, 1, 1]);
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let pw = b.w("v.patch_embd.weight");
+            let pw = b.need(pw);
+            let kernel = b.g.reshape(pw, [p, p, 3, e.n_embd]);
+            let col = b.op(Ty::F32, [3 * p * p, np, np, 1], &[kernel, raw]);
+            let mut inp = b.g.mul_mat(pw, col);
+            inp = b.g.reshape(inp, [e.n_embd, n, 1, 1]);
+            let cls = b.w("v.class_embd");
+            let cls = b.need(cls);
+            inp = b.g.concat(inp, cls, 1);
+            let pos = b.w("v.position_embd.weight");
+            let cur = b.vit_pos("v", inp, n + 1, pos, false, &[pos_w, pos_h]);
+            let s = merge.max(1);
+            let mut cur = b.g.view_nd(cur, [e.n_embd, n, 1, 1], e.n_embd * 4, e.n_embd * 4 * n, e.n_embd * 4 * n);
+            cur = b.g.reshape(cur, [e.n_embd * s, np / s, np, 1]);
+            cur = b.g.permute_0213(cur);
+            cur = b.g.cont(cur, [e.n_embd * s * s, np / s, np / s, 1]);
+            cur = b.g.cont(cur, [e.n_embd * s * s, n / (s * s), 1, 1]);
+            for name in ["mm.model.mlp.1.weight", "mm.model.mlp.2.weight"] {
+                let w = b.w(name);
+                let w = b.need(w);
+                cur = b.g.mul_mat(w, cur);
+                cur = b.g.unary(cur);
+            }
+            let fc = b.w("mm.model.fc.weight");
+            let fc = b.need(fc);
+            cur = b.g.mul_mat(fc, cur);
+            b.finish(cur)
+        }
+        Tail::Glm4v => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let (p0, p1) = (b.w("v.patch_embd.weight"), b.w("v.patch_embd.weight.1"));
+            let (p0, p1) = (b.need(p0), b.need(p1));
+            let c0 = b.conv_2d_patch(p0, raw);
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            let c1 = b.conv_2d_patch(p1, raw);
+            let mut inp = b.g.binary(c0, c1);
+            inp = b.g.permute(inp, [1, 2, 0, 3]);
+            inp = b.merge_order(inp, np, e.n_embd);
+            let pb = b.w("v.patch_embd.bias");
+            inp = b.add_opt(inp, pb);
+            if e.has("v.norm_embd.weight") {
+                let (w, bb) = (b.w("v.norm_embd.weight"), b.w("v.norm_embd.bias"));
+                inp = b.norm(inp, w, bb, true);
+            }
+            let learned = b.resized_pos(np).map(|l| b.merge_order(l, np, e.n_embd));
+            let mut cur = b.vit_pos("v", inp, n, learned, true, &[positions]);
+            let m = merge.max(1);
+            let n_out = n / (m * m);
+            cur = b.g.reshape(cur, [e.n_embd, m, m, n_out]);
+            cur = b.g.permute(cur, [2, 0, 1, 3]);
+            let cn = b.g.ne(cur);
+            cur = b.g.cont(cur, cn);
+            let mw = b.w("mm.patch_merger.weight");
+            let mw = b.need(mw);
+            cur = b.conv_2d_patch(mw, cur);
+            let cn = b.g.ne(cur);
+            cur = b.g.reshape(cur, [cn[2], n_out, 1, 1]);
+            let mb = b.w("mm.patch_merger.bias");
+            cur = b.add_opt(cur, mb);
+            let fc = b.w("mm.model.fc.weight");
+            let fc = b.need(fc);
+            cur = b.g.mul_mat(fc, cur);
+            let (nw, nb) = (b.w("mm.post_norm.weight"), b.w("mm.post_norm.bias"));
+            cur = b.norm(cur, nw, nb, false);
+            cur = b.g.unary(cur);
+            let f = Ffn {
+                up: b.w("mm.up.weight"),
+                up_b: b.w("mm.up.bias"),
+                gate: b.w("mm.gate.weight"),
+                gate_b: b.w("mm.gate.bias"),
+                down: b.w("mm.down.weight"),
+                down_b: b.w("mm.down.bias"),
+            };
+            cur = b.ffn(cur, f);
+            b.finish(cur)
+        }
+        Tail::InternVl => {
+            let np = side / e.patch_size.max(1);
+            let mut inp = b.inp(side);
+            if let Some(cls) = b.w("v.class_embd") {
+                let rep = b.g.repeat(cls, [e.n_embd, 1, 1, 1]);
+                inp = b.g.concat(inp, rep, 1);
+            }
+            let pos = b.w("v.position_embd.weight");
+            let rms = e.n_embd == 3200 && e.n_layer == 45;
+            let cur = b.vit("v", inp, np * np + 1, pos, rms);
+            let row = b.g.t[cur as usize].nb[1];
+            let v = b.g.view(cur, [e.n_embd, np * np, 1, 1], [4, row, row * (np * np + 1), row * (np * np + 1)], &[cur]);
+            let mut cur = b.g.cont(v, [e.n_embd, np * np, 1, 1]);
+            let s = merge.max(1);
+            cur = b.g.reshape(cur, [e.n_embd * s, np / s, np, 1]);
+            cur = b.g.permute_0213(cur);
+            cur = b.g.cont(cur, [e.n_embd * s * s, np / s, np / s, 1]);
+            cur = b.g.permute_0213(cur);
+            let n = b.g.ne(cur);
+            cur = b.g.cont(cur, [n[0], n[1] * n[2], n[3], 1]);
+            let (w0, b0) = (b.w("mm.model.mlp.0.weight"), b.w("mm.model.mlp.0.bias"));
+            cur = b.norm(cur, w0, b0, false);
+            let (u, ub, d, db) = (b.w("mm.model.mlp.1.weight"), b.w("mm.model.mlp.1.bias"), b.w("mm.model.mlp.3.weight"), b.w("mm.model.mlp.3.bias"));
+            cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+            b.finish(cur)
+        }
+        Tail::Ultravox | Tail::Voxtral | Tail::Qwen2a => {
+            let inp = b.g.input(Ty::F32, [frames, e.n_mel_bins, 1, 1]);
+            let (c1, c1b, c2, c2b) = (b.w("a.conv1d.1.weight"), b.w("a.conv1d.1.bias"), b.w("a.conv1d.2.weight"), b.w("a.conv1d.2.bias"));
+            let mut cur = {
+                let k = b.need(c1);
+                b.conv_1d_ph(k, inp, 1)
+            };
+            cur = b.add_opt(cur, c1b);
+            cur = b.g.unary(cur);
+            cur = {
+                let k = b.need(c2);
+                b.conv_1d_ph(k, cur, 2)
+            };
+            cur = b.add_opt(cur, c2b);
+            cur = b.g.unary(cur);
+            let tr = b.g.transpose(cur);
+            let tn = b.g.ne(tr);
+            let inp = b.g.cont(tr, tn);
+            let n_pos = frames / 2;
+            let pos = b.w("a.position_embd.weight").map(|p| {
+                let pn = b.g.ne(p);
+                let row = b.g.t[p as usize].nb[1];
+                b.g.view(p, [pn[0], n_pos, 1, 1], [4, row, row * n_pos, row * n_pos], &[p])
+            });
+            let mut cur = b.vit("a", inp, n_pos, pos, false);
+            if matches!(t, Tail::Ultravox | Tail::Voxtral) {
+                let sf = e.stack_factor.unwrap_or(1).max(1);
+                if sf > 1 {
+                    let total = b.g.ne(cur).iter().product::<u64>();
+                    let stride = e.n_embd * sf;
+                    let padded = total.div_ceil(stride) * stride;
+                    if padded > total {
+                        let v1 = b.g.view_1d(cur, total);
+                        cur = b.op(Ty::F32, [padded, 1, 1, 1], &[v1]);
+                    }
+                    cur = b.g.view_nd(cur, [stride, padded / stride, 1, 1], stride * 4, padded * 4, padded * 4);
+                }
+            }
+            match t {
+                Tail::Ultravox => {
+                    cur = b.g.unary(cur);
+                    if let Some(w) = b.w("mm.a.norm_pre.weight") {
+                        cur = b.g.binary(cur, w);
+                    }
+                    if let Some(w) = b.w("mm.a.mlp.1.weight") {
+                        cur = b.g.mul_mat(w, cur);
+                    }
+                    cur = b.g.glu(cur);
+                    cur = b.g.unary(cur);
+                    if let Some(w) = b.w("mm.a.norm_mid.weight") {
+                        cur = b.g.binary(cur, w);
+                    }
+                    if let Some(w) = b.w("mm.a.mlp.2.weight") {
+                        cur = b.g.mul_mat(w, cur);
+                    }
+                }
+                Tail::Voxtral => {
+                    let (u, ub, d, db) = (b.w("mm.a.mlp.1.weight"), b.w("mm.a.mlp.1.bias"), b.w("mm.a.mlp.2.weight"), b.w("mm.a.mlp.2.bias"));
+                    cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+                }
+                _ => {
+                    if let Some(w) = b.w("mm.a.fc.weight") {
+                        cur = b.g.mul_mat(w, cur);
+                    }
+                    let fb = b.w("mm.a.fc.bias");
+                    cur = b.add_opt(cur, fb);
+                }
+            }
+            b.finish(cur)
+        }
+    }
+}
+
+/// The generic ViT (`build_inp` + `build_vit`, learned positions, no projector) over an image of
+/// `side` pixels: the estimate for projector types whose own graph is not rebuilt.
+pub fn reserve_generic_vit(e: &ClipEncoder, flash_attn: bool, side: u64) -> Option<u64> {
+    let mut b = Builder::new(e, flash_attn);
+    let np = side / e.patch_size.max(1);
+    let inp = b.inp(side);
+    let pos = b.w("v.position_embd.weight").filter(|&p| b.g.ne(p)[1] == np * np);
+    let cur = b.vit("v", inp, np * np, pos, false);
+    b.finish(cur)
+}

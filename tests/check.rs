@@ -81,9 +81,14 @@ fn header_only_fixtures_break_no_structural_rule_and_lack_only_bpe_merges() {
         let findings = m["findings"].as_array().unwrap();
         for f in findings {
             let big_endian = m["path"].as_str().unwrap().ends_with("bigendian-llama.gguf") && f["rule"] == "byte-order";
-            let ok = big_endian
-                || f["rule"] == "incomplete"
-                || (f["rule"] == "tokenizer" && f["message"].as_str().unwrap().contains("no tokenizer.ggml.merges key"));
+            // The same simplification for SentencePiece fixtures (no merges needed): llama.cpp takes
+            // the vocabulary size from the 8-token list and refuses the embedding's shape, as
+            // scripts/oracle/run.py notes when it patches these headers for the oracle.
+            let msg = f["message"].as_str().unwrap();
+            let stub_vocab = f["rule"] == "tensor-shape"
+                && (msg.starts_with("tensor 'token_embd.weight'") || msg.starts_with("tensor 'output.weight'"))
+                && msg.contains(",     8], got");
+            let ok = big_endian || stub_vocab || f["rule"] == "incomplete" || (f["rule"] == "tokenizer" && msg.contains("no tokenizer.ggml.merges key"));
             assert!(ok, "{}: {f}", m["path"]);
         }
         bpe += usize::from(has(m, "tokenizer"));
@@ -240,7 +245,7 @@ fn github_format_annotates_and_writes_the_step_summary() {
 #[test]
 fn junit_output_counts_failures_and_escapes_text() {
     let bad = fixture("broken/duplicate-key.gguf");
-    let good = fixture("gemma3-4b-q4km.gguf"); // header-only: skipped as incomplete
+    let good = fixture("archs/llama.gguf"); // header-only: skipped as incomplete
     let out = run(&["check", "--format", "junit", bad.to_str().unwrap(), good.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let xml = String::from_utf8_lossy(&out.stdout);
@@ -266,7 +271,10 @@ fn bad_invocations_are_usage_errors() {
 #[test]
 fn no_rule_fails_on_a_file_llama_cpp_loaded_for_any_architecture() {
     // fixtures/archs/: headers llama.cpp's own loader wrote for every architecture it knows, each
-    // loaded by llama.cpp in the oracle. Header-only, so "incomplete" is all check may say.
+    // loaded by llama.cpp in the oracle. Header-only, so "incomplete" is all check may say, except
+    // on the one llama.cpp refused to load: eagle3 ("done_getting_tensors: too many tensors
+    // created; expected 52, got 53", fixtures/oracle/arch-eagle3.json: its rope_freqs.weight is
+    // asked for once per layer without TENSOR_DUPLICATED).
     let out = run(&["check", fixture("archs").to_str().unwrap(), "--format", "json"]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let models = doc["models"].as_array().unwrap();
@@ -274,7 +282,7 @@ fn no_rule_fails_on_a_file_llama_cpp_loaded_for_any_architecture() {
     let other: Vec<String> = models
         .iter()
         .flat_map(|m| m["findings"].as_array().unwrap().iter().map(move |f| (m["path"].clone(), f.clone())))
-        .filter(|(_, f)| f["rule"] != "incomplete")
+        .filter(|(p, f)| f["rule"] != "incomplete" && !(p.as_str().unwrap().ends_with("eagle3.gguf") && f["rule"] == "tensor-count"))
         .map(|(p, f)| format!("{p}: {} {}", f["rule"], f["message"]))
         .collect();
     assert!(other.is_empty(), "{other:#?}");

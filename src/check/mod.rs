@@ -8,6 +8,7 @@ pub mod metadata;
 pub mod policy;
 pub mod rules;
 pub mod structure;
+pub mod tensors;
 
 pub use budget::Budget;
 pub use finding::{Finding, Outcome, Severity};
@@ -98,12 +99,16 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
     let (set, tensors) = (&m.set, &m.tensors);
     let mut findings = structure::rules(set);
     metadata::rules(set, &mut findings);
+    let vocab_only = crate::model::is_vocab_only(set.metadata(), tensors);
+    if !vocab_only {
+        let vocab_ok = !findings.iter().any(|f| f.rule == "tokenizer");
+        tensors::rules(set, tensors, vocab_ok, &mut findings);
+    }
     if let Some(p) = &opts.policy {
         p.rules(set, tensors, &mut findings);
     }
     let expected_bytes = set.expected_bytes();
     let mut footprint = None;
-    let vocab_only = crate::model::is_vocab_only(set.metadata(), tensors);
     if opts.budget.is_set() && m.geometry.vision.is_none() && !vocab_only {
         let need = budget::Need { geometry: &m.geometry, tensors, file_bytes: expected_bytes, mmproj_bytes };
         footprint = budget::rules(&opts.budget, &need, &opts.settings, path, &mut findings);

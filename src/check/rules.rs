@@ -68,6 +68,18 @@ pub const RULES: &[Rule] = &[
     rule("key-type", "error", "metadata values have the types llama.cpp's loader accepts"),
     rule("unknown-arch", "warning", "general.architecture is one llama.cpp knows (error when it knows but cannot load it)"),
     rule("tokenizer", "error", "a tokenizer llama.cpp can load: model, tokens, merges for BPE, known pre-tokenizer"),
+    rule(
+        "tensor-missing",
+        "error",
+        "every tensor llama.cpp's loader requires for the architecture and hyperparameters is present [llama-model-loader.cpp check_tensor_dims]",
+    ),
+    rule("tensor-shape", "error", "every tensor llama.cpp asks for has the shape it expects [llama-model-loader.cpp check_tensor_dims]"),
+    rule(
+        "tensor-count",
+        "error",
+        "the file holds no tensor llama.cpp never asks for (its tensor count equals the tensors created) [llama-model-loader.cpp done_getting_tensors]",
+    ),
+    rule("tensor-hparams", "error", "the hyperparameters pass the checks load_tensors makes (load_arch_tensors throws)"),
     rule("geometry", "error", "the tensor shapes describe a model that can be estimated"),
     rule("mmproj-mismatch", "error", "an mmproj's projection width equals its model's embedding width"),
     rule("nan-inf", "error", "--deep: no NaN or Inf in F32/F16/BF16 tensors"),

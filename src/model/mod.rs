@@ -7,6 +7,7 @@ pub mod layers;
 pub mod meta;
 pub mod required_keys;
 pub mod summary;
+pub mod tensors;
 pub mod vision;
 
 pub use geometry::{CompressedKv, Geometry, GraphHints, LayerGeometry, LayerKind, RecurrentState, VisionGeometry};

@@ -178,6 +178,8 @@ pub struct LayerPlan {
     pub kv: bool,
     /// Holds recurrent state.
     pub state: bool,
+    /// `hparams.is_recr(il)`: a recurrent layer (whether or not its state is cached).
+    pub recurrent: bool,
     /// K and V widths of its row in a sparse-attention indexer cache (`arch::indexer`).
     pub indexer: Option<(u64, u64)>,
     /// DeepSeek-V4's compressed K caches for this layer (`arch::indexer::dsv4`).
@@ -375,6 +377,7 @@ pub fn plan(meta: &Meta, rule: &Rule, n_layer_all: u32, n_layer_nextn: u32, n_em
             sliding: is_swa[i] && swa_type != SwaType::None,
             kv: attn_filter(i),
             state: recr_filter(i),
+            recurrent: is_recr.get(i).copied().unwrap_or(false),
         })
         .collect();
     let read = |s: &str| if rule.reads.contains(&s) { meta.u64(s).unwrap_or(0) } else { 0 };

@@ -101,7 +101,17 @@ fn ot_exps_to_cpu_is_cpu_moe_byte_for_byte_and_first_match_wins() {
     assert_eq!(Placer::new(&g, &t, &ov, &[1, 1]).split(&fp, Offload { n_gpu_layers: all, n_cpu_moe: 0 }).devices, cpu_moe.devices);
     // A plan with the override still fits the machine, with the override's bytes in RAM.
     let m = Machine {
-        gpus: vec![Gpu { label: "g".into(), vram_bytes: 12 << 30, bandwidth: 1, flops: 1, backend: gguf_meter::estimate::speed::Backend::Cuda }; 2],
+        gpus: vec![
+            Gpu {
+                label: "g".into(),
+                vram_bytes: 12 << 30,
+                bandwidth: 1,
+                flops: 1,
+                backend: gguf_meter::estimate::speed::Backend::Cuda,
+                vector_only: false
+            };
+            2
+        ],
         ram_bytes: 64 << 30,
         cpu_bandwidth: 1,
         cpu_flops: 1,

@@ -15,7 +15,7 @@ fn data() -> (Vec<(gguf_meter::estimate::bench_data::Run, gguf_meter::estimate::
 #[test]
 fn dataset_loads_and_every_size_skip_is_a_table_without_sizes() {
     let (rows, skipped) = data();
-    assert!(rows.len() + skipped >= 199, "{} runs", rows.len() + skipped);
+    assert!(rows.len() + skipped >= 210, "{} runs", rows.len() + skipped);
     assert_eq!(skipped, 4, "only the ik_llama.cpp#1278 runs lack a printed size");
     for b in Backend::ALL {
         assert!(rows.iter().any(|(r, _)| r.backend == b), "no {} runs", b.name());
@@ -29,10 +29,10 @@ fn validation_split_is_as_reported() {
     let (rows, _) = data();
     let all: Vec<&gguf_meter::estimate::bench_data::Run> = rows.iter().map(|(r, _)| r).collect();
     let expected: &[(Backend, Kind, usize, usize)] = &[
-        (Backend::Cuda, Kind::Pp, 20, 25),
+        (Backend::Cuda, Kind::Pp, 27, 28),
         (Backend::Cuda, Kind::Tg, 14, 14),
-        (Backend::Rocm, Kind::Tg, 1, 1),
-        (Backend::Vulkan, Kind::Pp, 4, 8),
+        (Backend::Rocm, Kind::Tg, 2, 2),
+        (Backend::Vulkan, Kind::Pp, 8, 9),
         (Backend::Vulkan, Kind::Tg, 2, 2),
         (Backend::Metal, Kind::Pp, 9, 10),
         (Backend::Metal, Kind::Tg, 3, 3),
@@ -59,20 +59,20 @@ fn fit_tg(fixture: &str, gpu: &str) -> f64 {
     p["tg_tokens_per_second"].as_f64().unwrap()
 }
 
-/// The buyer's guide's measured generation speeds (RTX 3090 and 5090 rows, Q4_K_M). The 27B runs
-/// are reproduced within 25%; 35B-A3B is estimated 27-28% too slow on both cards (81 vs 111 and
-/// 119 vs 165; data/README.md, "Known gaps"). The test keeps that gap visible: it fails when an
+/// The buyer's guide's measured generation speeds (RTX 3090 and 5090 rows, Q4_K_M). Three of
+/// the four are reproduced within 25%; the 27B on an RTX 5090 is estimated 29% too fast (64 vs
+/// ~50 t/s; data/README.md, "Known gaps"). The test keeps that gap visible: it fails when an
 /// estimate moves out of its band either way.
 #[test]
 fn buyers_guide_runs() {
     let err = |got: f64, want: f64| got / want - 1.0;
-    for (f, g, want) in [("qwen35-27b-q4km.gguf", "rtx3090", 34.0), ("qwen35-27b-q4km.gguf", "rtx5090", 50.0)] {
+    for (f, g, want) in
+        [("qwen35-27b-q4km.gguf", "rtx3090", 34.0), ("qwen35-35b-a3b-q4km.gguf", "rtx3090", 111.0), ("qwen35-35b-a3b-q4km.gguf", "rtx5090", 165.0)]
+    {
         let got = fit_tg(f, g);
         assert!(err(got, want).abs() <= 0.25, "{f} on {g}: {got:.1} t/s estimated, {want} measured");
     }
-    for (g, want) in [("rtx3090", 111.0), ("rtx5090", 165.0)] {
-        let got = fit_tg("qwen35-35b-a3b-q4km.gguf", g);
-        let e = err(got, want);
-        assert!(e < -0.25 && e > -0.35, "35B-A3B on {g}: {got:.1} t/s vs {want}: update data/README.md's known gaps");
-    }
+    let got = fit_tg("qwen35-27b-q4km.gguf", "rtx5090");
+    let e = err(got, 50.0);
+    assert!(e > 0.25 && e < 0.35, "27B on rtx5090: {got:.1} t/s vs ~50: update data/README.md's known gaps");
 }

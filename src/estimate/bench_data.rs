@@ -4,7 +4,7 @@
 //! regenerate the README's figures.
 
 use super::devices::{DeviceKind, find};
-use super::speed::{Attention, Backend, Constants, Part, Workload, generation_seconds, prompt_seconds};
+use super::speed::{Attention, Backend, Constants, Era, Part, Workload, generation_seconds, prompt_seconds};
 
 /// One model shape (a row of `bench-models.csv`).
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +126,11 @@ pub struct Run {
     pub test: Test,
     /// Measured tokens per second.
     pub ts: f64,
+    /// Flash attention as the run had it: the `fa` column when printed; otherwise llama-bench's
+    /// default, off until ggml-org/llama.cpp#23714 (May 2026), unless tagged `fa-on`.
+    pub flash_attn: bool,
+    /// Older llama.cpp kernels the run used (the `kernels` column).
+    pub era: Era,
 }
 
 fn fields(line: &str) -> Vec<&str> {
@@ -173,9 +178,26 @@ pub fn parse_runs(text: &str) -> Result<Vec<Run>, String> {
     body(text)
         .map(|(n, l)| {
             let f = fields(l);
-            if f.len() != 14 {
-                return Err(format!("llama-bench.csv line {n}: expected 14 fields, found {}", f.len()));
+            if f.len() != 15 {
+                return Err(format!("llama-bench.csv line {n}: expected 15 fields, found {}", f.len()));
             }
+            let mut era = Era::default();
+            let mut fa_on = false;
+            for tag in f[14].split_whitespace() {
+                match tag {
+                    "cublas-dequant" => era.cublas_dequant = true,
+                    "mmq-dp4a" => era.mmq_dp4a = true,
+                    "unfused-gdn" => era.unfused_gdn = true,
+                    "fa-on" => fa_on = true,
+                    _ => return Err(format!("llama-bench.csv line {n}: unknown kernels tag {tag:?}")),
+                }
+            }
+            let flash_attn = match f[12] {
+                "" => fa_on,
+                "0" => false,
+                "1" => true,
+                other => return Err(format!("llama-bench.csv line {n}: fa {other:?}: expected 0, 1 or empty")),
+            };
             Ok(Run {
                 line: n,
                 source: f[0].to_string(),
@@ -189,6 +211,8 @@ pub fn parse_runs(text: &str) -> Result<Vec<Run>, String> {
                 quant: f[9].to_string(),
                 test: Test::parse(f[10]).ok_or_else(|| format!("llama-bench.csv line {n}: test {:?}", f[10]))?,
                 ts: f[11].parse().map_err(|_| format!("llama-bench.csv line {n}: t/s {:?}", f[11]))?,
+                flash_attn,
+                era,
             })
         })
         .collect()
@@ -247,9 +271,19 @@ pub fn workload(r: &Run, shapes: &[Shape], all: &[Run]) -> Result<Workload, Stri
     let n = f64::from(r.gpus.max(1));
     let kv_row = 2.0 * s.n_head_kv * s.head_dim * 2.0; // K + V, f16
     let flops_row = 2.0 * s.n_head * 2.0 * s.head_dim;
-    let mut attention = vec![Attention { kv_bytes_per_position: kv_row * s.n_attn / n, flops_per_position: flops_row * s.n_attn / n, window: None }];
+    let mut attention = vec![Attention {
+        kv_bytes_per_position: kv_row * s.n_attn / n,
+        flops_per_position: flops_row * s.n_attn / n,
+        window: None,
+        score_heads: s.n_head * s.n_attn / n,
+    }];
     if s.n_swa > 0.0 {
-        attention.push(Attention { kv_bytes_per_position: kv_row * s.n_swa / n, flops_per_position: flops_row * s.n_swa / n, window: Some(s.swa_window) });
+        attention.push(Attention {
+            kv_bytes_per_position: kv_row * s.n_swa / n,
+            flops_per_position: flops_row * s.n_swa / n,
+            window: Some(s.swa_window),
+            score_heads: s.n_head * s.n_swa / n,
+        });
     }
     let (bandwidth, flops) = (d.bandwidth as f64, d.flops as f64);
     let part = Part {
@@ -265,12 +299,13 @@ pub fn workload(r: &Run, shapes: &[Shape], all: &[Run]) -> Result<Workload, Stri
         state_bytes: s.rec_state * 4.0 * s.n_rec / n,
         host_weight_bytes: 0.0,
         resident_weight_bytes: size / n,
+        vector_only: d.vector_only,
     };
     if d.kind == DeviceKind::Cpu && r.backend != Backend::Cpu {
         return Err(format!("line {}: a {} run on CPU entry {:?}", r.line, r.backend.name(), r.device));
     }
     let quantized = !matches!(r.quant.as_str(), "F16" | "BF16" | "F32");
-    Ok(Workload { parts: vec![part; r.gpus.max(1) as usize], quantized })
+    Ok(Workload { parts: vec![part; r.gpus.max(1) as usize], quantized, flash_attn: r.flash_attn, era: r.era })
 }
 
 /// Predicted tokens per second for run `r`.

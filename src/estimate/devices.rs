@@ -38,6 +38,10 @@ pub struct DeviceSpec {
     pub flops: u64,
     /// The llama.cpp backend people usually run on it (`--backend` overrides).
     pub backend: Backend,
+    /// A GPU without matrix units (AMD RDNA1 / RDNA2: no WMMA, no tensor cores): `flops` is its
+    /// packed-FP16 vector peak, and prompt processing reaches a different share of it
+    /// (`Efficiency::compute_vector`).
+    pub vector_only: bool,
 }
 
 const GIB: u64 = 1 << 30;
@@ -47,17 +51,21 @@ const GFLOPS: u64 = 1_000_000_000;
 const fn gpu(name: &'static str, label: &'static str, gib: u64, gbs: u64, gflops: u64) -> DeviceSpec {
     // NVIDIA runs CUDA; AMD's discrete cards ROCm (HIP).
     let backend = if label.as_bytes()[0] == b'A' { Backend::Rocm } else { Backend::Cuda };
-    DeviceSpec { name, label, kind: DeviceKind::Gpu, memory_bytes: gib * GIB, bandwidth: gbs * GBS, flops: gflops * GFLOPS, backend }
+    DeviceSpec { name, label, kind: DeviceKind::Gpu, memory_bytes: gib * GIB, bandwidth: gbs * GBS, flops: gflops * GFLOPS, backend, vector_only: false }
+}
+/// A discrete GPU without matrix units (see `DeviceSpec::vector_only`).
+const fn gpu_vector(name: &'static str, label: &'static str, gib: u64, gbs: u64, gflops: u64) -> DeviceSpec {
+    DeviceSpec { vector_only: true, ..gpu(name, label, gib, gbs, gflops) }
 }
 const fn mac(name: &'static str, label: &'static str, gib: u64, gbs: u64, gflops: u64) -> DeviceSpec {
-    DeviceSpec { name, label, kind: DeviceKind::Unified, memory_bytes: gib * GIB, bandwidth: gbs * GBS, flops: gflops * GFLOPS, backend: Backend::Metal }
+    DeviceSpec { kind: DeviceKind::Unified, backend: Backend::Metal, ..gpu(name, label, gib, gbs, gflops) }
 }
 /// Unified memory that is not Apple's: an APU whose iGPU runs llama.cpp's Vulkan backend.
 const fn apu(name: &'static str, label: &'static str, gib: u64, gbs: u64, gflops: u64) -> DeviceSpec {
-    DeviceSpec { name, label, kind: DeviceKind::Unified, memory_bytes: gib * GIB, bandwidth: gbs * GBS, flops: gflops * GFLOPS, backend: Backend::Vulkan }
+    DeviceSpec { kind: DeviceKind::Unified, backend: Backend::Vulkan, ..gpu(name, label, gib, gbs, gflops) }
 }
 const fn cpu(name: &'static str, label: &'static str, mbs: u64, gflops: u64) -> DeviceSpec {
-    DeviceSpec { name, label, kind: DeviceKind::Cpu, memory_bytes: 0, bandwidth: mbs * 1_000_000, flops: gflops * GFLOPS, backend: Backend::Cpu }
+    DeviceSpec { kind: DeviceKind::Cpu, memory_bytes: 0, bandwidth: mbs * 1_000_000, backend: Backend::Cpu, ..gpu(name, label, 0, 0, gflops) }
 }
 
 /// The catalog.
@@ -101,9 +109,9 @@ pub const CATALOG: &[DeviceSpec] = &[
     gpu("b200", "NVIDIA B200 180GB", 180, 8000, 2250000),
     gpu("rx7900xt", "AMD Radeon RX 7900 XT 20GB", 20, 800, 103000),
     gpu("rx7900xtx", "AMD Radeon RX 7900 XTX 24GB", 24, 960, 122800),
-    gpu("rx5700xt", "AMD Radeon RX 5700 XT 8GB", 8, 448, 19500),
-    gpu("rx6700xt", "AMD Radeon RX 6700 XT 12GB", 12, 384, 26400),
-    gpu("rx6800xt", "AMD Radeon RX 6800 XT 16GB", 16, 512, 41500),
+    gpu_vector("rx5700xt", "AMD Radeon RX 5700 XT 8GB", 8, 448, 19500),
+    gpu_vector("rx6700xt", "AMD Radeon RX 6700 XT 12GB", 12, 384, 26400),
+    gpu_vector("rx6800xt", "AMD Radeon RX 6800 XT 16GB", 16, 512, 41500),
     gpu("mi300x", "AMD Instinct MI300X 192GB", 192, 5300, 1307400),
     mac("m1-8", "Apple M1 8GB (7-core GPU)", 8, 68, 2290),
     mac("m1-16", "Apple M1 16GB", 16, 68, 2600),

@@ -244,7 +244,7 @@ pub fn machine(h: &Host, bandwidth: Option<u64>, cpu_bandwidth: Option<u64>) -> 
         let bw = bandwidth.or(spec.map(|d| d.bandwidth)).unwrap_or(0);
         let vram = h.ram_total_bytes / 100 * UNIFIED_GPU_SHARE_PERCENT;
         let (flops, backend) = spec.map_or((0, Backend::Metal), |d| (d.flops, d.backend));
-        m.gpus.push(Gpu { label: chip.clone(), vram_bytes: vram, bandwidth: bw, flops, backend });
+        m.gpus.push(Gpu { label: chip.clone(), vram_bytes: vram, bandwidth: bw, flops, backend, vector_only: false });
         m.ram_bytes = h.ram_total_bytes - vram;
         m.cpu_bandwidth = cpu_bandwidth.unwrap_or(if bw > 0 { bw } else { DEFAULT_CPU_BANDWIDTH });
         m.label = format!("{chip}, {} unified memory (GPU may use {UNIFIED_GPU_SHARE_PERCENT}%; detected on this machine)", gib(h.ram_total_bytes));
@@ -256,7 +256,14 @@ pub fn machine(h: &Host, bandwidth: Option<u64>, cpu_bandwidth: Option<u64>) -> 
             // The backend the vendor's GPUs usually run: CUDA for nvidia-smi's, ROCm for AMD's.
             let backend = spec.map_or(if g.source == "nvidia-smi" { Backend::Cuda } else { Backend::Rocm }, |d| d.backend);
             let vram = g.free_bytes.unwrap_or(g.total_bytes);
-            m.gpus.push(Gpu { label: g.name.clone(), vram_bytes: vram, bandwidth: bw, flops: spec.map_or(0, |d| d.flops), backend });
+            m.gpus.push(Gpu {
+                label: g.name.clone(),
+                vram_bytes: vram,
+                bandwidth: bw,
+                flops: spec.map_or(0, |d| d.flops),
+                backend,
+                vector_only: spec.is_some_and(|d| d.vector_only),
+            });
             parts.push(match g.free_bytes {
                 Some(f) => format!("{} ({} free of {}, {})", g.name, gib(f), gib(g.total_bytes), g.source),
                 None => format!("{} ({}, {})", g.name, gib(g.total_bytes), g.source),

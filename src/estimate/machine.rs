@@ -18,6 +18,8 @@ pub struct Gpu {
     pub flops: u64,
     /// llama.cpp backend it runs.
     pub backend: Backend,
+    /// No matrix units (catalog attribute, `DeviceSpec::vector_only`).
+    pub vector_only: bool,
 }
 
 /// The hardware to fit: GPUs (none for CPU only), in llama.cpp's device order, and system RAM.
@@ -137,7 +139,14 @@ pub fn build(r: &MachineRequest) -> Result<(Machine, Vec<String>), String> {
         cpu_flops: DEFAULT_CPU_FLOPS,
         label: String::new(),
     };
-    let gpu = |d: &DeviceSpec, vram_bytes: u64| Gpu { label: d.label.to_string(), vram_bytes, bandwidth: d.bandwidth, flops: d.flops, backend: d.backend };
+    let gpu = |d: &DeviceSpec, vram_bytes: u64| Gpu {
+        label: d.label.to_string(),
+        vram_bytes,
+        bandwidth: d.bandwidth,
+        flops: d.flops,
+        backend: d.backend,
+        vector_only: d.vector_only,
+    };
     match &r.gpu {
         Some(name) => {
             let parts = parse_gpus(name)?;
@@ -170,7 +179,7 @@ pub fn build(r: &MachineRequest) -> Result<(Machine, Vec<String>), String> {
         None => m.label = "CPU only".into(),
     }
     if m.gpus.is_empty() && r.vram.is_some() {
-        m.gpus.push(Gpu { label: "GPU".into(), vram_bytes: 0, bandwidth: 0, flops: 0, backend: r.backend.unwrap_or(Backend::Cuda) });
+        m.gpus.push(Gpu { label: "GPU".into(), vram_bytes: 0, bandwidth: 0, flops: 0, backend: r.backend.unwrap_or(Backend::Cuda), vector_only: false });
     }
     for g in &mut m.gpus {
         g.vram_bytes = r.vram.unwrap_or(g.vram_bytes);

@@ -86,6 +86,9 @@ pub struct Efficiency {
     pub compute_quant: f64,
     /// The same on F16 / BF16 / F32 weights.
     pub compute_float: f64,
+    /// The same on a GPU without matrix units (AMD RDNA1 / RDNA2): its catalog figure is the
+    /// packed-FP16 vector peak, which scalar and dot-product shaders reach a different share of.
+    pub compute_vector: f64,
     /// Fixed cost per layer per micro-batch in prompt processing, seconds.
     pub pp_layer_seconds: f64,
 }
@@ -100,6 +103,10 @@ pub struct Constants {
     pub moe_layer: f64,
     /// Extra cost of a recurrent (Gated DeltaNet, Mamba) layer per generated token, likewise.
     pub recurrent_layer: f64,
+    /// The same for builds that ran the Gated DeltaNet recurrence as a graph of small ops, before
+    /// llama.cpp fused it into `GGML_OP_GATED_DELTA_NET` (ggml-org/llama.cpp#19504, February
+    /// 2026). Only published runs from those builds use it.
+    pub unfused_recurrent_layer: f64,
     /// Cost of passing the hidden state to the next GPU, per generated token, seconds.
     pub hop_seconds: f64,
     /// Prompt processing: extra cost per MoE layer per token (expert matmuls over a few
@@ -107,6 +114,11 @@ pub struct Constants {
     pub moe_pp_layer: f64,
     /// Prompt processing: extra cost per recurrent layer per token (the chunked recurrence).
     pub recurrent_pp_layer: f64,
+    /// The same before the fused op (see `unfused_recurrent_layer`).
+    pub unfused_recurrent_pp_layer: f64,
+    /// Share of the FP16 matrix peak CUDA's MMQ kernels reached with dp4a, before they used int8
+    /// tensor cores (ggml-org/llama.cpp#7676, June 2024). Only published runs from then use it.
+    pub dp4a_share: f64,
     /// How the per-layer costs shrink on faster hardware: they scale as (1 TB/s / bandwidth)
     /// to this power (0: a pure launch latency; 1: as slow as the memory). Fitted, empirical.
     pub layer_scaling: f64,
@@ -114,6 +126,11 @@ pub struct Constants {
 
 /// Bandwidth at which the per-layer costs are quoted, bytes/s.
 const LAYER_COST_REFERENCE: f64 = 1e12;
+
+/// Bytes moved per attention score and query head without flash attention: `build_attn_mha`
+/// (llama-graph.cpp) writes the K·Q matrix in f32, `ggml_soft_max_ext` reads and rewrites it and
+/// the KQV matmul reads it again: four passes of 4 bytes.
+pub const KQ_BYTES_PER_SCORE: f64 = 16.0;
 
 fn layer_scale(p: &Part, c: &Constants) -> f64 {
     if p.bandwidth > 0.0 { (LAYER_COST_REFERENCE / p.bandwidth).powf(c.layer_scaling) } else { 1.0 }
@@ -142,21 +159,31 @@ pub const DEFAULT_UBATCH: u64 = 512;
 pub const CALIBRATED: Constants = Constants {
     backends: [
         // CUDA
-        Efficiency { bandwidth: 0.973, layer_seconds: 91.45e-6, compute_quant: 0.379, compute_float: 0.592, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.950, layer_seconds: 89.69e-6, compute_quant: 0.473, compute_float: 0.597, compute_vector: 0.544, pp_layer_seconds: 0.0e-6 },
         // ROCm
-        Efficiency { bandwidth: 0.809, layer_seconds: 91.45e-6, compute_quant: 0.467, compute_float: 0.467, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.803, layer_seconds: 89.69e-6, compute_quant: 0.410, compute_float: 0.410, compute_vector: 0.383, pp_layer_seconds: 0.0e-6 },
         // Vulkan
-        Efficiency { bandwidth: 0.603, layer_seconds: 22.38e-6, compute_quant: 0.518, compute_float: 0.518, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.586, layer_seconds: 20.77e-6, compute_quant: 0.508, compute_float: 0.450, compute_vector: 0.286, pp_layer_seconds: 0.0e-6 },
         // Metal
-        Efficiency { bandwidth: 0.808, layer_seconds: 149.82e-6, compute_quant: 0.605, compute_float: 0.747, pp_layer_seconds: 81.3e-6 },
+        Efficiency {
+            bandwidth: 0.809,
+            layer_seconds: 149.60e-6,
+            compute_quant: 0.614,
+            compute_float: 0.760,
+            compute_vector: 0.627,
+            pp_layer_seconds: 122.5e-6,
+        },
         // CPU
-        Efficiency { bandwidth: 0.536, layer_seconds: 91.45e-6, compute_quant: 0.738, compute_float: 0.738, pp_layer_seconds: 0.0e-6 },
+        Efficiency { bandwidth: 0.535, layer_seconds: 89.69e-6, compute_quant: 0.716, compute_float: 0.746, compute_vector: 0.746, pp_layer_seconds: 0.0e-6 },
     ],
     moe_layer: 0e-6,
-    recurrent_layer: 200e-6,
+    recurrent_layer: 50e-6,
+    unfused_recurrent_layer: 200e-6,
     hop_seconds: 200e-6,
-    moe_pp_layer: 16.0e-6,
+    moe_pp_layer: 8.0e-6,
     recurrent_pp_layer: 2.0e-6,
+    unfused_recurrent_pp_layer: 32.0e-6,
+    dp4a_share: 0.250,
     layer_scaling: 0.50,
 };
 
@@ -169,6 +196,9 @@ pub struct Attention {
     pub flops_per_position: f64,
     /// Sliding window: positions beyond it are not attended.
     pub window: Option<u64>,
+    /// Query heads, summed over these layers: without flash attention each has a row of scores
+    /// per attended position that crosses memory (`KQ_BYTES_PER_SCORE`).
+    pub score_heads: f64,
 }
 
 /// What one device does for each token.
@@ -198,6 +228,23 @@ pub struct Part {
     pub host_weight_bytes: f64,
     /// All weight bytes held here: a micro-batch of many tokens touches nearly every expert.
     pub resident_weight_bytes: f64,
+    /// A GPU without matrix units (catalog attribute): prompt processing uses `compute_vector`.
+    pub vector_only: bool,
+}
+
+/// llama.cpp code a published run used where it differs from today's. `fit` always describes
+/// the current llama.cpp (`Era::default()`); the calibration data says which runs are older, so
+/// the constants that describe today are not fitted on kernels that no longer run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Era {
+    /// CUDA dequantized quantized weights to F16 for cuBLAS in batches over 32 tokens (before
+    /// MMQ became the default, ggml-org/llama.cpp#8075, June 2024): the GEMM runs at the float
+    /// share and every micro-batch writes and reads the F16 copy.
+    pub cublas_dequant: bool,
+    /// CUDA's MMQ without int8 tensor cores (dp4a; the "master" columns of #7676 / #7716).
+    pub mmq_dp4a: bool,
+    /// Gated DeltaNet as a graph of small ops (before #19504).
+    pub unfused_gdn: bool,
 }
 
 /// Everything the speed of one placement depends on.
@@ -207,6 +254,10 @@ pub struct Workload {
     pub parts: Vec<Part>,
     /// Most weight bytes are in a quantized type (not F16 / BF16 / F32).
     pub quantized: bool,
+    /// Flash attention on (llama.cpp's default `-fa auto` turns it on on every GPU backend).
+    pub flash_attn: bool,
+    /// Which llama.cpp kernels ran (older ones only for published runs).
+    pub era: Era,
 }
 
 impl Workload {
@@ -215,8 +266,17 @@ impl Workload {
     }
 }
 
-fn layer_seconds(p: &Part, e: &Efficiency, c: &Constants) -> f64 {
-    (e.layer_seconds * p.layers + c.moe_layer * p.moe_layers + c.recurrent_layer * p.recurrent_layers) * layer_scale(p, c)
+fn layer_seconds(p: &Part, e: &Efficiency, c: &Constants, era: Era) -> f64 {
+    let rec = if era.unfused_gdn { c.unfused_recurrent_layer } else { c.recurrent_layer };
+    (e.layer_seconds * p.layers + c.moe_layer * p.moe_layers + rec * p.recurrent_layers) * layer_scale(p, c)
+}
+
+/// Bytes of attention scores one token moves without flash attention, at `depth`.
+fn score_bytes(p: &Part, depth: f64, flash_attn: bool) -> f64 {
+    if flash_attn {
+        return 0.0;
+    }
+    p.attention.iter().map(|a| a.score_heads * attended(depth, a.window) * KQ_BYTES_PER_SCORE).sum()
 }
 
 fn attended(depth: f64, window: Option<u64>) -> f64 {
@@ -232,11 +292,11 @@ pub fn tg_seconds(w: &Workload, depth: f64, c: &Constants) -> f64 {
     for p in &w.parts {
         let e = c.of(p.backend);
         let kv: f64 = p.attention.iter().map(|a| a.kv_bytes_per_position * attended(depth, a.window)).sum();
-        let bytes = p.weight_bytes + kv + 2.0 * p.state_bytes;
+        let bytes = p.weight_bytes + kv + 2.0 * p.state_bytes + score_bytes(p, depth, w.flash_attn);
         if p.bandwidth > 0.0 && e.bandwidth > 0.0 {
             t += bytes / (p.bandwidth * e.bandwidth);
         }
-        t += layer_seconds(p, e, c);
+        t += layer_seconds(p, e, c, w.era);
     }
     t + c.hop_seconds * w.gpu_parts().saturating_sub(1) as f64
 }
@@ -247,36 +307,61 @@ pub fn pp_seconds_per_token(w: &Workload, depth: f64, ubatch: u64, c: &Constants
     let u = ubatch.max(1) as f64;
     // With a GPU, matmuls of weights in RAM run on the first GPU.
     let host_gpu = w.parts.iter().find(|p| p.backend != Backend::Cpu && p.flops > 0.0);
+    let era = w.era;
+    // The share of the FP16 peak the matmuls of `p` reach, and whether the quantized weights are
+    // first dequantized to F16 (the cuBLAS era).
+    let share = |p: &Part| -> (f64, bool) {
+        let e = c.of(p.backend);
+        let cuda = p.backend == Backend::Cuda;
+        if p.vector_only {
+            (e.compute_vector, false)
+        } else if !w.quantized {
+            (e.compute_float, false)
+        } else if cuda && era.mmq_dp4a {
+            (c.dp4a_share, false)
+        } else if cuda && era.cublas_dequant {
+            (e.compute_float, true)
+        } else {
+            (e.compute_quant, false)
+        }
+    };
     let mut t = 0.0;
     for p in &w.parts {
         let e = c.of(p.backend);
-        let share = |e: &Efficiency| if w.quantized { e.compute_quant } else { e.compute_float };
+        let (s, _) = share(p);
         let attn: f64 = p.attention.iter().map(|a| a.flops_per_position * attended(depth, a.window)).sum();
-        let rate = p.flops * share(e);
+        let rate = p.flops * s;
         if rate > 0.0 {
             t += attn / rate;
         }
         let matmul = 2.0 * p.matmul_params;
+        let memory = p.bandwidth * e.bandwidth;
+        if memory > 0.0 {
+            t += score_bytes(p, depth, w.flash_attn) / memory;
+        }
         match host_gpu.filter(|_| p.backend == Backend::Cpu && p.host_weight_bytes > 0.0) {
             Some(g) => {
-                let ge = c.of(g.backend);
-                let grate = g.flops * share(ge);
+                let grate = g.flops * share(g).0;
                 if grate > 0.0 {
                     t += matmul / grate;
                 }
                 t += p.host_weight_bytes / PCIE_BYTES_PER_SECOND / u;
             }
             None => {
+                let (_, dequant) = share(p);
                 if rate > 0.0 {
                     t += matmul / rate;
                 }
-                if p.bandwidth > 0.0 && e.bandwidth > 0.0 {
+                if memory > 0.0 {
                     let per_batch = p.resident_weight_bytes.max(p.weight_bytes).min(p.weight_bytes * u);
-                    t += per_batch / (p.bandwidth * e.bandwidth) / u;
+                    // cuBLAS era: the F16 copy of the weights is written and read once per micro-batch.
+                    let f16_copy = if dequant { 2.0 * 2.0 * p.matmul_params } else { 0.0 };
+                    t += (per_batch + f16_copy) / memory / u;
                 }
             }
         }
-        t += (e.pp_layer_seconds * p.layers / u + c.moe_pp_layer * p.moe_layers + c.recurrent_pp_layer * p.recurrent_layers) * layer_scale(p, c);
+        let rec = if era.unfused_gdn { c.unfused_recurrent_pp_layer } else { c.recurrent_pp_layer };
+        t += (e.pp_layer_seconds * p.layers / u + c.moe_pp_layer * p.moe_layers + rec * p.recurrent_layers) * layer_scale(p, c);
     }
     t
 }
@@ -396,9 +481,9 @@ pub fn workload_for(
     };
     let mut parts: Vec<Part> = (0..=n_gpus)
         .map(|i| {
-            let (backend, bandwidth, flops) = match m.gpus.get(i) {
-                Some(gpu) => (gpu.backend, gpu.bandwidth as f64, gpu.flops as f64),
-                None => (Backend::Cpu, m.cpu_bandwidth as f64, m.cpu_flops as f64),
+            let (backend, bandwidth, flops, vector_only) = match m.gpus.get(i) {
+                Some(gpu) => (gpu.backend, gpu.bandwidth as f64, gpu.flops as f64, gpu.vector_only),
+                None => (Backend::Cpu, m.cpu_bandwidth as f64, m.cpu_flops as f64, false),
             };
             let d = &split.devices[i];
             Part {
@@ -414,6 +499,7 @@ pub fn workload_for(
                 state_bytes: 0.0,
                 host_weight_bytes: 0.0,
                 resident_weight_bytes: d.weights_bytes as f64,
+                vector_only,
             }
         })
         .collect();
@@ -445,11 +531,13 @@ pub fn workload_for(
                 kv_bytes_per_position: k.k_bytes.saturating_add(k.v_bytes) as f64 / rows,
                 flops_per_position: 2.0 * l.n_head as f64 * (l.head_dim_k as f64 + l.head_dim_v as f64),
                 window,
+                score_heads: l.n_head as f64,
             };
             match p.attention.iter_mut().find(|x| x.window == window) {
                 Some(x) => {
                     x.kv_bytes_per_position += a.kv_bytes_per_position;
                     x.flops_per_position += a.flops_per_position;
+                    x.score_heads += a.score_heads;
                 }
                 None => p.attention.push(a),
             }
@@ -462,7 +550,7 @@ pub fn workload_for(
         parts[n_gpus].host_weight_bytes = cpu.weights_bytes.saturating_sub(embd) as f64;
     }
     parts.retain(|p| p.layers > 0.0 || p.weight_bytes > 0.0);
-    Some(Workload { parts, quantized: float_bytes < bytes / 2.0 })
+    Some(Workload { parts, quantized: float_bytes < bytes / 2.0, flash_attn: r.flash_attn, era: Era::default() })
 }
 
 #[cfg(test)]
@@ -479,20 +567,26 @@ mod tests {
             layers: 32.0,
             moe_layers: 0.0,
             recurrent_layers: 0.0,
-            attention: vec![Attention { kv_bytes_per_position: 131072.0, flops_per_position: 32.0 * 2.0 * 32.0 * 256.0, window: None }],
+            attention: vec![Attention {
+                kv_bytes_per_position: 131072.0,
+                flops_per_position: 32.0 * 2.0 * 32.0 * 256.0,
+                window: None,
+                score_heads: 32.0 * 32.0,
+            }],
             state_bytes: 0.0,
             host_weight_bytes: 0.0,
             resident_weight_bytes: gb * 1e9,
+            vector_only: false,
         }
     }
 
     #[test]
     fn deeper_context_and_more_bytes_are_slower() {
-        let w = Workload { parts: vec![part(Backend::Cuda, 1000.0, 300.0, 4.9)], quantized: true };
+        let w = Workload { parts: vec![part(Backend::Cuda, 1000.0, 300.0, 4.9)], quantized: true, flash_attn: true, era: Era::default() };
         let c = &CALIBRATED;
         assert!(tg_seconds(&w, 0.0, c) < tg_seconds(&w, 32768.0, c));
         assert!(pp_seconds_per_token(&w, 0.0, 512, c) < pp_seconds_per_token(&w, 32768.0, 512, c));
-        let heavier = Workload { parts: vec![part(Backend::Cuda, 1000.0, 300.0, 9.8)], quantized: true };
+        let heavier = Workload { parts: vec![part(Backend::Cuda, 1000.0, 300.0, 9.8)], quantized: true, flash_attn: true, era: Era::default() };
         assert!(tg_seconds(&w, 0.0, c) < tg_seconds(&heavier, 0.0, c));
         // Never above the bandwidth bound.
         assert!(1.0 / tg_seconds(&w, 0.0, c) < 1000.0 / 4.9);
@@ -503,9 +597,9 @@ mod tests {
         let gpu = part(Backend::Cuda, 1000.0, 300.0, 2.0);
         let mut cpu = part(Backend::Cpu, 80.0, 2.0, 3.0);
         cpu.host_weight_bytes = 0.0;
-        let a = Workload { parts: vec![gpu.clone(), cpu.clone()], quantized: true };
+        let a = Workload { parts: vec![gpu.clone(), cpu.clone()], quantized: true, flash_attn: true, era: Era::default() };
         cpu.host_weight_bytes = 12e9;
-        let b = Workload { parts: vec![gpu, cpu], quantized: true };
+        let b = Workload { parts: vec![gpu, cpu], quantized: true, flash_attn: true, era: Era::default() };
         let c = &CALIBRATED;
         // Offloaded to the GPU, the CPU part's matmuls run faster, but the weights cross PCIe.
         let (ta, tb) = (pp_seconds_per_token(&a, 0.0, 512, c), pp_seconds_per_token(&b, 0.0, 512, c));
@@ -515,7 +609,7 @@ mod tests {
 
     #[test]
     fn prompt_time_adds_up_micro_batches() {
-        let w = Workload { parts: vec![part(Backend::Metal, 400.0, 16.0, 4.9)], quantized: true };
+        let w = Workload { parts: vec![part(Backend::Metal, 400.0, 16.0, 4.9)], quantized: true, flash_attn: true, era: Era::default() };
         let c = &CALIBRATED;
         let whole = prompt_seconds(&w, 0, 4096, 512, c);
         let halves = prompt_seconds(&w, 0, 2048, 512, c) + prompt_seconds(&w, 2048, 2048, 512, c);
@@ -527,5 +621,26 @@ mod tests {
         assert!(e.ttft_seconds > whole && e.tg_tokens_per_second > e.tg_tokens_per_second_after_prompt);
         assert_eq!("rocm".parse::<Backend>(), Ok(Backend::Rocm));
         assert!("opencl".parse::<Backend>().is_err());
+    }
+
+    #[test]
+    fn flash_attention_off_and_older_kernels_cost_what_they_moved() {
+        let c = &CALIBRATED;
+        let on = Workload { parts: vec![part(Backend::Cuda, 1000.0, 300.0, 4.9)], quantized: true, flash_attn: true, era: Era::default() };
+        let off = Workload { flash_attn: false, ..on.clone() };
+        // No scores at depth 0; at depth d every head's row of d f32 scores crosses memory four times.
+        assert_eq!(tg_seconds(&on, 0.0, c), tg_seconds(&off, 0.0, c));
+        let extra = pp_seconds_per_token(&off, 4096.0, 512, c) - pp_seconds_per_token(&on, 4096.0, 512, c);
+        let want = 32.0 * 32.0 * 4096.0 * KQ_BYTES_PER_SCORE / (1000e9 * c.of(Backend::Cuda).bandwidth);
+        assert!((extra - want).abs() < 1e-9 * want.max(1.0), "{extra} vs {want}");
+        // The cuBLAS era wrote and read an F16 copy of every weight per micro-batch.
+        let cublas = Workload { era: Era { cublas_dequant: true, ..Era::default() }, ..on.clone() };
+        let f16_copy = 4.0 * 8e9 / 512.0 / (1000e9 * c.of(Backend::Cuda).bandwidth);
+        assert!(pp_seconds_per_token(&cublas, 0.0, 512, c) > f16_copy);
+        // Unfused Gated DeltaNet costs more per recurrent layer than the fused op.
+        let mut rec = on.clone();
+        rec.parts[0].recurrent_layers = 24.0;
+        let unfused = Workload { era: Era { unfused_gdn: true, ..Era::default() }, ..rec.clone() };
+        assert!(tg_seconds(&unfused, 0.0, c) > tg_seconds(&rec, 0.0, c));
     }
 }

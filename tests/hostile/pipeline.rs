@@ -87,6 +87,7 @@ pub fn run(input: &[u8], with_fit: bool) -> Result<Outcome, String> {
         bandwidth: 1_008_000_000_000,
         flops: 330_300_000_000_000,
         backend: gguf_meter::estimate::speed::Backend::Cuda,
+        vector_only: false,
     };
     let machine =
         Machine { gpus: vec![gpu.clone(), gpu], ram_bytes: 64 << 30, cpu_bandwidth: 89_600_000_000, cpu_flops: 2_048_000_000_000, label: "2x RTX 4090".into() };

@@ -150,3 +150,21 @@ fn every_device_of_every_recorded_placement() {
     // and --no-kv-offload (no_alloc); every other compute buffer is exact, real loads included.
     assert!(compute.exact + 1 >= compute.figures, "{summary}");
 }
+
+#[test]
+fn the_scheduler_on_the_cpu_alone_is_the_single_device_buffer() {
+    // One backend: one split, no copies, so the replay must give what ggml-alloc alone gives.
+    for name in
+        ["llama3-8b-q4km.gguf", "qwen35-35b-a3b-q4km.gguf", "gpt-oss-20b-mxfp4.gguf", "gemma3-4b-q4km.gguf", "deepseek-v3-q4km.gguf", "mamba2-2.7b.gguf"]
+    {
+        let (g, t) = load(&fixture(name));
+        for fa in [FlashAttn::On, FlashAttn::Off] {
+            let s = Settings { ctx: Some(16384), parallel: Some(2), flash_attn: fa, ..Settings::default() };
+            let fp = footprint(&g, &t, &s, 0).unwrap();
+            let sp = Placer::new(&g, &t, &Overrides::default(), &[]).scheduled(true).split(&fp, Offload { n_gpu_layers: 0, n_cpu_moe: 0 });
+            assert_eq!(sp.compute_method, "scheduler", "{name}");
+            assert_eq!(sp.devices.len(), 1, "{name}");
+            assert_eq!(sp.devices[0].compute_bytes, fp.compute_bytes, "{name} {fa:?}");
+        }
+    }
+}

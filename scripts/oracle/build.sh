@@ -21,6 +21,11 @@
 # and llama.cpp's rpc-server (scripts/oracle/multi.py starts them on 127.0.0.1). The plain build
 # dir is left alone.
 #
+#   scripts/oracle/build.sh --cuda      (or --metal)
+#
+# builds the oracle with that GPU backend into build-<version>-cuda (-metal), for recording
+# the same placements on a real GPU: python3 scripts/oracle/multi.py --gpus (see README.md).
+#
 # Result: $GGUF_METER_LLAMA_CACHE/build-<version>/oracle  (path also printed)
 #         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_mmproj
 #         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_gguf  (gguf_corpus.py)
@@ -30,8 +35,7 @@ SDIST_VERSION=0.3.36
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${GGUF_METER_LLAMA_CACHE:-$HOME/.cache/gguf-meter/llama.cpp}"
 JOBS="${JOBS:-2}"
-RPC=0
-if [[ "${1:-}" == "--rpc" ]]; then RPC=1; fi
+MODE="${1:-}"
 mkdir -p "$CACHE"
 
 if [[ -n "${LLAMA_CPP_SRC:-}" ]]; then
@@ -69,11 +73,22 @@ if command -v ninja >/dev/null; then GEN=(-G Ninja); fi
 BUILD="$CACHE/build-$SDIST_VERSION"
 EXTRA=()
 TARGETS=(oracle oracle_mmproj oracle_gen oracle_gguf)
-if [[ $RPC == 1 ]]; then
-    BUILD="$CACHE/build-$SDIST_VERSION-rpc"
-    EXTRA=(-DGGML_RPC=ON -DGGML_RPC_RDMA=OFF)
-    TARGETS=(oracle rpc-server)
-fi
+case "$MODE" in
+    --rpc)
+        BUILD="$CACHE/build-$SDIST_VERSION-rpc"
+        EXTRA=(-DGGML_RPC=ON -DGGML_RPC_RDMA=OFF)
+        TARGETS=(oracle rpc-server) ;;
+    --cuda)
+        BUILD="$CACHE/build-$SDIST_VERSION-cuda"
+        EXTRA=(-DGGML_CUDA=ON)
+        TARGETS=(oracle) ;;
+    --metal)
+        BUILD="$CACHE/build-$SDIST_VERSION-metal"
+        EXTRA=(-DGGML_METAL=ON)
+        TARGETS=(oracle) ;;
+    "") ;;
+    *) echo "usage: build.sh [--rpc|--cuda|--metal]" >&2; exit 2 ;;
+esac
 echo "== llama.cpp $COMMIT (llama-cpp-python $SDIST_VERSION) at $SRC" >&2
 echo "== build dir $BUILD" >&2
 start=$(date +%s)

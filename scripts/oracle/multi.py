@@ -16,7 +16,13 @@ copies of the header-only fixtures work. The rpc-servers expose this machine's C
 free memory ggml reports as the total RAM (ggml-cpu.cpp:365-379): every server reports the same,
 so the default split is even.
 
-Environment: as run.py, plus ORACLE_RPC (the RPC oracle, default
+On a machine with GPUs (`build.sh --cuda` or `--metal`), `multi.py --gpus` records the same
+placements on them instead (no rpc-server; cases needing more devices than there are GPUs are
+left out) into fixtures/oracle/gpu/<backend>/: what CUDA or Metal allocate beside what RPC shows
+(alignment, the pinned host buffer, op offload of CPU-resident weights; README "Several GPUs").
+
+Environment: as run.py, plus ORACLE_GPU (the GPU oracle, default
+$GGUF_METER_LLAMA_CACHE/build-0.3.36-cuda/oracle), ORACLE_RPC (the RPC oracle, default
 $GGUF_METER_LLAMA_CACHE/build-0.3.36-rpc/oracle) and RPC_SERVER (default: rpc-server beside it).
 """
 from __future__ import annotations
@@ -154,10 +160,25 @@ class Servers:
         self.procs = []
 
 
-def run_case(oracle: Path, model: Path, servers: Servers, c: dict) -> dict:
+class Gpus:
+    """The machine's own GPUs (a GPU build of the oracle): no servers to start."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def stop(self):
+        pass
+
+
+def run_case(oracle: Path, model: Path, servers, c: dict) -> dict:
     cmd = [str(oracle), str(model), "--n-ctx", str(c["n_ctx"]), "--n-seq-max", str(c["n_seq_max"]),
-           "--type-k", c["type_k"], "--type-v", c["type_v"], "--fa", c["flash_attn"],
-           "--load", c["load"], "--rpc", ",".join(servers.endpoints[: c["devices"]])]
+           "--type-k", c["type_k"], "--type-v", c["type_v"], "--fa", c["flash_attn"], "--load", c["load"]]
+    if isinstance(servers, Gpus):
+        if c["devices"] != servers.n:
+            return {"ok": False, "error_stage": "skipped", "error": f"needs {c['devices']} GPUs, this machine has {servers.n}"}
+        cmd += ["--gpus"]
+    else:
+        cmd += ["--rpc", ",".join(servers.endpoints[: c["devices"]])]
     if c["ngl"] >= 0:
         cmd += ["--ngl", str(c["ngl"])]
     if c["ts"]:
@@ -202,14 +223,17 @@ def record(oracle: Path, servers: Servers, model_id: str, fixture: Path, qs, tin
     t0 = time.time()
     for c in (tiny_cases(m["n_layer"]) if tiny else cases(m["n_layer"], moe)):
         r = run_case(oracle, sparse, servers, c)
+        if r.get("error_stage") == "skipped":
+            continue
         rec = {"id": case_id(c), "settings": c, "ok": bool(r.get("ok"))}
         if rec["ok"]:
             for k in ("resolved", "devices", "model_buffers", "compute_buffers", "output_buffer", "breakdown", "totals"):
                 rec[k] = r.get(k)
             rec["memory"] = run.strip_layers(r["memory"])
             # endpoints change from run to run (free ports): name devices by their order
-            names = {d["name"]: f"RPC{i}" for i, d in enumerate(r.get("devices", []))}
-            bufts = {d["buft"]: f"RPC{i}" for i, d in enumerate(r.get("devices", []))}
+            rpc = not isinstance(servers, Gpus)
+            names = {d["name"]: f"RPC{i}" if rpc else d["name"] for i, d in enumerate(r.get("devices", []))}
+            bufts = {d["buft"]: f"RPC{i}" if rpc else d["buft"] for i, d in enumerate(r.get("devices", []))}
             for d in rec["devices"]:
                 d["name"] = names[d["name"]]
                 d["buft"] = bufts[d["buft"]]
@@ -217,8 +241,9 @@ def record(oracle: Path, servers: Servers, model_id: str, fixture: Path, qs, tin
             for row in rec["model_buffers"] + rec["breakdown"] + rec["compute_buffers"]:
                 if row.get("buft") in bufts:
                     row["buft"] = bufts[row["buft"]]
-                if row.get("backend") in names:
-                    row["backend"] = names[row["backend"]]
+                # a backend is named as its buffer type (RPC0[host:port])
+                if row.get("backend") in bufts:
+                    row["backend"] = bufts[row["backend"]]
         else:
             rec["error_stage"] = r.get("error_stage")
             rec["error"] = r.get("error")
@@ -235,6 +260,8 @@ def main():
     ap.add_argument("--out", type=Path, default=REPO / "fixtures/oracle")
     ap.add_argument("--only", action="append")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--gpus", type=int, metavar="N", help="record on this machine's N GPUs (a GPU build of the oracle)")
+    ap.add_argument("--backend", default="cuda", help="with --gpus: cuda or metal (the build dir and the output folder)")
     args = ap.parse_args()
     plan = dict(MODELS)
     plan.update({t: f"fixtures/tiny/{t}.gguf" for t in TINY})
@@ -243,13 +270,21 @@ def main():
         for k, v in plan.items():
             print(k, v)
         return
-    oracle = Path(os.environ.get("ORACLE_RPC", BUILD / "oracle"))
-    server = Path(os.environ.get("RPC_SERVER", oracle.parent / "rpc-server"))
-    for b in (oracle, server):
-        if not b.exists():
-            sys.exit(f"{b} not found; run scripts/oracle/build.sh --rpc")
     qs = run._quant_sizes()
-    servers = Servers(server, 3)
+    if args.gpus:
+        oracle = Path(os.environ.get("ORACLE_GPU", run.CACHE / f"build-{run.SDIST_VERSION}-{args.backend}/oracle"))
+        if not oracle.exists():
+            sys.exit(f"{oracle} not found; run scripts/oracle/build.sh --{args.backend}")
+        if args.out == REPO / "fixtures/oracle":
+            args.out = REPO / "fixtures/oracle/gpu" / args.backend
+        servers = Gpus(args.gpus)
+    else:
+        oracle = Path(os.environ.get("ORACLE_RPC", BUILD / "oracle"))
+        server = Path(os.environ.get("RPC_SERVER", oracle.parent / "rpc-server"))
+        for b in (oracle, server):
+            if not b.exists():
+                sys.exit(f"{b} not found; run scripts/oracle/build.sh --rpc")
+        servers = Servers(server, 3)
     try:
         for model_id, fixture in plan.items():
             print(f"== {model_id}", file=sys.stderr)

@@ -22,6 +22,8 @@
 //        RPC build only (build.sh --rpc): [--rpc HOST:PORT,...] [--ngl N] [--ts A,B,...]
 //        [--ot PATTERN=BUFT]... [--n-cpu-moe N] [--sm layer|row|none] [--main-gpu N]
 //        [--no-kv-offload]
+//        GPU build only (build.sh --cuda / --metal): --gpus takes the machine's GPUs instead of
+//        RPC servers, with the same placement flags.
 //
 // With --rpc each rpc-server endpoint becomes a device of type GPU (ggml-rpc), so the
 // model is loaded across several devices exactly as with CUDA (load_tensors' layer split,
@@ -306,7 +308,7 @@ int main(int argc, char ** argv) {
     // several devices (RPC build)
     std::string rpc, ts_s, sm = "layer";
     int ngl = 0, n_cpu_moe = 0, main_gpu = 0;
-    bool ngl_set = false, no_kv_offload = false;
+    bool ngl_set = false, no_kv_offload = false, use_gpus = false;
     std::vector<std::string> ot_specs;
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
@@ -329,6 +331,7 @@ int main(int argc, char ** argv) {
         else if (a == "--threads")    threads    = std::stoi(next());
         else if (a == "--verbose")    g_log.verbose = true;
         else if (a == "--rpc")        rpc        = next();
+        else if (a == "--gpus")       use_gpus   = true;
         else if (a == "--ngl")        { ngl = std::stoi(next()); ngl_set = true; }
         else if (a == "--ts")         ts_s       = next();
         else if (a == "--ot")         ot_specs.push_back(next());
@@ -357,7 +360,7 @@ int main(int argc, char ** argv) {
             .add("flash_attn", jstr(fa)).add("swa_full", jbool(swa_full))
             .add("kv_unified", jbool(kv_unified)).add("n_rs_seq", jnum(n_rs_seq))
             .add("load", jstr(load)).add("load_mtp", jbool(load_mtp)).add("n_threads", jint(threads));
-    if (!rpc.empty()) {
+    if (!rpc.empty() || use_gpus) {
         std::vector<std::string> ots;
         for (const auto & o : ot_specs) ots.push_back(jstr(o));
         settings.add("rpc", jstr(rpc)).add("n_gpu_layers", jint(ngl_set ? ngl : -1))
@@ -402,15 +405,17 @@ int main(int argc, char ** argv) {
     std::vector<float> tensor_split(llama_max_devices(), 0.0f);
     std::list<std::string> ot_patterns;   // the override patterns must outlive the load
     std::vector<llama_model_tensor_buft_override> overrides;
-    if (!rpc.empty()) {
-#ifdef ORACLE_RPC
+    if (!rpc.empty() || use_gpus) {
+#if defined(ORACLE_RPC) || defined(ORACLE_GPU)
         std::stringstream ss(rpc);
         std::string ep;
+#ifdef ORACLE_RPC
         while (std::getline(ss, ep, ',')) {
             ggml_backend_reg_t reg = ggml_backend_rpc_add_server(ep.c_str());
             if (!reg) return fail("args", "cannot add RPC server " + ep);
             ggml_backend_register(reg);   // as common/arg.cpp add_rpc_devices does
         }
+#endif
         mp.n_gpu_layers = ngl_set ? ngl : -1;
         mp.main_gpu = main_gpu;
         mp.split_mode = sm == "row" ? LLAMA_SPLIT_MODE_ROW : sm == "none" ? LLAMA_SPLIT_MODE_NONE : LLAMA_SPLIT_MODE_LAYER;
@@ -447,7 +452,7 @@ int main(int argc, char ** argv) {
             mp.tensor_buft_overrides = overrides.data();
         }
 #else
-        return fail("args", "--rpc needs the RPC build (scripts/oracle/build.sh --rpc)");
+        return fail("args", "--rpc needs the RPC build (build.sh --rpc), --gpus a GPU build (build.sh --cuda / --metal)");
 #endif
     }
 
@@ -489,7 +494,7 @@ int main(int argc, char ** argv) {
         out.add("model", m.str());
     }
 
-    if (!rpc.empty()) {
+    if (!rpc.empty() || use_gpus) {
         // per device: the layers load_tensors gave it (dev_layer), the output layer, the
         // memory it reported (the default split follows the free memory)
         std::vector<std::string> devs;

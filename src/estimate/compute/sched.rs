@@ -298,6 +298,10 @@ pub fn sizes(g: &Graph, lay: &Layout) -> Vec<u64> {
         }
     }
     leafs.extend(g.leafs.iter().map(|&l| (l, tb[l as usize])));
+    // A leaf no node reads keeps no backend (ggml asserts on it; none is allocated here).
+    let on = |v: &mut Vec<(Id, usize)>| v.iter_mut().for_each(|x| x.1 = x.1.min(cpu));
+    on(&mut leafs);
+    on(&mut nodes);
     Multi::new(t.len(), n_back).reserve(&t, &leafs, &nodes)
 }
 

@@ -185,7 +185,10 @@ impl Model {
                 if got == 0 {
                     break;
                 }
-                buf.extend_from_slice(piece.get(..got).unwrap_or_default());
+                let Some(read) = piece.get(..got) else {
+                    return Err(io(std::io::Error::other(format!("the byte source gave {got} bytes for a read of {n}"))));
+                };
+                buf.extend_from_slice(read);
             }
             Ok(())
         })?;
@@ -304,4 +307,60 @@ impl Model {
 pub fn machine(gpu: Option<&str>, ram_bytes: Option<u64>) -> Result<Machine, Error> {
     let r = MachineRequest { gpu: gpu.map(str::to_string), ram: ram_bytes, ..MachineRequest::default() };
     build(&r).map(|(m, _)| m).map_err(Error::Machine)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A source serving `bytes`, but claiming `len` bytes and answering each read with `answer`.
+    struct Source {
+        bytes: Vec<u8>,
+        len: u64,
+        answer: fn(usize, usize) -> usize,
+    }
+
+    impl ByteSource for Source {
+        fn total_len(&self) -> u64 {
+            self.len
+        }
+        fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+            let rest = self.bytes.get(offset as usize..).unwrap_or_default();
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            Ok((self.answer)(n, buf.len()))
+        }
+    }
+
+    fn fixture() -> Vec<u8> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/qwen35-35b-a3b-q4km.gguf")).unwrap()
+    }
+
+    #[test]
+    fn a_source_read_in_pieces_gives_the_model_bytes_give() {
+        let bytes = fixture();
+        let whole = Model::from_bytes("m.gguf", &bytes).unwrap();
+        // One byte at a time: the loop asks again until the header is in.
+        let slow = Model::from_source("m.gguf", Source { len: bytes.len() as u64, bytes: bytes.clone(), answer: |n, _| n.min(1) }).unwrap();
+        assert_eq!(slow.geometry(), whole.geometry());
+        assert_eq!(slow.tensors(), whole.tensors());
+    }
+
+    #[test]
+    fn a_source_that_ends_early_or_lies_is_an_error_not_a_hang() {
+        let bytes = fixture();
+        let cut = Source { len: bytes.len() as u64, bytes: bytes[..20_000].to_vec(), answer: |n, _| n };
+        assert!(Model::from_source("m.gguf", cut).unwrap_err().is_incomplete());
+        let liar = Source { len: bytes.len() as u64, bytes, answer: |_, asked| asked + 1 };
+        let err = Model::from_source("m.gguf", liar).unwrap_err().to_string();
+        assert!(err.starts_with("m.gguf: ") && err.contains("bytes for a read of"), "{err}");
+    }
+
+    #[test]
+    fn estimates_refuse_what_is_not_a_whole_model() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let vocab = Model::open(dir.join("vocab/ggml-vocab-gpt-2-64.gguf")).unwrap();
+        assert!(matches!(vocab.footprint(&Settings::default()), Err(Error::VocabOnly(_))));
+        assert!(matches!(machine(Some("no-such-gpu"), None), Err(Error::Machine(_))));
+    }
 }

@@ -96,11 +96,13 @@ pub fn read_prefix(file: &File, buf: &mut Vec<u8>, want: u64) -> std::io::Result
     let mut chunk = vec![0u8; 1 << 20];
     while at < want {
         let n = ((want - at) as usize).min(chunk.len());
-        let got = super::file::read_at(file, &mut chunk[..n], at)?;
+        let piece = chunk.get_mut(..n).unwrap_or_default();
+        let got = super::file::read_at(file, piece, at)?;
         if got == 0 {
             break;
         }
-        buf.extend_from_slice(&chunk[..got]);
+        // A read returns at most the bytes asked for.
+        buf.extend_from_slice(piece.get(..got).unwrap_or(piece));
         at += got as u64;
     }
     Ok(())

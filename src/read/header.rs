@@ -161,13 +161,20 @@ impl<'a> Parser<'a> {
     }
 
     fn take(&mut self, n: u64, what: &str) -> Result<&'a [u8], ParseError> {
-        let remaining = (self.buf.len() - self.pos) as u64;
-        if n > remaining {
+        let buf: &'a [u8] = self.buf;
+        let Some(s) = usize::try_from(n).ok().and_then(|n| buf.get(self.pos..self.pos.checked_add(n)?)) else {
             return Err(ParseError::Truncated { offset: self.offset(), what: what.to_string(), needed: self.offset().saturating_add(n) });
-        }
-        let s = &self.buf[self.pos..self.pos + n as usize];
-        self.pos += n as usize;
+        };
+        self.pos += s.len();
         Ok(s)
+    }
+
+    fn u8(&mut self, what: &str) -> Result<u8, ParseError> {
+        let at = self.offset();
+        match self.take(1, what)? {
+            [b] => Ok(*b),
+            _ => Err(ParseError::Truncated { offset: at, what: what.to_string(), needed: at.saturating_add(1) }),
+        }
     }
 
     /// Fails when `n` bytes from here run past the end of the file and `n` exceeds `plausible`:
@@ -388,9 +395,9 @@ impl<'a> Parser<'a> {
     fn value(&mut self, vt: ValueType, key: &str, depth: u32) -> Result<Value, ParseError> {
         let what = "a metadata value";
         Ok(match vt {
-            ValueType::U8 => Value::U8(self.take(1, what)?[0]),
-            ValueType::I8 => Value::I8(self.take(1, what)?[0] as i8),
-            ValueType::Bool => Value::Bool(self.take(1, what)?[0] != 0),
+            ValueType::U8 => Value::U8(self.u8(what)?),
+            ValueType::I8 => Value::I8(self.u8(what)? as i8),
+            ValueType::Bool => Value::Bool(self.u8(what)? != 0),
             ValueType::U16 | ValueType::I16 => {
                 let b = self.take(2, what)?;
                 let v = if self.big { BigEndian::read_u16(b) } else { LittleEndian::read_u16(b) };

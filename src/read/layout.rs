@@ -2,7 +2,7 @@
 //! and measures what is present.
 
 use super::error::{Defect, ParseError};
-use super::header::Header;
+use super::header::{Header, TensorInfo};
 
 /// Where one tensor's data lies in its file, and whether those bytes are there.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,15 +91,14 @@ fn laid_out(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
     let mut warnings = Vec::new();
     contiguity(h, &mut warnings)?;
     // Offsets sorted, so unknown-type sizes can be inferred from the next tensor.
-    let mut order: Vec<usize> = (0..h.tensors.len()).collect();
-    order.sort_by_key(|&i| h.tensors[i].offset);
+    let mut order: Vec<(usize, &TensorInfo)> = h.tensors.iter().enumerate().collect();
+    order.sort_by_key(|&(_, t)| t.offset);
 
     let mut spans: Vec<Option<TensorSpan>> = vec![None; h.tensors.len()];
     let mut prev_end: u64 = 0; // relative to the data section
     let mut prev_name: Option<&str> = None;
     let mut beyond_file = false;
-    for (k, &i) in order.iter().enumerate() {
-        let t = &h.tensors[i];
+    for (k, &(i, t)) in order.iter().enumerate() {
         if !t.offset.is_multiple_of(h.alignment) {
             return Err(ParseError::malformed(
                 Defect::OffsetAlignment,
@@ -127,7 +126,7 @@ fn laid_out(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
                 ));
             }
             None => {
-                let next = order.get(k + 1).map(|&j| h.tensors[j].offset);
+                let next = order.get(k + 1).map(|&(_, u)| u.offset);
                 let inferred = match next {
                     Some(n) => n - t.offset,
                     None => file_len.saturating_sub(h.data_offset.saturating_add(t.offset)),
@@ -157,7 +156,9 @@ fn laid_out(h: &Header, file_len: u64) -> Result<Layout, ParseError> {
             );
             warnings.push(LayoutWarning { kind: LayoutIssue::BeyondFile, offset: t.offset_field_at(), message });
         }
-        spans[i] = Some(TensorSpan { start, bytes, exact, present: start.saturating_add(bytes) <= file_len });
+        if let Some(span) = spans.get_mut(i) {
+            *span = Some(TensorSpan { start, bytes, exact, present: start.saturating_add(bytes) <= file_len });
+        }
         prev_end = rel_end;
         prev_name = Some(&t.name);
     }
@@ -177,7 +178,7 @@ fn contiguity(h: &Header, warnings: &mut Vec<LayoutWarning>) -> Result<(), Parse
             if t.offset % align != 0 {
                 return Ok(()); // the layout reports it as offset-alignment
             }
-            let later_before = h.tensors[i + 1..].iter().any(|u| u.offset < t.offset);
+            let later_before = h.tensors.iter().skip(i + 1).any(|u| u.offset < t.offset);
             let (kind, what) = if later_before || t.offset < expected {
                 (LayoutIssue::Order, "tensor data is not in the order of the tensor infos")
             } else {

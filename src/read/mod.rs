@@ -1,6 +1,11 @@
 //! Read layer: bytes (on disk or over HTTP) -> GGUF structure (header, metadata, tensor infos, layout).
 //! Knows nothing about model architectures.
 
+// Hostile bytes are parsed here: no index or slice may panic, so every access is checked
+// (`get`, `split_at_checked`, iterators) and the compiler holds the next edit to it.
+// Tests may index (clippy.toml: allow-indexing-slicing-in-tests).
+#![deny(clippy::indexing_slicing)]
+
 #[forbid(unsafe_code)]
 pub mod download;
 #[forbid(unsafe_code)]

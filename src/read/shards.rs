@@ -191,9 +191,20 @@ impl ShardSet {
         self.files.iter().enumerate().flat_map(|(shard, f)| f.tensor_entries(shard)).collect()
     }
 
-    /// The shard that carries the model's metadata (the first one present).
+    /// The shard that carries the model's metadata (the first one present; a set always has
+    /// one, else an empty header).
     pub fn metadata(&self) -> &super::Header {
-        &self.files[0].header
+        static NONE: super::Header = super::Header {
+            version: 3,
+            big_endian: false,
+            kvs: Vec::new(),
+            tensors: Vec::new(),
+            alignment: 32,
+            header_end: 0,
+            data_offset: 0,
+            refusals: Vec::new(),
+        };
+        self.files.first().map_or(&NONE, |f| &f.header)
     }
 
     /// Bytes of all shards present when complete (each up to the end of its last tensor).

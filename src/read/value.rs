@@ -182,11 +182,14 @@ impl Value {
             Value::I64(v) => json!(v),
             Value::F64(v) => json!(v),
             Value::Array(a) => {
-                let mut o = json!({ "type": "array", "elem_type": a.elem, "len": a.len });
+                let mut o = serde_json::Map::new();
+                o.insert("type".into(), json!("array"));
+                o.insert("elem_type".into(), json!(a.elem));
+                o.insert("len".into(), json!(a.len));
                 if a.is_complete() && a.len <= 1024 {
-                    o["items"] = a.items.iter().map(Value::to_json).collect();
+                    o.insert("items".into(), a.items.iter().map(Value::to_json).collect());
                 }
-                o
+                serde_json::Value::Object(o)
             }
         }
     }

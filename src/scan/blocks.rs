@@ -142,18 +142,20 @@ pub fn check_for(t: GgmlType) -> Check {
 /// True when the scale field at the start of `b` decodes to NaN or an infinity.
 #[inline]
 pub fn scale_is_bad(kind: ScaleKind, b: &[u8], big_endian: bool) -> bool {
+    // Callers pass the whole field; a byte past the end (none is) would read as 0, not bad.
+    let byte = |i: usize| b.get(i).copied().unwrap_or(0);
     let u16_at = |i: usize| {
-        let w = [b[i], b[i + 1]];
+        let w = [byte(i), byte(i + 1)];
         if big_endian { u16::from_be_bytes(w) } else { u16::from_le_bytes(w) }
     };
     match kind {
         ScaleKind::F16 => u16_at(0) & 0x7C00 == 0x7C00,
         ScaleKind::F32 => {
-            let w = [b[0], b[1], b[2], b[3]];
+            let w = [byte(0), byte(1), byte(2), byte(3)];
             let v = if big_endian { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) };
             v & 0x7F80_0000 == 0x7F80_0000
         }
-        ScaleKind::E8M0 => b[0] == 0xFF,
+        ScaleKind::E8M0 => byte(0) == 0xFF,
         ScaleKind::Iq1m => {
             let sc = [u16_at(0), u16_at(2), u16_at(4), u16_at(6)];
             let h = (sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) | (sc[3] & 0xF000);

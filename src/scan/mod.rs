@@ -6,6 +6,9 @@
 //! a second thread hashes the same chunks; several files run in parallel (`jobs`). Memory is
 //! a fixed number of chunk buffers per file, whatever the file size.
 
+// The data scanned is hostile: every index and slice is checked (see read/mod.rs).
+#![deny(clippy::indexing_slicing)]
+
 pub mod blocks;
 mod plan;
 mod stream;
@@ -189,8 +192,10 @@ pub fn scan_files(files: &[&GgufFile], opts: &ScanOptions, progress: Progress) -
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(f) = files.get(i) else { break };
         let r = scan_file(f, opts, progress);
-        if let Ok(mut all) = results.lock() {
-            all[i] = Some(r);
+        if let Ok(mut all) = results.lock()
+            && let Some(slot) = all.get_mut(i)
+        {
+            *slot = Some(r);
         }
     };
     std::thread::scope(|s| {

@@ -125,7 +125,7 @@ fn hash(rx: Receiver<Chunk>, pool: SyncSender<Arc<Vec<u8>>>, mapped: &[u8], prog
     for c in rx {
         match &c.buf {
             _ if !hashing => {}
-            Some(b) => h.update(&b[..c.len.min(b.len())]),
+            Some(b) => h.update(b.get(..c.len).unwrap_or(b)),
             None => h.update(mapped.get(c.offset as usize..).and_then(|m| m.get(..c.len)).unwrap_or(&[])),
         }
         progress(c.len as u64);
@@ -165,8 +165,10 @@ impl<'a> Walker<'a> {
             }
             let Some(t) = self.open.as_mut() else { return };
             let (lo, hi) = (t.start().max(offset), t.end().min(end));
-            if hi > lo {
-                t.feed(&data[(lo - offset) as usize..(hi - offset) as usize]);
+            if hi > lo
+                && let Some(piece) = data.get((lo - offset) as usize..(hi - offset) as usize)
+            {
+                t.feed(piece);
             }
             if t.end() > end {
                 return;

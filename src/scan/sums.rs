@@ -130,10 +130,9 @@ fn parse_hex(s: &str) -> Option<[u8; 32]> {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = (hi * 16 + lo) as u8;
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let &[hi, lo] = pair else { return None };
+        *o = ((hi as char).to_digit(16)? * 16 + (lo as char).to_digit(16)?) as u8;
     }
     Some(out)
 }

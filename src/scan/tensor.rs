@@ -74,23 +74,29 @@ impl TensorScan {
     /// Feeds the next `bytes` of the tensor's data, in order.
     pub fn feed(&mut self, mut bytes: &[u8]) {
         let unit = self.unit();
+        // A unit is at most MAX_UNIT bytes, the carry's size, so every `get` below succeeds.
         if self.carried > 0 {
             let take = (unit - self.carried).min(bytes.len());
-            self.carry[self.carried..self.carried + take].copy_from_slice(&bytes[..take]);
-            self.carried += take;
-            bytes = &bytes[take..];
+            let (head, tail) = bytes.split_at_checked(take).unwrap_or((bytes, &[]));
+            if let Some(into) = self.carry.get_mut(self.carried..self.carried + head.len()) {
+                into.copy_from_slice(head);
+            }
+            self.carried += head.len();
+            bytes = tail;
             if self.carried < unit {
                 return;
             }
             let carry = self.carry;
-            self.check_units(&carry[..unit]);
+            self.check_units(carry.get(..unit).unwrap_or(&carry));
             self.carried = 0;
         }
         let whole = bytes.len() / unit * unit;
-        self.check_units(&bytes[..whole]);
-        let rest = &bytes[whole..];
-        self.carry[..rest.len()].copy_from_slice(rest);
-        self.carried = rest.len();
+        let (units, rest) = bytes.split_at_checked(whole).unwrap_or((bytes, &[]));
+        self.check_units(units);
+        if let Some(into) = self.carry.get_mut(..rest.len()) {
+            into.copy_from_slice(rest);
+            self.carried = rest.len();
+        }
     }
 
     /// Checks whole units starting at `self.checked` bytes into the tensor.
@@ -109,8 +115,9 @@ impl TensorScan {
             Check::Scales { block, fields } => {
                 let s = scan_blocks(bytes, block, fields, self.big_endian);
                 self.bad += s.bad_blocks;
-                if let (None, Some((b, k))) = (self.first_bad, s.first_bad) {
-                    let field = fields[k];
+                if let (None, Some((b, k))) = (self.first_bad, s.first_bad)
+                    && let Some(field) = fields.get(k)
+                {
                     self.first_bad = Some((at + b * block as u64 + field.at as u64, field.name));
                 }
                 self.nonzero = self.nonzero || bytes.iter().any(|&b| b != 0);

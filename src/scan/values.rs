@@ -101,7 +101,7 @@ fn count_f16<const N: usize>(bytes: &[u8], block: usize, at: [usize; N], big_end
     for b in bytes.chunks_exact(block) {
         for a in at {
             // The exponent lives in the high byte: NaN/Inf when its bits 0x7C are all set.
-            let hi = if big_endian { b[a] } else { b[a + 1] };
+            let hi = b.get(if big_endian { a } else { a + 1 }).copied().unwrap_or(0);
             bad += (hi & 0x7C == 0x7C) as u64;
         }
     }

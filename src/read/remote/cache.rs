@@ -83,7 +83,7 @@ pub fn get(key: &str) -> Option<Entry> {
     }
     // Touched, so eviction takes the least recently used.
     let _ = std::fs::File::options().append(true).open(&path).and_then(|f| f.set_modified(std::time::SystemTime::now()));
-    Some(Entry { total, bytes: rest[12 + klen..].to_vec() })
+    Some(Entry { total, bytes: rest.get(12 + klen..)?.to_vec() })
 }
 
 /// True when `key` has an entry (and the cache is read).

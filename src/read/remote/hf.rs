@@ -45,8 +45,10 @@ impl HfRef {
         let mut segs: Vec<&str> = rest.split('/').collect();
         let mut head = segs.remove(0).to_string();
         // `@refs/pr/1`, `@refs/convert/parquet`: a revision of three segments.
-        if head.ends_with("@refs") && segs.len() >= 2 {
-            head = format!("{head}/{}/{}", segs[0], segs[1]);
+        if head.ends_with("@refs")
+            && let [a, b, ..] = segs.as_slice()
+        {
+            head = format!("{head}/{a}/{b}");
             segs.drain(..2);
         }
         let path = segs.join("/").trim_matches('/').to_string();
@@ -161,12 +163,12 @@ fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
             out.push(u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?);
             i += 3;
         } else {
-            out.push(b[i]);
+            out.push(c);
             i += 1;
         }
     }

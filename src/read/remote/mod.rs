@@ -146,9 +146,7 @@ fn from_cache(url: &str, entry: cache::Entry, limits: GrowLimits) -> Option<Gguf
     let bytes = entry.bytes;
     let parsed = parse_growing_kept(Path::new(url), entry.total, limits, |buf, want| {
         let end = (want as usize).min(bytes.len());
-        if buf.len() < end {
-            buf.extend_from_slice(&bytes[buf.len()..end]);
-        }
+        buf.extend_from_slice(bytes.get(buf.len()..end).unwrap_or_default());
         Ok(())
     });
     parsed.ok().map(|(f, _)| f)

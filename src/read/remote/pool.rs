@@ -20,7 +20,9 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(item) = items.get(i) else { break };
             let r = f(item);
-            *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+            if let Some(slot) = slots.get(i) {
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+            }
         }
     };
     std::thread::scope(|s| {

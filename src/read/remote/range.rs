@@ -159,7 +159,7 @@ impl<'c> RangeReader<'c> {
             let at = buf.len();
             let n = CHUNK.min((stop - at as u64) as usize);
             buf.resize(at + n, 0);
-            let got = s.body.read(&mut buf[at..]);
+            let got = s.body.read(buf.get_mut(at..).unwrap_or_default());
             let got = match got {
                 Ok(g) => g,
                 Err(e) => {
@@ -312,7 +312,7 @@ fn expiry(url: &str) -> Option<SystemTime> {
 /// `YYYYMMDDTHHMMSSZ` as seconds since the Unix epoch.
 fn amz_date(d: &str) -> Option<u64> {
     let n = |r: std::ops::Range<usize>| d.get(r)?.parse::<i64>().ok();
-    if d.len() != 16 || d.as_bytes()[8] != b'T' {
+    if d.len() != 16 || d.as_bytes().get(8) != Some(&b'T') {
         return None;
     }
     let (y, m, day) = (n(0..4)?, n(4..6)?, n(6..8)?);

@@ -221,6 +221,15 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         }
         "pixtral" | "kimivl" => (tokens_side(256), limit(Some(1024))),
         "lightonocr" => (tokens_side(256), limit(None)),
+        "exaone4_5" | "dots_ocr" | "dots3note_v" | "mimovl" => (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), e.max_pixels),
+        "paddleocr" => (tokens_side(28 * 28), e.max_pixels),
+        "kimik25" | "minicpmv4_6" => match (e.min_pixels.filter(|&p| p > 0), e.max_pixels.filter(|&p| p > 0)) {
+            (Some(_), Some(max)) => (isqrt(max), Some(max)),
+            _ => {
+                let lim = limit(Some(4096));
+                (isqrt(lim.unwrap_or(0)), lim)
+            }
+        },
         "phi4" => (tokens_side(256), e.max_pixels),
         // set_limit_image_tokens sets the warm-up side to sqrt(max_pixels) (clip-model.h)
         "lfm2" => (isqrt(limit(Some(256)).unwrap_or(0)), limit(Some(256))),
@@ -261,6 +270,8 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
             let q = np / m;
             if e.has("v.token_embd.img_break") { q * q + q.saturating_sub(1) } else { q * q }
         }
+        "paddleocr" | "dots_ocr" | "dots3note_v" => n.div_ceil(m * m),
+        "minicpmv4_6" => n / (m * m),
         "ldp" | "ldpv2" | "adapter" => n / 4 + if e.has("adapter.boi") { 2 } else { 0 },
         _ => n,
     }

@@ -60,7 +60,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "llama4" => Tail::Llama4,
         "glm4v" => Tail::Glm4v,
         "ultravox" => Tail::Ultravox,
-        "voxtral" => Tail::Voxtral,
+        "voxtral" | "musicflamingo" => Tail::Voxtral,
         "qwen2a" => Tail::Qwen2a,
         _ => return None,
     })
@@ -855,7 +855,8 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 b.g.view(p, [pn[0], n_pos, 1, 1], [4, row, row * n_pos, row * n_pos], &[p])
             });
             let mut cur = b.vit("a", inp, n_pos, pos, false);
-            if matches!(t, Tail::Ultravox | Tail::Voxtral) {
+            // clip_model::audio_has_stack_frames
+            if matches!(e.projector_type.as_str(), "ultravox" | "voxtral" | "meralion") {
                 let sf = e.stack_factor.unwrap_or(1).max(1);
                 if sf > 1 {
                     let total = b.g.ne(cur).iter().product::<u64>();

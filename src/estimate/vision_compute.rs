@@ -175,9 +175,9 @@ pub fn n_merge(e: &ClipEncoder) -> u64 {
     let sm = e.spatial_merge;
     let sf = e.scale_factor;
     match e.projector_type.as_str() {
-        "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger" | "ling3vl" | "glm4v" | "glm5v" | "mimovl" | "minimax_m3" | "youtuvl" | "muse-glimmer" => {
-            sm.unwrap_or(2)
-        }
+        "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger" | "ling3vl" | "glm4v" | "glm5v" | "mimovl" | "minimax_m3" | "youtuvl" | "muse-glimmer"
+        | "exaone4_5" => sm.unwrap_or(2),
+        "paddleocr" => 2,
         "pixtral" | "lightonocr" | "dots3note_v" => sm.unwrap_or(1),
         "gemma3" => sf.unwrap_or(4),
         "gemma4v" => sf.unwrap_or(3),

@@ -6,7 +6,7 @@ hyperparameters and tensors are what clip.cpp's loader asks for: the tensor name
 the loader itself (oracle_mmproj --requests lists every name clip_model_loader::load_tensors
 looked up, and a missing required tensor or key is named in its error; the script adds it and
 tries again), the shapes from the graph builders (tools/mtmd/clip.cpp build_vit/build_inp and
-models/*.cpp), written down in SHAPES / SPECS below with the line of graph code they follow.
+models/*.cpp), written down in vit_shape() / spec() below beside the graph code they follow.
 A spec is proven when mtmd builds and reserves its graph (the warm-up) without an assertion.
 
 Then oracle_mmproj records each file (flash attention on / off / auto, the warm-up input and

@@ -30,6 +30,9 @@ pub enum Tail {
     /// models/qwen3vl.cpp: temporal patch pair, learned positions in merge order, fused QKV
     /// with M-RoPE, deepstack branches, 2x2 merger MLP.
     Qwen3Vl,
+    /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
+    /// 2-D sin/cos positions).
+    Resampler,
     /// models/kimivl.cpp: interpolated learned positions, 2-D rope, pixel shuffle, norm, MLP.
     KimiVl,
     /// models/llama4.cpp: im2col patch matmul, class token, 2-D rope, pixel shuffle, 3 matmuls.
@@ -56,6 +59,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "pixtral" | "lightonocr" => Tail::Pixtral,
         "qwen2vl_merger" | "qwen2.5vl_merger" => Tail::Qwen2Vl,
         "kimivl" => Tail::KimiVl,
+        "resampler" => Tail::Resampler,
         "qwen3vl_merger" => Tail::Qwen3Vl,
         "llama4" => Tail::Llama4,
         "glm4v" => Tail::Glm4v,
@@ -693,6 +697,61 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 emb = b.g.concat(emb, deep, 0);
             }
             b.finish(emb)
+        }
+        Tail::Resampler => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let query = b.w("resampler.query");
+            let query = b.need(query);
+            let p = b.g.ne(query)[0];
+            let omega = b.g.input(Ty::F32, [p / 4, 1, 1, 1]);
+            let pos_h = b.g.input(Ty::F32, [1, n, 1, 1]);
+            let pos_w = b.g.input(Ty::F32, [1, n, 1, 1]);
+            let positions = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            let learned = b.g.get_rows(pe, positions);
+            let inp = b.inp(side);
+            let emb = b.vit("v", inp, n, Some(learned), false);
+            let kv = b.w("resampler.kv.weight");
+            let kv = b.need(kv);
+            let v = b.g.mul_mat(kv, emb);
+            let (qw, qb) = (b.w("resampler.ln_q.weight"), b.w("resampler.ln_q.bias"));
+            let q = b.norm(query, qw, qb, false);
+            let (vw, vb) = (b.w("resampler.ln_kv.weight"), b.w("resampler.ln_kv.bias"));
+            let v = b.norm(v, vw, vb, false);
+            let omega_b = b.g.repeat(omega, [p / 4, n, 1, 1]);
+            let tx = b.g.binary(omega_b, pos_w);
+            let ty = b.g.binary(omega_b, pos_h);
+            let mut halves = [NONE; 2];
+            for (i, t) in [tx, ty].into_iter().enumerate() {
+                // ggml_sin / ggml_cos are not among ggml-alloc's in-place ops
+                let sn = b.op(Ty::F32, [p / 4, n, 1, 1], &[t]);
+                let cs = b.op(Ty::F32, [p / 4, n, 1, 1], &[t]);
+                halves[i] = b.g.concat(sn, cs, 0);
+            }
+            let pos = b.g.concat(halves[0], halves[1], 0);
+            let k = b.g.binary(v, pos);
+            let mut qkv = [NONE; 3];
+            for (i, (nm, x)) in [("q", q), ("k", k), ("v", v)].into_iter().enumerate() {
+                let w = b.w(&format!("resampler.attn.{nm}.weight"));
+                let w = b.need(w);
+                let m = b.g.mul_mat(w, x);
+                let bias = b.w(&format!("resampler.attn.{nm}.bias"));
+                qkv[i] = b.add_opt(m, bias);
+            }
+            let (nq, heads) = (b.g.ne(query)[1], p / 128);
+            let qr = b.g.reshape(qkv[0], [128, heads, nq, 1]);
+            let kr = b.g.reshape(qkv[1], [128, heads, n, 1]);
+            let vr = b.g.reshape(qkv[2], [128, heads, n, 1]);
+            let (ow, ob) = (b.w("resampler.attn.out.weight"), b.w("resampler.attn.out.bias"));
+            let mut cur = b.attn(qr, kr, vr, ow, ob, NONE);
+            let (pw, pb) = (b.w("resampler.ln_post.weight"), b.w("resampler.ln_post.bias"));
+            cur = b.norm(cur, pw, pb, false);
+            let proj = b.w("resampler.proj.weight");
+            let proj = b.need(proj);
+            cur = b.g.mul_mat(proj, cur);
+            b.finish(cur)
         }
         Tail::KimiVl => {
             let np = side / e.patch_size.max(1);

@@ -327,8 +327,11 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
     let sz = sizing(e, s);
     let merge = n_merge(e);
     let bytes_at = |side: u64| -> Result<(u64, Method), VisionComputeError> {
-        let (bytes, method) = match clip_graph::tail(kind) {
-            Some(t) => (clip_graph::reserve(e, t, flash_attn, side, 0, merge), Method::Simulated),
+        // a variant the type's own graph does not cover (LLaVA feature layers) falls back to the
+        // generic ViT, as does a type without its own graph
+        let simulated = clip_graph::tail(kind).and_then(|t| clip_graph::reserve(e, t, flash_attn, side, 0, merge));
+        let (bytes, method) = match simulated {
+            Some(b) => (Some(b), Method::Simulated),
             None => (clip_graph::reserve_generic_vit(e, flash_attn, side), Method::Estimate),
         };
         let bytes = bytes

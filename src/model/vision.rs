@@ -60,6 +60,8 @@ pub struct ClipEncoder {
     pub stack_factor: Option<u64>,
     /// `clip.vision.n_wa_pattern` (Qwen2.5-VL windowed attention), when given.
     pub n_wa_pattern: Option<u64>,
+    /// `clip.vision.feature_layer` is given (LLaVA concatenates those blocks' outputs).
+    pub feature_layers: bool,
     /// `clip.use_gelu` / `clip.use_silu` (else clip uses quick GELU).
     pub ffn_op: FfnOp,
     /// The tensors this encoder's loader takes: name, shape (4 dims), data bytes.
@@ -189,6 +191,7 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         n_mel_bins: get("clip.audio.num_mel_bins").unwrap_or(0),
         stack_factor: get("clip.audio.projector.stack_factor"),
         n_wa_pattern: get("clip.vision.n_wa_pattern"),
+        feature_layers: h.get(&format!("clip.{p}.feature_layer")).is_some(),
         ffn_op,
         tensors,
     }

@@ -30,6 +30,9 @@ pub enum Tail {
     /// models/qwen3vl.cpp: temporal patch pair, learned positions in merge order, fused QKV
     /// with M-RoPE, deepstack branches, 2x2 merger MLP.
     Qwen3Vl,
+    /// models/llava.cpp, LLaVA-1.5 style (`mlp`, no feature layers): the ViT without its last
+    /// block, the patch rows picked by get_rows, a GELU MLP.
+    Llava,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
     /// 2-D sin/cos positions).
     Resampler,
@@ -60,6 +63,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "qwen2vl_merger" | "qwen2.5vl_merger" => Tail::Qwen2Vl,
         "kimivl" => Tail::KimiVl,
         "resampler" => Tail::Resampler,
+        "mlp" => Tail::Llava,
         "qwen3vl_merger" => Tail::Qwen3Vl,
         "llama4" => Tail::Llama4,
         "glm4v" => Tail::Glm4v,
@@ -100,11 +104,13 @@ pub struct Builder<'a> {
     flash_attn: bool,
     /// A weight the graph needs is absent: the figure is not clip's (the loader would refuse).
     missing: bool,
+    /// Blocks `build_vit` runs (default: all); LLaVA stops before the last one.
+    layers: Option<u64>,
 }
 
 impl<'a> Builder<'a> {
     fn new(e: &'a ClipEncoder, flash_attn: bool) -> Self {
-        Builder { g: Graph::with_capacity(4096), e, flash_attn, missing: false }
+        Builder { g: Graph::with_capacity(4096), e, flash_attn, missing: false, layers: None }
     }
 
     fn w(&mut self, name: &str) -> Option<Id> {
@@ -270,7 +276,7 @@ impl<'a> Builder<'a> {
             let (w, b) = (self.w(&format!("{p}.pre_ln.weight")), self.w(&format!("{p}.pre_ln.bias")));
             inp_l = self.norm(inp_l, w, b, rms);
         }
-        for il in 0..e.n_layer {
+        for il in 0..self.layers.unwrap_or(e.n_layer).min(e.n_layer) {
             let (w1, b1) = (self.blk(p, il, "ln1.weight"), self.blk(p, il, "ln1.bias"));
             let mut cur = self.norm(inp_l, w1, b1, rms);
             let (q, k, v) = if self.e.has(&format!("{p}.blk.{il}.attn_qkv.weight")) {
@@ -697,6 +703,38 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 emb = b.g.concat(emb, deep, 0);
             }
             b.finish(emb)
+        }
+        Tail::Llava => {
+            if e.feature_layers {
+                return None;
+            }
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let mut inp = b.inp(side);
+            let cls = b.w("v.class_embd");
+            if let Some(c) = cls {
+                inp = b.g.concat(inp, c, 1);
+            }
+            let n_pos = n + u64::from(cls.is_some());
+            let positions = b.g.input(Ty::I32, [n_pos, 1, 1, 1]);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            let rows = b.g.get_rows(pe, positions);
+            b.layers = Some(e.n_layer.saturating_sub(1));
+            let emb = b.vit("v", inp, n_pos, Some(rows), false);
+            let patches = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let mut cur = b.g.get_rows(emb, patches);
+            let (w0, b0) = (b.w("mm.0.weight"), b.w("mm.0.bias"));
+            let w0 = b.need(w0);
+            cur = b.g.mul_mat(w0, cur);
+            cur = b.add_opt(cur, b0);
+            cur = b.g.unary(cur);
+            if let Some(w2) = b.w("mm.2.weight") {
+                cur = b.g.mul_mat(w2, cur);
+                let b2 = b.w("mm.2.bias");
+                cur = b.add_opt(cur, b2);
+            }
+            b.finish(cur)
         }
         Tail::Resampler => {
             let np = side / e.patch_size.max(1);

@@ -33,6 +33,9 @@ pub enum Tail {
     /// models/llava.cpp, LLaVA-1.5 style (`mlp`, no feature layers): the ViT without its last
     /// block, the patch rows picked by get_rows, a GELU MLP.
     Llava,
+    /// models/nemotron-v2-vl.cpp: register tokens before the patches, pixel shuffle, RMS norm,
+    /// ReLU² MLP.
+    NemotronV2Vl,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
     /// 2-D sin/cos positions).
     Resampler,
@@ -64,6 +67,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "kimivl" => Tail::KimiVl,
         "resampler" => Tail::Resampler,
         "mlp" => Tail::Llava,
+        "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "qwen3vl_merger" => Tail::Qwen3Vl,
         "llama4" => Tail::Llama4,
         "glm4v" => Tail::Glm4v,
@@ -734,6 +738,35 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 let b2 = b.w("mm.2.bias");
                 cur = b.add_opt(cur, b2);
             }
+            b.finish(cur)
+        }
+        Tail::NemotronV2Vl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let cls = b.w("v.class_embd");
+            let cls = b.need(cls);
+            let regs = b.g.ne(cls)[1];
+            let mut inp = b.inp(side);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            inp = b.g.binary(inp, pe);
+            inp = b.g.concat(cls, inp, 1);
+            let cur = b.vit("v", inp, n + regs, None, false);
+            let row = e.n_embd * 4;
+            let cur = b.g.view_nd(cur, [e.n_embd, n, 1, 1], row, row * n, row * n);
+            let mut cur = b.patch_merge(cur, np, np, merge.max(1));
+            cur = b.g.unary(cur);
+            if let Some(w) = b.w("mm.model.mlp.0.weight") {
+                cur = b.g.binary(cur, w);
+            }
+            let w1 = b.w("mm.model.mlp.1.weight");
+            let w1 = b.need(w1);
+            cur = b.g.mul_mat(w1, cur);
+            cur = b.g.unary(cur);
+            cur = b.g.unary(cur);
+            let w3 = b.w("mm.model.mlp.3.weight");
+            let w3 = b.need(w3);
+            cur = b.g.mul_mat(w3, cur);
             b.finish(cur)
         }
         Tail::Resampler => {

@@ -486,4 +486,23 @@ mod tests {
         let many = MmprojSettings { offload: true, image_max_tokens: Some(u64::MAX) };
         assert!(vision_compute(&qwen35(), false, &many).unwrap().max_bytes > 0);
     }
+
+    #[test]
+    fn every_known_type_on_a_foreign_tower_is_sized_or_refused_never_a_panic() {
+        // each projector graph fed the Qwen3.5 tower's tensors (most of what it wants is missing)
+        for &kind in crate::model::required_keys::projector_names() {
+            for modality in [Modality::Vision, Modality::Audio] {
+                let mut v = qwen35();
+                let e = &mut v.encoders[0];
+                (e.projector_type, e.modality, e.n_mel_bins) = (kind.into(), modality, 128);
+                for fa in [true, false] {
+                    let _ = vision_compute(&v, fa, &MmprojSettings { offload: true, image_max_tokens: Some(1 << 24) });
+                }
+            }
+        }
+        let mut v = qwen35();
+        let t = v.encoders[0].tensors.iter_mut().find(|t| t.0 == "v.patch_embd.weight").unwrap();
+        t.1 = [u64::MAX / 2, 1 << 40, 3, 1 << 20];
+        assert!(vision_compute(&v, true, &MmprojSettings::default()).is_err());
+    }
 }

@@ -82,8 +82,8 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
 fn weight_ty(ne: [u64; 4], bytes: u64) -> Ty {
     let n = ne.iter().fold(1u64, |a, &x| a.saturating_mul(x)).max(1);
     match bytes / n {
-        4 if bytes == n * 4 => Ty::F32,
-        2 if bytes == n * 2 => Ty::F16,
+        4 if Some(bytes) == n.checked_mul(4) => Ty::F32,
+        2 if Some(bytes) == n.checked_mul(2) => Ty::F16,
         _ => {
             let blocks = (n / 32).max(1);
             Ty::Q { block: 32, bytes: u32::try_from(bytes / blocks).unwrap_or(u32::MAX).max(1) }
@@ -119,6 +119,12 @@ impl<'a> Builder<'a> {
 
     fn w(&mut self, name: &str) -> Option<Id> {
         let (_, ne, bytes) = self.e.tensors.iter().find(|(n, _, _)| n == name)?;
+        // no real projector weight has 2^40 elements; refusing bigger keeps every shape product
+        // in the graph below 2^64
+        if ne.iter().fold(1u64, |a, &x| a.saturating_mul(x)) > 1 << 40 {
+            self.missing = true;
+            return Some(self.g.external(Ty::F32, [1, 1, 1, 1]));
+        }
         Some(self.g.external(weight_ty(*ne, *bytes), *ne))
     }
 

@@ -36,6 +36,8 @@ pub enum Tail {
     /// models/nemotron-v2-vl.cpp: register tokens before the patches, pixel shuffle, RMS norm,
     /// ReLU² MLP.
     NemotronV2Vl,
+    /// models/paddleocr.cpp: learned positions, M-RoPE, norm, pixel shuffle, MLP.
+    PaddleOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
     /// 2-D sin/cos positions).
     Resampler,
@@ -68,6 +70,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "resampler" => Tail::Resampler,
         "mlp" => Tail::Llava,
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
+        "paddleocr" => Tail::PaddleOcr,
         "qwen3vl_merger" => Tail::Qwen3Vl,
         "llama4" => Tail::Llama4,
         "glm4v" => Tail::Glm4v,
@@ -744,6 +747,20 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 let b2 = b.w("mm.2.bias");
                 cur = b.add_opt(cur, b2);
             }
+            b.finish(cur)
+        }
+        Tail::PaddleOcr => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            let learned = b.resized_pos(np);
+            let inp = b.inp(side);
+            let mut cur = b.vit_pos("v", inp, n, learned, false, &[positions]);
+            let (nw, nb) = (b.w("mm.input_norm.weight"), b.w("mm.input_norm.bias"));
+            cur = b.norm(cur, nw, nb, false);
+            cur = b.patch_merge(cur, np, np, merge.max(1));
+            let f = Ffn { up: b.w("mm.1.weight"), up_b: b.w("mm.1.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            cur = b.ffn(cur, f);
             b.finish(cur)
         }
         Tail::NemotronV2Vl => {

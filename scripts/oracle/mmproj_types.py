@@ -332,8 +332,10 @@ def spec(proj, g=None):
         opt = ["v.patch_embd.bias", "v.position_embd.weight", "v.post_ln.weight", "v.post_ln.bias"] + blocks(g, "v", VIT_BIAS)
         keys["clip.vision.projector.scale_factor"] = s
         keys.update({"clip.vision.image_min_pixels": (g.img // 2) ** 2, "clip.vision.image_max_pixels": g.img ** 2})
-        shapes = {"mm.input_norm.weight": [E], "mm.input_norm.bias": [E],
-                  "mm.1.weight": [E * s * s, E * s * s], "mm.1.bias": [E * s * s], "mm.2.weight": [E * s * s, P], "mm.2.bias": [P]}
+        np_ = g.img // g.patch
+        shapes = {} if proj == "paddleocr" else {"v.position_embd.weight": [E, np_, np_]}  # kimik25.cpp: a 3-D [C, W, H] table
+        shapes.update({"mm.input_norm.weight": [E], "mm.input_norm.bias": [E],
+                  "mm.1.weight": [E * s * s, E * s * s], "mm.1.bias": [E * s * s], "mm.2.weight": [E * s * s, P], "mm.2.bias": [P]})
         keys["clip.use_gelu"] = True
     elif proj == "nemotron_v2_vl":
         # nemotron-v2-vl.cpp: register tokens (class_embd [E, n_registers]) before the patches

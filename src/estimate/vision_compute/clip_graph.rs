@@ -36,6 +36,9 @@ pub enum Tail {
     /// models/nemotron-v2-vl.cpp: register tokens before the patches, pixel shuffle, RMS norm,
     /// ReLU² MLP.
     NemotronV2Vl,
+    /// models/kimik25.cpp: a 3-D learned position table (interpolated unless it fits), 2-D rope,
+    /// pixel shuffle, norm over the shuffled view, MLP.
+    KimiK25,
     /// models/paddleocr.cpp: learned positions, M-RoPE, norm, pixel shuffle, MLP.
     PaddleOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
@@ -71,6 +74,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "mlp" => Tail::Llava,
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "paddleocr" => Tail::PaddleOcr,
+        "kimik25" => Tail::KimiK25,
         "qwen3vl_merger" => Tail::Qwen3Vl,
         "llama4" => Tail::Llama4,
         "glm4v" => Tail::Glm4v,
@@ -747,6 +751,42 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 let b2 = b.w("mm.2.bias");
                 cur = b.add_opt(cur, b2);
             }
+            b.finish(cur)
+        }
+        Tail::KimiK25 => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let pos_h = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            let pn = b.g.ne(pe);
+            let learned = if pn[1] == np && pn[2] == np {
+                b.g.cont(pe, [e.n_embd, n, 1, 1])
+            } else {
+                let p1 = b.g.permute(pe, [2, 1, 0, 3]);
+                let it = b.op(Ty::F32, [np, np, e.n_embd, 1], &[p1]);
+                let p2 = b.g.permute(it, [2, 1, 0, 3]);
+                b.g.cont(p2, [e.n_embd, n, 1, 1])
+            };
+            let mut inp = b.inp(side);
+            inp = b.g.binary(inp, learned);
+            let mut cur = b.vit_pos("v", inp, n, None, false, &[pos_w, pos_h]);
+            let s = merge.max(1);
+            cur = b.patch_merge(cur, np, np, s);
+            let cn = b.g.ne(cur);
+            let proj_in = cn[0];
+            let row = e.n_embd * 4;
+            cur = b.g.view_nd(cur, [e.n_embd, cn[1] * s * s, 1, 1], row, row * cn[1] * s * s, row * cn[1] * s * s);
+            cur = b.g.norm(cur);
+            if let Some(w) = b.w("mm.input_norm.weight") {
+                cur = b.g.binary(cur, w);
+            }
+            let nb = b.w("mm.input_norm.bias");
+            cur = b.add_opt(cur, nb);
+            cur = b.g.view_nd(cur, [proj_in, cn[1], 1, 1], proj_in * 4, proj_in * 4 * cn[1], proj_in * 4 * cn[1]);
+            let f = Ffn { up: b.w("mm.1.weight"), up_b: b.w("mm.1.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            cur = b.ffn(cur, f);
             b.finish(cur)
         }
         Tail::PaddleOcr => {

@@ -68,7 +68,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "janus_pro" => Tail::Mlp2("mm.0", "mm.1"),
         "internvl" => Tail::InternVl,
         "pixtral" | "lightonocr" => Tail::Pixtral,
-        "qwen2vl_merger" | "qwen2.5vl_merger" => Tail::Qwen2Vl,
+        "qwen2vl_merger" | "qwen2.5vl_merger" | "exaone4_5" => Tail::Qwen2Vl,
         "kimivl" => Tail::KimiVl,
         "resampler" => Tail::Resampler,
         "mlp" => Tail::Llava,
@@ -564,7 +564,9 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             inp = b.g.reshape(inp, [e.n_embd * 2, np / 2, 2, np / 2]);
             inp = b.g.permute_0213(inp);
             inp = b.g.cont(inp, [e.n_embd, n, 1, 1]);
-            let rms = e.projector_type == "qwen2.5vl_merger";
+            // exaone4_5.cpp is this graph with RMS norms, fused QKV and an unconditional post norm
+            let exaone = e.projector_type == "exaone4_5";
+            let rms = e.projector_type == "qwen2.5vl_merger" || exaone;
             let mut inp_l = inp;
             let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
             if e.has("v.pre_ln.weight") {
@@ -588,18 +590,30 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 let full = wa == 0 || (il + 1) % wa == 0;
                 let (w1, b1) = (b.blk("v", il, "ln1.weight"), b.blk("v", il, "ln1.bias"));
                 let mut cur = b.norm(inp_l, w1, b1, rms);
-                let mut qkv = [NONE; 3];
-                for (i, nm) in ["attn_q", "attn_k", "attn_v"].into_iter().enumerate() {
-                    let w = b.blk("v", il, &format!("{nm}.weight"));
+                let (q, k, v) = if exaone {
+                    let w = b.blk("v", il, "attn_qkv.weight");
                     let w = b.need(w);
-                    let m = b.g.mul_mat(w, cur);
-                    let bias = b.blk("v", il, &format!("{nm}.bias"));
-                    let bias = b.need(bias);
-                    qkv[i] = b.g.binary(m, bias);
-                }
-                let q = b.g.reshape(qkv[0], [d, h, n, 1]);
-                let k = b.g.reshape(qkv[1], [d, h, n, 1]);
-                let v = b.g.reshape(qkv[2], [d, h, n, 1]);
+                    cur = b.g.mul_mat(w, cur);
+                    let bias = b.blk("v", il, "attn_qkv.bias");
+                    cur = b.add_opt(cur, bias);
+                    let hkv = e.n_head_kv.max(1);
+                    let row = b.g.t[cur as usize].nb[1];
+                    let q = b.g.view(cur, [d, h, n, 1], [4, d * 4, row, row * n], &[cur]);
+                    let k = b.g.view(cur, [d, hkv, n, 1], [4, d * 4, row, row * n], &[cur]);
+                    let v = b.g.view(cur, [d, hkv, n, 1], [4, d * 4, row, row * n], &[cur]);
+                    (q, k, v)
+                } else {
+                    let mut qkv = [NONE; 3];
+                    for (i, nm) in ["attn_q", "attn_k", "attn_v"].into_iter().enumerate() {
+                        let w = b.blk("v", il, &format!("{nm}.weight"));
+                        let w = b.need(w);
+                        let m = b.g.mul_mat(w, cur);
+                        let bias = b.blk("v", il, &format!("{nm}.bias"));
+                        let bias = b.need(bias);
+                        qkv[i] = b.g.binary(m, bias);
+                    }
+                    (b.g.reshape(qkv[0], [d, h, n, 1]), b.g.reshape(qkv[1], [d, h, n, 1]), b.g.reshape(qkv[2], [d, h, n, 1]))
+                };
                 let q = b.g.rope(q, positions);
                 let k = b.g.rope(k, positions);
                 let (wo, bo) = (b.blk("v", il, "attn_out.weight"), b.blk("v", il, "attn_out.bias"));
@@ -619,7 +633,7 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 cur = b.ffn(cur, f);
                 inp_l = b.g.binary(inp_l, cur);
             }
-            if e.has("v.post_ln.weight") {
+            if exaone || e.has("v.post_ln.weight") {
                 let (w, bb) = (b.w("v.post_ln.weight"), b.w("v.post_ln.bias"));
                 inp_l = b.norm(inp_l, w, bb, rms);
             }

@@ -319,6 +319,14 @@ def spec(proj, g=None):
         keys["clip.use_gelu"] = True
     elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma"):
         return audio_spec(proj, g)
+    elif proj == "qwen2.5o":
+        # Qwen2.5-Omni's one file: clip.cpp reads it as a qwen2.5vl_merger vision encoder and a
+        # qwen2a audio encoder (load_hparams, "legacy method")
+        gv, kv_, ov, sv, _ = spec("qwen2.5vl_merger", G(**{k: v for k, v in g.__dict__.items() if k in ("E", "H", "F", "L", "P", "img", "patch", "mel")}))
+        ga, ka, oa, sa, _ = audio_spec("qwen2a", G(**{k: v for k, v in g.__dict__.items() if k in ("E", "H", "F", "L", "P", "img", "patch", "mel")}))
+        g.pos = ga.pos
+        keys = {**kv_, **ka}
+        return g, keys, ov + oa, {**sv, **sa}, "both"
     elif proj in ("exaone4_5",):
         # exaone4_5.cpp: the Qwen2.5-VL tower with fused QKV (temporal patch pair) and merger MLP
         opt = ["v.patch_embd.weight.1"] + blocks(g, "v", ("attn_qkv.weight", "attn_qkv.bias", "attn_out.weight", "attn_out.bias", "ln1.weight", "ln2.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"))
@@ -388,10 +396,11 @@ def run_oracle(path, *args):
 
 def build(proj, g, keys, opt, shapes, audio, path: Path, sparse: bool, discover_log=None):
     """Write the file, asking the loader for missing names until it loads (or gives up)."""
-    kvs = base_keys(g, proj, audio=audio, vision=not audio)
+    both = audio == "both"
+    kvs = base_keys(g, proj, audio=bool(audio), vision=both or not audio)
     kvs.update(keys)
     names = []
-    for n in ["v.patch_embd.weight"] if not audio else ["a.conv1d.1.weight"]:
+    for n in (["v.patch_embd.weight", "a.conv1d.1.weight"] if both else ["v.patch_embd.weight"] if not audio else ["a.conv1d.1.weight"]):
         names.append(n)
     for n in opt:
         if n not in names:
@@ -399,7 +408,7 @@ def build(proj, g, keys, opt, shapes, audio, path: Path, sparse: bool, discover_
     for _ in range(400):
         tensors = []
         for n in names:
-            sh = shapes.get(n) or vit_shape(g, n, audio)
+            sh = shapes.get(n) or vit_shape(g, n, n.startswith("a.") if both else audio)
             if sh is None:
                 return None, f"no shape rule for {n}"
             # 1-D tensors and position embeddings are F32 (convert_hf_to_gguf.py keeps them so;

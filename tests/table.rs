@@ -91,3 +91,23 @@ fn csv_has_one_line_per_cell_and_bad_arguments_are_usage_errors() {
     let empty = tempfile::tempdir().unwrap();
     assert_eq!(run(&["table", empty.path().to_str().unwrap(), "--gpus", "rtx4090"]).status.code(), Some(2));
 }
+
+#[test]
+fn an_mmproj_is_in_every_cell_on_the_first_gpu() {
+    // fixtures/mmproj/full-gemma3-siglip.gguf: mtmd's clip_get_mem_usage (weights + warm-up compute
+    // buffer, what llama-server's --fit adds for the projector) was 977,011,136 bytes
+    // (fixtures/oracle/mmproj-full-gemma3-siglip.json).
+    let model = fixture("gemma3-4b-q4km.gguf");
+    let mm = fixture("mmproj/full-gemma3-siglip.gguf");
+    let base = ["table", "--format", "json", "--gpus", "rtx3060,2x3090", "--ctx", "8K", model.to_str().unwrap()];
+    let without = json(&base);
+    let mut with_args = base.to_vec();
+    with_args.extend(["--mmproj", mm.to_str().unwrap()]);
+    let with = json(&with_args);
+    for (a, b) in without["rows"][0]["cells"].as_array().unwrap().iter().zip(with["rows"][0]["cells"].as_array().unwrap()) {
+        let gpu0 = |c: &Value| c["devices"][0]["other_bytes"].as_u64().unwrap();
+        assert_eq!(gpu0(b) - gpu0(a), 977_011_136, "{}", b["device"]);
+        assert_eq!(b["total_bytes"].as_u64().unwrap() - a["total_bytes"].as_u64().unwrap(), 977_011_136);
+        assert!(b["command"].as_str().unwrap().contains("--mmproj "), "{}", b["command"]);
+    }
+}

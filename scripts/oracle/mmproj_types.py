@@ -6,7 +6,7 @@ hyperparameters and tensors are what clip.cpp's loader asks for: the tensor name
 the loader itself (oracle_mmproj --requests lists every name clip_model_loader::load_tensors
 looked up, and a missing required tensor or key is named in its error; the script adds it and
 tries again), the shapes from the graph builders (tools/mtmd/clip.cpp build_vit/build_inp and
-models/*.cpp), written down in SHAPES / SPECS below with the line of graph code they follow.
+models/*.cpp), written down in vit_shape() / spec() below beside the graph code they follow.
 A spec is proven when mtmd builds and reserves its graph (the warm-up) without an assertion.
 
 Then oracle_mmproj records each file (flash attention on / off / auto, the warm-up input and
@@ -319,6 +319,38 @@ def spec(proj, g=None):
         keys["clip.use_gelu"] = True
     elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma"):
         return audio_spec(proj, g)
+    elif proj == "qwen2.5o":
+        # Qwen2.5-Omni's one file: clip.cpp reads it as a qwen2.5vl_merger vision encoder and a
+        # qwen2a audio encoder (load_hparams, "legacy method")
+        gv, kv_, ov, sv, _ = spec("qwen2.5vl_merger", G(**{k: v for k, v in g.__dict__.items() if k in ("E", "H", "F", "L", "P", "img", "patch", "mel")}))
+        ga, ka, oa, sa, _ = audio_spec("qwen2a", G(**{k: v for k, v in g.__dict__.items() if k in ("E", "H", "F", "L", "P", "img", "patch", "mel")}))
+        g.pos = ga.pos
+        keys = {**kv_, **ka}
+        return g, keys, ov + oa, {**sv, **sa}, "both"
+    elif proj in ("exaone4_5",):
+        # exaone4_5.cpp: the Qwen2.5-VL tower with fused QKV (temporal patch pair) and merger MLP
+        opt = ["v.patch_embd.weight.1"] + blocks(g, "v", ("attn_qkv.weight", "attn_qkv.bias", "attn_out.weight", "attn_out.bias", "ln1.weight", "ln2.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"))
+        opt += ["v.post_ln.weight"]
+        keys.update({"clip.vision.image_min_pixels": (g.img // 2) ** 2, "clip.vision.image_max_pixels": g.img ** 2})
+        keys["clip.use_silu"] = True
+        keys["clip.vision.attention.head_count_kv"] = g.H
+        shapes = {"mm.0.weight": [4 * E, 4 * E], "mm.0.bias": [4 * E], "mm.2.weight": [4 * E, P], "mm.2.bias": [P],
+                  "mm.input_norm.weight": [E], "mm.input_norm.bias": [E]}
+    elif proj in ("kimik25", "paddleocr"):
+        opt = ["v.patch_embd.bias", "v.position_embd.weight", "v.post_ln.weight", "v.post_ln.bias"] + blocks(g, "v", VIT_BIAS)
+        keys["clip.vision.projector.scale_factor"] = s
+        keys.update({"clip.vision.image_min_pixels": (g.img // 2) ** 2, "clip.vision.image_max_pixels": g.img ** 2})
+        np_ = g.img // g.patch
+        shapes = {} if proj == "paddleocr" else {"v.position_embd.weight": [E, np_, np_]}  # kimik25.cpp: a 3-D [C, W, H] table
+        shapes.update({"mm.input_norm.weight": [E], "mm.input_norm.bias": [E],
+                  "mm.1.weight": [E * s * s, E * s * s], "mm.1.bias": [E * s * s], "mm.2.weight": [E * s * s, P], "mm.2.bias": [P]})
+        keys["clip.use_gelu"] = True
+    elif proj == "nemotron_v2_vl":
+        # nemotron-v2-vl.cpp: register tokens (class_embd [E, n_registers]) before the patches
+        opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight"] + blocks(g, "v", VIT_BIAS)
+        keys["clip.vision.projector.scale_factor"] = s
+        shapes = {"v.class_embd": [E, 4], "mm.model.mlp.0.weight": [E * s * s], "mm.model.mlp.1.weight": [E * s * s, P], "mm.model.mlp.3.weight": [P, P]}
+        keys["clip.use_gelu"] = True
     elif proj == "mlp":
         opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight", "v.pre_ln.weight", "v.pre_ln.bias"] + blocks(g, "v", VIT_BIAS) + ["mm.0.bias", "mm.2.weight", "mm.2.bias", "mm.0.weight"]
         g.cls = True
@@ -335,10 +367,13 @@ def audio_spec(proj, g):
     # whisper-enc.cpp asserts: ln1/ln2 with biases, q and v biases, no k bias
     opt = ["a.conv1d.1.bias", "a.conv1d.2.weight", "a.conv1d.2.bias", "a.position_embd.weight", "a.post_ln.weight",
            "a.post_ln.bias"] + blocks(g, "a", tuple(n for n in VIT_BIAS if n != "attn_k.bias"))
-    if proj in ("ultravox", "voxtral", "musicflamingo", "glma"):
+    if proj in ("ultravox", "voxtral", "glma"):
         keys["clip.audio.projector.stack_factor"] = g.stack
     st = E * g.stack
+    if proj == "musicflamingo":
+        opt += ["mm.a.mlp.1.bias", "mm.a.mlp.2.bias"]
     shapes = {
+        "musicflamingo": {"mm.a.mlp.1.weight": [E, P], "mm.a.mlp.1.bias": [P], "mm.a.mlp.2.weight": [P, P], "mm.a.mlp.2.bias": [P]},
         "ultravox": {"mm.a.mlp.1.weight": [st, 2 * P], "mm.a.mlp.2.weight": [P, P], "mm.a.norm_pre.weight": [st], "mm.a.norm_mid.weight": [P]},
         "voxtral": {"mm.a.mlp.1.weight": [st, P], "mm.a.mlp.2.weight": [P, P]},
         "qwen2a": {"mm.a.fc.weight": [E, P], "mm.a.fc.bias": [P]},
@@ -361,10 +396,11 @@ def run_oracle(path, *args):
 
 def build(proj, g, keys, opt, shapes, audio, path: Path, sparse: bool, discover_log=None):
     """Write the file, asking the loader for missing names until it loads (or gives up)."""
-    kvs = base_keys(g, proj, audio=audio, vision=not audio)
+    both = audio == "both"
+    kvs = base_keys(g, proj, audio=bool(audio), vision=both or not audio)
     kvs.update(keys)
     names = []
-    for n in ["v.patch_embd.weight"] if not audio else ["a.conv1d.1.weight"]:
+    for n in (["v.patch_embd.weight", "a.conv1d.1.weight"] if both else ["v.patch_embd.weight"] if not audio else ["a.conv1d.1.weight"]):
         names.append(n)
     for n in opt:
         if n not in names:
@@ -372,12 +408,12 @@ def build(proj, g, keys, opt, shapes, audio, path: Path, sparse: bool, discover_
     for _ in range(400):
         tensors = []
         for n in names:
-            sh = shapes.get(n) or vit_shape(g, n, audio)
+            sh = shapes.get(n) or vit_shape(g, n, n.startswith("a.") if both else audio)
             if sh is None:
                 return None, f"no shape rule for {n}"
             # 1-D tensors and position embeddings are F32 (convert_hf_to_gguf.py keeps them so;
             # clip interpolates position embeddings, which ggml does in F32 only)
-            tensors.append((n, sh, F32 if len(sh) == 1 or "position_embd" in n else F16))
+            tensors.append((n, sh, F32 if len(sh) == 1 or "position_embd" in n or "class_embd" in n else F16))
         write_gguf(path, kvs, tensors, sparse=True)
         doc, err, rc = run_oracle(path, "--requests", "--fa", "on")
         if doc and doc.get("ok"):
@@ -443,7 +479,7 @@ FULL = {
 
 TINY = {
     "idefics3": dict(merge=2), "lfm2": dict(merge=2), "internvl": dict(merge=2), "llama4": dict(merge=2),
-    "kimivl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256),
+    "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256),
 }
 
 

@@ -242,7 +242,7 @@ pub(super) fn model_flag(loc: &Location, notes: &mut Vec<String>) -> String {
 }
 
 /// How llama-server is told where the vision projector is, and the mmproj flags that were planned for.
-fn mmproj_flag(loc: &Location, mm: &Mmproj) -> String {
+pub(super) fn mmproj_flag(loc: &Location, mm: &Mmproj) -> String {
     let mut f = match loc.url() {
         None => match loc {
             Location::Local(p) => format!("--mmproj {}", super::inputs::shell_path(p)),

@@ -49,6 +49,9 @@ pub struct Args {
     pub runtime: SessionArgs,
     #[command(flatten)]
     pub overrides: OverrideArgs,
+    /// The projector every cell carries (weights and compute buffer on the first GPU, as llama-server).
+    #[command(flatten)]
+    pub mmproj: super::mmproj::MmprojArgs,
 }
 
 fn context(s: &str) -> Result<u64, String> {
@@ -93,7 +96,10 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let inputs = super::inputs::resolve(&a.files)?;
     let mut incomplete = false;
     notes.extend(inputs.notes);
-    notes.extend(super::inputs::projector_note(&inputs.projectors, "the table", false));
+    let mm_loc = a.mmproj.location()?;
+    let mm = a.mmproj.load(mm_loc.as_ref(), base.flash_attn, &mut notes)?;
+    let mm_flag = mm_loc.as_ref().map(|l| super::fit::mmproj_flag(l, &mm));
+    notes.extend(super::inputs::projector_note(&inputs.projectors, "the table", mm_loc.is_none()));
     for loc in &inputs.models {
         let mut model = match Loaded::open(loc) {
             Ok(m) => m,
@@ -118,8 +124,8 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         for &ctx in &contexts {
             let s = Settings { ctx: Some(ctx), ..base.clone() };
             for (_, m) in &devices {
-                let p = plan(&model.geometry, &model.tensors, &s, m, 0, &ov).with_context(|| format!("{}: no plan", model.name))?;
-                commands.push(command_line(&super::fit::model_flag(loc, &mut notes), &p, &s, None, &ov));
+                let p = plan(&model.geometry, &model.tensors, &s, m, &mm, &ov).with_context(|| format!("{}: no plan", model.name))?;
+                commands.push(command_line(&super::fit::model_flag(loc, &mut notes), &p, &s, mm_flag.as_deref(), &ov));
                 plans.push(p);
             }
         }

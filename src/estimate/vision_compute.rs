@@ -175,9 +175,9 @@ pub fn n_merge(e: &ClipEncoder) -> u64 {
     let sm = e.spatial_merge;
     let sf = e.scale_factor;
     match e.projector_type.as_str() {
-        "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger" | "ling3vl" | "glm4v" | "glm5v" | "mimovl" | "minimax_m3" | "youtuvl" | "muse-glimmer" => {
-            sm.unwrap_or(2)
-        }
+        "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger" | "ling3vl" | "glm4v" | "glm5v" | "mimovl" | "minimax_m3" | "youtuvl" | "muse-glimmer"
+        | "exaone4_5" => sm.unwrap_or(2),
+        "paddleocr" => 2,
         "pixtral" | "lightonocr" | "dots3note_v" => sm.unwrap_or(1),
         "gemma3" => sf.unwrap_or(4),
         "gemma4v" => sf.unwrap_or(3),
@@ -221,6 +221,15 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         }
         "pixtral" | "kimivl" => (tokens_side(256), limit(Some(1024))),
         "lightonocr" => (tokens_side(256), limit(None)),
+        "exaone4_5" | "dots_ocr" | "dots3note_v" | "mimovl" => (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), e.max_pixels),
+        "paddleocr" => (tokens_side(28 * 28), e.max_pixels),
+        "kimik25" | "minicpmv4_6" => match (e.min_pixels.filter(|&p| p > 0), e.max_pixels.filter(|&p| p > 0)) {
+            (Some(_), Some(max)) => (isqrt(max), Some(max)),
+            _ => {
+                let lim = limit(Some(4096));
+                (isqrt(lim.unwrap_or(0)), lim)
+            }
+        },
         "phi4" => (tokens_side(256), e.max_pixels),
         // set_limit_image_tokens sets the warm-up side to sqrt(max_pixels) (clip-model.h)
         "lfm2" => (isqrt(limit(Some(256)).unwrap_or(0)), limit(Some(256))),
@@ -261,6 +270,8 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
             let q = np / m;
             if e.has("v.token_embd.img_break") { q * q + q.saturating_sub(1) } else { q * q }
         }
+        "paddleocr" | "dots_ocr" | "dots3note_v" => n.div_ceil(m * m),
+        "minicpmv4_6" => n / (m * m),
         "ldp" | "ldpv2" | "adapter" => n / 4 + if e.has("adapter.boi") { 2 } else { 0 },
         _ => n,
     }
@@ -316,8 +327,11 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
     let sz = sizing(e, s);
     let merge = n_merge(e);
     let bytes_at = |side: u64| -> Result<(u64, Method), VisionComputeError> {
-        let (bytes, method) = match clip_graph::tail(kind) {
-            Some(t) => (clip_graph::reserve(e, t, flash_attn, side, 0, merge), Method::Simulated),
+        // a variant the type's own graph does not cover (LLaVA feature layers) falls back to the
+        // generic ViT, as does a type without its own graph
+        let simulated = clip_graph::tail(kind).and_then(|t| clip_graph::reserve(e, t, flash_attn, side, 0, merge));
+        let (bytes, method) = match simulated {
+            Some(b) => (Some(b), Method::Simulated),
             None => (clip_graph::reserve_generic_vit(e, flash_attn, side), Method::Estimate),
         };
         let bytes = bytes
@@ -471,5 +485,24 @@ mod tests {
         assert!(matches!(vision_compute(&zero, true, &d), Err(VisionComputeError::Implausible(_))));
         let many = MmprojSettings { offload: true, image_max_tokens: Some(u64::MAX) };
         assert!(vision_compute(&qwen35(), false, &many).unwrap().max_bytes > 0);
+    }
+
+    #[test]
+    fn every_known_type_on_a_foreign_tower_is_sized_or_refused_never_a_panic() {
+        // each projector graph fed the Qwen3.5 tower's tensors (most of what it wants is missing)
+        for &kind in crate::model::required_keys::projector_names() {
+            for modality in [Modality::Vision, Modality::Audio] {
+                let mut v = qwen35();
+                let e = &mut v.encoders[0];
+                (e.projector_type, e.modality, e.n_mel_bins) = (kind.into(), modality, 128);
+                for fa in [true, false] {
+                    let _ = vision_compute(&v, fa, &MmprojSettings { offload: true, image_max_tokens: Some(1 << 24) });
+                }
+            }
+        }
+        let mut v = qwen35();
+        let t = v.encoders[0].tensors.iter_mut().find(|t| t.0 == "v.patch_embd.weight").unwrap();
+        t.1 = [u64::MAX / 2, 1 << 40, 3, 1 << 20];
+        assert!(vision_compute(&v, true, &MmprojSettings::default()).is_err());
     }
 }

@@ -60,6 +60,8 @@ pub struct ClipEncoder {
     pub stack_factor: Option<u64>,
     /// `clip.vision.n_wa_pattern` (Qwen2.5-VL windowed attention), when given.
     pub n_wa_pattern: Option<u64>,
+    /// `clip.vision.feature_layer` is given (LLaVA concatenates those blocks' outputs).
+    pub feature_layers: bool,
     /// `clip.use_gelu` / `clip.use_silu` (else clip uses quick GELU).
     pub ffn_op: FfnOp,
     /// The tensors this encoder's loader takes: name, shape (4 dims), data bytes.
@@ -119,6 +121,12 @@ fn deepstack_layers(tensors: &[TensorEntry]) -> u64 {
     ids.len() as u64
 }
 
+/// Tensors clip.cpp's load_tensors asks for by a fixed `v.` name whatever the modality (its
+/// common section: TN_CLASS_EMBD, TN_PATCH_BIAS, TN_PATCH_EMBD, TN_PATCH_EMBD_1, TN_NORM_EMBD): an
+/// audio context loads them too when the file has them (Qwen2.5-Omni's one file does).
+const COMMON_UNPREFIXED: &[&str] =
+    &["v.class_embd", "v.patch_embd.bias", "v.patch_embd.weight", "v.patch_embd.weight.1", "v.norm_embd.weight", "v.norm_embd.bias"];
+
 /// Whether a tensor belongs to the audio encoder (clip.cpp loads `a.*` and `mm.a.*` in the
 /// audio context; everything else in the vision one).
 fn is_audio_tensor(name: &str) -> bool {
@@ -159,7 +167,7 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
     };
     let tensors = tensors
         .iter()
-        .filter(|t| is_audio_tensor(&t.name) == (modality == Modality::Audio))
+        .filter(|t| is_audio_tensor(&t.name) == (modality == Modality::Audio) || (modality == Modality::Audio && COMMON_UNPREFIXED.contains(&t.name.as_str())))
         .map(|t| {
             let mut ne = [1u64; 4];
             for (d, &x) in ne.iter_mut().zip(&t.dims) {
@@ -189,6 +197,7 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         n_mel_bins: get("clip.audio.num_mel_bins").unwrap_or(0),
         stack_factor: get("clip.audio.projector.stack_factor"),
         n_wa_pattern: get("clip.vision.n_wa_pattern"),
+        feature_layers: h.get(&format!("clip.{p}.feature_layer")).is_some(),
         ffn_op,
         tensors,
     }

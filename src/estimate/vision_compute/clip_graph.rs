@@ -30,6 +30,20 @@ pub enum Tail {
     /// models/qwen3vl.cpp: temporal patch pair, learned positions in merge order, fused QKV
     /// with M-RoPE, deepstack branches, 2x2 merger MLP.
     Qwen3Vl,
+    /// models/llava.cpp, LLaVA-1.5 style (`mlp`, no feature layers): the ViT without its last
+    /// block, the patch rows picked by get_rows, a GELU MLP.
+    Llava,
+    /// models/nemotron-v2-vl.cpp: register tokens before the patches, pixel shuffle, RMS norm,
+    /// ReLU² MLP.
+    NemotronV2Vl,
+    /// models/kimik25.cpp: a 3-D learned position table (interpolated unless it fits), 2-D rope,
+    /// pixel shuffle, norm over the shuffled view, MLP.
+    KimiK25,
+    /// models/paddleocr.cpp: learned positions, M-RoPE, norm, pixel shuffle, MLP.
+    PaddleOcr,
+    /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
+    /// 2-D sin/cos positions).
+    Resampler,
     /// models/kimivl.cpp: interpolated learned positions, 2-D rope, pixel shuffle, norm, MLP.
     KimiVl,
     /// models/llama4.cpp: im2col patch matmul, class token, 2-D rope, pixel shuffle, 3 matmuls.
@@ -54,13 +68,18 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "janus_pro" => Tail::Mlp2("mm.0", "mm.1"),
         "internvl" => Tail::InternVl,
         "pixtral" | "lightonocr" => Tail::Pixtral,
-        "qwen2vl_merger" | "qwen2.5vl_merger" => Tail::Qwen2Vl,
+        "qwen2vl_merger" | "qwen2.5vl_merger" | "exaone4_5" => Tail::Qwen2Vl,
         "kimivl" => Tail::KimiVl,
+        "resampler" => Tail::Resampler,
+        "mlp" => Tail::Llava,
+        "nemotron_v2_vl" => Tail::NemotronV2Vl,
+        "paddleocr" => Tail::PaddleOcr,
+        "kimik25" => Tail::KimiK25,
         "qwen3vl_merger" => Tail::Qwen3Vl,
         "llama4" => Tail::Llama4,
         "glm4v" => Tail::Glm4v,
         "ultravox" => Tail::Ultravox,
-        "voxtral" => Tail::Voxtral,
+        "voxtral" | "musicflamingo" => Tail::Voxtral,
         "qwen2a" => Tail::Qwen2a,
         _ => return None,
     })
@@ -70,8 +89,8 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
 fn weight_ty(ne: [u64; 4], bytes: u64) -> Ty {
     let n = ne.iter().fold(1u64, |a, &x| a.saturating_mul(x)).max(1);
     match bytes / n {
-        4 if bytes == n * 4 => Ty::F32,
-        2 if bytes == n * 2 => Ty::F16,
+        4 if Some(bytes) == n.checked_mul(4) => Ty::F32,
+        2 if Some(bytes) == n.checked_mul(2) => Ty::F16,
         _ => {
             let blocks = (n / 32).max(1);
             Ty::Q { block: 32, bytes: u32::try_from(bytes / blocks).unwrap_or(u32::MAX).max(1) }
@@ -96,15 +115,23 @@ pub struct Builder<'a> {
     flash_attn: bool,
     /// A weight the graph needs is absent: the figure is not clip's (the loader would refuse).
     missing: bool,
+    /// Blocks `build_vit` runs (default: all); LLaVA stops before the last one.
+    layers: Option<u64>,
 }
 
 impl<'a> Builder<'a> {
     fn new(e: &'a ClipEncoder, flash_attn: bool) -> Self {
-        Builder { g: Graph::with_capacity(4096), e, flash_attn, missing: false }
+        Builder { g: Graph::with_capacity(4096), e, flash_attn, missing: false, layers: None }
     }
 
     fn w(&mut self, name: &str) -> Option<Id> {
         let (_, ne, bytes) = self.e.tensors.iter().find(|(n, _, _)| n == name)?;
+        // no real projector weight has 2^40 elements; refusing bigger keeps every shape product
+        // in the graph below 2^64
+        if ne.iter().fold(1u64, |a, &x| a.saturating_mul(x)) > 1 << 40 {
+            self.missing = true;
+            return Some(self.g.external(Ty::F32, [1, 1, 1, 1]));
+        }
         Some(self.g.external(weight_ty(*ne, *bytes), *ne))
     }
 
@@ -266,7 +293,7 @@ impl<'a> Builder<'a> {
             let (w, b) = (self.w(&format!("{p}.pre_ln.weight")), self.w(&format!("{p}.pre_ln.bias")));
             inp_l = self.norm(inp_l, w, b, rms);
         }
-        for il in 0..e.n_layer {
+        for il in 0..self.layers.unwrap_or(e.n_layer).min(e.n_layer) {
             let (w1, b1) = (self.blk(p, il, "ln1.weight"), self.blk(p, il, "ln1.bias"));
             let mut cur = self.norm(inp_l, w1, b1, rms);
             let (q, k, v) = if self.e.has(&format!("{p}.blk.{il}.attn_qkv.weight")) {
@@ -537,7 +564,9 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             inp = b.g.reshape(inp, [e.n_embd * 2, np / 2, 2, np / 2]);
             inp = b.g.permute_0213(inp);
             inp = b.g.cont(inp, [e.n_embd, n, 1, 1]);
-            let rms = e.projector_type == "qwen2.5vl_merger";
+            // exaone4_5.cpp is this graph with RMS norms, fused QKV and an unconditional post norm
+            let exaone = e.projector_type == "exaone4_5";
+            let rms = e.projector_type == "qwen2.5vl_merger" || exaone;
             let mut inp_l = inp;
             let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
             if e.has("v.pre_ln.weight") {
@@ -561,18 +590,30 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 let full = wa == 0 || (il + 1) % wa == 0;
                 let (w1, b1) = (b.blk("v", il, "ln1.weight"), b.blk("v", il, "ln1.bias"));
                 let mut cur = b.norm(inp_l, w1, b1, rms);
-                let mut qkv = [NONE; 3];
-                for (i, nm) in ["attn_q", "attn_k", "attn_v"].into_iter().enumerate() {
-                    let w = b.blk("v", il, &format!("{nm}.weight"));
+                let (q, k, v) = if exaone {
+                    let w = b.blk("v", il, "attn_qkv.weight");
                     let w = b.need(w);
-                    let m = b.g.mul_mat(w, cur);
-                    let bias = b.blk("v", il, &format!("{nm}.bias"));
-                    let bias = b.need(bias);
-                    qkv[i] = b.g.binary(m, bias);
-                }
-                let q = b.g.reshape(qkv[0], [d, h, n, 1]);
-                let k = b.g.reshape(qkv[1], [d, h, n, 1]);
-                let v = b.g.reshape(qkv[2], [d, h, n, 1]);
+                    cur = b.g.mul_mat(w, cur);
+                    let bias = b.blk("v", il, "attn_qkv.bias");
+                    cur = b.add_opt(cur, bias);
+                    let hkv = e.n_head_kv.max(1);
+                    let row = b.g.t[cur as usize].nb[1];
+                    let q = b.g.view(cur, [d, h, n, 1], [4, d * 4, row, row * n], &[cur]);
+                    let k = b.g.view(cur, [d, hkv, n, 1], [4, d * 4, row, row * n], &[cur]);
+                    let v = b.g.view(cur, [d, hkv, n, 1], [4, d * 4, row, row * n], &[cur]);
+                    (q, k, v)
+                } else {
+                    let mut qkv = [NONE; 3];
+                    for (i, nm) in ["attn_q", "attn_k", "attn_v"].into_iter().enumerate() {
+                        let w = b.blk("v", il, &format!("{nm}.weight"));
+                        let w = b.need(w);
+                        let m = b.g.mul_mat(w, cur);
+                        let bias = b.blk("v", il, &format!("{nm}.bias"));
+                        let bias = b.need(bias);
+                        qkv[i] = b.g.binary(m, bias);
+                    }
+                    (b.g.reshape(qkv[0], [d, h, n, 1]), b.g.reshape(qkv[1], [d, h, n, 1]), b.g.reshape(qkv[2], [d, h, n, 1]))
+                };
                 let q = b.g.rope(q, positions);
                 let k = b.g.rope(k, positions);
                 let (wo, bo) = (b.blk("v", il, "attn_out.weight"), b.blk("v", il, "attn_out.bias"));
@@ -592,7 +633,7 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 cur = b.ffn(cur, f);
                 inp_l = b.g.binary(inp_l, cur);
             }
-            if e.has("v.post_ln.weight") {
+            if exaone || e.has("v.post_ln.weight") {
                 let (w, bb) = (b.w("v.post_ln.weight"), b.w("v.post_ln.bias"));
                 inp_l = b.norm(inp_l, w, bb, rms);
             }
@@ -693,6 +734,172 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 emb = b.g.concat(emb, deep, 0);
             }
             b.finish(emb)
+        }
+        Tail::Llava => {
+            if e.feature_layers {
+                return None;
+            }
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let mut inp = b.inp(side);
+            let cls = b.w("v.class_embd");
+            if let Some(c) = cls {
+                inp = b.g.concat(inp, c, 1);
+            }
+            let n_pos = n + u64::from(cls.is_some());
+            let positions = b.g.input(Ty::I32, [n_pos, 1, 1, 1]);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            let rows = b.g.get_rows(pe, positions);
+            b.layers = Some(e.n_layer.saturating_sub(1));
+            let emb = b.vit("v", inp, n_pos, Some(rows), false);
+            let patches = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let mut cur = b.g.get_rows(emb, patches);
+            let (w0, b0) = (b.w("mm.0.weight"), b.w("mm.0.bias"));
+            let w0 = b.need(w0);
+            cur = b.g.mul_mat(w0, cur);
+            cur = b.add_opt(cur, b0);
+            cur = b.g.unary(cur);
+            if let Some(w2) = b.w("mm.2.weight") {
+                cur = b.g.mul_mat(w2, cur);
+                let b2 = b.w("mm.2.bias");
+                cur = b.add_opt(cur, b2);
+            }
+            b.finish(cur)
+        }
+        Tail::KimiK25 => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let pos_h = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            let pn = b.g.ne(pe);
+            let learned = if pn[1] == np && pn[2] == np {
+                b.g.cont(pe, [e.n_embd, n, 1, 1])
+            } else {
+                let p1 = b.g.permute(pe, [2, 1, 0, 3]);
+                let it = b.op(Ty::F32, [np, np, e.n_embd, 1], &[p1]);
+                let p2 = b.g.permute(it, [2, 1, 0, 3]);
+                b.g.cont(p2, [e.n_embd, n, 1, 1])
+            };
+            let mut inp = b.inp(side);
+            inp = b.g.binary(inp, learned);
+            let mut cur = b.vit_pos("v", inp, n, None, false, &[pos_w, pos_h]);
+            let s = merge.max(1);
+            cur = b.patch_merge(cur, np, np, s);
+            let cn = b.g.ne(cur);
+            let proj_in = cn[0];
+            let row = e.n_embd * 4;
+            cur = b.g.view_nd(cur, [e.n_embd, cn[1] * s * s, 1, 1], row, row * cn[1] * s * s, row * cn[1] * s * s);
+            cur = b.g.norm(cur);
+            if let Some(w) = b.w("mm.input_norm.weight") {
+                cur = b.g.binary(cur, w);
+            }
+            let nb = b.w("mm.input_norm.bias");
+            cur = b.add_opt(cur, nb);
+            cur = b.g.view_nd(cur, [proj_in, cn[1], 1, 1], proj_in * 4, proj_in * 4 * cn[1], proj_in * 4 * cn[1]);
+            let f = Ffn { up: b.w("mm.1.weight"), up_b: b.w("mm.1.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            cur = b.ffn(cur, f);
+            b.finish(cur)
+        }
+        Tail::PaddleOcr => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            let learned = b.resized_pos(np);
+            let inp = b.inp(side);
+            let mut cur = b.vit_pos("v", inp, n, learned, false, &[positions]);
+            let (nw, nb) = (b.w("mm.input_norm.weight"), b.w("mm.input_norm.bias"));
+            cur = b.norm(cur, nw, nb, false);
+            cur = b.patch_merge(cur, np, np, merge.max(1));
+            let f = Ffn { up: b.w("mm.1.weight"), up_b: b.w("mm.1.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            cur = b.ffn(cur, f);
+            b.finish(cur)
+        }
+        Tail::NemotronV2Vl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let cls = b.w("v.class_embd");
+            let cls = b.need(cls);
+            let regs = b.g.ne(cls)[1];
+            let mut inp = b.inp(side);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            inp = b.g.binary(inp, pe);
+            inp = b.g.concat(cls, inp, 1);
+            let cur = b.vit("v", inp, n + regs, None, false);
+            let row = e.n_embd * 4;
+            let cur = b.g.view_nd(cur, [e.n_embd, n, 1, 1], row, row * n, row * n);
+            let mut cur = b.patch_merge(cur, np, np, merge.max(1));
+            cur = b.g.unary(cur);
+            if let Some(w) = b.w("mm.model.mlp.0.weight") {
+                cur = b.g.binary(cur, w);
+            }
+            let w1 = b.w("mm.model.mlp.1.weight");
+            let w1 = b.need(w1);
+            cur = b.g.mul_mat(w1, cur);
+            cur = b.g.unary(cur);
+            cur = b.g.unary(cur);
+            let w3 = b.w("mm.model.mlp.3.weight");
+            let w3 = b.need(w3);
+            cur = b.g.mul_mat(w3, cur);
+            b.finish(cur)
+        }
+        Tail::Resampler => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let query = b.w("resampler.query");
+            let query = b.need(query);
+            let p = b.g.ne(query)[0];
+            let omega = b.g.input(Ty::F32, [p / 4, 1, 1, 1]);
+            let pos_h = b.g.input(Ty::F32, [1, n, 1, 1]);
+            let pos_w = b.g.input(Ty::F32, [1, n, 1, 1]);
+            let positions = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            let learned = b.g.get_rows(pe, positions);
+            let inp = b.inp(side);
+            let emb = b.vit("v", inp, n, Some(learned), false);
+            let kv = b.w("resampler.kv.weight");
+            let kv = b.need(kv);
+            let v = b.g.mul_mat(kv, emb);
+            let (qw, qb) = (b.w("resampler.ln_q.weight"), b.w("resampler.ln_q.bias"));
+            let q = b.norm(query, qw, qb, false);
+            let (vw, vb) = (b.w("resampler.ln_kv.weight"), b.w("resampler.ln_kv.bias"));
+            let v = b.norm(v, vw, vb, false);
+            let omega_b = b.g.repeat(omega, [p / 4, n, 1, 1]);
+            let tx = b.g.binary(omega_b, pos_w);
+            let ty = b.g.binary(omega_b, pos_h);
+            let mut halves = [NONE; 2];
+            for (i, t) in [tx, ty].into_iter().enumerate() {
+                // ggml_sin / ggml_cos are not among ggml-alloc's in-place ops
+                let sn = b.op(Ty::F32, [p / 4, n, 1, 1], &[t]);
+                let cs = b.op(Ty::F32, [p / 4, n, 1, 1], &[t]);
+                halves[i] = b.g.concat(sn, cs, 0);
+            }
+            let pos = b.g.concat(halves[0], halves[1], 0);
+            let k = b.g.binary(v, pos);
+            let mut qkv = [NONE; 3];
+            for (i, (nm, x)) in [("q", q), ("k", k), ("v", v)].into_iter().enumerate() {
+                let w = b.w(&format!("resampler.attn.{nm}.weight"));
+                let w = b.need(w);
+                let m = b.g.mul_mat(w, x);
+                let bias = b.w(&format!("resampler.attn.{nm}.bias"));
+                qkv[i] = b.add_opt(m, bias);
+            }
+            let (nq, heads) = (b.g.ne(query)[1], p / 128);
+            let qr = b.g.reshape(qkv[0], [128, heads, nq, 1]);
+            let kr = b.g.reshape(qkv[1], [128, heads, n, 1]);
+            let vr = b.g.reshape(qkv[2], [128, heads, n, 1]);
+            let (ow, ob) = (b.w("resampler.attn.out.weight"), b.w("resampler.attn.out.bias"));
+            let mut cur = b.attn(qr, kr, vr, ow, ob, NONE);
+            let (pw, pb) = (b.w("resampler.ln_post.weight"), b.w("resampler.ln_post.bias"));
+            cur = b.norm(cur, pw, pb, false);
+            let proj = b.w("resampler.proj.weight");
+            let proj = b.need(proj);
+            cur = b.g.mul_mat(proj, cur);
+            b.finish(cur)
         }
         Tail::KimiVl => {
             let np = side / e.patch_size.max(1);
@@ -855,7 +1062,8 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 b.g.view(p, [pn[0], n_pos, 1, 1], [4, row, row * n_pos, row * n_pos], &[p])
             });
             let mut cur = b.vit("a", inp, n_pos, pos, false);
-            if matches!(t, Tail::Ultravox | Tail::Voxtral) {
+            // clip_model::audio_has_stack_frames
+            if matches!(e.projector_type.as_str(), "ultravox" | "voxtral" | "meralion") {
                 let sf = e.stack_factor.unwrap_or(1).max(1);
                 if sf > 1 {
                     let total = b.g.ne(cur).iter().product::<u64>();

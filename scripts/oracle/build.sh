@@ -17,6 +17,7 @@
 # Result: $GGUF_METER_LLAMA_CACHE/build-<version>/oracle  (path also printed)
 #         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_mmproj
 #         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_gguf  (gguf_corpus.py)
+#         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_load  (tensor_corpus.py)
 set -euo pipefail
 
 SDIST_VERSION=0.3.36
@@ -66,7 +67,7 @@ nice -n 10 cmake -S "$HERE" -B "$BUILD" "${GEN[@]}" \
     -DLLAMA_CPP_DIR="$SRC" \
     -DORACLE_LLAMA_COMMIT="$COMMIT" \
     -DORACLE_SDIST_VERSION="$SDIST_VERSION" >&2
-nice -n 10 cmake --build "$BUILD" --target oracle oracle_mmproj oracle_gen oracle_gguf -j "$JOBS" >&2
+nice -n 10 cmake --build "$BUILD" --target oracle oracle_mmproj oracle_gen oracle_gguf oracle_load -j "$JOBS" >&2
 end=$(date +%s)
 echo "== build took $((end - start)) s" >&2
 echo "$BUILD/oracle"

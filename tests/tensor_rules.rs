@@ -128,3 +128,24 @@ fn check_agrees_with_llama_cpp_on_every_planted_tensor_defect() {
     assert!(cases.len() > 1500 && refused > 1000, "{} cases, {refused} refused", cases.len());
     assert!(missed.len() * 25 <= refused, "{} of {refused} refusals missed", missed.len());
 }
+
+#[test]
+fn a_missing_or_misshaped_tensor_fails_check_with_its_name_and_the_expected_shape() {
+    // The README's example (scripts/oracle/tensor_corpus.py writes it); oracle_load on its sparse
+    // copy: "check_tensor_dims: tensor 'blk.1.attn_k.weight' has wrong shape; expected 256, 256,
+    // got 256, 128, 1, 1".
+    let f = fixture("tensor-corpus/llama-tensor-defects.gguf");
+    let out = common::run(&["check", "--format", "json", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let msgs: Vec<(String, String)> = doc["models"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string()))
+        .collect();
+    let has = |rule: &str, needle: &str| msgs.iter().any(|(r, m)| r == rule && m.contains(needle));
+    assert!(has("tensor-missing", "tensor 'blk.3.ffn_up.weight' not found") && has("tensor-missing", "shape [  256,   384]"), "{msgs:?}");
+    assert!(has("tensor-shape", "tensor 'blk.1.attn_k.weight' has wrong shape; expected [  256,   256], got [  256,   128]"), "{msgs:?}");
+    assert!(has("tensor-count", "expected 244") && has("tensor-count", "blk.8.attn_norm.weight"), "{msgs:?}");
+}

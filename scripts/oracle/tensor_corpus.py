@@ -102,7 +102,24 @@ def write_sparse(g: Gguf, path: Path) -> None:
         f.truncate(full)
 
 
+# The README's example: fixtures/archs/llama.gguf with a required tensor dropped, one reshaped and a
+# tensor of a layer beyond the last added (header only, as the other fixtures).
+EXAMPLE = ("archs/llama.gguf", "tensor-corpus/llama-tensor-defects.gguf", [
+    {"op": "drop", "tensor": "blk.3.ffn_up.weight"},
+    {"op": "shape", "tensor": "blk.1.attn_k.weight", "dims": [256, 128]},
+    {"op": "add", "tensor": "blk.8.attn_norm.weight", "dims": [256]}])
+
+
+def write_example() -> None:
+    base, out, muts = EXAMPLE
+    g = Gguf((ROOT / "fixtures" / base).read_bytes())
+    for m in muts:
+        g = apply(g, m)
+    (ROOT / "fixtures" / out).write_bytes(g.file()[0])
+
+
 def main() -> None:
+    write_example()
     if not ORACLE.exists():
         sys.exit(f"no oracle_load at {ORACLE}: run scripts/oracle/build.sh (or set ORACLE_LOAD)")
     cases = []

@@ -29,6 +29,7 @@
 # Result: $GGUF_METER_LLAMA_CACHE/build-<version>/oracle  (path also printed)
 #         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_mmproj
 #         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_gguf  (gguf_corpus.py)
+#         $GGUF_METER_LLAMA_CACHE/build-<version>/oracle_load  (tensor_corpus.py)
 set -euo pipefail
 
 SDIST_VERSION=0.3.36
@@ -72,7 +73,7 @@ if command -v ninja >/dev/null; then GEN=(-G Ninja); fi
 
 BUILD="$CACHE/build-$SDIST_VERSION"
 EXTRA=()
-TARGETS=(oracle oracle_mmproj oracle_gen oracle_gguf)
+TARGETS=(oracle oracle_mmproj oracle_gen oracle_gguf oracle_load)
 case "$MODE" in
     --rpc)
         BUILD="$CACHE/build-$SDIST_VERSION-rpc"

@@ -9,7 +9,8 @@ use crate::model::arch::rules::{Plan, plan, rule_for};
 use crate::model::meta::Meta;
 use crate::read::{Header, Value};
 use serde_json::{Map, Value as J};
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 type V = Option<i64>;
 
@@ -22,6 +23,8 @@ pub struct HParams<'a> {
     plan: Option<Plan>,
     n_layer_all: i64,
     n_vocab: V,
+    /// `get`'s answers: a program asks for the same few values once per tensor.
+    memo: RefCell<HashMap<(String, Option<i64>), V>>,
 }
 
 /// `LLM_ARCH_*` of an architecture name.
@@ -51,7 +54,7 @@ impl<'a> HParams<'a> {
         let n_embd = meta.u64("embedding_length").unwrap_or(0);
         let plan = rule_for(arch).and_then(|r| plan(&meta, r, u32::try_from(n_layer_all).ok()?, u32::try_from(nextn).ok()?, n_embd));
         let n_vocab = if vocab_ok { vocab_size(header, &meta) } else { None };
-        Some(HParams { meta, reads, assigned: assigned.into_iter().collect(), defaults, plan, n_layer_all, n_vocab })
+        Some(HParams { meta, reads, assigned: assigned.into_iter().collect(), defaults, plan, n_layer_all, n_vocab, memo: RefCell::default() })
     }
 
     fn set_by_code(&self, field: &str) -> bool {
@@ -204,6 +207,16 @@ impl<'a> HParams<'a> {
 
     /// The value of `hparams.<name>` (a field, or an accessor called with layer `il`).
     pub fn get(&self, name: &str, il: Option<i64>) -> V {
+        let key = (name.to_string(), il);
+        if let Some(v) = self.memo.borrow().get(&key) {
+            return *v;
+        }
+        let v = self.compute(name, il);
+        self.memo.borrow_mut().insert(key, v);
+        v
+    }
+
+    fn compute(&self, name: &str, il: Option<i64>) -> V {
         let b = |x: bool| i64::from(x);
         match name {
             "n_layer_all" => Some(self.n_layer_all),

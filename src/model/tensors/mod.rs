@@ -21,6 +21,7 @@ use crate::read::{Header, TensorEntry};
 use hparams::HParams;
 use serde_json::Value as J;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 
 const NOT_REQUIRED: i64 = 1;
 const DUPLICATED: i64 = 2;
@@ -87,12 +88,12 @@ impl Count {
 pub fn check(header: &Header, tensors: &[TensorEntry], vocab_ok: bool) -> Option<TensorCheck> {
     let arch = header.get("general.architecture")?.as_str()?;
     let (_, _, class, reads, assigned) = llama_cpp::ARCHS.iter().find(|a| a.0 == arch)?;
-    let program: J = serde_json::from_str(llama_cpp::CLASSES.iter().find(|c| c.0 == *class)?.1).ok()?;
-    let common: J = serde_json::from_str(llama_cpp::COMMON).ok()?;
-    let epilogue: J = serde_json::from_str(llama_cpp::EPILOGUE).ok()?;
+    let program = parsed(llama_cpp::CLASSES.iter().find(|c| c.0 == *class)?.1)?;
+    let common = parsed(llama_cpp::COMMON)?;
+    let epilogue = parsed(llama_cpp::EPILOGUE)?;
     let hp = HParams::new(header, arch, reads, assigned, vocab_ok)?;
     let mut fns: HashMap<&str, (&Vec<J>, &J)> = HashMap::new();
-    for src in [&common, &program["fns"]] {
+    for src in [common, &program["fns"]] {
         if let Some(m) = src.as_object() {
             for (k, v) in m {
                 if let (Some(p), Some(b)) = (v.get(0).and_then(J::as_array), v.get(1)) {
@@ -110,7 +111,7 @@ pub fn check(header: &Header, tensors: &[TensorEntry], vocab_ok: bool) -> Option
     }
     let flow = run.stmt(&program["body"], &mut env, true);
     if flow == Flow::Normal {
-        run.stmt(&epilogue, &mut env, true);
+        run.stmt(epilogue, &mut env, true);
     }
     if flow == Flow::Throw {
         return Some(run.out);
@@ -121,6 +122,18 @@ pub fn check(header: &Header, tensors: &[TensorEntry], vocab_ok: bool) -> Option
         run.out.count = Some(Count { in_file: tensors.len() as u64, created: run.created, unused });
     }
     Some(run.out)
+}
+
+/// A generated program, parsed once per process (keyed by its text's address: each is a static).
+fn parsed(text: &'static str) -> Option<&'static J> {
+    static CACHE: OnceLock<Mutex<HashMap<usize, &'static J>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(j) = cache.get(&(text.as_ptr() as usize)) {
+        return Some(j);
+    }
+    let j: &'static J = Box::leak(Box::new(serde_json::from_str(text).ok()?));
+    cache.insert(text.as_ptr() as usize, j);
+    Some(j)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

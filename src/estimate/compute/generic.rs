@@ -176,10 +176,10 @@ fn norm(g: &mut Graph, w: &Weights, il: Option<u32>, x: Id, name: &'static str, 
 /// llama-graph.cpp:2757), post-norm blocks when the file has `attn_output_norm`.
 fn build_no_cache(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
     let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
+    // Token types are fixed to 0: row 0 of the table is added to every token (bert.cpp), a view.
     if let Some(types) = w.get(g, "token_types.weight") {
-        let ids = g.input(super::graph::Ty::I32, [b.n_tokens, 1, 1, 1]);
-        let t = g.get_rows(types, ids);
-        inp_l = g.binary(inp_l, t);
+        let row = g.view_1d(types, geo.n_embd);
+        inp_l = g.binary(inp_l, row);
     }
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     let learned_pos = w.get(g, "position_embd.weight");

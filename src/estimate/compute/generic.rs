@@ -20,6 +20,12 @@ use crate::model::{Geometry, LayerKind};
 /// says NONE, llama-model.cpp; StarCoder's learned positions are found by their tensor).
 const NO_ROPE: &[&str] = &["gpt2", "mpt", "refact", "bloom", "jais"];
 
+/// Architectures whose blocks run attention and FFN side by side on one normed input
+/// (command-r.cpp, plamo.cpp, phi2.cpp). Cohere 2 does too (cohere2.cpp), and so built its small
+/// model comes out exact, but the full-size Command R7B then comes out 27% over at 128K context
+/// (how the logits fit after the last mask is freed): left sequential until that is understood.
+const PARALLEL: &[&str] = &["command-r", "plamo", "phi2"];
+
 /// Baichuan rotates only in its 7B model (32 layers); the others use ALiBi and build no position
 /// input (baichuan.cpp: `inp_pos` only for `LLM_TYPE_7B`).
 fn alibi_baichuan(geo: &Geometry) -> bool {
@@ -54,13 +60,33 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     inp_l = norm(g, w, None, inp_l, "token_embd_norm.weight", "token_embd_norm.bias");
     for (i, l) in layers.iter().enumerate() {
         let il = l.index;
-        let cur = norm(g, w, Some(il), inp_l, "attn_norm.weight", "attn_norm.bias");
+        let normed = norm(g, w, Some(il), inp_l, "attn_norm.weight", "attn_norm.bias");
+        let cur = normed;
         let (inp, bl) = caches.layer(l.kind)?;
+        // Cohere 2 rotates only its sliding-window layers (cohere2.cpp).
+        let rope = if geo.architecture == "cohere2" && l.kind != LayerKind::Sliding { None } else { rope };
         let mut cur = if w.has_blk(il, "attn_qkv.weight") {
             fused_attn(g, w, bl, inp, l, cur, rope)?
         } else {
             transformer::self_attn(g, w, bl, inp, l, cur, rope, false)?
         };
+        if PARALLEL.contains(&geo.architecture.as_str()) {
+            // Attention and FFN both read the block's normed input; their sum joins the residual.
+            let mut normed = normed;
+            if i + 1 == layers.len() {
+                cur = g.get_rows(cur, out_ids);
+                inp_l = g.get_rows(inp_l, out_ids);
+                normed = g.get_rows(normed, out_ids);
+            }
+            let ffn_out = if w.has_blk(il, "ffn_gate_inp.weight") {
+                moe::moe_ffn_shared(g, w, il, normed, l.n_experts_used, moe::SOFTMAX_NORM)?
+            } else {
+                ffn(g, w, il, normed)?
+            };
+            let sum = g.binary(ffn_out, inp_l);
+            inp_l = g.binary(sum, cur);
+            continue;
+        }
         if i + 1 == layers.len() {
             cur = g.get_rows(cur, out_ids);
             inp_l = g.get_rows(inp_l, out_ids);
@@ -150,10 +176,10 @@ fn norm(g: &mut Graph, w: &Weights, il: Option<u32>, x: Id, name: &'static str, 
 /// llama-graph.cpp:2757), post-norm blocks when the file has `attn_output_norm`.
 fn build_no_cache(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
     let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
+    // Token types are fixed to 0: row 0 of the table is added to every token (bert.cpp), a view.
     if let Some(types) = w.get(g, "token_types.weight") {
-        let ids = g.input(super::graph::Ty::I32, [b.n_tokens, 1, 1, 1]);
-        let t = g.get_rows(types, ids);
-        inp_l = g.binary(inp_l, t);
+        let row = g.view_1d(types, geo.n_embd);
+        inp_l = g.binary(inp_l, row);
     }
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     let learned_pos = w.get(g, "position_embd.weight");

@@ -24,7 +24,7 @@ const NO_ROPE: &[&str] = &["gpt2", "mpt", "refact", "bloom", "jais"];
 /// (command-r.cpp, plamo.cpp, phi2.cpp). Cohere 2 does too (cohere2.cpp), and so built its small
 /// model comes out exact, but the full-size Command R7B then comes out 27% over at 128K context
 /// (how the logits fit after the last mask is freed): left sequential until that is understood.
-const PARALLEL: &[&str] = &["command-r", "plamo", "phi2"];
+const PARALLEL: &[&str] = &["command-r", "plamo", "phi2", "cohere2moe"];
 
 /// Baichuan rotates only in its 7B model (32 layers); the others use ALiBi and build no position
 /// input (baichuan.cpp: `inp_pos` only for `LLM_TYPE_7B`).
@@ -63,8 +63,13 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let normed = norm(g, w, Some(il), inp_l, "attn_norm.weight", "attn_norm.bias");
         let cur = normed;
         let (inp, bl) = caches.layer(l.kind)?;
-        // Cohere 2 rotates only its sliding-window layers (cohere2.cpp).
-        let rope = if geo.architecture == "cohere2" && l.kind != LayerKind::Sliding { None } else { rope };
+        // Cohere 2 rotates only its sliding-window layers (cohere2.cpp); Cohere 2 MoE also its
+        // leading dense ones (cohere2moe.cpp `force_rope`).
+        let rope = match geo.architecture.as_str() {
+            "cohere2" if l.kind != LayerKind::Sliding => None,
+            "cohere2moe" if l.kind != LayerKind::Sliding && w.has_blk(il, "ffn_gate_inp.weight") => None,
+            _ => rope,
+        };
         let mut cur = if w.has_blk(il, "attn_qkv.weight") {
             fused_attn(g, w, bl, inp, l, cur, rope)?
         } else {
@@ -73,7 +78,8 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         if PARALLEL.contains(&geo.architecture.as_str()) {
             // Attention and FFN both read the block's normed input; their sum joins the residual.
             let mut normed = normed;
-            if i + 1 == layers.len() {
+            // Cohere 2 MoE keeps every row unless embeddings_nextn_masked (cohere2moe.cpp).
+            if i + 1 == layers.len() && geo.architecture != "cohere2moe" {
                 cur = g.get_rows(cur, out_ids);
                 inp_l = g.get_rows(inp_l, out_ids);
                 normed = g.get_rows(normed, out_ids);

@@ -149,3 +149,22 @@ fn a_missing_or_misshaped_tensor_fails_check_with_its_name_and_the_expected_shap
     assert!(has("tensor-shape", "tensor 'blk.1.attn_k.weight' has wrong shape; expected [  256,   256], got [  256,   128]"), "{msgs:?}");
     assert!(has("tensor-count", "expected 244") && has("tensor-count", "blk.8.attn_norm.weight"), "{msgs:?}");
 }
+
+#[test]
+fn hostile_counts_do_not_make_the_rules_run_away() {
+    // A zoo MoE header claiming 4,000 layers of 100,000 experts: the program stops at its step
+    // budget, keeps a bounded list, and turns the count check off rather than guess.
+    let set = open_model(&fixture("archs/qwen3moe.gguf")).unwrap();
+    let mut header = set.files[0].header.clone();
+    for kv in header.kvs.iter_mut() {
+        match kv.0.as_str() {
+            "qwen3moe.block_count" => kv.1 = gguf_meter::read::Value::U32(4000),
+            "qwen3moe.expert_count" => kv.1 = gguf_meter::read::Value::U32(100_000),
+            _ => {}
+        }
+    }
+    let t = std::time::Instant::now();
+    let c = tensors::check(&header, &set.tensors(), true).unwrap();
+    assert!(c.missing.len() <= 1000 && c.wrong_shape.len() <= 1000);
+    assert!(t.elapsed().as_secs() < 60);
+}

@@ -32,6 +32,11 @@ const ALLOW_RESHAPE: i64 = 16;
 const MAX_ITERATIONS: i64 = 4096;
 /// Helper calls nest at most this deep.
 const MAX_DEPTH: usize = 16;
+/// Statements run per file at most: nested loops over hostile counts (layers x experts) stop here,
+/// with the count check off; real models need a few tens of thousands.
+const MAX_STEPS: u64 = 2_000_000;
+/// Missing and mis-shaped tensors kept at most (the rest are only counted).
+const MAX_KEPT: usize = 1000;
 
 /// A tensor llama.cpp asked for and the file lacks or has with another shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,14 +108,15 @@ pub fn check(header: &Header, tensors: &[TensorEntry], vocab_ok: bool) -> Option
         }
     }
     let file: HashMap<&str, &TensorEntry> = tensors.iter().map(|t| (t.name.as_str(), t)).collect();
-    let mut run = Run { hp: &hp, arch, file: &file, fns, out: TensorCheck::default(), consumed: HashSet::new(), created: (0, 0), depth: 0 };
+    let mut run = Run { hp: &hp, arch, file: &file, fns, out: TensorCheck::default(), consumed: HashSet::new(), created: (0, 0), depth: 0, steps: 0 };
     let mut env = Env::default();
     if hp.n_expert().is_some_and(|n| n > 0) && hp.n_expert_used_max() == Some(0) {
         run.out.refused.push("model has expert layers but no expert layers are used".into());
         return Some(run.out);
     }
     let flow = run.stmt(&program["body"], &mut env, true);
-    if flow == Flow::Normal {
+    // a `return` ends load_arch_tensors only; load_tensors' generic pass still runs
+    if flow != Flow::Throw && run.steps <= MAX_STEPS {
         run.stmt(epilogue, &mut env, true);
     }
     if flow == Flow::Throw {
@@ -181,6 +187,7 @@ struct Run<'a> {
     consumed: HashSet<String>,
     created: (u64, u64),
     depth: usize,
+    steps: u64,
 }
 
 fn op(node: &J) -> &str {
@@ -196,6 +203,11 @@ impl<'a> Run<'a> {
 
     fn stmt(&mut self, s: &'a J, env: &mut Env, certain: bool) -> Flow {
         let Some(a) = s.as_array() else { return Flow::Normal };
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            self.give_up("more tensors than any real model asks for");
+            return Flow::Return;
+        }
         match op(s) {
             "seq" => {
                 for x in &a[1..] {
@@ -229,6 +241,8 @@ impl<'a> Run<'a> {
                 match c {
                     Some(c) => self.stmt(if c != 0 { then } else { els }, env, certain),
                     None => {
+                        // the copies cost as much as the statements they stand for
+                        self.steps += (env.vars.len() + env.fields.len()) as u64;
                         let (mut x, mut y) = (env.clone(), env.clone());
                         let fx = self.stmt(then, &mut x, false);
                         let fy = self.stmt(els, &mut y, false);
@@ -348,7 +362,7 @@ impl<'a> Run<'a> {
         }
         let result: V = match self.file.get(name.as_str()) {
             None => {
-                if certain && flags.is_some_and(|f| f & NOT_REQUIRED == 0) {
+                if certain && flags.is_some_and(|f| f & NOT_REQUIRED == 0) && self.out.missing.len() < MAX_KEPT {
                     let expected = known.clone().unwrap_or_default();
                     self.out.missing.push(Mismatch { name: name.clone(), expected, found: None, reshape: false });
                 }
@@ -357,6 +371,7 @@ impl<'a> Run<'a> {
             Some(t) => {
                 if let (Some(exp), Some(f)) = (&known, flags)
                     && certain
+                    && self.out.wrong_shape.len() < MAX_KEPT
                     && !shape_ok(exp, &t.dims, f & ALLOW_RESHAPE != 0)
                 {
                     self.out.wrong_shape.push(Mismatch {

@@ -242,7 +242,7 @@ impl<'a> Weights<'a> {
         Some(id)
     }
 
-    /// A block weight, or [`graph::NONE`] when the block lacks it (optional biases).
+    /// A block weight, or `graph::NONE` when the block lacks it (optional biases).
     pub fn blk_or_none(&self, g: &mut Graph, il: u32, name: &'static str) -> Id {
         self.blk(g, il, name).unwrap_or(graph::NONE)
     }

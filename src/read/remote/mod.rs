@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 
 /// Header reads stop at 256 MiB: real headers (vocabularies included) are a few MB, and a
 /// remote read must never turn into a download. Where the first range starts is
-/// [`first_range`]'s business.
+/// `first_range`'s business.
 pub const REMOTE_LIMITS: GrowLimits = GrowLimits { first: FIRST_RANGE, max: 256 << 20 };
 
 /// The first range of a file that may hold the tokenizer (a whole model, or a split model's
@@ -42,7 +42,7 @@ pub const LATER_SHARD_RANGE: u64 = 256 << 10;
 /// Split sets of more shards than this are not fetched ahead (a name can claim 99999).
 const MAX_PREFETCH_SHARDS: u32 = 512;
 
-/// `f` over `items` at once (at most [`pool::MAX_IN_FLIGHT`] threads), results in order.
+/// `f` over `items` at once (at most `pool::MAX_IN_FLIGHT` threads), results in order.
 pub fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     pool::map(items, f)
 }

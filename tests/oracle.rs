@@ -41,6 +41,7 @@ const SIMULATED: &[&str] = &[
     "gemma3",
     "gpt-oss",
     "deepseek2",
+    "deepseek32",
     "jamba",
     "falcon-h1",
     "nemotron_h",

@@ -42,6 +42,7 @@ const SIMULATED: &[&str] = &[
     "gpt-oss",
     "deepseek2",
     "deepseek32",
+    "glm-dsa",
     "jamba",
     "falcon-h1",
     "nemotron_h",

@@ -6,7 +6,9 @@
 //! `ggml_lightning_indexer` (`cparams.fused_lid` is on and never probed: llama-context.cpp:237),
 //! and keeps the `indexer.top_k` best cells; the attention mask is the cache's own plus -inf
 //! everywhere but those cells (`build_attn` for `llm_graph_input_attn_k_dsa`,
-//! llama-graph.cpp:3039).
+//! llama-graph.cpp:3039). GLM-5 / 5.2 (`glm-dsa`, src/models/glm-dsa.cpp) is the same graph
+//! but for the RoPE mode (no effect on memory) and its "shared" indexer layers, which have no
+//! indexer cache and reuse the top-k of the last full one.
 
 use super::graph::{Graph, Id, Ty};
 use super::inputs::{self, Inputs};
@@ -33,7 +35,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     let inp = inputs::inp_k(g, b);
-    let il0 = layers.first()?.index;
+    let il0 = layers.iter().find(|l| l.indexer.is_some())?.index;
     let hs = w.dim(il0, "indexer.k_norm.weight", 0)?;
     if !hs.is_power_of_two() || hs < 64 {
         return None; // the rotation (a power of two from 64) must match the head
@@ -45,16 +47,23 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         k_rot: g.input(Ty::F32, [hs, hs, 1, 1]),
     };
     let routing = Routing::from_hints(&geo.hints);
+    let mut prev_top = None;
     for (i, l) in layers.iter().enumerate() {
         let il = l.index;
-        if l.kind != LayerKind::Mla || !w.has_blk(il, "attn_k_b.weight") || w.dim(il, "indexer.k_norm.weight", 0) != Some(hs) {
+        if l.kind != LayerKind::Mla || !w.has_blk(il, "attn_k_b.weight") {
             return None;
         }
         let cur = llm::blk_norm(g, w, il, inp_l, "attn_norm.weight")?;
         let wq_a = w.blk(g, il, "attn_q_a.weight")?;
         let qr = g.mul_mat(wq_a, cur);
         let qr = llm::blk_norm(g, w, il, qr, "attn_q_a_norm.weight")?;
-        let top = indexer(g, w, b, &lid, il, cur, qr, pos, hs, top_k)?;
+        // GLM-5.2's "shared" indexer layers reuse the previous full layer's choice (glm-dsa.cpp).
+        let top = match l.indexer {
+            Some(_) if w.dim(il, "indexer.k_norm.weight", 0) == Some(hs) => indexer(g, w, b, &lid, il, cur, qr, pos, hs, top_k)?,
+            Some(_) => return None,
+            None => prev_top?,
+        };
+        prev_top = Some(top);
         let mask = sparse_mask(g, &inp, top);
         let attn = deepseek2::mla_attn_with(g, w, b, &inp, l, cur, Some(pos), qr, mask)?;
         let wo = w.blk(g, il, "attn_output.weight")?;

@@ -41,6 +41,8 @@ const SIMULATED: &[&str] = &[
     "gemma3",
     "gpt-oss",
     "deepseek2",
+    "deepseek32",
+    "glm-dsa",
     "jamba",
     "falcon-h1",
     "nemotron_h",

@@ -174,6 +174,9 @@ pub struct GraphHints {
     pub attn_res_block: u64,
     /// `{arch}.activation.situ_linear_beta` is above 0: the SITU activation also squashes `up`.
     pub situ_linear: bool,
+    /// `{arch}.attention.indexer.top_k` (0 when absent): the KV cells a sparse-attention
+    /// (DSA) layer's lightning indexer keeps per token.
+    pub indexer_top_k: u64,
 }
 
 impl GraphHints {

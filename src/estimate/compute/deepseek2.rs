@@ -5,7 +5,7 @@
 //! then MoE blocks with routing from the hyperparameters and a shared expert. Models without
 //! `attn_k_b` (MHA form) and `attn_temperature_scale` (Mistral-Large) are not simulated.
 
-use super::graph::{Graph, Id};
+use super::graph::{Graph, Id, NONE};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch};
 use super::moe::Routing;
@@ -41,14 +41,26 @@ pub fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometr
 
 /// [`mla`] without the output projection: [v_head_dim * n_head, n_tokens].
 pub fn mla_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, pos: Option<Id>) -> Option<Id> {
+    mla_attn_with(g, w, b, inp, l, cur, pos, NONE, NONE)
+}
+
+/// [`mla_attn`] with the normed low-rank query `qr` already computed (or [`NONE`]: from
+/// `cur`), as DeepSeek-V3.2 shares it with its indexer, and the attention mask `mask` (or
+/// [`NONE`]: the cache's own).
+#[allow(clippy::too_many_arguments)] // the layer's inputs plus DSA's two
+pub fn mla_attn_with(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, pos: Option<Id>, qr: Id, mask: Id) -> Option<Id> {
     let rope = |g: &mut Graph, x: Id| match pos {
         Some(p) => g.rope(x, p),
         None => x,
     };
     let (il, n_head, nt) = (l.index, l.n_head.max(1), b.n_tokens);
     let q = match w.blk(g, il, "attn_q.weight") {
-        Some(wq) => g.mul_mat(wq, cur),
-        None => {
+        Some(wq) if qr == NONE => g.mul_mat(wq, cur),
+        _ if qr != NONE => {
+            let wq_b = w.blk(g, il, "attn_q_b.weight")?;
+            g.mul_mat(wq_b, qr)
+        }
+        _ => {
             let wq_a = w.blk(g, il, "attn_q_a.weight")?;
             let q = g.mul_mat(wq_a, cur);
             let q = llm::blk_norm(g, w, il, q, "attn_q_a_norm.weight")?;
@@ -92,5 +104,6 @@ pub fn mla_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGe
     let kview = g.view_nd(cache, [hd_k, 1, b.n_kv, b.n_stream], nb1, nb1, nb3);
     let vview = g.view_nd(cache, [kv_lora, 1, b.n_kv, b.n_stream], nb1, nb1, nb3);
     let wv_b = w.blk(g, il, "attn_v_b.weight")?;
-    Some(llm::attn_mha(g, b, q, kview, vview, inp.kq_mask, wv_b))
+    let mask = if mask == NONE { inp.kq_mask } else { mask };
+    Some(llm::attn_mha(g, b, q, kview, vview, mask, wv_b))
 }

@@ -249,6 +249,24 @@ impl Graph {
         self.new_tensor(Ty::F32, ne, PLAIN, &[x, weights])
     }
 
+    /// `ggml_new_tensor` without `ggml_set_input`: a leaf ggml-alloc allocates like any
+    /// tensor (DSA's zeros, filled by `ggml_fill`).
+    pub fn new_leaf(&mut self, ty: Ty, ne: [u64; 4]) -> Id {
+        self.new_tensor(ty, ne, Op::Leaf, &[])
+    }
+
+    /// `ggml_top_k(a, k)` (ggml.c:5468): [k, a.ne1, a.ne2, a.ne3] i32.
+    pub fn top_k(&mut self, a: Id, k: u64) -> Id {
+        let ne = self.ne(a);
+        self.new_tensor(Ty::I32, [k, ne[1], ne[2], ne[3]], PLAIN, &[a])
+    }
+
+    /// `ggml_lightning_indexer(q, k, weights, mask)` (ggml.c:6432): [k.ne2, q.ne2, 1, q.ne3] f32.
+    pub fn lightning_indexer(&mut self, q: Id, k: Id, weights: Id, mask: Id) -> Id {
+        let (qn, kn) = (self.ne(q), self.ne(k));
+        self.new_tensor(Ty::F32, [kn[2], qn[2], 1, qn[3]], PLAIN, &[q, k, weights, mask])
+    }
+
     /// `ggml_flash_attn_ext(q, k, v, mask)`: [v.ne0, q.ne2, q.ne1, q.ne3] f32.
     pub fn flash_attn_ext(&mut self, q: Id, k: Id, v: Id, mask: Id) -> Id {
         let (qn, vn) = (self.ne(q), self.ne(v));

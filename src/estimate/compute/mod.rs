@@ -6,7 +6,8 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
-//! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `qwen35`/`qwen35moe`/
+//! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
+//! DSA sparse attention), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
 //! ARWKV-7, MiniMax-01, Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
 //! that graph (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
@@ -21,6 +22,7 @@ pub(crate) mod alloc;
 mod alloc_tests;
 mod bailingmoe3;
 mod deepseek2;
+mod deepseek32;
 mod delta_net;
 mod falcon_h1;
 mod gemma3;
@@ -113,6 +115,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "gemma3" => gemma3::build,
         "gpt-oss" => gpt_oss::build,
         "deepseek2" | "mistral4" => deepseek2::build,
+        "deepseek32" | "glm-dsa" => deepseek32::build,
         "granitehybrid" => granite_hybrid::build,
         "jamba" => jamba::build,
         "falcon-h1" => falcon_h1::build,

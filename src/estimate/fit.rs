@@ -1,6 +1,7 @@
 //! Does a model fit a machine, at which context, with which llama.cpp flags, how fast at best.
 //! Every GPU is checked against its own memory: with `-sm layer` each holds its layers'
-//! weights, their KV and recurrent state, and its own compute buffer.
+//! weights, their KV and recurrent state, and its own compute buffer, the scheduler's share of
+//! the graph (`Placer::scheduled`), as is the host's buffer against the RAM.
 
 use super::footprint::{Footprint, FootprintError, footprint};
 use super::overrides::Overrides;
@@ -159,7 +160,7 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
     let mmproj: &Mmproj = &mmproj.into();
     let ram_cap = m.ram_bytes.saturating_sub(FIT_MARGIN);
     let all = full_offload(g, m);
-    let f = Fitter { m, placer: Placer::new(g, t, ov, &m.tensor_split()), n_all: g.layers.len() as u32 };
+    let f = Fitter { m, placer: Placer::new(g, t, ov, &m.tensor_split()).scheduled(true), n_all: g.layers.len() as u32 };
     let full = |fp: &Footprint| {
         if m.gpus.is_empty() {
             let sp = f.placer.split(fp, all);

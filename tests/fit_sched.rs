@@ -160,3 +160,35 @@ fn fit_chooses_llama_cpps_compute_buffers_where_it_was_recorded() {
     }
     assert!(checked >= 10, "{checked} recorded placements checked");
 }
+
+/// `-sm none`: llama.cpp keeps the main GPU alone, so the plan is the one for that GPU by itself
+/// and the command says so; `-sm row` and `-sm tensor` are refused in one line.
+#[test]
+fn split_mode_none_plans_the_main_gpu_alone_and_row_is_refused() {
+    let f = fixture("qwen35-35b-a3b-q4km.gguf");
+    let f = f.to_str().unwrap();
+    let (none, _) = fit_json(&[f, "--gpu", "rtx3060+rtx4090", "--ram", "64GiB", "-c", "65536", "-sm", "none", "-mg", "1"]);
+    let (alone, _) = fit_json(&[f, "--gpu", "rtx4090", "--ram", "64GiB", "-c", "65536"]);
+    let (p, q) = (&none["plans"][0], &alone["plans"][0]);
+    assert_eq!(p["devices"], q["devices"]);
+    assert_eq!(p["verdict"], q["verdict"]);
+    assert!(p["command"].as_str().unwrap().ends_with(" -sm none -mg 1"), "{}", p["command"]);
+    // Both GPUs with -sm layer: a different plan.
+    let (layer, _) = fit_json(&[f, "--gpu", "rtx3060+rtx4090", "--ram", "64GiB", "-c", "65536"]);
+    assert_eq!(layer["plans"][0]["devices"].as_array().unwrap().len(), 3);
+    // footprint: -ts plays no part with -sm none.
+    let fp = |extra: &[&str]| -> Value {
+        let mut a = vec!["footprint", "--json", f, "-c", "8192"];
+        a.extend_from_slice(extra);
+        serde_json::from_slice(&run(&a).stdout).unwrap()
+    };
+    assert_eq!(fp(&["-sm", "none", "-ts", "3,1"])["placement"]["devices"], fp(&["-ngl", "all"])["placement"]["devices"]);
+    for mode in ["row", "tensor"] {
+        let out = run(&["fit", f, "--gpu", "2x3090", "-sm", mode]);
+        assert_eq!(out.status.code(), Some(2), "-sm {mode}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("-sm {mode}: not modelled")) && err.lines().count() == 1, "{err}");
+    }
+    let out = run(&["fit", f, "--gpu", "2x3090", "-sm", "none", "-mg", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -192,3 +192,27 @@ fn split_mode_none_plans_the_main_gpu_alone_and_row_is_refused() {
     let out = run(&["fit", f, "--gpu", "2x3090", "-sm", "none", "-mg", "2"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A placement given to `fit` (`-ngl`, `-ts`, `--no-kv-offload`) is checked as `footprint` splits it.
+#[test]
+fn a_given_placement_is_the_one_footprint_prints_no_kv_offload_included() {
+    let f = fixture("llama3-8b-q4km.gguf");
+    let f = f.to_str().unwrap();
+    let placement = ["-c", "32768", "-ngl", "20", "-ts", "1,1", "--no-kv-offload"];
+    let mut a = vec![f, "--gpu", "2x3090", "--ram", "64GiB"];
+    a.extend_from_slice(&placement);
+    let (doc, _) = fit_json(&a);
+    let p = &doc["plans"][0];
+    assert!(p["command"].as_str().unwrap().contains("--no-kv-offload"), "{}", p["command"]);
+    let mut b = vec!["footprint", "--json", f];
+    b.extend_from_slice(&placement);
+    let fp: Value = serde_json::from_slice(&run(&b).stdout).unwrap();
+    let (ours, theirs) = (p["devices"].as_array().unwrap(), fp["placement"]["devices"].as_array().unwrap());
+    assert_eq!(ours.len(), theirs.len());
+    for (x, y) in ours.iter().zip(theirs) {
+        for k in FIELDS {
+            assert_eq!(x[k], y[k], "{} {k}", x["device"]);
+        }
+    }
+    assert!(ours[2]["kv_bytes"].as_u64().unwrap() > 0 && ours[0]["kv_bytes"] == 0, "the KV cache in host memory");
+}

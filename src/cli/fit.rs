@@ -230,12 +230,15 @@ pub fn plan_row(
     let single = placed.single_gpu()?;
     let p = if placed.given() {
         let o = placed.offload(if m.gpus.is_empty() { 0 } else { all_layers(g) }, g.n_layers);
-        plan_placed(g, t, settings, m, mm.clone(), ov, o, if single.is_some() { None } else { placed.split()? })
+        plan_placed(g, t, settings, m, mm.clone(), ov, o, if single.is_some() { None } else { placed.split()? }, !placed.no_kv_offload)
     } else {
         plan(g, t, settings, m, mm, ov)
     };
     let p = p.with_context(|| loc.to_string())?;
     let mut cmd = command_line(&model_flag(loc, notes), &p, settings, mmproj.map(|l| mmproj_flag(l, mm)).as_deref(), ov);
+    if placed.no_kv_offload {
+        cmd += " --no-kv-offload";
+    }
     match single {
         Some(0) => cmd += " -sm none",
         Some(g) => cmd += &format!(" -sm none -mg {g}"),

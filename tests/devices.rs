@@ -27,10 +27,12 @@ fn per_device_bytes_add_up_to_the_totals_and_each_gpu_fits_its_own_card() {
         assert_eq!(devs.last().unwrap()["total_bytes"], p["cpu_bytes"], "{gpu}");
         assert_eq!(sum(p, "active_bytes_per_token", true), p["gpu_active_bytes_per_token"].as_u64().unwrap(), "{gpu}");
         // No tied output here, so no duplicated tensor: the devices hold the footprint exactly,
-        // plus one compute buffer per GPU beyond the first.
-        let gpus_with_layers = devs.iter().filter(|d| d["device"] != "CPU" && d["compute_bytes"].as_u64().unwrap() > 0).count() as u64;
-        let compute = devs[0]["compute_bytes"].as_u64().unwrap();
-        assert_eq!(sum(p, "total_bytes", false), p["total_bytes"].as_u64().unwrap() + (gpus_with_layers - 1) * compute, "{gpu}");
+        // with the one-device compute buffer replaced by each device's share of the graph.
+        let out = run(&["footprint", "--json", f.to_str().unwrap(), "-c", "65536"]);
+        let fp: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let single = fp["compute_bytes"].as_u64().unwrap();
+        assert_eq!(sum(p, "compute_bytes", false), p["compute_bytes"].as_u64().unwrap(), "{gpu}");
+        assert_eq!(sum(p, "total_bytes", false) + single, p["total_bytes"].as_u64().unwrap() + sum(p, "compute_bytes", false), "{gpu}");
         let blocks: u64 = devs.iter().map(|d| d["blocks"].as_u64().unwrap()).sum();
         assert_eq!(blocks, 48, "{gpu}: every block somewhere");
         assert_eq!(devs.iter().filter(|d| d["output_layer"] == true).count(), 1);

@@ -113,11 +113,21 @@ pub fn machine_or_host(a: &MachineArgs, warnings: &mut Vec<String>) -> anyhow::R
 /// Plans each file and prints the verdicts; exit code 0 when at least one fits, 1 when none does.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     let mut warnings = Vec::new();
-    let (m, detected) = machine_or_host(&a.machine, &mut warnings)?;
+    let (mut m, detected) = machine_or_host(&a.machine, &mut warnings)?;
     let settings = a.runtime.settings()?;
+    let single = a.placement.single_gpu()?;
+    if let Some(g) = single {
+        // llama.cpp keeps the main GPU alone among the devices (llama.cpp:289-301).
+        let Some(gpu) = m.gpus.get(g as usize).cloned() else {
+            bail!("-mg {g}: the machine has {} GPU(s) (numbered from 0)", m.gpus.len());
+        };
+        warnings.push(format!("-sm none: planned on GPU{g} alone ({}), shown as GPU0; the other GPUs hold nothing", gpu.label));
+        m.gpus = vec![gpu];
+    }
     let ov = a.overrides.overrides(Some(m.n_gpus()))?;
     warnings.extend(a.placement.notes());
     if let Some(ts) = a.placement.split()?
+        && single.is_none()
         && ts.len() != m.gpus.len()
     {
         bail!("-ts gives {} proportions but the machine has {} GPU(s)", ts.len(), m.gpus.len());
@@ -217,14 +227,23 @@ pub fn plan_row(
     notes: &mut Vec<String>,
 ) -> anyhow::Result<report::Row> {
     let (g, t) = (&model.geometry, &model.tensors);
+    let single = placed.single_gpu()?;
     let p = if placed.given() {
         let o = placed.offload(if m.gpus.is_empty() { 0 } else { all_layers(g) }, g.n_layers);
-        plan_placed(g, t, settings, m, mm.clone(), ov, o, placed.split()?)
+        plan_placed(g, t, settings, m, mm.clone(), ov, o, if single.is_some() { None } else { placed.split()? }, !placed.no_kv_offload)
     } else {
         plan(g, t, settings, m, mm, ov)
     };
     let p = p.with_context(|| loc.to_string())?;
-    let cmd = command_line(&model_flag(loc, notes), &p, settings, mmproj.map(|l| mmproj_flag(l, mm)).as_deref(), ov);
+    let mut cmd = command_line(&model_flag(loc, notes), &p, settings, mmproj.map(|l| mmproj_flag(l, mm)).as_deref(), ov);
+    if placed.no_kv_offload {
+        cmd += " --no-kv-offload";
+    }
+    match single {
+        Some(0) => cmd += " -sm none",
+        Some(g) => cmd += &format!(" -sm none -mg {g}"),
+        None => {}
+    }
     Ok(report::Row { file: model.name.clone(), bits_per_weight: model.bits_per_weight(), plan: p, command: cmd })
 }
 

@@ -78,8 +78,10 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };
     let buffers = (!ov.is_empty()).then(|| weights_by_buffer(&model.tensors, &model.geometry, &ov, settings.load_mtp));
     // With -ngl / -ts / --n-cpu-moe, where each byte goes: as many GPUs as -ts names (else one).
-    let ts = a.placement.split()?;
-    let placed = a.placement.given().then(|| {
+    // -sm none: the main GPU alone, whatever -ts says.
+    let single = a.placement.single_gpu()?;
+    let ts = if single.is_some() { None } else { a.placement.split()? };
+    let placed = (a.placement.given() || single.is_some()).then(|| {
         let split = ts.clone().unwrap_or_else(|| vec![1]);
         let o = a.placement.offload(all_layers(&model.geometry), model.geometry.n_layers);
         Placer::new(&model.geometry, &model.tensors, &ov, &split).kv_offload(!a.placement.no_kv_offload).scheduled(true).split(&main, o)
@@ -107,7 +109,12 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
             text += &report::render_buffers(b);
         }
         if let Some(sp) = &placed {
-            text += &report::render_placement(sp, &placement_flags(sp, &a.placement.tensor_split, a.placement.no_kv_offload));
+            let ts = if single.is_some() { &[][..] } else { &a.placement.tensor_split[..] };
+            let mut flags = placement_flags(sp, ts, a.placement.no_kv_offload);
+            if let Some(g) = single {
+                flags += &format!(" -sm none -mg {g}");
+            }
+            text += &report::render_placement(sp, &flags);
         }
         if let Some((device, s)) = &speed {
             text += &format!("\n  with every layer on {device} (whether or not it fits; `fit` checks):\n{}", crate::report::fit::speed_lines(s));

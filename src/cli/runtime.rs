@@ -102,15 +102,16 @@ pub struct PlacementArgs {
     /// Keep every routed expert in system RAM.
     #[arg(long = "cpu-moe", conflicts_with = "n_cpu_moe")]
     pub cpu_moe: bool,
-    /// The main GPU: matters with llama.cpp's -sm none/row, which gguf-meter does not model
-    /// (it models -sm layer, the default); accepted so a llama-server command line can be pasted.
+    /// The main GPU: with -sm none the only GPU llama.cpp uses (default 0); with -sm layer it
+    /// changes nothing gguf-meter models.
     #[arg(long = "main-gpu", value_name = "N")]
     pub main_gpu: Option<u32>,
     /// Keep the KV cache and recurrent state in system RAM (the attention then runs on the CPU).
     #[arg(long = "no-kv-offload", visible_alias = "no-kv-offload")]
     pub no_kv_offload: bool,
-    /// How several GPUs share the model: layer (default; modelled), row or none (noted, planned as layer).
-    #[arg(long = "split-mode", value_name = "MODE", value_parser = ["layer", "row", "none"])]
+    /// How several GPUs share the model: layer (default) or none (the main GPU alone); row and
+    /// tensor are refused (not modelled).
+    #[arg(long = "split-mode", value_name = "MODE", value_parser = ["layer", "row", "none", "tensor"])]
     pub split_mode: Option<String>,
 }
 
@@ -154,17 +155,31 @@ impl PlacementArgs {
         Ok(Some(self.tensor_split.iter().map(|v| (v * scale).round() as u64).collect()))
     }
 
+    /// With `-sm none`, the one GPU llama.cpp uses (`-mg`, default 0: `llama_prepare_model_devices`
+    /// drops every other device, so their memory and `-ts` play no part); `None` with `-sm layer`.
+    /// `-sm row` (matrices split by rows in CUDA's split buffer type, KV and compute on the main
+    /// GPU) and `-sm tensor` are refused: gguf-meter cannot say what each GPU then holds.
+    pub fn single_gpu(&self) -> anyhow::Result<Option<u32>> {
+        match self.split_mode.as_deref() {
+            None | Some("layer") => Ok(None),
+            Some("none") => Ok(Some(self.main_gpu.unwrap_or(0))),
+            Some(m) => anyhow::bail!(
+                "-sm {m}: not modelled (llama.cpp then splits each weight matrix across the GPUs{}); gguf-meter plans -sm layer (the default) and -sm none",
+                if m == "row" { " by rows in CUDA's split buffer, with KV and compute on the main GPU" } else { " and the KV cache with them" }
+            ),
+        }
+    }
+
     /// Notes on flags that change nothing here.
     pub fn notes(&self) -> Vec<String> {
-        let mut notes: Vec<String> = self
-            .main_gpu
-            .map(|g| format!("-mg {g}: the main GPU matters with -sm none/row, which gguf-meter does not model (it plans -sm layer, the default)"))
-            .into_iter()
-            .collect();
-        if let Some(m) = self.split_mode.as_deref().filter(|m| *m != "layer") {
-            notes.push(format!("-sm {m}: not modelled; planned as -sm layer, the default"));
+        match (self.main_gpu, self.split_mode.as_deref()) {
+            (Some(g), None | Some("layer")) => {
+                vec![format!(
+                    "-mg {g}: the main GPU matters with -sm none (modelled) and -sm row (not modelled); with -sm layer, planned here, it changes nothing"
+                )]
+            }
+            _ => Vec::new(),
         }
-        notes
     }
 }
 

@@ -1,6 +1,7 @@
 //! Does a model fit a machine, at which context, with which llama.cpp flags, how fast at best.
 //! Every GPU is checked against its own memory: with `-sm layer` each holds its layers'
-//! weights, their KV and recurrent state, and its own compute buffer.
+//! weights, their KV and recurrent state, and its own compute buffer, the scheduler's share of
+//! the graph (`Placer::scheduled`), as is the host's buffer against the RAM.
 
 use super::footprint::{Footprint, FootprintError, footprint};
 use super::overrides::Overrides;
@@ -80,9 +81,10 @@ fn full_offload(g: &Geometry, m: &Machine) -> Offload {
     Offload { n_gpu_layers: if m.gpus.is_empty() { 0 } else { all_layers(g) }, n_cpu_moe: 0 }
 }
 
-/// How `fp` splits with every layer on the GPU(s) of `m` (on a CPU-only machine, all in RAM).
+/// How `fp` splits with every layer on the GPU(s) of `m` (on a CPU-only machine, all in RAM),
+/// each device's compute buffer as [`plan`] counts it (the scheduler's split of the graph).
 pub fn all_on_gpu(g: &Geometry, t: &[TensorEntry], fp: &Footprint, m: &Machine) -> Split {
-    Placer::new(g, t, &Overrides::default(), &m.tensor_split()).split(fp, full_offload(g, m))
+    Placer::new(g, t, &Overrides::default(), &m.tensor_split()).scheduled(true).split(fp, full_offload(g, m))
 }
 
 /// Places footprints on one machine: the default split first, then a rebalanced `-ts`.
@@ -159,7 +161,7 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
     let mmproj: &Mmproj = &mmproj.into();
     let ram_cap = m.ram_bytes.saturating_sub(FIT_MARGIN);
     let all = full_offload(g, m);
-    let f = Fitter { m, placer: Placer::new(g, t, ov, &m.tensor_split()), n_all: g.layers.len() as u32 };
+    let f = Fitter { m, placer: Placer::new(g, t, ov, &m.tensor_split()).scheduled(true), n_all: g.layers.len() as u32 };
     let full = |fp: &Footprint| {
         if m.gpus.is_empty() {
             let sp = f.placer.split(fp, all);
@@ -231,6 +233,7 @@ pub fn plan(g: &Geometry, t: &[TensorEntry], s: &Settings, m: &Machine, mmproj: 
 /// `m` instead of searched: the footprint at the context [`plan`] chooses (or `-c`), split as
 /// those flags place it. The verdict says whether every GPU and the RAM hold their share;
 /// `max_full_gpu_ctx` stays the searched plan's (what would fit with everything on the GPUs).
+/// `kv_offload` false is `--no-kv-offload` (KV cache and recurrent state in host memory).
 #[allow(clippy::too_many_arguments)]
 pub fn plan_placed(
     g: &Geometry,
@@ -241,11 +244,12 @@ pub fn plan_placed(
     ov: &Overrides,
     o: Offload,
     tensor_split: Option<Vec<u64>>,
+    kv_offload: bool,
 ) -> Result<Plan, FootprintError> {
     let mmproj: Mmproj = mmproj.into();
     let searched = plan(g, t, s, m, mmproj.clone(), ov)?;
     let fp = footprint(g, t, &Settings { ctx: Some(searched.footprint.resolved.n_ctx), ..s.clone() }, &mmproj)?;
-    let sp = Placer::new(g, t, ov, tensor_split.as_deref().unwrap_or(&m.tensor_split())).scheduled(true).split(&fp, o);
+    let sp = Placer::new(g, t, ov, tensor_split.as_deref().unwrap_or(&m.tensor_split())).kv_offload(kv_offload).scheduled(true).split(&fp, o);
     let everything = o.n_cpu_moe == 0 && (m.gpus.is_empty() || o.n_gpu_layers >= all_layers(g));
     let verdict = match (fits_gpus(&sp, m) && sp.cpu_bytes <= searched.ram_capacity, everything) {
         (false, _) => Verdict::DoesNotFit,

@@ -10,25 +10,30 @@
 //!
 //! Compute buffers: llama.cpp's scheduler gives each backend (each GPU and the host) a buffer for
 //! its part of the graph. With [`Placer::scheduled`] the graph is rebuilt and split as the
-//! scheduler splits it (`compute::per_device`, checked against llama.cpp on RPC devices:
-//! `scripts/oracle/multi.py`); without it (the fit search, where speed matters) the rule is
-//! conservative: every GPU holding a layer reserves the whole single-device estimate, plus the
-//! pipeline-parallel input copies (`layer_split::pipeline_extra`) when they apply.
+//! scheduler splits it (`compute::DeviceGraph`, checked against llama.cpp on RPC devices:
+//! `scripts/oracle/multi.py`); the graph is built once per setting and shared by every placement
+//! of the same `Placer` (and its `with_split` copies), so `fit` searches with it. Without it (or
+//! without a graph) the rule is conservative: every GPU holding a layer reserves the whole
+//! single-device estimate, plus the pipeline-parallel input copies (`layer_split::pipeline_extra`)
+//! when they apply.
 //!
 //! `rope_freqs` and the rope factors are loaded once per buffer holding a layer
 //! (`TENSOR_DUPLICATED`, llama-model-loader.cpp:1371-1387), so each such device pays for them.
 
-use super::compute::{self, Layout};
+use super::compute::{DeviceGraph, Layout};
 use super::footprint::Footprint;
 use super::kv::{kv_layers, model_swa_cells};
 use super::layer_split::{Dev, SCHED_COPIES, layer_device, pipeline_extra, split_points};
 use super::overrides::{Buft, Overrides, cpu_moe_block};
 use super::recurrent::layer_bytes;
+use super::settings::Resolved;
 use super::weights::{active_bytes, buffer_bytes, is_loaded, is_tied};
 use crate::model::Geometry;
 use crate::model::layers::block_of;
 use crate::read::TensorEntry;
 use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// llama.cpp `--fit`'s default free-memory margin per device (common/common.h: 1024 MiB).
 pub const FIT_MARGIN: u64 = 1 << 30;
@@ -111,17 +116,24 @@ struct Item {
     per_layer_buffer: bool,
 }
 
+/// A graph shared by placements (`None`: no graph for this model).
+type GraphRef = Rc<Option<DeviceGraph>>;
+
 /// A model and the layout rules, ready to split footprints for several placements.
 pub struct Placer<'a> {
     g: &'a Geometry,
     tensors: &'a [TensorEntry],
-    items: std::rc::Rc<Vec<Item>>,
+    items: Rc<Vec<Item>>,
     tied: bool,
     points: Vec<f32>,
     user_overrides: bool,
     kv_offload: bool,
     scheduled: bool,
     no_alloc: bool,
+    /// The last graph built for the scheduler's split, by the settings it was built for:
+    /// shared by every placement of the same model (`with_split`), so a search over layers
+    /// and `-ts` builds it once per context.
+    graph: Rc<RefCell<Option<(Resolved, GraphRef)>>>,
 }
 
 impl<'a> Placer<'a> {
@@ -146,19 +158,20 @@ impl<'a> Placer<'a> {
         Placer {
             g,
             tensors,
-            items: std::rc::Rc::new(items),
+            items: Rc::new(items),
             tied,
             points: split_points(gpu_split),
             user_overrides: !ov.is_empty(),
             kv_offload: true,
             scheduled: false,
             no_alloc: false,
+            graph: Rc::default(),
         }
     }
 
     /// The same model and overrides with another `-ts`.
     pub fn with_split(&self, gpu_split: &[u64]) -> Placer<'a> {
-        Placer { points: split_points(gpu_split), items: self.items.clone(), ..*self }
+        Placer { points: split_points(gpu_split), items: self.items.clone(), graph: self.graph.clone(), ..*self }
     }
 
     /// `--no-kv-offload` when `false`: KV cache and recurrent state stay in host memory, and the
@@ -335,8 +348,20 @@ impl<'a> Placer<'a> {
             n_copies: if pipeline { SCHED_COPIES as usize } else { 1 },
             pins: !self.no_alloc,
         };
-        let r = &fp.resolved;
-        compute::per_device(g, self.tensors, r, r.n_ctx_seq, model_swa_cells(g, r), &lay)
+        Some(self.graph_for(&fp.resolved).as_ref().as_ref()?.sizes(&lay))
+    }
+
+    /// The graph at settings `r`, built on first use.
+    fn graph_for(&self, r: &Resolved) -> GraphRef {
+        let mut cache = self.graph.borrow_mut();
+        if let Some((key, graph)) = cache.as_ref()
+            && key == r
+        {
+            return graph.clone();
+        }
+        let graph = Rc::new(DeviceGraph::build(self.g, self.tensors, r, r.n_ctx_seq, model_swa_cells(self.g, r)));
+        *cache = Some((r.clone(), graph.clone()));
+        graph
     }
 }
 

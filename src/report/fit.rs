@@ -76,14 +76,18 @@ pub fn render(v: &FitView) -> String {
             (w, Some(c)) => format!(", mmproj {} + compute {}", gib(w), gib(c)),
             (w, None) => format!(", mmproj {} + compute unknown", gib(w)),
         };
+        // What the devices hold together: a compute buffer per device as the scheduler splits
+        // the graph, weights loaded once per device (rope frequencies) counted each time.
+        let sum = |k: fn(&crate::estimate::placement::DeviceBytes) -> u64| p.split.devices.iter().map(k).fold(0u64, u64::saturating_add);
         let _ = writeln!(
             o,
-            "  total {} (weights {}, KV {}, recurrent {}, compute {}{mm})",
-            gib(f.total_bytes),
-            gib(f.weights_bytes),
-            gib(f.kv_bytes),
-            gib(f.recurrent_bytes),
-            gib(f.compute_bytes)
+            "  total {} (weights {}, KV {}, recurrent {}, compute {}{}{mm})",
+            gib(p.split.gpu_bytes.saturating_add(p.split.cpu_bytes)),
+            gib(sum(|d| d.weights_bytes)),
+            gib(sum(|d| d.kv_bytes)),
+            gib(sum(|d| d.recurrent_bytes)),
+            gib(sum(|d| d.compute_bytes)),
+            compute_how(p.split.compute_method)
         );
         match p.max_full_gpu_ctx {
             Some(c) if n > 0 => {
@@ -174,6 +178,15 @@ pub fn speed_json(s: Option<&SpeedEstimate>) -> Value {
     })
 }
 
+/// How the compute figure was found, after it on the total line.
+fn compute_how(method: &str) -> &'static str {
+    match method {
+        "scheduler" => " in per-device buffers",
+        "scheduler-estimate" => " in per-device buffers, est.",
+        _ => " as one buffer per GPU, est.",
+    }
+}
+
 /// Per device: layers, weights, KV + recurrent state, compute buffer, total against capacity.
 fn device_table(p: &Plan) -> String {
     let mut o = String::new();
@@ -237,6 +250,8 @@ pub fn plan_json(file: &str, bits_per_weight: f64, p: &Plan, command: &str) -> V
         "max_full_gpu_ctx": p.max_full_gpu_ctx, "tokens_per_second_bound": p.tokens_per_second_bound,
         "gpu_active_bytes_per_token": p.split.gpu_active, "cpu_active_bytes_per_token": p.split.cpu_active,
         "total_bytes": p.footprint.total_bytes, "command": command,
+        "compute_bytes": p.split.devices.iter().map(|d| d.compute_bytes).fold(0u64, u64::saturating_add),
+        "compute_method": p.split.compute_method,
         "tensor_split": p.tensor_split, "devices": devices_json(p),
     });
     if let (Some(o), Value::Object(speed)) = (v.as_object_mut(), speed_json(p.speed.as_ref())) {

@@ -93,12 +93,32 @@ pub fn heuristic_bytes(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv
 /// split over several devices as ggml-backend's scheduler splits it (`sched.rs`), and whether
 /// the graph is llama.cpp's own (else `generic.rs`'s, an estimate). `None` without a graph.
 pub fn per_device(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64, lay: &Layout) -> Option<(Vec<u64>, bool)> {
-    let (build, simulated) = match builder(g) {
-        Some(b) => (b, true),
-        None => (generic::build as Builder, false),
-    };
-    let graph = build_graph(build, g, tensors, r, n_kv_full, n_kv_swa, true)?;
-    Some((sched::sizes(&graph, lay), simulated))
+    Some(DeviceGraph::build(g, tensors, r, n_kv_full, n_kv_swa)?.sizes(lay))
+}
+
+/// A model's graph at one setting, built once and split for as many placements as needed
+/// (the graph does not depend on where layers go, only its split does).
+pub struct DeviceGraph {
+    graph: Graph,
+    simulated: bool,
+}
+
+impl DeviceGraph {
+    /// The graph llama.cpp reserves (else `generic.rs`'s), tracked for the scheduler's split;
+    /// `None` without a graph.
+    pub fn build(g: &Geometry, tensors: &[TensorEntry], r: &Resolved, n_kv_full: u64, n_kv_swa: u64) -> Option<Self> {
+        let (build, simulated) = match builder(g) {
+            Some(b) => (b, true),
+            None => (generic::build as Builder, false),
+        };
+        Some(DeviceGraph { graph: build_graph(build, g, tensors, r, n_kv_full, n_kv_swa, true)?, simulated })
+    }
+
+    /// Compute buffers per backend (the GPUs of `lay`, then the CPU), and whether the graph is
+    /// llama.cpp's own.
+    pub fn sizes(&self, lay: &Layout) -> (Vec<u64>, bool) {
+        (sched::sizes(&self.graph, lay), self.simulated)
+    }
 }
 
 /// The simulated size, or `None` when no builder covers this model and these settings.

@@ -367,16 +367,26 @@ def audio_spec(proj, g):
     # whisper-enc.cpp asserts: ln1/ln2 with biases, q and v biases, no k bias
     opt = ["a.conv1d.1.bias", "a.conv1d.2.weight", "a.conv1d.2.bias", "a.position_embd.weight", "a.post_ln.weight",
            "a.post_ln.bias"] + blocks(g, "a", tuple(n for n in VIT_BIAS if n != "attn_k.bias"))
-    if proj in ("ultravox", "voxtral", "glma"):
+    if proj in ("ultravox", "voxtral", "glma", "meralion"):
         keys["clip.audio.projector.stack_factor"] = g.stack
     st = E * g.stack
     if proj == "musicflamingo":
         opt += ["mm.a.mlp.1.bias", "mm.a.mlp.2.bias"]
+    FP = g.FP
+    # whisper-enc.cpp, MERaLiON: stack, layer norm [E*stack], mlp.0 (+SiLU), GLU of mlp.1 / mlp.2, mlp.3
+    meralion = {"mm.a.norm_pre.weight": [st], "mm.a.norm_pre.bias": [st], "mm.a.mlp.0.weight": [st, FP], "mm.a.mlp.0.bias": [FP],
+                "mm.a.mlp.1.weight": [FP, FP], "mm.a.mlp.1.bias": [FP], "mm.a.mlp.2.weight": [FP, FP], "mm.a.mlp.2.bias": [FP],
+                "mm.a.mlp.3.weight": [FP, P], "mm.a.mlp.3.bias": [P]}
+    # whisper-enc.cpp, GLM-4.x audio: layer norm [E], stack, GELU-erf MLP, then v.boi / v.eoi rows around it
+    glma = {"mm.a.norm_pre.weight": [E], "mm.a.norm_pre.bias": [E], "mm.a.mlp.1.weight": [st, FP], "mm.a.mlp.1.bias": [FP],
+            "mm.a.mlp.2.weight": [FP, P], "mm.a.mlp.2.bias": [P], "v.boi": [P], "v.eoi": [P]}
     shapes = {
         "musicflamingo": {"mm.a.mlp.1.weight": [E, P], "mm.a.mlp.1.bias": [P], "mm.a.mlp.2.weight": [P, P], "mm.a.mlp.2.bias": [P]},
         "ultravox": {"mm.a.mlp.1.weight": [st, 2 * P], "mm.a.mlp.2.weight": [P, P], "mm.a.norm_pre.weight": [st], "mm.a.norm_mid.weight": [P]},
         "voxtral": {"mm.a.mlp.1.weight": [st, P], "mm.a.mlp.2.weight": [P, P]},
         "qwen2a": {"mm.a.fc.weight": [E, P], "mm.a.fc.bias": [P]},
+        "meralion": meralion,
+        "glma": glma,
     }.get(proj, {})
     if not shapes:
         return None

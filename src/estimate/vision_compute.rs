@@ -288,6 +288,10 @@ pub fn audio_tokens(e: &ClipEncoder, frames: u64) -> u64 {
     if matches!(e.projector_type.as_str(), "qwen2a" | "voxtral" | "musicflamingo") {
         n /= 2;
     }
+    if e.projector_type == "glma" {
+        // stacked by the factor after the encoder, plus the BOI and EOI rows
+        n = n / e.stack_factor.unwrap_or(1).max(1) + 2;
+    }
     n
 }
 

@@ -127,6 +127,9 @@ fn deepstack_layers(tensors: &[TensorEntry]) -> u64 {
 const COMMON_UNPREFIXED: &[&str] =
     &["v.class_embd", "v.patch_embd.bias", "v.patch_embd.weight", "v.patch_embd.weight.1", "v.norm_embd.weight", "v.norm_embd.bias"];
 
+/// GLM-4.x audio (`glma`) loads its BOI / EOI rows by their `v.` names (clip.cpp TN_TOK_BOI/EOI).
+const GLMA_UNPREFIXED: &[&str] = &["v.boi", "v.eoi"];
+
 /// Whether a tensor belongs to the audio encoder (clip.cpp loads `a.*` and `mm.a.*` in the
 /// audio context; everything else in the vision one).
 fn is_audio_tensor(name: &str) -> bool {
@@ -167,7 +170,11 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
     };
     let tensors = tensors
         .iter()
-        .filter(|t| is_audio_tensor(&t.name) == (modality == Modality::Audio) || (modality == Modality::Audio && COMMON_UNPREFIXED.contains(&t.name.as_str())))
+        .filter(|t| {
+            is_audio_tensor(&t.name) == (modality == Modality::Audio)
+                || (modality == Modality::Audio
+                    && (COMMON_UNPREFIXED.contains(&t.name.as_str()) || (projector_type == "glma" && GLMA_UNPREFIXED.contains(&t.name.as_str()))))
+        })
         .map(|t| {
             let mut ne = [1u64; 4];
             for (d, &x) in ne.iter_mut().zip(&t.dims) {

@@ -56,6 +56,10 @@ pub enum Tail {
     Voxtral,
     /// whisper-enc.cpp: Qwen2-Audio / Qwen2.5-Omni audio (average pool, one matrix).
     Qwen2a,
+    /// whisper-enc.cpp: MERaLiON (stack, layer norm, SiLU linear, GLU, linear).
+    Meralion,
+    /// whisper-enc.cpp: GLM-4.x audio (layer norm, stack, GELU-erf MLP, BOI / EOI rows).
+    Glma,
 }
 
 /// The simulated graph for a projector type, if gguf-meter rebuilds it.
@@ -81,6 +85,8 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "ultravox" => Tail::Ultravox,
         "voxtral" | "musicflamingo" => Tail::Voxtral,
         "qwen2a" => Tail::Qwen2a,
+        "meralion" => Tail::Meralion,
+        "glma" => Tail::Glma,
         _ => return None,
     })
 }
@@ -369,6 +375,23 @@ impl<'a> Builder<'a> {
         }
         let n = self.g.ne(inp_l);
         self.g.reshape(inp_l, [n_embd, n[1], 1, 1])
+    }
+
+    /// `build_stack`: [E, n] padded to a multiple of E * stack factor and viewed as rows of it.
+    fn stack(&mut self, cur: Id) -> Id {
+        let sf = self.e.stack_factor.unwrap_or(1).max(1);
+        if sf <= 1 {
+            return cur;
+        }
+        let mut cur = cur;
+        let total = self.g.ne(cur).iter().product::<u64>();
+        let stride = self.e.n_embd * sf;
+        let padded = total.div_ceil(stride) * stride;
+        if padded > total {
+            let v1 = self.g.view_1d(cur, total);
+            cur = self.op(Ty::F32, [padded, 1, 1, 1], &[v1]);
+        }
+        self.g.view_nd(cur, [stride, padded / stride, 1, 1], stride * 4, padded * 4, padded * 4)
     }
 
     fn audio_avgpool(&self) -> bool {
@@ -1037,7 +1060,7 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
             b.finish(cur)
         }
-        Tail::Ultravox | Tail::Voxtral | Tail::Qwen2a => {
+        Tail::Ultravox | Tail::Voxtral | Tail::Qwen2a | Tail::Meralion | Tail::Glma => {
             let inp = b.g.input(Ty::F32, [frames, e.n_mel_bins, 1, 1]);
             let (c1, c1b, c2, c2b) = (b.w("a.conv1d.1.weight"), b.w("a.conv1d.1.bias"), b.w("a.conv1d.2.weight"), b.w("a.conv1d.2.bias"));
             let mut cur = {
@@ -1064,17 +1087,7 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let mut cur = b.vit("a", inp, n_pos, pos, false);
             // clip_model::audio_has_stack_frames
             if matches!(e.projector_type.as_str(), "ultravox" | "voxtral" | "meralion") {
-                let sf = e.stack_factor.unwrap_or(1).max(1);
-                if sf > 1 {
-                    let total = b.g.ne(cur).iter().product::<u64>();
-                    let stride = e.n_embd * sf;
-                    let padded = total.div_ceil(stride) * stride;
-                    if padded > total {
-                        let v1 = b.g.view_1d(cur, total);
-                        cur = b.op(Ty::F32, [padded, 1, 1, 1], &[v1]);
-                    }
-                    cur = b.g.view_nd(cur, [stride, padded / stride, 1, 1], stride * 4, padded * 4, padded * 4);
-                }
+                cur = b.stack(cur);
             }
             match t {
                 Tail::Ultravox => {
@@ -1097,6 +1110,42 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 Tail::Voxtral => {
                     let (u, ub, d, db) = (b.w("mm.a.mlp.1.weight"), b.w("mm.a.mlp.1.bias"), b.w("mm.a.mlp.2.weight"), b.w("mm.a.mlp.2.bias"));
                     cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+                }
+                Tail::Meralion => {
+                    let (nw, nb) = (b.w("mm.a.norm_pre.weight"), b.w("mm.a.norm_pre.bias"));
+                    cur = b.norm(cur, nw, nb, false);
+                    let mut lin = [NONE; 4];
+                    for (i, l) in lin.iter_mut().enumerate() {
+                        let w = b.w(&format!("mm.a.mlp.{i}.weight"));
+                        *l = b.need(w);
+                    }
+                    let bias = |b: &mut Builder, i: usize| b.w(&format!("mm.a.mlp.{i}.bias"));
+                    cur = b.g.mul_mat(lin[0], cur);
+                    let b0 = bias(&mut b, 0);
+                    cur = b.add_opt(cur, b0);
+                    cur = b.g.unary(cur);
+                    let mut gate = b.g.mul_mat(lin[1], cur);
+                    let b1 = bias(&mut b, 1);
+                    gate = b.add_opt(gate, b1);
+                    gate = b.g.unary(gate);
+                    let mut pool = b.g.mul_mat(lin[2], cur);
+                    let b2 = bias(&mut b, 2);
+                    pool = b.add_opt(pool, b2);
+                    cur = b.g.binary(gate, pool);
+                    cur = b.g.mul_mat(lin[3], cur);
+                    let b3 = bias(&mut b, 3);
+                    cur = b.add_opt(cur, b3);
+                }
+                Tail::Glma => {
+                    let (nw, nb) = (b.w("mm.a.norm_pre.weight"), b.w("mm.a.norm_pre.bias"));
+                    cur = b.norm(cur, nw, nb, false);
+                    cur = b.stack(cur);
+                    let (u, ub, d, db) = (b.w("mm.a.mlp.1.weight"), b.w("mm.a.mlp.1.bias"), b.w("mm.a.mlp.2.weight"), b.w("mm.a.mlp.2.bias"));
+                    cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+                    let (boi, eoi) = (b.w("v.boi"), b.w("v.eoi"));
+                    let (boi, eoi) = (b.need(boi), b.need(eoi));
+                    cur = b.g.concat(boi, cur, 1);
+                    cur = b.g.concat(cur, eoi, 1);
                 }
                 _ => {
                     if let Some(w) = b.w("mm.a.fc.weight") {

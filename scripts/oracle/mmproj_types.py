@@ -294,7 +294,12 @@ def spec(proj, g=None):
         shapes = {"mm.input_norm.weight": [E], "mm.input_norm.bias": [E],
                   "mm.1.weight": [E * s * s, E * s * s], "mm.1.bias": [E * s * s], "mm.2.weight": [E * s * s, P], "mm.2.bias": [P]}
         keys["clip.use_gelu"] = True
-    elif proj == "glm4v":
+    elif proj in ("glm4v", "glm5v"):
+        # glm5v: the glm4v tower and graph, a clamped SwiGLU (clip.vision.swiglu_clamp) and its
+        # own pixel budget (load_hparams reads both, required)
+        if proj == "glm5v":
+            keys.update({"clip.vision.swiglu_clamp": 50.0, "clip.vision.image_min_pixels": (g.img // 2) ** 2,
+                         "clip.vision.image_max_pixels": g.img ** 2})
         opt = ["v.patch_embd.weight.1", "v.patch_embd.bias", "v.position_embd.weight", "v.post_ln.weight"] + blocks(g, "v", VIT_RMS_GATED + ("attn_q.bias", "attn_k.bias", "attn_v.bias"))
         keys["clip.vision.spatial_merge_size"] = 2
         keys["clip.use_silu"] = True
@@ -351,6 +356,15 @@ def spec(proj, g=None):
         keys["clip.vision.projector.scale_factor"] = s
         shapes = {"v.class_embd": [E, 4], "mm.model.mlp.0.weight": [E * s * s], "mm.model.mlp.1.weight": [E * s * s, P], "mm.model.mlp.3.weight": [P, P]}
         keys["clip.use_gelu"] = True
+    elif proj == "dots_ocr":
+        # models/dotsocr.cpp: RMS-norm ViT with M-RoPE, no learned positions, post-trunk norm
+        # mm.post_norm, layer norm, pixel shuffle by scale_factor, GELU-erf MLP mm.0 / mm.2
+        opt = blocks(g, "v", VIT_RMS_GATED)
+        keys["clip.vision.projector.scale_factor"] = s
+        keys.update({"clip.vision.image_min_pixels": (g.img // 2) ** 2, "clip.vision.image_max_pixels": g.img ** 2})
+        keys["clip.use_silu"] = True
+        shapes = {"mm.post_norm.weight": [E], "mm.input_norm.weight": [E], "mm.input_norm.bias": [E],
+                  "mm.0.weight": [E * s * s, FP], "mm.0.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P]}
     elif proj == "mlp":
         opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight", "v.pre_ln.weight", "v.pre_ln.bias"] + blocks(g, "v", VIT_BIAS) + ["mm.0.bias", "mm.2.weight", "mm.2.bias", "mm.0.weight"]
         g.cls = True
@@ -489,7 +503,7 @@ FULL = {
 
 TINY = {
     "idefics3": dict(merge=2), "lfm2": dict(merge=2), "internvl": dict(merge=2), "llama4": dict(merge=2),
-    "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256),
+    "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "dots_ocr": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256),
 }
 
 

@@ -221,7 +221,7 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         }
         "pixtral" | "kimivl" => (tokens_side(256), limit(Some(1024))),
         "lightonocr" => (tokens_side(256), limit(None)),
-        "exaone4_5" | "dots_ocr" | "dots3note_v" | "mimovl" => (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), e.max_pixels),
+        "exaone4_5" | "dots_ocr" | "dots3note_v" | "mimovl" | "glm5v" => (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), e.max_pixels),
         "paddleocr" => (tokens_side(28 * 28), e.max_pixels),
         "kimik25" | "minicpmv4_6" => match (e.min_pixels.filter(|&p| p > 0), e.max_pixels.filter(|&p| p > 0)) {
             (Some(_), Some(max)) => (isqrt(max), Some(max)),

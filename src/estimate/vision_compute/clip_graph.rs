@@ -41,6 +41,8 @@ pub enum Tail {
     KimiK25,
     /// models/paddleocr.cpp: learned positions, M-RoPE, norm, pixel shuffle, MLP.
     PaddleOcr,
+    /// models/dotsocr.cpp: RMS-norm ViT with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
+    DotsOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
     /// 2-D sin/cos positions).
     Resampler,
@@ -78,10 +80,11 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "mlp" => Tail::Llava,
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "paddleocr" => Tail::PaddleOcr,
+        "dots_ocr" => Tail::DotsOcr,
         "kimik25" => Tail::KimiK25,
         "qwen3vl_merger" => Tail::Qwen3Vl,
         "llama4" => Tail::Llama4,
-        "glm4v" => Tail::Glm4v,
+        "glm4v" | "glm5v" => Tail::Glm4v,
         "ultravox" => Tail::Ultravox,
         "voxtral" | "musicflamingo" => Tail::Voxtral,
         "qwen2a" => Tail::Qwen2a,
@@ -369,8 +372,14 @@ impl<'a> Builder<'a> {
             let tn = self.g.ne(t);
             inp_l = self.g.cont(t, tn);
         }
-        if self.e.has(&format!("{p}.post_ln.weight")) {
-            let (w, b) = (self.w(&format!("{p}.post_ln.weight")), self.w(&format!("{p}.post_ln.bias")));
+        // dots.ocr's post-trunk norm is loaded into post_ln_w under its own name (clip.cpp)
+        let post_w = if matches!(self.e.projector_type.as_str(), "dots_ocr" | "dots3note_v") && p == "v" {
+            "mm.post_norm.weight".to_string()
+        } else {
+            format!("{p}.post_ln.weight")
+        };
+        if self.e.has(&post_w) {
+            let (w, b) = (self.w(&post_w), self.w(&format!("{p}.post_ln.bias")));
             inp_l = self.norm(inp_l, w, b, rms);
         }
         let n = self.g.ne(inp_l);
@@ -837,6 +846,19 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             cur = b.norm(cur, nw, nb, false);
             cur = b.patch_merge(cur, np, np, merge.max(1));
             let f = Ffn { up: b.w("mm.1.weight"), up_b: b.w("mm.1.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            cur = b.ffn(cur, f);
+            b.finish(cur)
+        }
+        Tail::DotsOcr => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            let inp = b.inp(side);
+            let mut cur = b.vit_pos("v", inp, n, None, true, &[positions]);
+            let (nw, nb) = (b.w("mm.input_norm.weight"), b.w("mm.input_norm.bias"));
+            cur = b.norm(cur, nw, nb, false);
+            cur = b.patch_merge(cur, np, np, merge.max(1));
+            let f = Ffn { up: b.w("mm.0.weight"), up_b: b.w("mm.0.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
             cur = b.ffn(cur, f);
             b.finish(cur)
         }

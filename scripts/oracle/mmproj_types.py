@@ -365,6 +365,18 @@ def spec(proj, g=None):
         keys["clip.use_silu"] = True
         shapes = {"mm.post_norm.weight": [E], "mm.input_norm.weight": [E], "mm.input_norm.bias": [E],
                   "mm.0.weight": [E * s * s, FP], "mm.0.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P]}
+    elif proj == "hunyuanvl":
+        # models/hunyuanvl.cpp: ViT with CPU-filled positions, RMS norm, conv k=merge (mm.0) + GELU,
+        # 1x1 conv (mm.2), a newline column, linear mm.model.fc, begin / end rows, RMS norm
+        opt = ["v.patch_embd.bias"] + blocks(g, "v", VIT_BIAS)
+        m = 2
+        shapes = {"mm.0.weight": [m, m, E, FP], "mm.0.bias": [FP], "mm.2.weight": [1, 1, FP, 2 * FP], "mm.2.bias": [2 * FP],
+                  "mm.model.fc.weight": [2 * FP, P], "mm.model.fc.bias": [P], "mm.pre_norm.weight": [E], "mm.post_norm.weight": [P],
+                  "mm.image_begin": [P], "mm.image_end": [P], "v.image_newline": [2 * FP]}
+        keys["clip.use_gelu"] = True
+        # the default budget (16384 tokens) makes the no-flash-attention score matrix 64 GiB,
+        # which ggml-alloc refuses (the oracle records 0); the file's own limit keeps it measurable
+        keys.update({"clip.vision.image_min_pixels": g.img ** 2, "clip.vision.image_max_pixels": 768 ** 2})
     elif proj == "mlp":
         opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight", "v.pre_ln.weight", "v.pre_ln.bias"] + blocks(g, "v", VIT_BIAS) + ["mm.0.bias", "mm.2.weight", "mm.2.bias", "mm.0.weight"]
         g.cls = True

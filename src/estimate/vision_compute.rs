@@ -178,6 +178,7 @@ pub fn n_merge(e: &ClipEncoder) -> u64 {
         "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger" | "ling3vl" | "glm4v" | "glm5v" | "mimovl" | "minimax_m3" | "youtuvl" | "muse-glimmer"
         | "exaone4_5" => sm.unwrap_or(2),
         "paddleocr" => 2,
+        "hunyuanvl" => sm.unwrap_or(2),
         "pixtral" | "lightonocr" | "dots3note_v" => sm.unwrap_or(1),
         "gemma3" => sf.unwrap_or(4),
         "gemma4v" => sf.unwrap_or(3),
@@ -231,6 +232,8 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
             }
         },
         "phi4" => (tokens_side(256), e.max_pixels),
+        // set_limit_image_tokens(256, 16384), then the file's image_max_pixels if it has one
+        "hunyuanvl" => (tokens_side(32 * 32), e.max_pixels.filter(|&p| p > 0).or(limit(Some(16384)))),
         // set_limit_image_tokens sets the warm-up side to sqrt(max_pixels) (clip-model.h)
         "lfm2" => (isqrt(limit(Some(256)).unwrap_or(0)), limit(Some(256))),
         "idefics3" => (e.image_size, limit(None)),
@@ -272,6 +275,8 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
         }
         "paddleocr" | "dots_ocr" | "dots3note_v" => n.div_ceil(m * m),
         "minicpmv4_6" => n / (m * m),
+        // a newline column per row, and the begin / end rows
+        "hunyuanvl" => (np / m + 1) * (np / m) + 2,
         "ldp" | "ldpv2" | "adapter" => n / 4 + if e.has("adapter.boi") { 2 } else { 0 },
         _ => n,
     }

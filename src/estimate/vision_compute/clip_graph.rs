@@ -41,6 +41,9 @@ pub enum Tail {
     KimiK25,
     /// models/paddleocr.cpp: learned positions, M-RoPE, norm, pixel shuffle, MLP.
     PaddleOcr,
+    /// models/hunyuanvl.cpp: ViT with input positions, RMS norm, two convs, newline column,
+    /// linear, begin / end rows, RMS norm.
+    HunyuanVl,
     /// models/dotsocr.cpp: RMS-norm ViT with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
@@ -81,6 +84,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "paddleocr" => Tail::PaddleOcr,
         "dots_ocr" => Tail::DotsOcr,
+        "hunyuanvl" => Tail::HunyuanVl,
         "kimik25" => Tail::KimiK25,
         "qwen3vl_merger" => Tail::Qwen3Vl,
         "llama4" => Tail::Llama4,
@@ -847,6 +851,49 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             cur = b.patch_merge(cur, np, np, merge.max(1));
             let f = Ffn { up: b.w("mm.1.weight"), up_b: b.w("mm.1.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
             cur = b.ffn(cur, f);
+            b.finish(cur)
+        }
+        Tail::HunyuanVl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let m = merge.max(1);
+            let pos = b.g.input(Ty::F32, [e.n_embd, n, 1, 1]);
+            let inp = b.inp(side);
+            let mut cur = b.vit("v", inp, n, Some(pos), false);
+            let pre = b.w("mm.pre_norm.weight");
+            cur = b.norm(cur, pre, None, true);
+            cur = b.g.reshape(cur, [e.n_embd, np, np, 1]);
+            cur = b.g.permute(cur, [2, 0, 1, 3]);
+            cur = b.g.cont(cur, [np, np, e.n_embd, 1]);
+            let (w0, b0, w1, b1) = (b.w("mm.0.weight"), b.w("mm.0.bias"), b.w("mm.2.weight"), b.w("mm.2.bias"));
+            let w0 = b.need(w0);
+            cur = b.conv_2d_patch(w0, cur);
+            cur = b.add_opt(cur, b0);
+            cur = b.g.unary(cur);
+            let w1 = b.need(w1);
+            cur = b.conv_2d_patch(w1, cur);
+            cur = b.add_opt(cur, b1);
+            let (o, idim) = (np / m, b.g.ne(cur)[2]);
+            let nl = b.w("v.image_newline");
+            let nl = b.need(nl);
+            let nl = b.g.reshape(nl, [1, 1, idim, 1]);
+            let nl = b.g.repeat(nl, [1, o, idim, 1]);
+            cur = b.g.concat(cur, nl, 0);
+            cur = b.g.permute(cur, [1, 2, 0, 3]);
+            cur = b.g.cont(cur, [idim, (o + 1) * o, 1, 1]);
+            let (fc, fcb) = (b.w("mm.model.fc.weight"), b.w("mm.model.fc.bias"));
+            let fc = b.need(fc);
+            cur = b.g.mul_mat(fc, cur);
+            cur = b.add_opt(cur, fcb);
+            let (begin, end) = (b.w("mm.image_begin"), b.w("mm.image_end"));
+            let (begin, end) = (b.need(begin), b.need(end));
+            let pn = b.g.ne(begin)[0];
+            let begin = b.g.reshape(begin, [pn, 1, 1, 1]);
+            let end = b.g.reshape(end, [pn, 1, 1, 1]);
+            cur = b.g.concat(begin, cur, 1);
+            cur = b.g.concat(cur, end, 1);
+            let post = b.w("mm.post_norm.weight");
+            cur = b.norm(cur, post, None, true);
             b.finish(cur)
         }
         Tail::DotsOcr => {

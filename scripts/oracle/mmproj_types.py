@@ -377,6 +377,13 @@ def spec(proj, g=None):
         # the default budget (16384 tokens) makes the no-flash-attention score matrix 64 GiB,
         # which ggml-alloc refuses (the oracle records 0); the file's own limit keeps it measurable
         keys.update({"clip.vision.image_min_pixels": g.img ** 2, "clip.vision.image_max_pixels": 768 ** 2})
+    elif proj == "minimax_m3":
+        # models/minimax-m3.cpp: temporal patch pair without bias, 2x2 merge order, 3-axis rope,
+        # per-patch GELU-erf MLP mm.1 / mm.2, then the merge MLP mm.merger.fc1 / fc2 over 4 patches
+        opt = ["v.patch_embd.weight.1"] + blocks(g, "v", VIT_BIAS)
+        shapes = {"mm.1.weight": [E, FP], "mm.1.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P],
+                  "mm.merger.fc1.weight": [4 * P, FP], "mm.merger.fc1.bias": [FP],
+                  "mm.merger.fc2.weight": [FP, P], "mm.merger.fc2.bias": [P]}
     elif proj == "mlp":
         opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight", "v.pre_ln.weight", "v.pre_ln.bias"] + blocks(g, "v", VIT_BIAS) + ["mm.0.bias", "mm.2.weight", "mm.2.bias", "mm.0.weight"]
         g.cls = True

@@ -232,6 +232,7 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
             }
         },
         "phi4" => (tokens_side(256), e.max_pixels),
+        "minimax_m3" => (tokens_side(16 * 16), limit(Some(576))),
         // set_limit_image_tokens(256, 16384), then the file's image_max_pixels if it has one
         "hunyuanvl" => (tokens_side(32 * 32), e.max_pixels.filter(|&p| p > 0).or(limit(Some(16384)))),
         // set_limit_image_tokens sets the warm-up side to sqrt(max_pixels) (clip-model.h)

@@ -44,6 +44,9 @@ pub enum Tail {
     /// models/hunyuanvl.cpp: ViT with input positions, RMS norm, two convs, newline column,
     /// linear, begin / end rows, RMS norm.
     HunyuanVl,
+    /// models/minimax-m3.cpp: temporal patch pair, 2x2 merge order, 2-axis rope, per-patch MLP,
+    /// merge MLP over each 2x2 block.
+    MinimaxM3,
     /// models/dotsocr.cpp: RMS-norm ViT with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
@@ -84,6 +87,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "paddleocr" => Tail::PaddleOcr,
         "dots_ocr" => Tail::DotsOcr,
+        "minimax_m3" => Tail::MinimaxM3,
         "hunyuanvl" => Tail::HunyuanVl,
         "kimik25" => Tail::KimiK25,
         "qwen3vl_merger" => Tail::Qwen3Vl,
@@ -894,6 +898,39 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             cur = b.g.concat(cur, end, 1);
             let post = b.w("mm.post_norm.weight");
             cur = b.norm(cur, post, None, true);
+            b.finish(cur)
+        }
+        Tail::MinimaxM3 => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let m = merge.max(1);
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let (p0, p1) = (b.w("v.patch_embd.weight"), b.w("v.patch_embd.weight.1"));
+            let (p0, p1) = (b.need(p0), b.need(p1));
+            let c0 = b.conv_2d_patch(p0, raw);
+            let c1 = b.conv_2d_patch(p1, raw);
+            let mut inp = b.g.binary(c0, c1);
+            inp = b.g.permute(inp, [1, 2, 0, 3]);
+            inp = b.g.cont(inp, [e.n_embd * m, np / m, np, 1]);
+            inp = b.g.reshape(inp, [e.n_embd * m, np / m, m, np / m]);
+            inp = b.g.permute_0213(inp);
+            inp = b.g.cont(inp, [e.n_embd, n, 1, 1]);
+            let pos_h = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let mut cur = b.vit_pos("v", inp, n, None, false, &[pos_h, pos_w]);
+            let f = Ffn { up: b.w("mm.1.weight"), up_b: b.w("mm.1.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            cur = b.ffn(cur, f);
+            let proj = b.g.ne(cur)[0];
+            cur = b.g.reshape(cur, [proj * m * m, n / (m * m), 1, 1]);
+            let f = Ffn {
+                up: b.w("mm.merger.fc1.weight"),
+                up_b: b.w("mm.merger.fc1.bias"),
+                gate: None,
+                gate_b: None,
+                down: b.w("mm.merger.fc2.weight"),
+                down_b: b.w("mm.merger.fc2.bias"),
+            };
+            cur = b.ffn(cur, f);
             b.finish(cur)
         }
         Tail::DotsOcr => {

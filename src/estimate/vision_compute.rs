@@ -232,6 +232,8 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
             }
         },
         "phi4" => (tokens_side(256), e.max_pixels),
+        // set_limit_image_tokens(70, 1120), then set_warmup_n_tokens(256)
+        "gemma4v" | "gemma4uv" => (tokens_side(256), limit(Some(1120))),
         "minimax_m3" => (tokens_side(16 * 16), limit(Some(576))),
         // set_limit_image_tokens(256, 16384), then the file's image_max_pixels if it has one
         "hunyuanvl" => (tokens_side(32 * 32), e.max_pixels.filter(|&p| p > 0).or(limit(Some(16384)))),
@@ -293,6 +295,10 @@ pub fn audio_tokens(e: &ClipEncoder, frames: u64) -> u64 {
     n /= 2;
     if matches!(e.projector_type.as_str(), "qwen2a" | "voxtral" | "musicflamingo") {
         n /= 2;
+    }
+    if e.projector_type == "gemma4ua" {
+        // encoder-free: one token per raw-waveform frame
+        return frames;
     }
     if e.projector_type == "glma" {
         // stacked by the factor after the encoder, plus the BOI and EOI rows

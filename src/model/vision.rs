@@ -183,6 +183,15 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
             (t.name.clone(), ne, t.bytes)
         })
         .collect();
+    // Gemma 4 unified vision merges tokens in the patch conv itself: clip's load_hparams
+    // multiplies the patch by the pooling kernel (projector.scale_factor, default 3)
+    let patch_size = get("clip.vision.patch_size").unwrap_or(0).saturating_mul(if projector_type == "gemma4uv" {
+        get("clip.vision.projector.scale_factor").unwrap_or(3)
+    } else {
+        1
+    });
+    // Gemma 4 unified audio is encoder-free: clip sets n_mel_bins to its 640-sample frame
+    let n_mel_bins = if projector_type == "gemma4ua" { 640 } else { get("clip.audio.num_mel_bins").unwrap_or(0) };
     ClipEncoder {
         modality,
         projector_type,
@@ -194,14 +203,14 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         n_layer: m("block_count"),
         projection_dim: m("projection_dim"),
         image_size: get("clip.vision.image_size").unwrap_or(0),
-        patch_size: get("clip.vision.patch_size").unwrap_or(0),
+        patch_size,
         spatial_merge: get("clip.vision.spatial_merge_size"),
         scale_factor: get("clip.vision.projector.scale_factor"),
         min_pixels: get("clip.vision.image_min_pixels"),
         max_pixels: get("clip.vision.image_max_pixels"),
         query_num: get("clip.minicpmv_query_num"),
         minicpmv_version: get("clip.minicpmv_version"),
-        n_mel_bins: get("clip.audio.num_mel_bins").unwrap_or(0),
+        n_mel_bins,
         stack_factor: get("clip.audio.projector.stack_factor"),
         n_wa_pattern: get("clip.vision.n_wa_pattern"),
         feature_layers: h.get(&format!("clip.{p}.feature_layer")).is_some(),

@@ -47,6 +47,9 @@ pub enum Tail {
     /// models/minimax-m3.cpp: temporal patch pair, 2x2 merge order, 2-axis rope, per-patch MLP,
     /// merge MLP over each 2x2 block.
     MinimaxM3,
+    /// models/gemma4uv.cpp: no blocks; im2col, norms, linear patch embedding, x / y position
+    /// tables, RMS norm, input projection.
+    Gemma4Uv,
     /// models/dotsocr.cpp: RMS-norm ViT with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
@@ -64,6 +67,8 @@ pub enum Tail {
     Voxtral,
     /// whisper-enc.cpp: Qwen2-Audio / Qwen2.5-Omni audio (average pool, one matrix).
     Qwen2a,
+    /// models/gemma4ua.cpp: encoder-free audio, RMS norm over raw frames, input projection.
+    Gemma4Ua,
     /// whisper-enc.cpp: MERaLiON (stack, layer norm, SiLU linear, GLU, linear).
     Meralion,
     /// whisper-enc.cpp: GLM-4.x audio (layer norm, stack, GELU-erf MLP, BOI / EOI rows).
@@ -87,6 +92,8 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "paddleocr" => Tail::PaddleOcr,
         "dots_ocr" => Tail::DotsOcr,
+        "gemma4uv" => Tail::Gemma4Uv,
+        "gemma4ua" => Tail::Gemma4Ua,
         "minimax_m3" => Tail::MinimaxM3,
         "hunyuanvl" => Tail::HunyuanVl,
         "kimik25" => Tail::KimiK25,
@@ -933,6 +940,45 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             cur = b.ffn(cur, f);
             b.finish(cur)
         }
+        Tail::Gemma4Uv => {
+            let p = e.patch_size.max(1);
+            let np = side / p;
+            let n = np * np;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            // the im2col kernel is a plain new tensor (shape only), allocated like a leaf
+            let kernel = b.op(Ty::F32, [p, p, 3, 1], &[]);
+            b.g.t[kernel as usize].op = Op::Leaf;
+            let col = b.op(Ty::F32, [3 * p * p, np, np, 1], &[kernel, raw]);
+            let mut inp = b.g.reshape(col, [3 * p * p, n, 1, 1]);
+            let (w1, b1) = (b.w("v.patch_norm.1.weight"), b.w("v.patch_norm.1.bias"));
+            inp = b.norm(inp, w1, b1, false);
+            let pw = b.w("v.patch_embd.weight");
+            let pw = b.need(pw);
+            inp = b.g.mul_mat(pw, inp);
+            let pb = b.w("v.patch_embd.bias");
+            inp = b.add_opt(inp, pb);
+            let (w2, b2) = (b.w("v.patch_norm.2.weight"), b.w("v.patch_norm.2.bias"));
+            inp = b.norm(inp, w2, b2, false);
+            let pos_x = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pos_y = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            let pn = b.g.ne(pe);
+            let row = b.g.t[pe as usize].nb[1];
+            let tx = b.g.view(pe, [pn[0], pn[1], 1, 1], [4, row, row * pn[1], row * pn[1]], &[pe]);
+            let ty = b.g.view(pe, [pn[0], pn[1], 1, 1], [4, row, row * pn[1], row * pn[1]], &[pe]);
+            let ex = b.g.get_rows(tx, pos_x);
+            let ey = b.g.get_rows(ty, pos_y);
+            inp = b.g.binary(inp, ex);
+            inp = b.g.binary(inp, ey);
+            let (w3, b3) = (b.w("v.patch_norm.3.weight"), b.w("v.patch_norm.3.bias"));
+            let mut cur = b.norm(inp, w3, b3, false);
+            cur = b.g.unary(cur);
+            let proj = b.w("mm.input_projection.weight");
+            let proj = b.need(proj);
+            cur = b.g.mul_mat(proj, cur);
+            b.finish(cur)
+        }
         Tail::DotsOcr => {
             let np = side / e.patch_size.max(1);
             let n = np * np;
@@ -1164,6 +1210,16 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             cur = b.norm(cur, w0, b0, false);
             let (u, ub, d, db) = (b.w("mm.model.mlp.1.weight"), b.w("mm.model.mlp.1.bias"), b.w("mm.model.mlp.3.weight"), b.w("mm.model.mlp.3.bias"));
             cur = b.ffn(cur, Ffn { up: u, up_b: ub, gate: None, gate_b: None, down: d, down_b: db });
+            b.finish(cur)
+        }
+        Tail::Gemma4Ua => {
+            let inp = b.g.input(Ty::F32, [frames, e.n_mel_bins, 1, 1]);
+            let p = b.g.permute(inp, [1, 0, 2, 3]);
+            let mut cur = b.g.cont(p, [e.n_mel_bins, frames, 1, 1]);
+            cur = b.g.unary(cur);
+            let proj = b.w("mm.a.input_projection.weight");
+            let proj = b.need(proj);
+            cur = b.g.mul_mat(proj, cur);
             b.finish(cur)
         }
         Tail::Ultravox | Tail::Voxtral | Tail::Qwen2a | Tail::Meralion | Tail::Glma => {

@@ -384,6 +384,13 @@ def spec(proj, g=None):
         shapes = {"mm.1.weight": [E, FP], "mm.1.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P],
                   "mm.merger.fc1.weight": [4 * P, FP], "mm.merger.fc1.bias": [FP],
                   "mm.merger.fc2.weight": [FP, P], "mm.merger.fc2.bias": [P]}
+    elif proj == "gemma4v":
+        # models/gemma4v.cpp: conv patches (no bias), x / y position tables, RMS ViT with per-head
+        # Q/K norms, post-attention / post-FFN norms, gated GELU FFN; pool by 3, std scale, RMS
+        # norm, input projection (every matmul clamped: Gemma4ClippableLinear)
+        opt = ["v.position_embd.weight", "v.std_bias", "v.std_scale"] + blocks(g, "v", VIT_RMS_GATED + ("attn_q_norm.weight", "attn_k_norm.weight", "attn_post_norm.weight", "ffn_post_norm.weight"))
+        shapes = {"v.position_embd.weight": [E, 64, 2], "v.std_bias": [E], "v.std_scale": [E], "mm.input_projection.weight": [E, P]}
+        keys["clip.use_gelu"] = True
     elif proj == "gemma4uv":
         # models/gemma4uv.cpp: no blocks; im2col with patch x pooling kernel (3), norm, linear,
         # norm, x / y position tables (get_rows), norm, RMS norm, input projection

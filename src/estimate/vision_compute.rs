@@ -112,7 +112,8 @@ pub struct EncoderCompute {
 pub enum Method {
     /// Its clip graph is rebuilt and ggml-alloc replayed on it.
     Simulated,
-    /// The generic ViT graph over the projector's patches (the projector tail left out).
+    /// The generic ViT graph over the projector's patches (the projector tail left out), or
+    /// the type's own graph where its replay is not yet exact ([`clip_graph::approximate`]).
     Estimate,
 }
 
@@ -347,6 +348,7 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         // generic ViT, as does a type without its own graph
         let simulated = clip_graph::tail(kind).and_then(|t| clip_graph::reserve(e, t, flash_attn, side, 0, merge));
         let (bytes, method) = match simulated {
+            Some(b) if clip_graph::approximate(kind) => (Some(b), Method::Estimate),
             Some(b) => (Some(b), Method::Simulated),
             None => (clip_graph::reserve_generic_vit(e, flash_attn, side), Method::Estimate),
         };

@@ -391,6 +391,14 @@ def spec(proj, g=None):
         opt = ["v.position_embd.weight", "v.std_bias", "v.std_scale"] + blocks(g, "v", VIT_RMS_GATED + ("attn_q_norm.weight", "attn_k_norm.weight", "attn_post_norm.weight", "ffn_post_norm.weight"))
         shapes = {"v.position_embd.weight": [E, 64, 2], "v.std_bias": [E], "v.std_scale": [E], "mm.input_projection.weight": [E, P]}
         keys["clip.use_gelu"] = True
+    elif proj == "cogvlm":
+        # models/cogvlm.cpp: class token, learned positions, fused QKV, post-norm blocks (ln1 after
+        # attention, ln2 after the FFN), CLS dropped, linear + norm + GELU, SwiGLU, BOI / EOI rows
+        g.cls = True
+        opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight"] + blocks(g, "v", ("attn_qkv.weight", "attn_qkv.bias", "attn_out.weight", "attn_out.bias", "ln1.weight", "ln1.bias", "ln2.weight", "ln2.bias", "ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias"))
+        shapes = {"mm.model.fc.weight": [E, P], "mm.post_fc_norm.weight": [P], "mm.post_fc_norm.bias": [P],
+                  "mm.up.weight": [P, FP], "mm.gate.weight": [P, FP], "mm.down.weight": [FP, P], "v.boi": [P], "v.eoi": [P]}
+        keys["clip.use_gelu"] = True
     elif proj == "gemma4uv":
         # models/gemma4uv.cpp: no blocks; im2col with patch x pooling kernel (3), norm, linear,
         # norm, x / y position tables (get_rows), norm, RMS norm, input projection

@@ -53,6 +53,9 @@ pub enum Tail {
     /// models/gemma4v.cpp: scaled input, conv patches, x / y position tables, RMS ViT with
     /// Q/K/V norms, post norms and clamped matmuls, average pool, RMS norm, projection.
     Gemma4V,
+    /// models/cogvlm.cpp: class token, post-norm blocks with fused QKV, linear, norm, GELU,
+    /// SwiGLU, BOI / EOI rows.
+    CogVlm,
     /// models/dotsocr.cpp: RMS-norm ViT with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
@@ -95,6 +98,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "paddleocr" => Tail::PaddleOcr,
         "dots_ocr" => Tail::DotsOcr,
+        "cogvlm" => Tail::CogVlm,
         "gemma4v" => Tail::Gemma4V,
         "gemma4uv" => Tail::Gemma4Uv,
         "gemma4ua" => Tail::Gemma4Ua,
@@ -1075,6 +1079,71 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let proj = b.w("mm.input_projection.weight");
             let proj = b.need(proj);
             cur = b.mm(proj, cur);
+            b.finish(cur)
+        }
+        Tail::CogVlm => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let (n_embd, n_head) = (e.n_embd, e.n_head.max(1));
+            let d = n_embd / n_head;
+            let mut inp = b.inp(side);
+            let cls = b.w("v.class_embd");
+            let cls = b.need(cls);
+            inp = b.g.concat(inp, cls, 1);
+            let pe = b.w("v.position_embd.weight");
+            let pe = b.need(pe);
+            inp = b.g.binary(inp, pe);
+            let n_pos = n + 1;
+            let mut inp_l = inp;
+            for il in 0..e.n_layer {
+                let w = b.blk("v", il, "attn_qkv.weight");
+                let w = b.need(w);
+                let mut cur = b.mm(w, inp_l);
+                let bq = b.blk("v", il, "attn_qkv.bias");
+                cur = b.add_opt(cur, bq);
+                let row = b.g.t[cur as usize].nb[1];
+                let mut qkv = [NONE; 3];
+                for x in &mut qkv {
+                    *x = b.g.view(cur, [d, n_head, n_pos, 1], [4, d * 4, row, row * n_pos], &[cur]);
+                }
+                let (wo, bo) = (b.blk("v", il, "attn_out.weight"), b.blk("v", il, "attn_out.bias"));
+                cur = b.attn(qkv[0], qkv[1], qkv[2], wo, bo, NONE);
+                let (w1, b1) = (b.blk("v", il, "ln1.weight"), b.blk("v", il, "ln1.bias"));
+                cur = b.norm(cur, w1, b1, false);
+                cur = b.g.binary(cur, inp_l);
+                inp_l = cur;
+                let f = Ffn {
+                    up: b.blk("v", il, "ffn_up.weight"),
+                    up_b: b.blk("v", il, "ffn_up.bias"),
+                    gate: b.blk("v", il, "ffn_gate.weight"),
+                    gate_b: b.blk("v", il, "ffn_gate.bias"),
+                    down: b.blk("v", il, "ffn_down.weight"),
+                    down_b: b.blk("v", il, "ffn_down.bias"),
+                };
+                cur = b.ffn(cur, f);
+                let (w2, b2) = (b.blk("v", il, "ln2.weight"), b.blk("v", il, "ln2.bias"));
+                cur = b.norm(cur, w2, b2, false);
+                cur = b.g.binary(cur, inp_l);
+                inp_l = cur;
+            }
+            let row = b.g.t[inp_l as usize].nb[1];
+            let mut cur = b.g.view(inp_l, [n_embd, n, 1, 1], [4, row, row * n, row * n], &[inp_l]);
+            let fc = b.w("mm.model.fc.weight");
+            let fc = b.need(fc);
+            cur = b.mm(fc, cur);
+            let (nw, nb) = (b.w("mm.post_fc_norm.weight"), b.w("mm.post_fc_norm.bias"));
+            cur = b.norm(cur, nw, nb, false);
+            cur = b.g.unary(cur);
+            let (up, gate, down) = (b.w("mm.up.weight"), b.w("mm.gate.weight"), b.w("mm.down.weight"));
+            let (up, gate, down) = (b.need(up), b.need(gate), b.need(down));
+            let h = b.mm(up, cur);
+            let gt = b.mm(gate, cur);
+            cur = b.g.glu_split(gt, h);
+            cur = b.mm(down, cur);
+            let (boi, eoi) = (b.w("v.boi"), b.w("v.eoi"));
+            let (boi, eoi) = (b.need(boi), b.need(eoi));
+            cur = b.g.concat(boi, cur, 1);
+            cur = b.g.concat(cur, eoi, 1);
             b.finish(cur)
         }
         Tail::DotsOcr => {

@@ -399,6 +399,13 @@ def spec(proj, g=None):
         shapes = {"mm.model.fc.weight": [E, P], "mm.post_fc_norm.weight": [P], "mm.post_fc_norm.bias": [P],
                   "mm.up.weight": [P, FP], "mm.gate.weight": [P, FP], "mm.down.weight": [FP, P], "v.boi": [P], "v.eoi": [P]}
         keys["clip.use_gelu"] = True
+    elif proj == "step3vl":
+        # models/step3vl.cpp: learned positions (resized), 2-D rope, then two k=3 s=2 p=1 convs
+        # with per-channel bias (mm.0, mm.1) and a linear mm.model.fc
+        opt = ["v.patch_embd.bias", "v.position_embd.weight", "mm.0.bias", "mm.1.bias"] + blocks(g, "v", VIT_BIAS)
+        shapes = {"mm.0.weight": [3, 3, E, 2 * E], "mm.0.bias": [2 * E], "mm.1.weight": [3, 3, 2 * E, 4 * E], "mm.1.bias": [4 * E],
+                  "mm.model.fc.weight": [4 * E, P]}
+        keys["clip.use_gelu"] = True
     elif proj == "gemma4uv":
         # models/gemma4uv.cpp: no blocks; im2col with patch x pooling kernel (3), norm, linear,
         # norm, x / y position tables (get_rows), norm, RMS norm, input projection

@@ -280,6 +280,7 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
         "paddleocr" | "dots_ocr" | "dots3note_v" => n.div_ceil(m * m),
         "minicpmv4_6" => n / (m * m),
         "cogvlm" => n + 2,
+        "step3vl" => n / (m * m),
         // a newline column per row, and the begin / end rows
         "hunyuanvl" => (np / m + 1) * (np / m) + 2,
         "ldp" | "ldpv2" | "adapter" => n / 4 + if e.has("adapter.boi") { 2 } else { 0 },

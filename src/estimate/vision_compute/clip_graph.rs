@@ -56,6 +56,9 @@ pub enum Tail {
     /// models/cogvlm.cpp: class token, post-norm blocks with fused QKV, linear, norm, GELU,
     /// SwiGLU, BOI / EOI rows.
     CogVlm,
+    /// models/step3vl.cpp: resized learned positions, 2-D rope, two strided convs with
+    /// per-channel bias, linear.
+    Step3Vl,
     /// models/dotsocr.cpp: RMS-norm ViT with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
@@ -98,6 +101,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "paddleocr" => Tail::PaddleOcr,
         "dots_ocr" => Tail::DotsOcr,
+        "step3vl" => Tail::Step3Vl,
         "cogvlm" => Tail::CogVlm,
         "gemma4v" => Tail::Gemma4V,
         "gemma4uv" => Tail::Gemma4Uv,
@@ -232,6 +236,22 @@ impl<'a> Builder<'a> {
         let kn = self.g.ne(kernel);
         let inn = self.g.ne(img);
         let (ow, oh) = (inn[0] / kn[0].max(1), inn[1] / kn[1].max(1));
+        let col = self.im2col(kernel, img, [kn[0] * kn[1] * kn[2], ow, oh, inn[3]]);
+        let col2 = self.g.reshape(col, [kn[0] * kn[1] * kn[2], ow * oh * inn[3], 1, 1]);
+        let k2 = self.g.reshape(kernel, [kn[0] * kn[1] * kn[2], kn[3], 1, 1]);
+        let r = self.g.mul_mat(col2, k2);
+        let r = self.g.reshape(r, [ow, oh, inn[3], kn[3]]);
+        let r = self.g.permute(r, [0, 1, 3, 2]);
+        let ne = self.g.ne(r);
+        self.g.cont(r, ne)
+    }
+
+    /// `ggml_conv_2d(kernel, img, s, s, p, p, 1, 1)`: im2col, matmul, permute and cont.
+    fn conv_2d(&mut self, kernel: Id, img: Id, s: u64, p: u64) -> Id {
+        let kn = self.g.ne(kernel);
+        let inn = self.g.ne(img);
+        let out = |x: u64, k: u64| (x + 2 * p).saturating_sub(k) / s.max(1) + 1;
+        let (ow, oh) = (out(inn[0], kn[0]), out(inn[1], kn[1]));
         let col = self.im2col(kernel, img, [kn[0] * kn[1] * kn[2], ow, oh, inn[3]]);
         let col2 = self.g.reshape(col, [kn[0] * kn[1] * kn[2], ow * oh * inn[3], 1, 1]);
         let k2 = self.g.reshape(kernel, [kn[0] * kn[1] * kn[2], kn[3], 1, 1]);
@@ -1144,6 +1164,40 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let (boi, eoi) = (b.need(boi), b.need(eoi));
             cur = b.g.concat(boi, cur, 1);
             cur = b.g.concat(cur, eoi, 1);
+            b.finish(cur)
+        }
+        Tail::Step3Vl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let pos_h = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let pos_w = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            let inp = b.inp(side);
+            let learned = b.resized_pos(np);
+            let mut cur = b.vit_pos("v", inp, n, learned, false, &[pos_w, pos_h]);
+            cur = b.g.permute(cur, [1, 0, 2, 3]);
+            cur = b.g.cont(cur, [np, np, e.n_embd, 1]);
+            for i in 0..2 {
+                let (w, bias) = (b.w(&format!("mm.{i}.weight")), b.w(&format!("mm.{i}.bias")));
+                let w = b.need(w);
+                cur = b.conv_2d(w, cur, 2, 1);
+                if let Some(bias) = bias {
+                    let cn = b.g.ne(cur);
+                    let r = b.g.reshape(cur, [cn[0] * cn[1], cn[2], 1, 1]);
+                    let t = b.g.transpose(r);
+                    let mut c = b.g.cont(t, [cn[2], cn[0] * cn[1], 1, 1]);
+                    c = b.g.binary(c, bias);
+                    let t = b.g.transpose(c);
+                    let c = b.g.cont(t, [cn[0] * cn[1], cn[2], 1, 1]);
+                    cur = b.g.reshape(c, [cn[0], cn[1], cn[2], 1]);
+                }
+            }
+            let cn = b.g.ne(cur);
+            cur = b.g.reshape(cur, [cn[0] * cn[1], cn[2], cn[3], 1]);
+            cur = b.g.permute(cur, [1, 0, 2, 3]);
+            cur = b.g.cont(cur, [cn[2], cn[0] * cn[1], cn[3], 1]);
+            let fc = b.w("mm.model.fc.weight");
+            let fc = b.need(fc);
+            cur = b.g.mul_mat(fc, cur);
             b.finish(cur)
         }
         Tail::DotsOcr => {

@@ -322,7 +322,7 @@ def spec(proj, g=None):
             shapes[f"resampler.ln_{a}.weight"] = [P]
             shapes[f"resampler.ln_{a}.bias"] = [P]
         keys["clip.use_gelu"] = True
-    elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma"):
+    elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma", "qwen3a"):
         return audio_spec(proj, g)
     elif proj == "qwen2.5o":
         # Qwen2.5-Omni's one file: clip.cpp reads it as a qwen2.5vl_merger vision encoder and a
@@ -449,6 +449,17 @@ def audio_spec(proj, g):
     # whisper-enc.cpp, GLM-4.x audio: layer norm [E], stack, GELU-erf MLP, then v.boi / v.eoi rows around it
     glma = {"mm.a.norm_pre.weight": [E], "mm.a.norm_pre.bias": [E], "mm.a.mlp.1.weight": [st, FP], "mm.a.mlp.1.bias": [FP],
             "mm.a.mlp.2.weight": [FP, P], "mm.a.mlp.2.bias": [P], "v.boi": [P], "v.eoi": [P]}
+    if proj == "qwen3a":
+        # models/qwen3a.cpp: 100-frame chunks, three k=3 s=2 p=1 conv2d + GELU-erf over (frames,
+        # mel), a.conv_out to the width, per-chunk positions, the encoder, GELU-erf MLP mm.a.mlp.1/2
+        C = 32
+        opt = ["a.conv2d.1.bias", "a.conv2d.2.bias", "a.conv2d.3.bias", "a.position_embd.weight", "a.post_ln.weight",
+               "a.post_ln.bias"] + blocks(g, "a", VIT_BIAS)
+        return g, keys, opt, {"a.conv1d.1.weight": None, "a.conv2d.1.weight": [3, 3, 1, C], "a.conv2d.1.bias": [C],
+                              "a.conv2d.2.weight": [3, 3, C, C], "a.conv2d.2.bias": [C], "a.conv2d.3.weight": [3, 3, C, C],
+                              "a.conv2d.3.bias": [C], "a.conv_out.weight": [C * (g.mel // 8), E],
+                              "mm.a.mlp.1.weight": [E, FP], "mm.a.mlp.1.bias": [FP], "mm.a.mlp.2.weight": [FP, P],
+                              "mm.a.mlp.2.bias": [P]}, True
     shapes = {
         "musicflamingo": {"mm.a.mlp.1.weight": [E, P], "mm.a.mlp.1.bias": [P], "mm.a.mlp.2.weight": [P, P], "mm.a.mlp.2.bias": [P]},
         "ultravox": {"mm.a.mlp.1.weight": [st, 2 * P], "mm.a.mlp.2.weight": [P, P], "mm.a.norm_pre.weight": [st], "mm.a.norm_mid.weight": [P]},

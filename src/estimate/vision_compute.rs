@@ -299,6 +299,10 @@ pub fn audio_tokens(e: &ClipEncoder, frames: u64) -> u64 {
     if matches!(e.projector_type.as_str(), "qwen2a" | "voxtral" | "musicflamingo") {
         n /= 2;
     }
+    if e.projector_type == "qwen3a" {
+        // 100-frame chunks, 13 tokens each (three stride-2 convs)
+        return frames / 100 * 13;
+    }
     if e.projector_type == "gemma4ua" {
         // encoder-free: one token per raw-waveform frame
         return frames;

@@ -78,6 +78,9 @@ pub enum Tail {
     Qwen2a,
     /// models/gemma4ua.cpp: encoder-free audio, RMS norm over raw frames, input projection.
     Gemma4Ua,
+    /// models/qwen3a.cpp: Qwen3-ASR audio (chunked conv2d front end, per-chunk positions,
+    /// encoder, GELU-erf MLP).
+    Qwen3a,
     /// whisper-enc.cpp: MERaLiON (stack, layer norm, SiLU linear, GLU, linear).
     Meralion,
     /// whisper-enc.cpp: GLM-4.x audio (layer norm, stack, GELU-erf MLP, BOI / EOI rows).
@@ -106,6 +109,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "gemma4v" => Tail::Gemma4V,
         "gemma4uv" => Tail::Gemma4Uv,
         "gemma4ua" => Tail::Gemma4Ua,
+        "qwen3a" => Tail::Qwen3a,
         "minimax_m3" => Tail::MinimaxM3,
         "hunyuanvl" => Tail::HunyuanVl,
         "kimik25" => Tail::KimiK25,
@@ -1441,6 +1445,53 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let proj = b.w("mm.a.input_projection.weight");
             let proj = b.need(proj);
             cur = b.g.mul_mat(proj, cur);
+            b.finish(cur)
+        }
+        Tail::Qwen3a => {
+            let chunks = frames / 100;
+            let mel = e.n_mel_bins;
+            let raw = b.g.input(Ty::F32, [frames, mel, 1, 1]);
+            let v = b.g.view_nd(raw, [100, mel, 1, chunks], frames * 4, 400, 400);
+            let mut cur = b.g.cont(v, [100, mel, 1, chunks]);
+            for i in 1..=3 {
+                let (w, bias) = (b.w(&format!("a.conv2d.{i}.weight")), b.w(&format!("a.conv2d.{i}.bias")));
+                let w = b.need(w);
+                cur = b.conv_2d(w, cur, 2, 1);
+                if let Some(bias) = bias {
+                    let c = b.g.ne(cur)[2];
+                    let r = b.g.reshape(bias, [1, 1, c, 1]);
+                    cur = b.g.binary(cur, r);
+                }
+                cur = b.g.unary(cur);
+            }
+            let cn = b.g.ne(cur);
+            cur = b.g.permute(cur, [2, 0, 1, 3]);
+            cur = b.g.cont(cur, [cn[1], cn[2], cn[0], cn[3]]);
+            cur = b.g.reshape(cur, [cn[1] * cn[2], cn[0] * cn[3], 1, 1]);
+            let w = b.w("a.conv_out.weight");
+            let w = b.need(w);
+            cur = b.g.mul_mat(w, cur);
+            let cb = b.w("a.conv_out.bias");
+            cur = b.add_opt(cur, cb);
+            let n_pos = b.g.ne(cur)[1];
+            let per_chunk = n_pos / chunks.max(1);
+            let pe = b.w("a.position_embd.weight");
+            let pe = b.need(pe);
+            let row = b.g.t[pe as usize].nb[1];
+            let pn = b.g.ne(pe);
+            let pv = b.g.view(pe, [pn[0], per_chunk, 1, 1], [4, row, row * per_chunk, row * per_chunk], &[pe]);
+            let rep = b.g.repeat(pv, [pn[0], n_pos, 1, 1]);
+            cur = b.g.binary(cur, rep);
+            cur = b.vit("a", cur, n_pos, None, false);
+            let f = Ffn {
+                up: b.w("mm.a.mlp.1.weight"),
+                up_b: b.w("mm.a.mlp.1.bias"),
+                gate: None,
+                gate_b: None,
+                down: b.w("mm.a.mlp.2.weight"),
+                down_b: b.w("mm.a.mlp.2.bias"),
+            };
+            cur = b.ffn(cur, f);
             b.finish(cur)
         }
         Tail::Ultravox | Tail::Voxtral | Tail::Qwen2a | Tail::Meralion | Tail::Glma => {

@@ -66,7 +66,9 @@ fn every_recorded_projector_matches_mtmd() {
             let s = &c["settings"];
             let fa = s["flash_attn"] != "off";
             let largest = s["largest"] == true;
-            let settings = MmprojSettings { offload: true, image_max_tokens: None };
+            // a user image budget the oracle ran with (`--image-max-tokens`), else clip's own
+            let max_tokens = s["image_max_tokens"].as_i64().filter(|&t| t > 0).map(|t| t as u64);
+            let settings = MmprojSettings { offload: true, image_max_tokens: max_tokens };
             let ctxs = c["contexts"].as_array().unwrap();
             assert_eq!(ctxs.len(), v.encoders.len(), "{id}: encoders");
             let theirs_w: u64 = ctxs.iter().map(|x| x["weight_bytes"].as_u64().unwrap()).sum();

@@ -236,6 +236,7 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         // set_limit_image_tokens(70, 1120), then set_warmup_n_tokens(256)
         "gemma4v" | "gemma4uv" => (tokens_side(256), limit(Some(1120))),
         "minimax_m3" => (tokens_side(16 * 16), limit(Some(576))),
+        "youtuvl" => (tokens_side(16 * 16), limit(Some(62500))),
         // set_limit_image_tokens(256, 16384), then the file's image_max_pixels if it has one
         "hunyuanvl" => (tokens_side(32 * 32), e.max_pixels.filter(|&p| p > 0).or(limit(Some(16384)))),
         // set_limit_image_tokens sets the warm-up side to sqrt(max_pixels) (clip-model.h)
@@ -492,7 +493,7 @@ mod tests {
         assert!(matches!(vision_compute(&other, true, &d), Err(VisionComputeError::UnknownType(_))));
         // a type without its own graph here is sized from the generic ViT graph, labelled an estimate
         let mut generic = qwen35();
-        generic.encoders[0].projector_type = "youtuvl".into();
+        generic.encoders[0].projector_type = "ldp".into();
         assert!(vision_compute(&generic, true, &d).unwrap().estimate);
         let none = VisionGeometry { encoders: Vec::new(), ..qwen35() };
         assert!(vision_compute(&none, true, &d).is_err());

@@ -60,6 +60,9 @@ pub struct ClipEncoder {
     pub stack_factor: Option<u64>,
     /// `clip.vision.n_wa_pattern` (Qwen2.5-VL windowed attention), when given.
     pub n_wa_pattern: Option<u64>,
+    /// `clip.vision.wa_layer_indexes` (Youtu-VL: the full-attention blocks; the rest are
+    /// windowed), empty when absent.
+    pub wa_layer_indexes: Vec<u64>,
     /// `clip.vision.feature_layer` is given (LLaVA concatenates those blocks' outputs).
     pub feature_layers: bool,
     /// `clip.use_gelu` / `clip.use_silu` (else clip uses quick GELU).
@@ -213,6 +216,11 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         n_mel_bins,
         stack_factor: get("clip.audio.projector.stack_factor"),
         n_wa_pattern: get("clip.vision.n_wa_pattern"),
+        wa_layer_indexes: h
+            .get("clip.vision.wa_layer_indexes")
+            .and_then(|v| v.as_array())
+            .map(|a| a.items.iter().filter_map(|x| x.as_u64()).collect())
+            .unwrap_or_default(),
         feature_layers: h.get(&format!("clip.{p}.feature_layer")).is_some(),
         ffn_op,
         tensors,

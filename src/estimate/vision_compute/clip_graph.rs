@@ -59,6 +59,9 @@ pub enum Tail {
     /// models/step3vl.cpp: resized learned positions, 2-D rope, two strided convs with
     /// per-channel bias, linear.
     Step3Vl,
+    /// models/youtuvl.cpp: patches in merge order by one matmul, M-RoPE, windowed attention
+    /// with its mask outside `wa_layer_indexes`, window reorder, RMS norm, 2x2 merger MLP.
+    YoutuVl,
     /// models/dotsocr.cpp: RMS-norm ViT with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
@@ -104,6 +107,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "paddleocr" => Tail::PaddleOcr,
         "dots_ocr" => Tail::DotsOcr,
+        "youtuvl" => Tail::YoutuVl,
         "step3vl" => Tail::Step3Vl,
         "cogvlm" => Tail::CogVlm,
         "gemma4v" => Tail::Gemma4V,
@@ -1203,6 +1207,99 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let fc = b.need(fc);
             cur = b.g.mul_mat(fc, cur);
             b.finish(cur)
+        }
+        Tail::YoutuVl => {
+            let p = e.patch_size.max(1);
+            let np = side / p;
+            let n = np * np;
+            let (hm, m) = (np / 2, 2);
+            let (n_embd, n_head) = (e.n_embd, e.n_head.max(1));
+            let d = n_embd / n_head;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let mut inp = b.g.reshape(raw, [hm * m * p, m * p, hm, 3]);
+            inp = b.g.permute(inp, [1, 2, 3, 0]);
+            inp = b.g.cont(inp, [m * p * 3, hm, m * p, hm]);
+            inp = b.g.permute_0213(inp);
+            inp = b.g.cont(inp, [m * p * 3, p, m, hm * hm]);
+            inp = b.g.permute(inp, [1, 0, 2, 3]);
+            inp = b.g.cont(inp, [p, 3, p, hm * hm * m * m]);
+            inp = b.g.permute(inp, [2, 0, 1, 3]);
+            inp = b.g.cont(inp, [3 * p * p, n, 1, 1]);
+            let pw = b.w("v.patch_embd.weight");
+            let pw = b.need(pw);
+            inp = b.mm(pw, inp);
+            let pb = b.w("v.patch_embd.bias");
+            inp = b.add_opt(inp, pb);
+            let mut inp_l = inp;
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            if e.has("v.pre_ln.weight") {
+                let (w, bb) = (b.w("v.pre_ln.weight"), b.w("v.pre_ln.bias"));
+                inp_l = b.norm(inp_l, w, bb, false);
+            }
+            let window = !e.wa_layer_indexes.is_empty();
+            let mut mask = NONE;
+            if window {
+                let inv = b.g.input(Ty::I32, [n / 4, 1, 1, 1]);
+                mask = b.g.input(Ty::F32, [n, n, 1, 1]);
+                if b.flash_attn {
+                    mask = b.g.cast(mask, Ty::F16);
+                }
+                let r = b.g.reshape(inp_l, [n_embd * 4, n / 4, 1, 1]);
+                let r = b.g.get_rows(r, inv);
+                inp_l = b.g.reshape(r, [n_embd, n, 1, 1]);
+            }
+            for il in 0..e.n_layer {
+                let (w1, b1) = (b.blk("v", il, "ln1.weight"), b.blk("v", il, "ln1.bias"));
+                let cur = b.norm(inp_l, w1, b1, false);
+                let mut qkv = [NONE; 3];
+                for (i, nm) in ["attn_q", "attn_k", "attn_v"].into_iter().enumerate() {
+                    let w = b.blk("v", il, &format!("{nm}.weight"));
+                    let w = b.need(w);
+                    let m = b.mm(w, cur);
+                    let bias = b.blk("v", il, &format!("{nm}.bias"));
+                    qkv[i] = b.add_opt(m, bias);
+                }
+                let q = b.g.reshape(qkv[0], [d, n_head, n, 1]);
+                let k = b.g.reshape(qkv[1], [d, n_head, n, 1]);
+                let v = b.g.reshape(qkv[2], [d, n_head, n, 1]);
+                let q = b.g.rope(q, positions);
+                let k = b.g.rope(k, positions);
+                let full = !window || e.wa_layer_indexes.contains(&il);
+                let (wo, bo) = (b.blk("v", il, "attn_out.weight"), b.blk("v", il, "attn_out.bias"));
+                let mut cur = b.attn(q, k, v, wo, bo, if full { NONE } else { mask });
+                cur = b.g.binary(cur, inp_l);
+                inp_l = cur;
+                let (w2, b2) = (b.blk("v", il, "ln2.weight"), b.blk("v", il, "ln2.bias"));
+                cur = b.norm(cur, w2, b2, false);
+                let f = Ffn {
+                    up: b.blk("v", il, "ffn_up.weight"),
+                    up_b: b.blk("v", il, "ffn_up.bias"),
+                    gate: None,
+                    gate_b: None,
+                    down: b.blk("v", il, "ffn_down.weight"),
+                    down_b: b.blk("v", il, "ffn_down.bias"),
+                };
+                cur = b.ffn(cur, f);
+                cur = b.g.binary(inp_l, cur);
+                inp_l = cur;
+            }
+            let mut emb = inp_l;
+            if window {
+                let idx = b.g.input(Ty::I32, [n / 4, 1, 1, 1]);
+                let r = b.g.reshape(emb, [n_embd * 4, n / 4, 1, 1]);
+                let r = b.g.get_rows(r, idx);
+                emb = b.g.reshape(r, [n_embd, n, 1, 1]);
+            }
+            if e.has("v.post_ln.weight") {
+                let (w, bb) = (b.w("v.post_ln.weight"), b.w("v.post_ln.bias"));
+                emb = b.norm(emb, w, bb, false);
+            }
+            let nw = b.w("mm.input_norm.weight");
+            emb = b.norm(emb, nw, None, true);
+            emb = b.g.reshape(emb, [n_embd * 4, n / 4, 1, 1]);
+            let f = Ffn { up: b.w("mm.0.weight"), up_b: b.w("mm.0.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            emb = b.ffn(emb, f);
+            b.finish(emb)
         }
         Tail::DotsOcr => {
             let np = side / e.patch_size.max(1);

@@ -144,8 +144,9 @@ fn coverage(rows: &BTreeMap<String, Row>, file_types: &[String]) -> String {
     let missing: Vec<&str> = gguf_meter::model::required_keys::projector_names().iter().copied().filter(|t| !recorded.contains(t)).collect();
     s.push_str(&format!(
         "\nProjector types mtmd knows that have no generated file yet ({}): {}. For these gguf-meter counts the weights\n\
-         exactly and estimates the compute buffer from the generic ViT graph when the file has a standard ViT\n\
-         (`v.blk.N` with `attn_q`/`attn_qkv`), labelled an estimate.\n",
+         exactly and estimates the compute buffer, labelled an estimate: from the generic ViT graph when the\n\
+         file has a standard ViT (`v.blk.N` with `attn_q`/`attn_qkv`) or whisper tower, else from a plain\n\
+         transformer of the encoder's declared width, heads, FFN width and blocks.\n",
         missing.len(),
         missing.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
     ));

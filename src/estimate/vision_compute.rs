@@ -329,7 +329,10 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         // projector (the shape most of mtmd's audio towers share), labelled an estimate
         let (bytes, method) = match clip_graph::tail(kind) {
             Some(t) => (clip_graph::reserve(e, t, flash_attn, 0, frames, 1), Method::Simulated),
-            None => (clip_graph::reserve(e, clip_graph::Tail::Qwen2a, flash_attn, 0, frames, 1), Method::Estimate),
+            None => (
+                clip_graph::reserve(e, clip_graph::Tail::Qwen2a, flash_attn, 0, frames, 1).or_else(|| clip_graph::reserve_declared(e, flash_attn, frames / 2)),
+                Method::Estimate,
+            ),
         };
         let bytes =
             bytes.ok_or_else(|| VisionComputeError::Unknown(format!("{kind}: the encoder's tensors are not the whisper layout gguf-meter rebuilds")))?;
@@ -357,7 +360,11 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         let (bytes, method) = match simulated {
             Some(b) if clip_graph::approximate(kind) => (Some(b), Method::Estimate),
             Some(b) => (Some(b), Method::Simulated),
-            None => (clip_graph::reserve_generic_vit(e, flash_attn, side), Method::Estimate),
+            None => {
+                let np = side / e.patch_size.max(1);
+                let generic = clip_graph::reserve_generic_vit(e, flash_attn, side).or_else(|| clip_graph::reserve_declared(e, flash_attn, np * np));
+                (generic, Method::Estimate)
+            }
         };
         let bytes = bytes
             .ok_or_else(|| VisionComputeError::Unknown(format!("{kind}: the vision tower lacks tensors the ViT graph needs (v.blk.N attention weights)")))?;
@@ -495,6 +502,18 @@ mod tests {
         let mut generic = qwen35();
         generic.encoders[0].projector_type = "ldp".into();
         assert!(vision_compute(&generic, true, &d).unwrap().estimate);
+        // an encoder neither rebuilt nor a standard ViT / whisper tower (a conformer's tensors
+        // here: none of the whisper names) still gets a labelled estimate, never "unknown"
+        let mut conformer = qwen35();
+        let e = &mut conformer.encoders[0];
+        (e.projector_type, e.modality, e.n_mel_bins) = ("parakeet".into(), Modality::Audio, 80);
+        let c = vision_compute(&conformer, true, &d).unwrap();
+        assert!(c.estimate && c.warmup_bytes > 0);
+        let mut mobilenet = qwen35();
+        mobilenet.encoders[0].projector_type = "gemma3nv".into();
+        mobilenet.encoders[0].tensors.retain(|t| !t.0.starts_with("v.blk."));
+        let c = vision_compute(&mobilenet, true, &d).unwrap();
+        assert!(c.estimate && c.warmup_bytes > 0);
         let none = VisionGeometry { encoders: Vec::new(), ..qwen35() };
         assert!(vision_compute(&none, true, &d).is_err());
     }

@@ -1701,3 +1701,41 @@ pub fn reserve_generic_vit(e: &ClipEncoder, flash_attn: bool, side: u64) -> Opti
     let cur = b.vit("v", inp, np * np, pos, false);
     b.finish(cur)
 }
+
+/// A plain pre-norm transformer of the encoder's declared geometry (width, heads, FFN width,
+/// blocks) over `n_pos` positions, with weights of those shapes whatever the file's tensors are
+/// named: the last-resort estimate for encoders that are neither rebuilt here nor a standard ViT
+/// or whisper tower (conformers, MobileNet, SAM), so that every type mtmd loads gets a figure,
+/// labelled an estimate. `None` without a width or positions.
+pub fn reserve_declared(e: &ClipEncoder, flash_attn: bool, n_pos: u64) -> Option<u64> {
+    let (n_embd, n_head) = (e.n_embd, e.n_head.max(1));
+    // a file whose tensors are beyond any real projector is refused here as in the other graphs
+    let hostile = e.tensors.iter().any(|(_, ne, _)| ne.iter().fold(1u64, |a, &x| a.saturating_mul(x)) > 1 << 40);
+    if hostile || n_embd == 0 || n_pos == 0 || n_embd % n_head != 0 {
+        return None;
+    }
+    let n_ff = if e.n_ff > 0 { e.n_ff } else { 4 * n_embd };
+    let d = n_embd / n_head;
+    let mut b = Builder::new(e, flash_attn);
+    b.clamp_mm = false;
+    let mut inp_l = b.g.input(Ty::F32, [n_embd, n_pos, 1, 1]);
+    for _ in 0..e.n_layer.max(1) {
+        let cur = b.g.norm(inp_l);
+        let mut qkv = [NONE; 3];
+        for x in &mut qkv {
+            let w = b.g.external(Ty::F16, [n_embd, n_embd, 1, 1]);
+            let m = b.g.mul_mat(w, cur);
+            *x = b.g.reshape(m, [d, n_head, n_pos, 1]);
+        }
+        let wo = b.g.external(Ty::F16, [n_embd, n_embd, 1, 1]);
+        let mut cur = b.attn(qkv[0], qkv[1], qkv[2], Some(wo), None, NONE);
+        cur = b.g.binary(cur, inp_l);
+        inp_l = cur;
+        cur = b.g.norm(cur);
+        let up = b.g.external(Ty::F16, [n_embd, n_ff, 1, 1]);
+        let down = b.g.external(Ty::F16, [n_ff, n_embd, 1, 1]);
+        cur = b.ffn(cur, Ffn { up: Some(up), up_b: None, gate: None, gate_b: None, down: Some(down), down_b: None });
+        inp_l = b.g.binary(inp_l, cur);
+    }
+    b.finish(inp_l)
+}

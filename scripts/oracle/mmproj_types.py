@@ -356,15 +356,27 @@ def spec(proj, g=None):
         keys["clip.vision.projector.scale_factor"] = s
         shapes = {"v.class_embd": [E, 4], "mm.model.mlp.0.weight": [E * s * s], "mm.model.mlp.1.weight": [E * s * s, P], "mm.model.mlp.3.weight": [P, P]}
         keys["clip.use_gelu"] = True
-    elif proj == "dots_ocr":
+    elif proj in ("dots_ocr", "dots3note_v"):
         # models/dotsocr.cpp: RMS-norm ViT with M-RoPE, no learned positions, post-trunk norm
         # mm.post_norm, layer norm, pixel shuffle by scale_factor, GELU-erf MLP mm.0 / mm.2
         opt = blocks(g, "v", VIT_RMS_GATED)
-        keys["clip.vision.projector.scale_factor"] = s
+        if proj == "dots3note_v":
+            # the pyramid: block 1 is a sigmoid-routed MoE (build_moe_ffn) instead of the dense FFN
+            NE = 4
+            opt = [n for n in opt if not re.match(r"v\.blk\.1\.ffn_", n)]
+            opt += ["v.blk.1.ffn_gate_inp.weight", "v.blk.1.ffn_gate_exps.weight", "v.blk.1.ffn_up_exps.weight",
+                    "v.blk.1.ffn_down_exps.weight", "v.blk.1.exp_probs_b.weight"]
+            shapes.update({"v.blk.1.ffn_gate_inp.weight": [E, NE], "v.blk.1.ffn_gate_exps.weight": [E, F, NE],
+                           "v.blk.1.ffn_up_exps.weight": [E, F, NE], "v.blk.1.ffn_down_exps.weight": [F, E, NE],
+                           "v.blk.1.exp_probs_b.weight": [NE]})
+            keys["clip.vision.spatial_merge_size"] = s
+            keys["clip.vision.expert_used_count"] = 2
+        else:
+            keys["clip.vision.projector.scale_factor"] = s
         keys.update({"clip.vision.image_min_pixels": (g.img // 2) ** 2, "clip.vision.image_max_pixels": g.img ** 2})
         keys["clip.use_silu"] = True
-        shapes = {"mm.post_norm.weight": [E], "mm.input_norm.weight": [E], "mm.input_norm.bias": [E],
-                  "mm.0.weight": [E * s * s, FP], "mm.0.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P]}
+        shapes.update({"mm.post_norm.weight": [E], "mm.input_norm.weight": [E], "mm.input_norm.bias": [E],
+                       "mm.0.weight": [E * s * s, FP], "mm.0.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P]})
     elif proj == "hunyuanvl":
         # models/hunyuanvl.cpp: ViT with CPU-filled positions, RMS norm, conv k=merge (mm.0) + GELU,
         # 1x1 conv (mm.2), a newline column, linear mm.model.fc, begin / end rows, RMS norm
@@ -586,7 +598,7 @@ FULL = {
 
 TINY = {
     "idefics3": dict(merge=2), "lfm2": dict(merge=2), "internvl": dict(merge=2), "llama4": dict(merge=2),
-    "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "dots_ocr": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256), "gemma4uv": dict(L=0), "gemma4ua": dict(L=0),
+    "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "dots_ocr": dict(merge=2), "dots3note_v": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256), "gemma4uv": dict(L=0), "gemma4ua": dict(L=0),
 }
 
 

@@ -60,6 +60,8 @@ pub struct ClipEncoder {
     pub stack_factor: Option<u64>,
     /// `clip.vision.n_wa_pattern` (Qwen2.5-VL windowed attention), when given.
     pub n_wa_pattern: Option<u64>,
+    /// `clip.vision.expert_used_count` (dots3note's MoE vision blocks), when given.
+    pub expert_used: Option<u64>,
     /// `clip.vision.wa_layer_indexes` (Youtu-VL: the full-attention blocks; the rest are
     /// windowed), empty when absent.
     pub wa_layer_indexes: Vec<u64>,
@@ -216,6 +218,7 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         n_mel_bins,
         stack_factor: get("clip.audio.projector.stack_factor"),
         n_wa_pattern: get("clip.vision.n_wa_pattern"),
+        expert_used: get("clip.vision.expert_used_count"),
         wa_layer_indexes: h
             .get("clip.vision.wa_layer_indexes")
             .and_then(|v| v.as_array())

@@ -62,7 +62,8 @@ pub enum Tail {
     /// models/youtuvl.cpp: patches in merge order by one matmul, M-RoPE, windowed attention
     /// with its mask outside `wa_layer_indexes`, window reorder, RMS norm, 2x2 merger MLP.
     YoutuVl,
-    /// models/dotsocr.cpp: RMS-norm ViT with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
+    /// models/dotsocr.cpp (dots.ocr, and dots3note's vision with its MoE blocks): RMS-norm ViT
+    /// with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
     /// models/minicpmv.cpp: MiniCPM-V's resampler (learned queries attending to the ViT output,
     /// 2-D sin/cos positions).
@@ -106,7 +107,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "mlp" => Tail::Llava,
         "nemotron_v2_vl" => Tail::NemotronV2Vl,
         "paddleocr" => Tail::PaddleOcr,
-        "dots_ocr" => Tail::DotsOcr,
+        "dots_ocr" | "dots3note_v" => Tail::DotsOcr,
         "youtuvl" => Tail::YoutuVl,
         "step3vl" => Tail::Step3Vl,
         "cogvlm" => Tail::CogVlm,
@@ -354,6 +355,47 @@ impl<'a> Builder<'a> {
         self.add_opt(cur, down_b)
     }
 
+    /// `build_moe_ffn` (dots3note's vision blocks): sigmoid router, top-k experts, SiLU-gated
+    /// expert FFN, weighted sum over the chosen experts.
+    fn moe(&mut self, cur: Id, p: &str, il: u64) -> Id {
+        let gi = self.blk(p, il, "ffn_gate_inp.weight");
+        let ge = self.blk(p, il, "ffn_gate_exps.weight");
+        let ue = self.blk(p, il, "ffn_up_exps.weight");
+        let de = self.blk(p, il, "ffn_down_exps.weight");
+        let pb = self.blk(p, il, "exp_probs_b.weight");
+        let (gi, ge, ue, de) = (self.need(gi), self.need(ge), self.need(ue), self.need(de));
+        let (e_w, n_tokens) = (self.g.ne(cur)[0], self.g.ne(cur)[1]);
+        let n_expert = self.g.ne(ge)[2].max(1);
+        let used = self.e.expert_used.unwrap_or(1).clamp(1, n_expert);
+        let logits = self.mm(gi, cur);
+        let probs = self.g.unary(logits);
+        let sel = self.add_opt(probs, pb);
+        let selected = self.op(Ty::I32, [used, n_tokens, 1, 1], &[sel]);
+        let r = self.g.reshape(probs, [1, n_expert, n_tokens, 1]);
+        let mut weights = self.op(Ty::F32, [1, used, n_tokens, 1], &[r, selected]);
+        weights = self.g.reshape(weights, [used, n_tokens, 1, 1]);
+        let sum = self.g.sum_rows(weights);
+        weights = self.g.binary(weights, sum);
+        weights = self.g.reshape(weights, [1, used, n_tokens, 1]);
+        let c3 = self.g.reshape(cur, [e_w, 1, n_tokens, 1]);
+        let gate = self.g.mul_mat_id(ge, c3, selected);
+        let up = self.g.mul_mat_id(ue, c3, selected);
+        let act = self.g.unary(gate);
+        let mut x = self.g.binary(act, up);
+        x = self.g.mul_mat_id(de, x, selected);
+        x = self.g.binary(x, weights);
+        let nb = self.g.t[x as usize].nb;
+        let mut out = NONE;
+        for _ in 0..used {
+            let v = self.g.view(x, [e_w, n_tokens, 1, 1], [nb[0], nb[2], nb[2] * n_tokens, nb[2] * n_tokens], &[x]);
+            out = if out == NONE { v } else { self.g.binary(out, v) };
+        }
+        if used == 1 {
+            out = self.g.cont(out, [e_w, n_tokens, 1, 1]);
+        }
+        out
+    }
+
     /// `build_vit` over `n_pos` positions of `inp` ([E, n_pos]), with learned positions.
     fn vit(&mut self, p: &str, inp: Id, n_pos: u64, learned_pos: Option<Id>, rms: bool) -> Id {
         self.vit_pos(p, inp, n_pos, learned_pos, rms, &[])
@@ -454,7 +496,11 @@ impl<'a> Builder<'a> {
             let (up, upb) = (self.blk(p, il, "ffn_up.weight"), self.blk(p, il, "ffn_up.bias"));
             let (gt, gtb) = (self.blk(p, il, "ffn_gate.weight"), self.blk(p, il, "ffn_gate.bias"));
             let (dn, dnb) = (self.blk(p, il, "ffn_down.weight"), self.blk(p, il, "ffn_down.bias"));
-            cur = self.ffn(cur, Ffn { up, up_b: upb, gate: gt, gate_b: gtb, down: dn, down_b: dnb });
+            cur = if self.e.has(&format!("{p}.blk.{il}.ffn_gate_exps.weight")) {
+                self.moe(cur, p, il)
+            } else {
+                self.ffn(cur, Ffn { up, up_b: upb, gate: gt, gate_b: gtb, down: dn, down_b: dnb })
+            };
             if let Some(w) = self.blk(p, il, "ffn_post_norm.weight") {
                 cur = self.norm(cur, Some(w), None, rms);
             }

@@ -271,6 +271,14 @@ def spec(proj, g=None):
         keys["clip.vision.spatial_merge_size"] = 2
         keys["clip.use_gelu"] = True
         shapes = {"mm.0.weight": [4 * E, 4 * E], "mm.0.bias": [4 * E], "mm.2.weight": [4 * E, P], "mm.2.bias": [P]}
+    elif proj == "ling3vl":
+        # models/ling3vl.cpp: temporal patch pair in merge order, resized learned positions in merge
+        # order, M-RoPE ViT (layer norm), merger norm, 2x2 rows, GELU MLP mm.0 / mm.2
+        opt = ["v.patch_embd.weight.1", "v.patch_embd.bias", "v.position_embd.weight"] + blocks(g, "v", VIT_QKV[:2] + ("attn_out.weight", "attn_out.bias", "ln1.weight", "ln1.bias", "ln2.weight", "ln2.bias", "ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias"))
+        keys["clip.vision.spatial_merge_size"] = 2
+        keys["clip.use_gelu"] = True
+        shapes = {"mm.input_norm.weight": [E], "mm.input_norm.bias": [E], "mm.0.weight": [4 * E, 4 * E], "mm.0.bias": [4 * E],
+                  "mm.2.weight": [4 * E, P], "mm.2.bias": [P]}
     elif proj == "internvl":
         # models/internvl.cpp: class token, learned positions, pixel shuffle by scale factor, norm mm.0, MLP mm.1/mm.3
         g.cls = True

@@ -62,6 +62,9 @@ pub enum Tail {
     /// models/youtuvl.cpp: patches in merge order by one matmul, M-RoPE, windowed attention
     /// with its mask outside `wa_layer_indexes`, window reorder, RMS norm, 2x2 merger MLP.
     YoutuVl,
+    /// models/ling3vl.cpp: temporal patch pair and resized learned positions in merge order,
+    /// M-RoPE ViT, merger norm, 2x2 rows, GELU MLP.
+    Ling3Vl,
     /// models/dotsocr.cpp (dots.ocr, and dots3note's vision with its MoE blocks): RMS-norm ViT
     /// with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
@@ -109,6 +112,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "paddleocr" => Tail::PaddleOcr,
         "dots_ocr" | "dots3note_v" => Tail::DotsOcr,
         "youtuvl" => Tail::YoutuVl,
+        "ling3vl" => Tail::Ling3Vl,
         "step3vl" => Tail::Step3Vl,
         "cogvlm" => Tail::CogVlm,
         "gemma4v" => Tail::Gemma4V,
@@ -1346,6 +1350,32 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let f = Ffn { up: b.w("mm.0.weight"), up_b: b.w("mm.0.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
             emb = b.ffn(emb, f);
             b.finish(emb)
+        }
+        Tail::Ling3Vl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let en = e.n_embd;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let (p0, p1) = (b.w("v.patch_embd.weight"), b.w("v.patch_embd.weight.1"));
+            let (p0, p1) = (b.need(p0), b.need(p1));
+            let c0 = b.conv_2d_patch(p0, raw);
+            let c1 = b.conv_2d_patch(p1, raw);
+            let mut inp = b.g.binary(c0, c1);
+            inp = b.g.permute(inp, [1, 2, 0, 3]);
+            inp = b.merge_order(inp, np, en);
+            let pb = b.w("v.patch_embd.bias");
+            inp = b.add_opt(inp, pb);
+            let learned = b.resized_pos(np);
+            let learned = b.need(learned);
+            let learned = b.merge_order(learned, np, en);
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            let mut cur = b.vit_pos("v", inp, n, Some(learned), false, &[positions]);
+            let (nw, nb) = (b.w("mm.input_norm.weight"), b.w("mm.input_norm.bias"));
+            cur = b.norm(cur, nw, nb, false);
+            cur = b.g.reshape(cur, [en * 4, n / 4, 1, 1]);
+            let f = Ffn { up: b.w("mm.0.weight"), up_b: b.w("mm.0.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            cur = b.ffn(cur, f);
+            b.finish(cur)
         }
         Tail::DotsOcr => {
             let np = side / e.patch_size.max(1);

@@ -279,6 +279,11 @@ def spec(proj, g=None):
         keys["clip.use_gelu"] = True
         shapes = {"mm.input_norm.weight": [E], "mm.input_norm.bias": [E], "mm.0.weight": [4 * E, 4 * E], "mm.0.bias": [4 * E],
                   "mm.2.weight": [4 * E, P], "mm.2.bias": [P]}
+    elif proj == "muse-glimmer":
+        # models/muse-glimmer.cpp: resized positions, sparse-attention permutation and mask (every
+        # 4th and the last block global), 2-D rope, un-permute, 2x2 grouping, 3-matrix GELU-erf MLP
+        opt = ["v.patch_embd.bias", "v.position_embd.weight"] + blocks(g, "v", VIT_BIAS)
+        shapes = {"mm.0.weight": [4 * E, FP], "mm.1.weight": [FP, FP], "mm.2.weight": [FP, P]}
     elif proj == "internvl":
         # models/internvl.cpp: class token, learned positions, pixel shuffle by scale factor, norm mm.0, MLP mm.1/mm.3
         g.cls = True
@@ -606,7 +611,7 @@ FULL = {
 
 TINY = {
     "idefics3": dict(merge=2), "lfm2": dict(merge=2), "internvl": dict(merge=2), "llama4": dict(merge=2),
-    "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "dots_ocr": dict(merge=2), "dots3note_v": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256), "gemma4uv": dict(L=0), "gemma4ua": dict(L=0),
+    "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "dots_ocr": dict(merge=2), "dots3note_v": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256), "gemma4uv": dict(L=0), "muse-glimmer": dict(L=5), "gemma4ua": dict(L=0),
 }
 
 

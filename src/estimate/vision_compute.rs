@@ -236,6 +236,7 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         // set_limit_image_tokens(70, 1120), then set_warmup_n_tokens(256)
         "gemma4v" | "gemma4uv" => (tokens_side(256), limit(Some(1120))),
         "minimax_m3" => (tokens_side(16 * 16), limit(Some(576))),
+        "muse-glimmer" => (tokens_side(32 * 32), limit(Some(4096))),
         "youtuvl" => (tokens_side(16 * 16), limit(Some(62500))),
         // set_limit_image_tokens(256, 16384), then the file's image_max_pixels if it has one
         "hunyuanvl" => (tokens_side(32 * 32), e.max_pixels.filter(|&p| p > 0).or(limit(Some(16384)))),

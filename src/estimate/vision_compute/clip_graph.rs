@@ -65,6 +65,9 @@ pub enum Tail {
     /// models/ling3vl.cpp: temporal patch pair and resized learned positions in merge order,
     /// M-RoPE ViT, merger norm, 2x2 rows, GELU MLP.
     Ling3Vl,
+    /// models/muse-glimmer.cpp: sparse attention (permutation, mask on 3 of every 4 blocks),
+    /// 2-D rope, 2x2 grouping, 3-matrix MLP.
+    MuseGlimmer,
     /// models/dotsocr.cpp (dots.ocr, and dots3note's vision with its MoE blocks): RMS-norm ViT
     /// with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
@@ -113,6 +116,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "dots_ocr" | "dots3note_v" => Tail::DotsOcr,
         "youtuvl" => Tail::YoutuVl,
         "ling3vl" => Tail::Ling3Vl,
+        "muse-glimmer" => Tail::MuseGlimmer,
         "step3vl" => Tail::Step3Vl,
         "cogvlm" => Tail::CogVlm,
         "gemma4v" => Tail::Gemma4V,
@@ -176,11 +180,13 @@ pub struct Builder<'a> {
     /// Gemma 4 vision's `build_mm` (Gemma4ClippableLinear): every weight matmul clamps its
     /// input and output (clip.cpp gives every loaded `.weight` clamp bounds).
     clamp_mm: bool,
+    /// Per-block attention masks (`build_vit_opts.attn_mask_layers`), [`NONE`] for none.
+    layer_masks: Vec<Id>,
 }
 
 impl<'a> Builder<'a> {
     fn new(e: &'a ClipEncoder, flash_attn: bool) -> Self {
-        Builder { g: Graph::with_capacity(4096), e, flash_attn, missing: false, layers: None, clamp_mm: e.projector_type == "gemma4v" }
+        Builder { g: Graph::with_capacity(4096), e, flash_attn, missing: false, layers: None, clamp_mm: e.projector_type == "gemma4v", layer_masks: Vec::new() }
     }
 
     fn w(&mut self, name: &str) -> Option<Id> {
@@ -486,7 +492,8 @@ impl<'a> Builder<'a> {
                 v = self.g.unary(v);
             }
             let (wo, bo) = (self.blk(p, il, "attn_out.weight"), self.blk(p, il, "attn_out.bias"));
-            cur = self.attn(q, k, v, wo, bo, NONE);
+            let mask = usize::try_from(il).ok().and_then(|i| self.layer_masks.get(i).copied()).unwrap_or(NONE);
+            cur = self.attn(q, k, v, wo, bo, mask);
             if let Some(ls) = self.blk(p, il, "ls1.weight") {
                 cur = self.g.binary(cur, ls);
             }
@@ -1376,6 +1383,40 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let f = Ffn { up: b.w("mm.0.weight"), up_b: b.w("mm.0.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
             cur = b.ffn(cur, f);
             b.finish(cur)
+        }
+        Tail::MuseGlimmer => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let ds = merge.max(1);
+            let n_out = (np / ds) * (np / ds);
+            let mut idx = [NONE; 5];
+            for x in &mut idx {
+                *x = b.g.input(Ty::I32, [n, 1, 1, 1]);
+            }
+            let [pos_w, pos_h, sp_perm, inv_perm, ds_perm] = idx;
+            let sp_mask = b.g.input(Ty::F32, [n, n, 1, 1]);
+            let mut x = b.inp(side);
+            let learned = b.resized_pos(np);
+            let learned = b.need(learned);
+            x = b.g.binary(x, learned);
+            x = b.g.get_rows(x, sp_perm);
+            b.layer_masks = (0..e.n_layer).map(|il| if il + 1 == e.n_layer || (il + 1) % 4 == 0 { NONE } else { sp_mask }).collect();
+            x = b.vit_pos("v", x, n, None, false, &[pos_w, pos_h]);
+            x = b.g.get_rows(x, inv_perm);
+            x = b.g.get_rows(x, ds_perm);
+            x = b.g.reshape(x, [e.n_embd, ds * ds, n_out, 1]);
+            x = b.g.permute(x, [1, 0, 2, 3]);
+            x = b.g.cont(x, [ds * ds, e.n_embd, n_out, 1]);
+            x = b.g.reshape(x, [e.n_embd * ds * ds, n_out, 1, 1]);
+            for i in 0..3 {
+                let w = b.w(&format!("mm.{i}.weight"));
+                let w = b.need(w);
+                x = b.mm(w, x);
+                if i < 2 {
+                    x = b.g.unary(x);
+                }
+            }
+            b.finish(x)
         }
         Tail::DotsOcr => {
             let np = side / e.patch_size.max(1);

@@ -284,6 +284,19 @@ def spec(proj, g=None):
         # 4th and the last block global), 2-D rope, un-permute, 2x2 grouping, 3-matrix GELU-erf MLP
         opt = ["v.patch_embd.bias", "v.position_embd.weight"] + blocks(g, "v", VIT_BIAS)
         shapes = {"mm.0.weight": [4 * E, FP], "mm.1.weight": [FP, FP], "mm.2.weight": [FP, P]}
+    elif proj == "mimovl":
+        # models/mimovl.cpp: temporal patch pair in merge order, GQA fused QKV, per-block full /
+        # row-window / column-window attention (mask, sinks, merge-unit reorders), RMS norms,
+        # gated FFN with biases, post layer norm, 2x2 rows, GELU MLP mm.0 / mm.2 (no biases)
+        g.HKV = 2
+        g.L = 4
+        opt = ["v.patch_embd.weight.1", "v.post_ln.weight", "v.post_ln.bias"] + blocks(g, "v", ("attn_qkv.weight", "attn_qkv.bias", "attn_out.weight", "attn_out.bias", "ln1.weight", "ln2.weight", "ffn_gate.weight", "ffn_gate.bias", "ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias"))
+        opt += [f"v.blk.{i}.attn_sinks" for i in range(g.L)]
+        shapes = {f"v.blk.{i}.attn_sinks": [g.H] for i in range(g.L)}
+        keys.update({"clip.vision.window_size": 8, "clip.vision.wa_pattern_mode": [0, 1, 1, -1],
+                     "clip.vision.image_min_pixels": (g.img // 2) ** 2, "clip.vision.image_max_pixels": g.img ** 2})
+        keys["clip.use_silu"] = True
+        shapes.update({"mm.0.weight": [4 * E, 4 * E], "mm.2.weight": [4 * E, P]})
     elif proj == "internvl":
         # models/internvl.cpp: class token, learned positions, pixel shuffle by scale factor, norm mm.0, MLP mm.1/mm.3
         g.cls = True

@@ -60,6 +60,9 @@ pub struct ClipEncoder {
     pub stack_factor: Option<u64>,
     /// `clip.vision.n_wa_pattern` (Qwen2.5-VL windowed attention), when given.
     pub n_wa_pattern: Option<u64>,
+    /// `clip.vision.wa_pattern_mode` (MiMo-VL: per block -1 full, 0 row-window, 1 column-window
+    /// attention), empty when absent.
+    pub wa_pattern_mode: Vec<i64>,
     /// `clip.vision.expert_used_count` (dots3note's MoE vision blocks), when given.
     pub expert_used: Option<u64>,
     /// `clip.vision.wa_layer_indexes` (Youtu-VL: the full-attention blocks; the rest are
@@ -219,6 +222,11 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         stack_factor: get("clip.audio.projector.stack_factor"),
         n_wa_pattern: get("clip.vision.n_wa_pattern"),
         expert_used: get("clip.vision.expert_used_count"),
+        wa_pattern_mode: h
+            .get("clip.vision.wa_pattern_mode")
+            .and_then(|v| v.as_array())
+            .map(|a| a.items.iter().filter_map(|x| x.as_f64()).map(|f| f as i64).collect())
+            .unwrap_or_default(),
         wa_layer_indexes: h
             .get("clip.vision.wa_layer_indexes")
             .and_then(|v| v.as_array())

@@ -68,6 +68,9 @@ pub enum Tail {
     /// models/muse-glimmer.cpp: sparse attention (permutation, mask on 3 of every 4 blocks),
     /// 2-D rope, 2x2 grouping, 3-matrix MLP.
     MuseGlimmer,
+    /// models/mimovl.cpp: GQA fused QKV, per-block full / row / column windowed attention with
+    /// sinks and merge-unit reorders, 2x2 rows, GELU MLP.
+    MimoVl,
     /// models/dotsocr.cpp (dots.ocr, and dots3note's vision with its MoE blocks): RMS-norm ViT
     /// with M-RoPE, post-trunk norm, norm, pixel shuffle, MLP.
     DotsOcr,
@@ -116,6 +119,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "dots_ocr" | "dots3note_v" => Tail::DotsOcr,
         "youtuvl" => Tail::YoutuVl,
         "ling3vl" => Tail::Ling3Vl,
+        "mimovl" => Tail::MimoVl,
         "muse-glimmer" => Tail::MuseGlimmer,
         "step3vl" => Tail::Step3Vl,
         "cogvlm" => Tail::CogVlm,
@@ -1417,6 +1421,89 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
                 }
             }
             b.finish(x)
+        }
+        Tail::MimoVl => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let en = e.n_embd;
+            let (h, hkv) = (e.n_head.max(1), e.n_head_kv.max(1));
+            let units = n / 4;
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let (p0, p1) = (b.w("v.patch_embd.weight"), b.w("v.patch_embd.weight.1"));
+            let (p0, p1) = (b.need(p0), b.need(p1));
+            let c0 = b.conv_2d_patch(p0, raw);
+            let c1 = b.conv_2d_patch(p1, raw);
+            let mut inp = b.g.binary(c0, c1);
+            inp = b.g.permute(inp, [1, 2, 0, 3]);
+            inp = b.merge_order(inp, np, en);
+            let pos_row = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            let pos_col = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            let idx_f = b.g.input(Ty::F32, [units, 1, 1, 1]);
+            let idx_col = b.g.cast(idx_f, Ty::I32);
+            let idx_inv = b.g.argsort(idx_f);
+            let mut mask = b.g.input(Ty::F32, [n, n, 1, 1]);
+            if b.flash_attn {
+                mask = b.g.cast(mask, Ty::F16);
+            }
+            let reorder = |b: &mut Builder, x: Id, idx: Id| {
+                let y = b.g.reshape(x, [en * 4, units, 1, 1]);
+                let y = b.g.get_rows(y, idx);
+                b.g.reshape(y, [en, n, 1, 1])
+            };
+            let mut inp_l = inp;
+            let mut prev = -1i64;
+            for il in 0..e.n_layer {
+                let mode = usize::try_from(il).ok().and_then(|i| e.wa_pattern_mode.get(i).copied()).unwrap_or(-1);
+                let col = mode == 1;
+                if col && prev != 1 {
+                    inp_l = reorder(&mut b, inp_l, idx_col);
+                } else if !col && prev == 1 {
+                    inp_l = reorder(&mut b, inp_l, idx_inv);
+                }
+                let (w1, b1) = (b.blk("v", il, "ln1.weight"), b.blk("v", il, "ln1.bias"));
+                let cur = b.norm(inp_l, w1, b1, true);
+                let w = b.blk("v", il, "attn_qkv.weight");
+                let w = b.need(w);
+                let rows = b.g.ne(w)[1];
+                let hd = rows / (h + 2 * hkv).max(1);
+                let mut qkv = b.mm(w, cur);
+                let bq = b.blk("v", il, "attn_qkv.bias");
+                qkv = b.add_opt(qkv, bq);
+                let row = b.g.t[qkv as usize].nb[1];
+                let q = b.g.view(qkv, [hd, h, n, 1], [4, hd * 4, row, row * n], &[qkv]);
+                let k = b.g.view(qkv, [hd, hkv, n, 1], [4, hd * 4, row, row * n], &[qkv]);
+                let v = b.g.view(qkv, [hd, hkv, n, 1], [4, hd * 4, row, row * n], &[qkv]);
+                let pos = if col { pos_col } else { pos_row };
+                let q = b.g.rope(q, pos);
+                let k = b.g.rope(k, pos);
+                let (wo, bo) = (b.blk("v", il, "attn_out.weight"), b.blk("v", il, "attn_out.bias"));
+                let mut cur = b.attn(q, k, v, wo, bo, if mode == -1 { NONE } else { mask });
+                cur = b.g.binary(cur, inp_l);
+                inp_l = cur;
+                let (w2, b2) = (b.blk("v", il, "ln2.weight"), b.blk("v", il, "ln2.bias"));
+                cur = b.norm(cur, w2, b2, true);
+                let f = Ffn {
+                    up: b.blk("v", il, "ffn_up.weight"),
+                    up_b: b.blk("v", il, "ffn_up.bias"),
+                    gate: b.blk("v", il, "ffn_gate.weight"),
+                    gate_b: b.blk("v", il, "ffn_gate.bias"),
+                    down: b.blk("v", il, "ffn_down.weight"),
+                    down_b: b.blk("v", il, "ffn_down.bias"),
+                };
+                cur = b.ffn(cur, f);
+                cur = b.g.binary(inp_l, cur);
+                inp_l = cur;
+                prev = mode;
+            }
+            if prev == 1 {
+                inp_l = reorder(&mut b, inp_l, idx_inv);
+            }
+            let (pw, pb) = (b.w("v.post_ln.weight"), b.w("v.post_ln.bias"));
+            let mut cur = b.norm(inp_l, pw, pb, false);
+            cur = b.g.reshape(cur, [en * 4, units, 1, 1]);
+            let f = Ffn { up: b.w("mm.0.weight"), up_b: None, gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: None };
+            cur = b.ffn(cur, f);
+            b.finish(cur)
         }
         Tail::DotsOcr => {
             let np = side / e.patch_size.max(1);

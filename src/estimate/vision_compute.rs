@@ -112,7 +112,8 @@ pub struct EncoderCompute {
 pub enum Method {
     /// Its clip graph is rebuilt and ggml-alloc replayed on it.
     Simulated,
-    /// The generic ViT graph over the projector's patches (the projector tail left out).
+    /// The generic ViT graph over the projector's patches (the projector tail left out), or
+    /// the type's own graph where its replay is not yet exact ([`clip_graph::approximate`]).
     Estimate,
 }
 
@@ -178,6 +179,7 @@ pub fn n_merge(e: &ClipEncoder) -> u64 {
         "qwen2vl_merger" | "qwen2.5vl_merger" | "qwen3vl_merger" | "ling3vl" | "glm4v" | "glm5v" | "mimovl" | "minimax_m3" | "youtuvl" | "muse-glimmer"
         | "exaone4_5" => sm.unwrap_or(2),
         "paddleocr" => 2,
+        "hunyuanvl" => sm.unwrap_or(2),
         "pixtral" | "lightonocr" | "dots3note_v" => sm.unwrap_or(1),
         "gemma3" => sf.unwrap_or(4),
         "gemma4v" => sf.unwrap_or(3),
@@ -221,7 +223,7 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         }
         "pixtral" | "kimivl" => (tokens_side(256), limit(Some(1024))),
         "lightonocr" => (tokens_side(256), limit(None)),
-        "exaone4_5" | "dots_ocr" | "dots3note_v" | "mimovl" => (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), e.max_pixels),
+        "exaone4_5" | "dots_ocr" | "dots3note_v" | "mimovl" | "glm5v" => (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), e.max_pixels),
         "paddleocr" => (tokens_side(28 * 28), e.max_pixels),
         "kimik25" | "minicpmv4_6" => match (e.min_pixels.filter(|&p| p > 0), e.max_pixels.filter(|&p| p > 0)) {
             (Some(_), Some(max)) => (isqrt(max), Some(max)),
@@ -231,6 +233,13 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
             }
         },
         "phi4" => (tokens_side(256), e.max_pixels),
+        // set_limit_image_tokens(70, 1120), then set_warmup_n_tokens(256)
+        "gemma4v" | "gemma4uv" => (tokens_side(256), limit(Some(1120))),
+        "minimax_m3" => (tokens_side(16 * 16), limit(Some(576))),
+        "muse-glimmer" => (tokens_side(32 * 32), limit(Some(4096))),
+        "youtuvl" => (tokens_side(16 * 16), limit(Some(62500))),
+        // set_limit_image_tokens(256, 16384), then the file's image_max_pixels if it has one
+        "hunyuanvl" => (tokens_side(32 * 32), e.max_pixels.filter(|&p| p > 0).or(limit(Some(16384)))),
         // set_limit_image_tokens sets the warm-up side to sqrt(max_pixels) (clip-model.h)
         "lfm2" => (isqrt(limit(Some(256)).unwrap_or(0)), limit(Some(256))),
         "idefics3" => (e.image_size, limit(None)),
@@ -272,6 +281,10 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
         }
         "paddleocr" | "dots_ocr" | "dots3note_v" => n.div_ceil(m * m),
         "minicpmv4_6" => n / (m * m),
+        "cogvlm" => n + 2,
+        "step3vl" => n / (m * m),
+        // a newline column per row, and the begin / end rows
+        "hunyuanvl" => (np / m + 1) * (np / m) + 2,
         "ldp" | "ldpv2" | "adapter" => n / 4 + if e.has("adapter.boi") { 2 } else { 0 },
         _ => n,
     }
@@ -287,6 +300,18 @@ pub fn audio_tokens(e: &ClipEncoder, frames: u64) -> u64 {
     n /= 2;
     if matches!(e.projector_type.as_str(), "qwen2a" | "voxtral" | "musicflamingo") {
         n /= 2;
+    }
+    if e.projector_type == "qwen3a" {
+        // 100-frame chunks, 13 tokens each (three stride-2 convs)
+        return frames / 100 * 13;
+    }
+    if e.projector_type == "gemma4ua" {
+        // encoder-free: one token per raw-waveform frame
+        return frames;
+    }
+    if e.projector_type == "glma" {
+        // stacked by the factor after the encoder, plus the BOI and EOI rows
+        n = n / e.stack_factor.unwrap_or(1).max(1) + 2;
     }
     n
 }
@@ -305,7 +330,10 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         // projector (the shape most of mtmd's audio towers share), labelled an estimate
         let (bytes, method) = match clip_graph::tail(kind) {
             Some(t) => (clip_graph::reserve(e, t, flash_attn, 0, frames, 1), Method::Simulated),
-            None => (clip_graph::reserve(e, clip_graph::Tail::Qwen2a, flash_attn, 0, frames, 1), Method::Estimate),
+            None => (
+                clip_graph::reserve(e, clip_graph::Tail::Qwen2a, flash_attn, 0, frames, 1).or_else(|| clip_graph::reserve_declared(e, flash_attn, frames / 2)),
+                Method::Estimate,
+            ),
         };
         let bytes =
             bytes.ok_or_else(|| VisionComputeError::Unknown(format!("{kind}: the encoder's tensors are not the whisper layout gguf-meter rebuilds")))?;
@@ -331,8 +359,13 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         // generic ViT, as does a type without its own graph
         let simulated = clip_graph::tail(kind).and_then(|t| clip_graph::reserve(e, t, flash_attn, side, 0, merge));
         let (bytes, method) = match simulated {
+            Some(b) if clip_graph::approximate(kind) => (Some(b), Method::Estimate),
             Some(b) => (Some(b), Method::Simulated),
-            None => (clip_graph::reserve_generic_vit(e, flash_attn, side), Method::Estimate),
+            None => {
+                let np = side / e.patch_size.max(1);
+                let generic = clip_graph::reserve_generic_vit(e, flash_attn, side).or_else(|| clip_graph::reserve_declared(e, flash_attn, np * np));
+                (generic, Method::Estimate)
+            }
         };
         let bytes = bytes
             .ok_or_else(|| VisionComputeError::Unknown(format!("{kind}: the vision tower lacks tensors the ViT graph needs (v.blk.N attention weights)")))?;
@@ -468,8 +501,20 @@ mod tests {
         assert!(matches!(vision_compute(&other, true, &d), Err(VisionComputeError::UnknownType(_))));
         // a type without its own graph here is sized from the generic ViT graph, labelled an estimate
         let mut generic = qwen35();
-        generic.encoders[0].projector_type = "youtuvl".into();
+        generic.encoders[0].projector_type = "ldp".into();
         assert!(vision_compute(&generic, true, &d).unwrap().estimate);
+        // an encoder neither rebuilt nor a standard ViT / whisper tower (a conformer's tensors
+        // here: none of the whisper names) still gets a labelled estimate, never "unknown"
+        let mut conformer = qwen35();
+        let e = &mut conformer.encoders[0];
+        (e.projector_type, e.modality, e.n_mel_bins) = ("parakeet".into(), Modality::Audio, 80);
+        let c = vision_compute(&conformer, true, &d).unwrap();
+        assert!(c.estimate && c.warmup_bytes > 0);
+        let mut mobilenet = qwen35();
+        mobilenet.encoders[0].projector_type = "gemma3nv".into();
+        mobilenet.encoders[0].tensors.retain(|t| !t.0.starts_with("v.blk."));
+        let c = vision_compute(&mobilenet, true, &d).unwrap();
+        assert!(c.estimate && c.warmup_bytes > 0);
         let none = VisionGeometry { encoders: Vec::new(), ..qwen35() };
         assert!(vision_compute(&none, true, &d).is_err());
     }

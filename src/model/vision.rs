@@ -60,6 +60,14 @@ pub struct ClipEncoder {
     pub stack_factor: Option<u64>,
     /// `clip.vision.n_wa_pattern` (Qwen2.5-VL windowed attention), when given.
     pub n_wa_pattern: Option<u64>,
+    /// `clip.vision.wa_pattern_mode` (MiMo-VL: per block -1 full, 0 row-window, 1 column-window
+    /// attention), empty when absent.
+    pub wa_pattern_mode: Vec<i64>,
+    /// `clip.vision.expert_used_count` (dots3note's MoE vision blocks), when given.
+    pub expert_used: Option<u64>,
+    /// `clip.vision.wa_layer_indexes` (Youtu-VL: the full-attention blocks; the rest are
+    /// windowed), empty when absent.
+    pub wa_layer_indexes: Vec<u64>,
     /// `clip.vision.feature_layer` is given (LLaVA concatenates those blocks' outputs).
     pub feature_layers: bool,
     /// `clip.use_gelu` / `clip.use_silu` (else clip uses quick GELU).
@@ -127,6 +135,9 @@ fn deepstack_layers(tensors: &[TensorEntry]) -> u64 {
 const COMMON_UNPREFIXED: &[&str] =
     &["v.class_embd", "v.patch_embd.bias", "v.patch_embd.weight", "v.patch_embd.weight.1", "v.norm_embd.weight", "v.norm_embd.bias"];
 
+/// GLM-4.x audio (`glma`) loads its BOI / EOI rows by their `v.` names (clip.cpp TN_TOK_BOI/EOI).
+const GLMA_UNPREFIXED: &[&str] = &["v.boi", "v.eoi"];
+
 /// Whether a tensor belongs to the audio encoder (clip.cpp loads `a.*` and `mm.a.*` in the
 /// audio context; everything else in the vision one).
 fn is_audio_tensor(name: &str) -> bool {
@@ -167,7 +178,11 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
     };
     let tensors = tensors
         .iter()
-        .filter(|t| is_audio_tensor(&t.name) == (modality == Modality::Audio) || (modality == Modality::Audio && COMMON_UNPREFIXED.contains(&t.name.as_str())))
+        .filter(|t| {
+            is_audio_tensor(&t.name) == (modality == Modality::Audio)
+                || (modality == Modality::Audio
+                    && (COMMON_UNPREFIXED.contains(&t.name.as_str()) || (projector_type == "glma" && GLMA_UNPREFIXED.contains(&t.name.as_str()))))
+        })
         .map(|t| {
             let mut ne = [1u64; 4];
             for (d, &x) in ne.iter_mut().zip(&t.dims) {
@@ -176,6 +191,15 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
             (t.name.clone(), ne, t.bytes)
         })
         .collect();
+    // Gemma 4 unified vision merges tokens in the patch conv itself: clip's load_hparams
+    // multiplies the patch by the pooling kernel (projector.scale_factor, default 3)
+    let patch_size = get("clip.vision.patch_size").unwrap_or(0).saturating_mul(if projector_type == "gemma4uv" {
+        get("clip.vision.projector.scale_factor").unwrap_or(3)
+    } else {
+        1
+    });
+    // Gemma 4 unified audio is encoder-free: clip sets n_mel_bins to its 640-sample frame
+    let n_mel_bins = if projector_type == "gemma4ua" { 640 } else { get("clip.audio.num_mel_bins").unwrap_or(0) };
     ClipEncoder {
         modality,
         projector_type,
@@ -187,16 +211,27 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         n_layer: m("block_count"),
         projection_dim: m("projection_dim"),
         image_size: get("clip.vision.image_size").unwrap_or(0),
-        patch_size: get("clip.vision.patch_size").unwrap_or(0),
+        patch_size,
         spatial_merge: get("clip.vision.spatial_merge_size"),
         scale_factor: get("clip.vision.projector.scale_factor"),
         min_pixels: get("clip.vision.image_min_pixels"),
         max_pixels: get("clip.vision.image_max_pixels"),
         query_num: get("clip.minicpmv_query_num"),
         minicpmv_version: get("clip.minicpmv_version"),
-        n_mel_bins: get("clip.audio.num_mel_bins").unwrap_or(0),
+        n_mel_bins,
         stack_factor: get("clip.audio.projector.stack_factor"),
         n_wa_pattern: get("clip.vision.n_wa_pattern"),
+        expert_used: get("clip.vision.expert_used_count"),
+        wa_pattern_mode: h
+            .get("clip.vision.wa_pattern_mode")
+            .and_then(|v| v.as_array())
+            .map(|a| a.items.iter().filter_map(|x| x.as_f64()).map(|f| f as i64).collect())
+            .unwrap_or_default(),
+        wa_layer_indexes: h
+            .get("clip.vision.wa_layer_indexes")
+            .and_then(|v| v.as_array())
+            .map(|a| a.items.iter().filter_map(|x| x.as_u64()).collect())
+            .unwrap_or_default(),
         feature_layers: h.get(&format!("clip.{p}.feature_layer")).is_some(),
         ffn_op,
         tensors,

@@ -41,6 +41,7 @@ pub use crate::estimate::machine::{Gpu, Machine};
 pub use crate::estimate::{CpuKind, FlashAttn, Footprint, Settings};
 pub use crate::model::Geometry;
 pub use crate::read::{GgmlType, ReadError, TensorEntry};
+pub use crate::rules::{RULES, Rule, RuleId};
 
 /// Why a model could not be read or an estimate not be made. Every message is one line naming
 /// the model (and the byte offset, for a file that does not parse).
@@ -287,13 +288,13 @@ impl Model {
     /// llama.cpp needs to load the file, and the budget in `options`, if any) on this model.
     ///
     /// ```
-    /// use gguf_meter::api::{CheckOptions, Model, Outcome};
+    /// use gguf_meter::api::{CheckOptions, Model, Outcome, RuleId};
     ///
     /// let model = Model::open("fixtures/tiny/tiny-llama.gguf")?;
     /// let report = model.check(&CheckOptions::default());
     /// // The fixture is a header without its tensor data: sound so far, but not all there.
     /// assert_eq!(report.outcome, Outcome::Incomplete);
-    /// assert_eq!(report.findings[0].rule, "incomplete");
+    /// assert_eq!(report.findings[0].rule, RuleId::Incomplete);
     /// # Ok::<(), gguf_meter::api::Error>(())
     /// ```
     pub fn check(&self, options: &CheckOptions) -> ModelCheck {

@@ -64,6 +64,8 @@ pub mod read;
 #[forbid(unsafe_code)]
 pub mod report;
 #[forbid(unsafe_code)]
+pub mod rules;
+#[forbid(unsafe_code)]
 pub mod scan;
 #[forbid(unsafe_code)]
 pub mod util;

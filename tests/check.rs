@@ -269,6 +269,28 @@ fn bad_invocations_are_usage_errors() {
 }
 
 #[test]
+fn the_rule_list_is_the_catalogue_as_data() {
+    let out = run(&["check", "--list-rules", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rules: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: std::collections::BTreeSet<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), rules.len(), "ids are unique");
+    let incomplete = rules.iter().find(|r| r["id"] == "incomplete").unwrap();
+    assert_eq!((incomplete["group"].as_str(), incomplete["level"].as_str()), (Some("structure"), Some("incomplete")));
+    let structural_cited = rules.iter().filter(|r| r["group"] == "structure" && r["mirrors"].as_str().unwrap().contains("gguf.cpp")).count();
+    assert!(structural_cited >= 20, "the reader's rules cite gguf.cpp: {structural_cited}");
+    // Every rule a finding names is one the list gives.
+    let (doc, _) = check_json(&[fixture("archs").to_str().unwrap()]);
+    for m in doc["models"].as_array().unwrap() {
+        for f in m["findings"].as_array().unwrap() {
+            assert!(ids.contains(f["rule"].as_str().unwrap()), "{} not listed", f["rule"]);
+        }
+    }
+    let md = run(&["check", "--list-rules", "--format", "markdown"]);
+    assert_eq!(String::from_utf8_lossy(&md.stdout).lines().count(), rules.len() + 2);
+}
+
+#[test]
 fn no_rule_fails_on_a_file_llama_cpp_loaded_for_any_architecture() {
     // fixtures/archs/: headers llama.cpp's own loader wrote for every architecture it knows, each
     // loaded by llama.cpp in the oracle. Header-only, so "incomplete" is all check may say, except

@@ -8,7 +8,6 @@
 //! structural rule that mirrors the reason llama.cpp logged.
 
 use flate2::read::GzDecoder;
-use gguf_meter::check::rules::STRUCTURAL;
 use gguf_meter::check::{self, ModelCheck, Options, Outcome, Severity};
 use serde_json::Value;
 use std::io::Read;
@@ -92,12 +91,11 @@ fn expected_rules(v: &Value) -> (&'static [&'static str], String) {
 /// The structural rule `check` failed the file on: its first structural error, else
 /// `incomplete`; `None` when no structural rule is broken.
 fn check_rule(c: &ModelCheck) -> Option<&'static str> {
-    let structural = |r: &str| STRUCTURAL.contains(&r);
     c.findings
         .iter()
-        .find(|f| f.severity == Severity::Error && structural(f.rule))
-        .or_else(|| c.findings.iter().find(|f| f.rule == "incomplete"))
-        .map(|f| f.rule)
+        .find(|f| f.severity == Severity::Error && f.rule.is_structural())
+        .or_else(|| c.findings.iter().find(|f| f.is_incomplete()))
+        .map(|f| f.rule.id())
 }
 
 fn check_file(path: &Path) -> ModelCheck {
@@ -113,7 +111,7 @@ fn compare(name: &str, path: &Path, v: &Value) -> Option<String> {
     let got = check_rule(&c);
     if v["verdict"] == "ok" {
         return got.map(|r| {
-            let f = c.findings.iter().find(|f| f.rule == r).unwrap();
+            let f = c.findings.iter().find(|f| f.rule.id() == r).unwrap();
             format!("{name}: llama.cpp loads it, check fails [{r}] {}", f.message)
         });
     }
@@ -121,7 +119,7 @@ fn compare(name: &str, path: &Path, v: &Value) -> Option<String> {
     // A file ending inside a tensor's type field: llama.cpp's read fails, but it then judges the
     // type it never read (gguf.cpp:725-741 check `info.t.type`, left uninitialized), so it logs a
     // type or block-size reason for what is a file cut short.
-    let cut_in_type = c.findings.iter().any(|f| f.rule == "incomplete" && f.message.contains("while reading a tensor type"));
+    let cut_in_type = c.findings.iter().any(|f| f.is_incomplete() && f.message.contains("while reading a tensor type"));
     if cut_in_type && (why.contains("ggml type") || why.contains("block size") || why.contains("size in bytes")) {
         return None;
     }

@@ -107,7 +107,8 @@ fn check_agrees_with_llama_cpp_on_every_planted_tensor_defect() {
         // other rule (no_rule_fails_on_a_file_llama_cpp_loaded_for_any_architecture in check.rs).
         let mut findings = Vec::new();
         check::tensors::rules(set, &tensors, true, &mut findings);
-        let ours: Vec<String> = findings.iter().filter(|f| f.rule.starts_with("tensor-")).map(|f| format!("[{}] {}", f.rule, f.message)).collect();
+        let ours: Vec<String> =
+            findings.iter().filter(|f| f.rule.rule().group == gguf_meter::rules::Group::Tensors).map(|f| format!("[{}] {}", f.rule, f.message)).collect();
         let llama_refuses = c["llama_cpp"]["verdict"] == "refused";
         refused += usize::from(llama_refuses);
         match (llama_refuses, ours.is_empty()) {
@@ -163,8 +164,9 @@ fn hostile_counts_do_not_make_the_rules_run_away() {
             _ => {}
         }
     }
-    let t = std::time::Instant::now();
+    // The bound is the step budget (MAX_STEPS statements), not the clock: a timed assertion would
+    // fail on a loaded machine and prove nothing on a fast one.
     let c = tensors::check(&header, &set.tensors(), true).unwrap();
     assert!(c.missing.len() <= 1000 && c.wrong_shape.len() <= 1000);
-    assert!(t.elapsed().as_secs() < 60);
+    assert!(c.count.is_none() && c.incomplete.is_some(), "the count check is off: {:?}", c.incomplete);
 }

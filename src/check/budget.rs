@@ -6,6 +6,7 @@ use crate::estimate::machine::{MachineRequest, build};
 use crate::estimate::{Footprint, Settings, footprint};
 use crate::model::Geometry;
 use crate::read::TensorEntry;
+use crate::rules::RuleId;
 use crate::util::units::both;
 use std::path::Path;
 
@@ -46,12 +47,12 @@ pub fn rules(b: &Budget, need: &Need, settings: &Settings, path: &Path, out: &mu
     if let Some(max) = b.max_file
         && need.file_bytes > max
     {
-        out.push(Finding::error("max-file", path, None, format!("files total {}, over the budget of {}", both(need.file_bytes), both(max))));
+        out.push(Finding::error(RuleId::MaxFile, path, None, format!("files total {}, over the budget of {}", both(need.file_bytes), both(max))));
     }
     let fp = match footprint(need.geometry, need.tensors, settings, need.mmproj_bytes) {
         Ok(fp) => fp,
         Err(e) => {
-            out.push(Finding::error("geometry", path, None, format!("no footprint: {e}")));
+            out.push(Finding::error(RuleId::Geometry, path, None, format!("no footprint: {e}")));
             return None;
         }
     };
@@ -60,17 +61,17 @@ pub fn rules(b: &Budget, need: &Need, settings: &Settings, path: &Path, out: &mu
         && fp.total_bytes > max
     {
         let msg = format!("llama.cpp allocates {} at {ctx} tokens, over the budget of {}", both(fp.total_bytes), both(max));
-        out.push(Finding::error("max-resident", path, None, msg));
+        out.push(Finding::error(RuleId::MaxResident, path, None, msg));
     }
     if let Some(max) = b.max_weights
         && fp.weights_bytes > max
     {
-        out.push(Finding::error("max-weights", path, None, format!("weights take {}, over the budget of {}", both(fp.weights_bytes), both(max))));
+        out.push(Finding::error(RuleId::MaxWeights, path, None, format!("weights take {}, over the budget of {}", both(fp.weights_bytes), both(max))));
     }
     for device in &b.must_fit {
         match fits_device(device, need, &fp) {
             Ok(None) => {}
-            Ok(Some(msg)) | Err(msg) => out.push(Finding::error("must-fit", path, None, msg)),
+            Ok(Some(msg)) | Err(msg) => out.push(Finding::error(RuleId::MustFit, path, None, msg)),
         }
     }
     Some(fp)

@@ -1,6 +1,7 @@
 //! The deep scan's results (`check --deep`) as check findings, and the facts it adds.
 
 use super::finding::Finding;
+use crate::rules::RuleId;
 use crate::scan::{self, FileScan, ScanError};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -49,7 +50,7 @@ pub fn convert(results: Vec<Result<FileScan, ScanError>>) -> (Vec<Finding>, Deep
                     ScanError::Shrunk { path, at, .. } => (path.clone(), Some(*at)),
                     ScanError::Sums { path, .. } => (path.clone(), None),
                 };
-                findings.push(Finding::error("unreadable", path, offset, e.to_string()));
+                findings.push(Finding::error(RuleId::Unreadable, path, offset, e.to_string()));
             }
         }
     }
@@ -62,8 +63,8 @@ fn finding(path: &std::path::Path, f: &scan::Finding) -> Finding {
         None => f.message.clone(),
     };
     match f.severity {
-        scan::Severity::Error => Finding::error(f.rule.id(), path, f.offset, message),
-        scan::Severity::Warning => Finding::warning(f.rule.id(), path, f.offset, message),
+        scan::Severity::Error => Finding::error(f.rule, path, f.offset, message),
+        scan::Severity::Warning => Finding::warning(f.rule, path, f.offset, message),
     }
 }
 
@@ -85,7 +86,7 @@ mod tests {
         let scan = FileScan { path: "m.gguf".into(), bytes_read: 9, sha256: Some([0xab; 32]), tensors_scanned: 1, findings: vec![f], notes: vec!["n".into()] };
         let (found, facts) = convert(vec![Ok(scan)]);
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].rule, found[0].severity, found[0].offset), ("all-zero", Severity::Warning, Some(4096)));
+        assert_eq!((found[0].rule, found[0].severity, found[0].offset), (RuleId::AllZero, Severity::Warning, Some(4096)));
         assert!(found[0].message.starts_with("tensor blk.0.attn_norm.weight: every value"));
         assert_eq!(facts.files[0].sha256, Some("ab".repeat(32)));
         assert_eq!(facts.notes, ["n"]);

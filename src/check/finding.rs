@@ -1,5 +1,6 @@
 //! What a check finds, and what that means for the file.
 
+use crate::rules::RuleId;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -16,8 +17,8 @@ pub enum Severity {
 /// One rule broken by one file.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
-    /// Stable rule id (see [`super::rules::RULES`]).
-    pub rule: &'static str,
+    /// Stable rule id (see [`crate::rules::RULES`]).
+    pub rule: RuleId,
     /// Severity.
     pub severity: Severity,
     /// The file (shard) concerned.
@@ -31,12 +32,18 @@ pub struct Finding {
 
 impl Finding {
     /// An error finding.
-    pub fn error(rule: &'static str, file: impl Into<PathBuf>, offset: Option<u64>, message: impl Into<String>) -> Finding {
+    pub fn error(rule: RuleId, file: impl Into<PathBuf>, offset: Option<u64>, message: impl Into<String>) -> Finding {
         Finding { rule, severity: Severity::Error, file: file.into(), offset, message: message.into() }
     }
 
+    /// True for the finding that says data is still missing (a download in progress): it makes
+    /// the check incomplete rather than failed, whatever its severity.
+    pub fn is_incomplete(&self) -> bool {
+        self.rule == RuleId::Incomplete
+    }
+
     /// A warning finding.
-    pub fn warning(rule: &'static str, file: impl Into<PathBuf>, offset: Option<u64>, message: impl Into<String>) -> Finding {
+    pub fn warning(rule: RuleId, file: impl Into<PathBuf>, offset: Option<u64>, message: impl Into<String>) -> Finding {
         Finding { rule, severity: Severity::Warning, file: file.into(), offset, message: message.into() }
     }
 }

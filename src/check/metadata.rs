@@ -4,6 +4,7 @@ use super::finding::Finding;
 use crate::model::Geometry;
 use crate::model::required_keys::{Problem, UnknownArchitecture, missing};
 use crate::read::ShardSet;
+use crate::rules::RuleId;
 
 /// Keys, value types and tokenizer llama.cpp needs for this file's architecture (the table
 /// in `model::required_keys` is generated from llama.cpp's loader).
@@ -12,23 +13,23 @@ pub fn rules(set: &ShardSet, out: &mut Vec<Finding>) {
     let problems = match missing(&first.header) {
         Ok(p) => p,
         Err(e @ UnknownArchitecture::Unknown(_)) => {
-            out.push(Finding::warning("unknown-arch", &first.path, None, format!("{e}; newer builds may")));
+            out.push(Finding::warning(RuleId::UnknownArch, &first.path, None, format!("{e}; newer builds may")));
             return;
         }
         Err(e) => {
-            out.push(Finding::error("unknown-arch", &first.path, None, e.to_string()));
+            out.push(Finding::error(RuleId::UnknownArch, &first.path, None, e.to_string()));
             return;
         }
     };
     for p in problems {
         let tokenizer = p.key.starts_with("tokenizer.");
         let (rule, what) = match &p.problem {
-            Problem::Missing => (if tokenizer { "tokenizer" } else { "required-key" }, format!("no {} key", p.key)),
-            Problem::WrongType { expected, found } => ("key-type", format!("{} is {found}, expected {expected}", p.key)),
+            Problem::Missing => (if tokenizer { RuleId::Tokenizer } else { RuleId::RequiredKey }, format!("no {} key", p.key)),
+            Problem::WrongType { expected, found } => (RuleId::KeyType, format!("{} is {found}, expected {expected}", p.key)),
             Problem::UnknownValue { value } => {
-                (if tokenizer { "tokenizer" } else { "required-key" }, format!("{} = {value:?} is not a value llama.cpp knows", p.key))
+                (if tokenizer { RuleId::Tokenizer } else { RuleId::RequiredKey }, format!("{} = {value:?} is not a value llama.cpp knows", p.key))
             }
-            Problem::TooShort { len, min } => ("tokenizer", format!("{} has {len} entries for {min} tokens", p.key)),
+            Problem::TooShort { len, min } => (RuleId::Tokenizer, format!("{} has {len} entries for {min} tokens", p.key)),
         };
         out.push(Finding::error(rule, &first.path, None, format!("{what} ({})", p.why)));
     }
@@ -44,5 +45,5 @@ pub fn mmproj_matches(mmproj: &Geometry, mmproj_path: &std::path::Path, model: &
         "clip.vision.projection_dim = {} but {model_name} ({}) has embedding width {}: llama.cpp's mtmd refuses the pair",
         v.projection_dim, model.architecture, model.n_embd
     );
-    Some(Finding::error("mmproj-mismatch", mmproj_path, None, msg))
+    Some(Finding::error(RuleId::MmprojMismatch, mmproj_path, None, msg))
 }

@@ -6,7 +6,6 @@ pub mod deep;
 pub mod finding;
 pub mod metadata;
 pub mod policy;
-pub mod rules;
 pub mod structure;
 pub mod tensors;
 
@@ -17,6 +16,7 @@ pub use policy::Policy;
 use crate::estimate::{Footprint, Settings};
 use crate::model::{Geometry, analyze};
 use crate::read::{ShardSet, TensorEntry};
+use crate::rules::RuleId;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -101,7 +101,7 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
     metadata::rules(set, &mut findings);
     let vocab_only = crate::model::is_vocab_only(set.metadata(), tensors);
     if !vocab_only {
-        let vocab_ok = !findings.iter().any(|f| f.rule == "tokenizer");
+        let vocab_ok = !findings.iter().any(|f| f.rule == RuleId::Tokenizer);
         tensors::rules(set, tensors, vocab_ok, &mut findings);
     }
     if let Some(p) = &opts.policy {
@@ -130,8 +130,8 @@ pub fn check(path: &Path, m: &Opened, opts: &Options, mmproj_bytes: u64, extra: 
 }
 
 fn outcome(findings: &[Finding], strict: bool) -> Outcome {
-    let incomplete = findings.iter().any(|f| f.rule == "incomplete");
-    let failed = findings.iter().any(|f| f.rule != "incomplete" && (f.severity == Severity::Error || strict));
+    let incomplete = findings.iter().any(|f| f.is_incomplete());
+    let failed = findings.iter().any(|f| !f.is_incomplete() && (f.severity == Severity::Error || strict));
     if failed {
         Outcome::Fail
     } else if incomplete {

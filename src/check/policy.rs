@@ -16,6 +16,7 @@ use super::budget::Budget;
 use super::finding::Finding;
 use crate::estimate::devices::parse_gpu;
 use crate::read::{GgmlType, ShardSet, TensorEntry};
+use crate::rules::RuleId;
 use crate::util::units::parse_bytes;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -154,7 +155,7 @@ impl Policy {
         if let Some(allowed) = &self.allow.architectures
             && !allowed.iter().any(|a| a == arch)
         {
-            out.push(Finding::error("policy-arch", &first.path, None, format!("architecture {arch:?} is not in allow.architectures {allowed:?}")));
+            out.push(Finding::error(RuleId::PolicyArch, &first.path, None, format!("architecture {arch:?} is not in allow.architectures {allowed:?}")));
         }
         if let Some(allowed) = &self.allow.types {
             let allowed: BTreeSet<String> = allowed.iter().map(|t| t.to_ascii_uppercase()).collect();
@@ -166,13 +167,13 @@ impl Policy {
                     let file = &set.files[t.shard];
                     let info = file.header.tensors.iter().find(|i| i.name == t.name).map(|i| i.info_offset);
                     let msg = format!("{n} tensors of type {name} (first: {:?}) but allow.types does not list it", t.name);
-                    out.push(Finding::error("policy-type", &file.path, info, msg));
+                    out.push(Finding::error(RuleId::PolicyType, &file.path, info, msg));
                 }
             }
         }
         for key in &self.require.keys {
             if first.header.get(key).is_none() {
-                out.push(Finding::error("policy-key", &first.path, None, format!("required key {key:?} is missing")));
+                out.push(Finding::error(RuleId::PolicyKey, &first.path, None, format!("required key {key:?} is missing")));
             }
         }
     }

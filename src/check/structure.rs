@@ -4,6 +4,7 @@ use super::finding::{Finding, Outcome};
 use crate::read::layout::LayoutIssue;
 use crate::read::shards::ShardName;
 use crate::read::{Defect, GgufFile, ReadError, Refusal, ShardSet, open_model};
+use crate::rules::RuleId;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -16,22 +17,22 @@ pub fn open(path: &Path) -> Result<ShardSet, (Vec<Finding>, Outcome)> {
 /// before it (the first is the reason llama.cpp gives), then the error itself.
 pub fn read_error(e: &ReadError) -> (Vec<Finding>, Outcome) {
     match e {
-        ReadError::Io { path, err } => (vec![Finding::error("unreadable", path, None, format!("cannot read: {err}"))], Outcome::Unreadable),
+        ReadError::Io { path, err } => (vec![Finding::error(RuleId::Unreadable, path, None, format!("cannot read: {err}"))], Outcome::Unreadable),
         ReadError::Truncated { path, offset, .. } => {
             let text = e.to_string();
             let message = text.strip_prefix(&format!("{}: incomplete: ", path.display())).unwrap_or(&text).to_string();
-            (vec![Finding::warning("incomplete", path, Some(*offset), message)], Outcome::Incomplete)
+            (vec![Finding::warning(RuleId::Incomplete, path, Some(*offset), message)], Outcome::Incomplete)
         }
         ReadError::Malformed { path, offset, defect, expected, found, earlier } => {
             let mut out: Vec<Finding> = earlier.iter().map(|r| refusal(path, r)).collect();
-            out.push(Finding::error(defect.id(), path, Some(*offset), format!("expected {expected}, found {found}")));
+            out.push(Finding::error(defect.rule(), path, Some(*offset), format!("expected {expected}, found {found}")));
             (out, if *defect == Defect::Magic { Outcome::Unreadable } else { Outcome::Fail })
         }
     }
 }
 
 fn refusal(path: &Path, r: &Refusal) -> Finding {
-    Finding::error(r.defect.id(), path, Some(r.offset), r.message.clone())
+    Finding::error(r.defect.rule(), path, Some(r.offset), r.message.clone())
 }
 
 /// Rules over a set that parsed: layout oddities, missing data, and split consistency.
@@ -41,7 +42,7 @@ pub fn rules(set: &ShardSet) -> Vec<Finding> {
         file_rules(f, &mut out);
     }
     for m in &set.missing {
-        out.push(Finding::error("split-missing", m, None, "shard of a split model not found (nor a .part/.incomplete of it)"));
+        out.push(Finding::error(RuleId::SplitMissing, m, None, "shard of a split model not found (nor a .part/.incomplete of it)"));
     }
     split_rules(set, &mut out);
     out
@@ -51,7 +52,7 @@ fn file_rules(f: &GgufFile, out: &mut Vec<Finding>) {
     out.extend(f.header.refusals.iter().map(|r| refusal(&f.path, r)));
     // Every layout oddity but an unknown type (a refusal above) is refused by llama.cpp too.
     for w in f.layout.warnings.iter().filter(|w| w.kind != LayoutIssue::UnknownType) {
-        out.push(Finding::error(w.kind.id(), &f.path, Some(w.offset), w.message.clone()));
+        out.push(Finding::error(w.kind.rule(), &f.path, Some(w.offset), w.message.clone()));
     }
     if f.layout.warnings.iter().any(|w| w.kind == LayoutIssue::BeyondFile) {
         return; // no file can be long enough: not "incomplete"
@@ -60,10 +61,10 @@ fn file_rules(f: &GgufFile, out: &mut Vec<Finding>) {
     if f.file_bytes < end {
         let pct = f.data_bytes_present() as f64 * 100.0 / f.data_bytes_expected().max(1) as f64;
         let msg = format!("tensor data ends at byte {} of {end} ({pct:.1}% of the data present); download still in progress?", f.file_bytes);
-        out.push(Finding::warning("incomplete", &f.path, Some(f.file_bytes), msg));
+        out.push(Finding::warning(RuleId::Incomplete, &f.path, Some(f.file_bytes), msg));
     } else if f.file_bytes > end {
         let msg = format!("{} bytes follow the last tensor's data (file is {} bytes, data ends at {end})", f.file_bytes - end, f.file_bytes);
-        out.push(Finding::warning("trailing-bytes", &f.path, Some(end), msg));
+        out.push(Finding::warning(RuleId::TrailingBytes, &f.path, Some(end), msg));
     }
 }
 
@@ -77,7 +78,7 @@ fn split_rules(set: &ShardSet, out: &mut Vec<Finding>) {
     let name = |f: &GgufFile| f.path.file_name().and_then(|n| n.to_str()).and_then(ShardName::parse);
     if declared.is_some_and(|c| c > 1) && name(first).is_none() {
         let msg = format!("split.count = {} but the file name has no -NNNNN-of-NNNNN part, so llama.cpp cannot find the other shards", declared.unwrap_or(0));
-        out.push(Finding::error("split-count", &first.path, None, msg));
+        out.push(Finding::error(RuleId::SplitCount, &first.path, None, msg));
         return;
     }
     let count = declared.or_else(|| name(first).map(|n| n.count as u64)).unwrap_or(1);
@@ -89,32 +90,32 @@ fn split_rules(set: &ShardSet, out: &mut Vec<Finding>) {
     for f in &set.files {
         let n = name(f);
         match key_u64(f, "split.count") {
-            Some(c) if c != count => out.push(Finding::error("split-count", &f.path, None, format!("split.count = {c}, the set has {count}"))),
-            None => out.push(Finding::error("split-count", &f.path, None, format!("no split.count key in a shard of a {count}-file set"))),
+            Some(c) if c != count => out.push(Finding::error(RuleId::SplitCount, &f.path, None, format!("split.count = {c}, the set has {count}"))),
+            None => out.push(Finding::error(RuleId::SplitCount, &f.path, None, format!("no split.count key in a shard of a {count}-file set"))),
             _ => {}
         }
         if let Some(n) = &n
             && n.count as u64 != count
         {
-            out.push(Finding::error("split-count", &f.path, None, format!("file name says {} shards, split.count says {count}", n.count)));
+            out.push(Finding::error(RuleId::SplitCount, &f.path, None, format!("file name says {} shards, split.count says {count}", n.count)));
         }
         match key_u64(f, "split.no") {
-            None => out.push(Finding::error("split-index", &f.path, None, "no split.no key in a shard")),
+            None => out.push(Finding::error(RuleId::SplitIndex, &f.path, None, "no split.no key in a shard")),
             Some(no) => {
                 if let Some(n) = &n
                     && no + 1 != n.index as u64
                 {
-                    out.push(Finding::error("split-index", &f.path, None, format!("split.no = {no} (0-based) but the file name says shard {}", n.index)));
+                    out.push(Finding::error(RuleId::SplitIndex, &f.path, None, format!("split.no = {no} (0-based) but the file name says shard {}", n.index)));
                 }
                 if let Some(other) = seen_no.insert(no, &f.path) {
-                    out.push(Finding::error("split-index", &f.path, None, format!("split.no = {no} is also in {}", other.display())));
+                    out.push(Finding::error(RuleId::SplitIndex, &f.path, None, format!("split.no = {no} is also in {}", other.display())));
                 }
             }
         }
         for t in &f.header.tensors {
             if let Some(other) = seen_tensor.insert(&t.name, &f.path) {
                 let msg = format!("tensor {:?} is also in {}", t.name, other.display());
-                out.push(Finding::error("split-tensors", &f.path, Some(t.info_offset), msg));
+                out.push(Finding::error(RuleId::SplitTensors, &f.path, Some(t.info_offset), msg));
             }
         }
     }
@@ -123,7 +124,7 @@ fn split_rules(set: &ShardSet, out: &mut Vec<Finding>) {
     {
         let actual: u64 = set.files.iter().map(|f| f.header.tensors.len() as u64).sum();
         if total != actual {
-            out.push(Finding::error("split-tensors", &first.path, None, format!("split.tensors.count = {total}, the shards hold {actual} tensors")));
+            out.push(Finding::error(RuleId::SplitTensors, &first.path, None, format!("split.tensors.count = {total}, the shards hold {actual} tensors")));
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::finding::Finding;
 use crate::model::tensors::{self, Mismatch, format_shape};
 use crate::read::{ShardSet, TensorEntry};
+use crate::rules::RuleId;
 
 /// Findings of one kind listed one by one; the rest are counted in one more.
 const SHOWN: usize = 8;
@@ -25,18 +26,18 @@ pub fn rules(set: &ShardSet, all: &[TensorEntry], vocab_ok: bool, out: &mut Vec<
             m.name,
             format_shape(&m.expected)
         );
-        out.push(Finding::error("tensor-missing", &first.path, None, msg));
+        out.push(Finding::error(RuleId::TensorMissing, &first.path, None, msg));
     }
     if c.missing.len() > SHOWN {
         let msg = format!("and {} more required tensors not found, from {}", c.missing.len() - SHOWN, c.missing[SHOWN].name);
-        out.push(Finding::error("tensor-missing", &first.path, None, msg));
+        out.push(Finding::error(RuleId::TensorMissing, &first.path, None, msg));
     }
     for m in c.wrong_shape.iter().take(SHOWN) {
-        out.push(Finding::error("tensor-shape", file_of(&m.name), offset(all, m), shape_message(m)));
+        out.push(Finding::error(RuleId::TensorShape, file_of(&m.name), offset(all, m), shape_message(m)));
     }
     if c.wrong_shape.len() > SHOWN {
         let msg = format!("and {} more tensors with the wrong shape, from {}", c.wrong_shape.len() - SHOWN, c.wrong_shape[SHOWN].name);
-        out.push(Finding::error("tensor-shape", &first.path, None, msg));
+        out.push(Finding::error(RuleId::TensorShape, &first.path, None, msg));
     }
     if let Some(n) = c.count.as_ref().filter(|n| n.fails()) {
         let got = if n.in_file > n.created.1 { n.created.1 } else { n.created.0 };
@@ -49,10 +50,10 @@ pub fn rules(set: &ShardSet, all: &[TensorEntry], vocab_ok: bool, out: &mut Vec<
                 msg.push_str(&format!(" and {more} more"));
             }
         }
-        out.push(Finding::error("tensor-count", &first.path, None, msg));
+        out.push(Finding::error(RuleId::TensorCount, &first.path, None, msg));
     }
     for r in &c.refused {
-        out.push(Finding::error("tensor-hparams", &first.path, None, format!("llama.cpp's load_tensors refuses these hyperparameters: {r}")));
+        out.push(Finding::error(RuleId::TensorHparams, &first.path, None, format!("llama.cpp's load_tensors refuses these hyperparameters: {r}")));
     }
 }
 

@@ -1,7 +1,7 @@
 //! `gguf-meter check`: rules for CI on model repositories.
 
 use super::runtime::RuntimeArgs;
-use crate::check::{self, Budget, ModelCheck, Opened, Options, Outcome, Policy, metadata, rules::RULES};
+use crate::check::{self, Budget, ModelCheck, Opened, Options, Outcome, Policy, metadata};
 use crate::report::check as report;
 use crate::util::exit_code;
 use anyhow::Context;
@@ -20,6 +20,8 @@ pub enum Format {
     Github,
     /// JUnit XML.
     Junit,
+    /// Markdown tables (the summary `github` writes to $GITHUB_STEP_SUMMARY), for a PR comment.
+    Markdown,
 }
 
 /// Arguments of `check`.
@@ -54,7 +56,7 @@ pub struct Args {
     /// Warnings fail the check too.
     #[arg(long)]
     pub strict: bool,
-    /// List the rules and exit.
+    /// List the rules and exit (with `--format json` or `markdown`: as data or a table).
     #[arg(long)]
     pub list_rules: bool,
     #[command(flatten)]
@@ -116,8 +118,11 @@ fn pairing_findings(paths: &[PathBuf], opened: &[Result<Opened, ModelCheck>]) ->
 /// Checks every model and prints the report; the exit code is the worst outcome's.
 pub fn run(a: Args) -> anyhow::Result<i32> {
     if a.list_rules {
-        let text: String = RULES.iter().map(|r| format!("{:<18} {:<10} {}\n", r.id, r.severity, r.what)).collect();
-        super::out::print(&text)?;
+        match a.format {
+            Format::Json => super::out::println(&serde_json::to_string_pretty(crate::rules::RULES)?)?,
+            Format::Markdown => super::out::print(&crate::rules::markdown())?,
+            Format::Human | Format::Github | Format::Junit => super::out::print(&crate::rules::listing())?,
+        }
         return Ok(exit_code::OK);
     }
     let opts = options(&a)?;
@@ -167,6 +172,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         Format::Human => super::out::print(&report::render_human(&checks))?,
         Format::Json => super::out::println(&serde_json::to_string_pretty(&report::to_json(&checks, code))?)?,
         Format::Junit => super::out::print(&report::render_junit(&checks))?,
+        Format::Markdown => super::out::print(&report::render_step_summary(&checks))?,
         Format::Github => {
             super::out::print(&format!("{}{}", report::render_human(&checks), report::render_github(&checks)))?;
             if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {

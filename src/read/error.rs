@@ -1,5 +1,6 @@
 //! Typed errors of the read layer. Every variant carries the byte offset where reading failed.
 
+use crate::rules::RuleId;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -122,30 +123,30 @@ pub enum Defect {
 }
 
 impl Defect {
-    /// Stable rule id (kebab-case), as `check` prints it.
-    pub fn id(self) -> &'static str {
+    /// The rule `check` reports this defect as.
+    pub fn rule(self) -> RuleId {
         match self {
-            Defect::Magic => "magic",
-            Defect::Version => "version",
-            Defect::Counts => "counts",
-            Defect::Length => "length",
-            Defect::ValueType => "value-type",
-            Defect::Nesting => "nesting",
-            Defect::ByteOrder => "byte-order",
-            Defect::EmptyKey => "empty-key",
-            Defect::AlignmentType => "alignment-type",
-            Defect::TensorName => "tensor-name",
-            Defect::TensorType => "unknown-type",
-            Defect::TensorSize => "tensor-size",
-            Defect::DuplicateKey => "duplicate-key",
-            Defect::Alignment => "alignment",
-            Defect::DuplicateTensor => "duplicate-tensor",
-            Defect::Dims => "dims",
-            Defect::OffsetAlignment => "offset-alignment",
-            Defect::Overlap => "overlap",
-            Defect::BlockSize => "block-size",
-            Defect::OffsetRange => "offset-range",
-            Defect::HeaderSize => "header-size",
+            Defect::Magic => RuleId::Magic,
+            Defect::Version => RuleId::Version,
+            Defect::Counts => RuleId::Counts,
+            Defect::Length => RuleId::Length,
+            Defect::ValueType => RuleId::ValueType,
+            Defect::Nesting => RuleId::Nesting,
+            Defect::ByteOrder => RuleId::ByteOrder,
+            Defect::EmptyKey => RuleId::EmptyKey,
+            Defect::AlignmentType => RuleId::AlignmentType,
+            Defect::TensorName => RuleId::TensorName,
+            Defect::TensorType => RuleId::UnknownType,
+            Defect::TensorSize => RuleId::TensorSize,
+            Defect::DuplicateKey => RuleId::DuplicateKey,
+            Defect::Alignment => RuleId::Alignment,
+            Defect::DuplicateTensor => RuleId::DuplicateTensor,
+            Defect::Dims => RuleId::Dims,
+            Defect::OffsetAlignment => RuleId::OffsetAlignment,
+            Defect::Overlap => RuleId::Overlap,
+            Defect::BlockSize => RuleId::BlockSize,
+            Defect::OffsetRange => RuleId::OffsetRange,
+            Defect::HeaderSize => RuleId::HeaderSize,
         }
     }
 }

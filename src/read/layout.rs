@@ -3,6 +3,7 @@
 
 use super::error::{Defect, ParseError};
 use super::header::{Header, TensorInfo};
+use crate::rules::RuleId;
 
 /// Where one tensor's data lies in its file, and whether those bytes are there.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,13 +55,13 @@ pub enum LayoutIssue {
 }
 
 impl LayoutIssue {
-    /// Stable rule id, as `check` prints it.
-    pub fn id(self) -> &'static str {
+    /// The rule `check` reports this issue as.
+    pub fn rule(self) -> RuleId {
         match self {
-            LayoutIssue::Gap => "gap",
-            LayoutIssue::Order => "offset-order",
-            LayoutIssue::UnknownType => "unknown-type",
-            LayoutIssue::BeyondFile => "offset-range",
+            LayoutIssue::Gap => RuleId::Gap,
+            LayoutIssue::Order => RuleId::OffsetOrder,
+            LayoutIssue::UnknownType => RuleId::UnknownType,
+            LayoutIssue::BeyondFile => RuleId::OffsetRange,
         }
     }
 }

@@ -93,7 +93,7 @@ pub fn render_github(checks: &[ModelCheck]) -> String {
     let mut s = String::new();
     for c in checks {
         for f in &c.findings {
-            let level = if f.severity == Severity::Error && f.rule != "incomplete" { "error" } else { "warning" };
+            let level = if f.severity == Severity::Error && !f.is_incomplete() { "error" } else { "warning" };
             let file = gh_escape(&f.file.display().to_string(), true);
             let title = gh_escape(&format!("gguf-meter {}", f.rule), true);
             let _ = writeln!(s, "::{level} file={file},title={title}::{}", gh_escape(&format!("{}{}", f.message, at(f.offset)), false));
@@ -155,8 +155,8 @@ pub fn render_junit(checks: &[ModelCheck]) -> String {
         let name = xml_escape(&c.path.display().to_string());
         let _ = writeln!(s, "    <testcase classname=\"gguf-meter.check\" name=\"{name}\">");
         let line = |f: &crate::check::Finding| format!("[{}] {}: {}{}", f.rule, f.file.display(), f.message, at(f.offset));
-        let errs: Vec<String> = c.findings.iter().filter(|f| f.severity == Severity::Error && f.rule != "incomplete").map(line).collect();
-        let others: Vec<String> = c.findings.iter().filter(|f| f.severity != Severity::Error || f.rule == "incomplete").map(line).collect();
+        let errs: Vec<String> = c.findings.iter().filter(|f| f.severity == Severity::Error && !f.is_incomplete()).map(line).collect();
+        let others: Vec<String> = c.findings.iter().filter(|f| f.severity != Severity::Error || f.is_incomplete()).map(line).collect();
         match c.outcome {
             Outcome::Fail | Outcome::Unreadable => {
                 let tag = if c.outcome == Outcome::Fail { "failure" } else { "error" };
@@ -165,7 +165,7 @@ pub fn render_junit(checks: &[ModelCheck]) -> String {
                     s,
                     "      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>",
                     xml_escape(&first),
-                    c.findings.first().map_or("check", |f| f.rule),
+                    c.findings.first().map_or("check", |f| f.rule.id()),
                     xml_escape(&errs.join("\n"))
                 );
             }

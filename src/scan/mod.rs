@@ -24,34 +24,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// What a finding is about; `id()` is the stable rule id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rule {
-    /// NaN or infinite F32/F16/BF16/F64 values.
-    NanInf,
-    /// NaN or infinite scale fields in quantized blocks.
-    ScaleNanInf,
-    /// A tensor whose values (or data bytes) are all zero.
-    AllZero,
-    /// The file's SHA-256 differs from the checksum list.
-    Sha256Mismatch,
-    /// A checksum list was given but does not name the file.
-    Sha256Unlisted,
-}
-
-impl Rule {
-    /// Stable rule id (kebab-case).
-    pub fn id(self) -> &'static str {
-        match self {
-            Rule::NanInf => "nan-inf",
-            Rule::ScaleNanInf => "scale-nan-inf",
-            Rule::AllZero => "all-zero",
-            Rule::Sha256Mismatch => "sha256-mismatch",
-            Rule::Sha256Unlisted => "sha256-unlisted",
-        }
-    }
-}
+/// What a finding is about: one of the catalogue's data rules (`nan-inf`, `scale-nan-inf`,
+/// `all-zero`, `sha256-mismatch`, `sha256-unlisted`).
+pub use crate::rules::RuleId as Rule;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -43,6 +43,7 @@ const SIMULATED: &[&str] = &[
     "deepseek2",
     "deepseek32",
     "glm-dsa",
+    "dots3note",
     "jamba",
     "falcon-h1",
     "nemotron_h",

@@ -44,6 +44,7 @@ const SIMULATED: &[&str] = &[
     "deepseek32",
     "glm-dsa",
     "dots3note",
+    "hy_v4",
     "jamba",
     "falcon-h1",
     "nemotron_h",

@@ -56,16 +56,19 @@ pub struct Mla {
     pub mask: Id,
     /// The roped key part is RMS-normed (`attn_k_norm`) before RoPE (dots3note.cpp).
     pub k_pe_norm: bool,
+    /// The attention has sinks (`attn_sinks`, HY-V4), a weight that places the softmax or
+    /// flash attention in the multi-device replay.
+    pub sinks: bool,
 }
 
 impl Mla {
     /// DeepSeek-V2/V3's own: no RoPE positions given, nothing shared, the cache's mask.
-    pub const PLAIN: Mla = Mla { pos: None, qr: NONE, mask: NONE, k_pe_norm: false };
+    pub const PLAIN: Mla = Mla { pos: None, qr: NONE, mask: NONE, k_pe_norm: false, sinks: false };
 }
 
 /// [`mla_attn`] with the variations of [`Mla`].
 pub fn mla_attn_with(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, o: Mla) -> Option<Id> {
-    let Mla { pos, qr, mask, k_pe_norm } = o;
+    let Mla { pos, qr, mask, k_pe_norm, sinks } = o;
     let rope = |g: &mut Graph, x: Id| match pos {
         Some(p) => g.rope(x, p),
         None => x,
@@ -123,5 +126,6 @@ pub fn mla_attn_with(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &La
     let vview = g.view_nd(cache, [kv_lora, 1, b.n_kv, b.n_stream], nb1, nb1, nb3);
     let wv_b = w.blk(g, il, "attn_v_b.weight")?;
     let mask = if mask == NONE { inp.kq_mask } else { mask };
-    Some(llm::attn_mha(g, b, q, kview, vview, mask, wv_b))
+    let sinks = if sinks && g.track { w.blk(g, il, "attn_sinks.weight")? } else { NONE };
+    Some(llm::attn_mha_sinks(g, b, q, kview, vview, mask, wv_b, sinks))
 }

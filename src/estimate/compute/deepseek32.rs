@@ -11,7 +11,7 @@
 //! indexer cache and reuse the top-k of the last full one.
 
 use super::deepseek2::{self, Mla};
-use super::graph::{Graph, Id, Ty};
+use super::graph::{Graph, Id, NONE, Ty};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch};
 use super::moe::Routing;
@@ -23,7 +23,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     let inp = inputs::inp_k(g, b);
-    let dsa = Dsa::new(g, w, geo, b, &layers)?;
+    let dsa = Dsa::new(g, w, geo, b, &layers, true)?;
     let routing = Routing::from_hints(&geo.hints);
     let mut prev_top = None;
     for (i, l) in layers.iter().enumerate() {
@@ -37,7 +37,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let qr = llm::blk_norm(g, w, il, qr, "attn_q_a_norm.weight")?;
         // GLM-5.2's "shared" indexer layers reuse the previous full layer's choice (glm-dsa.cpp).
         let top = match l.indexer {
-            Some(_) => dsa.indexer(g, w, b, il, cur, qr, pos, true)?,
+            Some(_) => dsa.indexer(g, w, b, il, cur, qr, pos)?,
             None => prev_top?,
         };
         prev_top = Some(top);
@@ -57,8 +57,9 @@ pub struct Dsa {
     k_idxs: Id,
     /// F16: the mask of the fused indexer.
     kq_mask: Id,
-    /// `self_k_rot_lid`: always built for the indexer cache (llama-kv-cache.cpp:327-332), in the
-    /// graph only where the indexer rotates its keys.
+    /// `self_k_rot_lid` when the indexer rotates q and k (Hadamard: DeepSeek-V3.2 and the
+    /// architectures llama-kv-cache.cpp:327-332 names), else [`NONE`] (HY-V4 skips the
+    /// rotation, which leaves q.k unchanged).
     k_rot: Id,
     /// The indexer's head size (`indexer.key_length`).
     hs: u64,
@@ -67,21 +68,21 @@ pub struct Dsa {
 }
 
 impl Dsa {
-    /// The indexer inputs for `layers` (the first with an indexer gives the head size), or
-    /// `None` without an indexer, without `top_k`, or with a head the Hadamard rotation cannot
-    /// take (a power of two from 64).
-    pub fn new(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch, layers: &[&LayerGeometry]) -> Option<Self> {
+    /// The indexer inputs for `layers` (the first with an indexer gives the head size), with
+    /// the Hadamard rotation when `rotate`; `None` without an indexer, without `top_k`, or,
+    /// rotated, with a head the rotation does not span (a power of two from 64).
+    pub fn new(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch, layers: &[&LayerGeometry], rotate: bool) -> Option<Self> {
         let top_k = geo.hints.indexer_top_k;
         let il0 = layers.iter().find(|l| l.indexer.is_some())?.index;
         let hs = w.dim(il0, "indexer.k_norm.weight", 0)?;
-        if top_k == 0 || !hs.is_power_of_two() || hs < 64 {
+        if top_k == 0 || (rotate && (!hs.is_power_of_two() || hs < 64)) {
             return None;
         }
         let ns = b.n_stream.max(1);
         Some(Dsa {
             k_idxs: g.input(Ty::I64, [b.n_tokens, 1, 1, 1]),
             kq_mask: g.input(Ty::F16, [b.n_kv, b.n_tokens / ns, 1, ns]),
-            k_rot: g.input(Ty::F32, [hs, hs, 1, 1]),
+            k_rot: if rotate { g.input(Ty::F32, [hs, hs, 1, 1]) } else { NONE },
             hs,
             top_k,
         })
@@ -89,10 +90,9 @@ impl Dsa {
 
     /// The lightning indexer of block `il` (`None` when its head size is not the model's):
     /// the indices of the cells each token attends, [n_top_k, n_tokens / n_stream, 1,
-    /// n_stream] i32. `rotate`: the Hadamard rotation of q and k (DeepSeek-V3.2; HY-V4 skips
-    /// it, as it leaves q.k unchanged).
+    /// n_stream] i32.
     #[allow(clippy::too_many_arguments)] // the layer's inputs
-    pub fn indexer(&self, g: &mut Graph, w: &Weights, b: &Batch, il: u32, cur: Id, qr: Id, pos: Id, rotate: bool) -> Option<Id> {
+    pub fn indexer(&self, g: &mut Graph, w: &Weights, b: &Batch, il: u32, cur: Id, qr: Id, pos: Id) -> Option<Id> {
         let hs = self.hs;
         if w.dim(il, "indexer.k_norm.weight", 0) != Some(hs) {
             return None;
@@ -110,7 +110,7 @@ impl Dsa {
         let k = llm::layer_norm(g, k, nw, nb);
         let k = g.reshape(k, [hs, 1, nt, 1]);
         let k = g.rope(k, pos);
-        let (q, k) = if rotate { (g.mul_mat(self.k_rot, q), g.mul_mat(self.k_rot, k)) } else { (q, k) };
+        let (q, k) = if self.k_rot != NONE { (g.mul_mat(self.k_rot, q), g.mul_mat(self.k_rot, k)) } else { (q, k) };
         let cache = g.external(b.type_k, [hs, b.n_kv, ns, 1]);
         llm::store_rows(g, b, cache, k, self.k_idxs);
         let wp = w.blk(g, il, "indexer.proj.weight")?;

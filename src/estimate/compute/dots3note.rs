@@ -8,7 +8,7 @@
 
 use super::deepseek2::{self, Mla};
 use super::deepseek32::{self, Dsa};
-use super::graph::{Graph, NONE};
+use super::graph::Graph;
 use super::inputs;
 use super::llm::{self, Batch};
 use super::moe::Routing;
@@ -21,7 +21,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     // The DSA cache's inputs (MLA then indexer), then the sliding-window cache's.
     let inp = inputs::inp_k(g, b);
-    let dsa = Dsa::new(g, w, geo, b, &layers)?;
+    let dsa = Dsa::new(g, w, geo, b, &layers, true)?;
     let b_swa = Batch { n_kv: b.n_kv_swa, ..*b };
     let inp_swa = inputs::inp_k(g, &b_swa);
     let routing = Routing::from_hints(&geo.hints);
@@ -35,12 +35,12 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let wq_a = w.blk(g, il, "attn_q_a.weight")?;
         let qr = g.mul_mat(wq_a, attn_inp);
         let qr = llm::blk_norm(g, w, il, qr, "attn_q_a_norm.weight")?;
-        let o = Mla { pos: Some(pos), qr, mask: NONE, k_pe_norm: true };
+        let o = Mla { pos: Some(pos), qr, k_pe_norm: true, ..Mla::PLAIN };
         let attn = if swa {
             deepseek2::mla_attn_with(g, w, &b_swa, &inp_swa, l, attn_inp, o)?
         } else {
             l.indexer?;
-            let top = dsa.indexer(g, w, b, il, attn_inp, qr, pos, true)?;
+            let top = dsa.indexer(g, w, b, il, attn_inp, qr, pos)?;
             let mask = deepseek32::sparse_mask(g, &inp, top);
             deepseek2::mla_attn_with(g, w, b, &inp, l, attn_inp, Mla { mask, ..o })?
         };

@@ -7,7 +7,8 @@
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
-//! DSA sparse attention), `dots3note` (the same with sliding-window MLA layers), `qwen35`/`qwen35moe`/
+//! DSA sparse attention), `dots3note` (the same with sliding-window MLA layers), `hy_v4` (DSA
+//! with hyper-connections), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
 //! ARWKV-7, MiniMax-01, Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
 //! that graph (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
@@ -33,6 +34,7 @@ mod gpt_oss;
 mod granite_hybrid;
 pub(crate) mod graph;
 mod heuristic;
+mod hy_v4;
 mod inputs;
 mod jamba;
 mod kda;
@@ -138,6 +140,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "deepseek2" | "mistral4" => deepseek2::build,
         "deepseek32" | "glm-dsa" => deepseek32::build,
         "dots3note" => dots3note::build,
+        "hy_v4" => hy_v4::build,
         "granitehybrid" => granite_hybrid::build,
         "jamba" => jamba::build,
         "falcon-h1" => falcon_h1::build,

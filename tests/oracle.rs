@@ -56,6 +56,7 @@ const SIMULATED: &[&str] = &[
     "arwkv7",
     "plamo2",
     "minimax-01",
+    "minimax-m3",
     "kimi-linear",
     "kimi-k3",
     "bailingmoe3",

@@ -177,6 +177,9 @@ pub struct GraphHints {
     /// `{arch}.attention.indexer.top_k` (0 when absent): the KV cells a sparse-attention
     /// (DSA) layer's lightning indexer keeps per token.
     pub indexer_top_k: u64,
+    /// `{arch}.attention.indexer.block_size` (0 when absent): the positions per block MiniMax-M3's
+    /// sparse attention scores and selects.
+    pub indexer_block_size: u64,
 }
 
 impl GraphHints {

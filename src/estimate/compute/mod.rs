@@ -10,7 +10,7 @@
 //! DSA sparse attention), `dots3note` (the same with sliding-window MLA layers), `hy_v4` (DSA
 //! with hyper-connections), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
-//! ARWKV-7, MiniMax-01, Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
+//! ARWKV-7, MiniMax-01, MiniMax-M3 (sparse attention over position blocks), Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
 //! that graph (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
 //! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
 //! f32 and quantized KV caches, with and without flash attention, unified or per-sequence
@@ -45,6 +45,7 @@ mod llm;
 mod mamba1;
 mod mamba2;
 mod minimax01;
+mod minimax_m3;
 mod moe;
 mod nemotron_h;
 mod plamo2;
@@ -148,6 +149,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "lfm2" | "lfm2moe" => lfm2::build,
         "plamo2" => plamo2::build,
         "minimax-01" => minimax01::build,
+        "minimax-m3" => minimax_m3::build,
         "kimi-linear" => kimi_linear::build,
         "kimi-k3" => kimi_k3::build,
         "bailingmoe3" => bailingmoe3::build,

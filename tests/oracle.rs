@@ -45,6 +45,7 @@ const SIMULATED: &[&str] = &[
     "glm-dsa",
     "dots3note",
     "hy_v4",
+    "glm5-next",
     "jamba",
     "falcon-h1",
     "nemotron_h",

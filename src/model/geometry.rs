@@ -180,6 +180,11 @@ pub struct GraphHints {
     /// `{arch}.attention.indexer.block_size` (0 when absent): the positions per block MiniMax-M3's
     /// sparse attention scores and selects.
     pub indexer_block_size: u64,
+    /// `{arch}.attention.indexer.kpool` (0 when absent): GLM-5-Next's indexer scores pools of
+    /// this many consecutive keys.
+    pub indexer_kpool: u64,
+    /// `{arch}.attention.indexer.kpool_select_tail`: the incomplete last pool is selected too.
+    pub indexer_kpool_tail: bool,
 }
 
 impl GraphHints {

@@ -41,6 +41,8 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         situ_linear: meta.get("activation.situ_linear_beta").and_then(|v| v.as_f64()).is_some_and(|x| x > 0.0),
         indexer_top_k: meta.u64("attention.indexer.top_k").unwrap_or(0),
         indexer_block_size: meta.u64("attention.indexer.block_size").unwrap_or(0),
+        indexer_kpool: meta.u64("attention.indexer.kpool").unwrap_or(0),
+        indexer_kpool_tail: flag("attention.indexer.kpool_select_tail").unwrap_or(false),
     }
 }
 

@@ -283,6 +283,23 @@ impl Graph {
         true
     }
 
+    /// `ggml_dsv4_hc_comb(mixes, scale, base)` (ggml.c:6468): [hc, hc, n_tokens] f32.
+    pub fn hc_comb(&mut self, mixes: Id, scale: Id, base: Id, hc: u64) -> Id {
+        let nt = self.ne(mixes)[1];
+        self.new_tensor(Ty::F32, [hc, hc, nt, 1], PLAIN, &[mixes, scale, base])
+    }
+
+    /// `ggml_dsv4_hc_post(x, residual, post, comb)` (ggml.c:6574): [n_embd, hc, n_tokens] f32.
+    pub fn hc_post(&mut self, x: Id, residual: Id, post: Id, comb: Id) -> Id {
+        let (xn, rn) = (self.ne(x), self.ne(residual));
+        self.new_tensor(Ty::F32, [xn[0], rn[1], xn[1], 1], PLAIN, &[x, residual, post, comb])
+    }
+
+    /// `ggml_arange(start, start + n, 1)`: an f32 [n] computed from nothing.
+    pub fn arange(&mut self, n: u64) -> Id {
+        self.new_tensor(Ty::F32, [n, 1, 1, 1], PLAIN, &[])
+    }
+
     /// `ggml_top_k(a, k)` (ggml.c:5468): [k, a.ne1, a.ne2, a.ne3] i32.
     pub fn top_k(&mut self, a: Id, k: u64) -> Id {
         let ne = self.ne(a);

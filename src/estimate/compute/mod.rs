@@ -8,7 +8,7 @@
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `dots3note` (the same with sliding-window MLA layers), `hy_v4` (DSA
-//! with hyper-connections), `qwen35`/`qwen35moe`/
+//! with hyper-connections), `glm5-next` (KDA and pooled-indexer sparse MLA with hyper-connections), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
 //! ARWKV-7, MiniMax-01, MiniMax-M3 (sparse attention over position blocks), Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
 //! that graph (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
@@ -30,6 +30,7 @@ mod falcon_h1;
 mod gemma3;
 mod generic;
 mod ggml;
+mod glm5_next;
 mod gpt_oss;
 mod granite_hybrid;
 pub(crate) mod graph;
@@ -142,6 +143,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "deepseek32" | "glm-dsa" => deepseek32::build,
         "dots3note" => dots3note::build,
         "hy_v4" => hy_v4::build,
+        "glm5-next" => glm5_next::build,
         "granitehybrid" => granite_hybrid::build,
         "jamba" => jamba::build,
         "falcon-h1" => falcon_h1::build,

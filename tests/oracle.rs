@@ -46,6 +46,7 @@ const SIMULATED: &[&str] = &[
     "dots3note",
     "hy_v4",
     "glm5-next",
+    "qwen4exp",
     "jamba",
     "falcon-h1",
     "nemotron_h",

@@ -185,6 +185,11 @@ pub struct GraphHints {
     pub indexer_kpool: u64,
     /// `{arch}.attention.indexer.kpool_select_tail`: the incomplete last pool is selected too.
     pub indexer_kpool_tail: bool,
+    /// `{arch}.attention.compress_ratios` per block (Qwen4-exp's sparse attention block size; 0:
+    /// dense), as `get_key_or_arr` reads it; at most `MAX_BLOCKS` entries.
+    pub compress_ratios: Vec<u64>,
+    /// `{arch}.ple.ngram_size` (0 when absent): the dilation of Qwen4-exp's PLE convolution.
+    pub ple_ngram: u64,
 }
 
 impl GraphHints {

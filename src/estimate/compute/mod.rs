@@ -8,7 +8,8 @@
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `dots3note` (the same with sliding-window MLA layers), `hy_v4` (DSA
-//! with hyper-connections), `glm5-next` (KDA and pooled-indexer sparse MLA with hyper-connections), `qwen35`/`qwen35moe`/
+//! with hyper-connections), `glm5-next` (KDA and pooled-indexer sparse MLA with hyper-connections), `qwen4exp`
+//! (Gated DeltaNet, PLE and QSA block-sparse attention with hyper-connections), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
 //! ARWKV-7, MiniMax-01, MiniMax-M3 (sparse attention over position blocks), Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
 //! that graph (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
@@ -52,6 +53,7 @@ mod nemotron_h;
 mod plamo2;
 mod qwen35;
 mod qwen3next;
+mod qwen4exp;
 mod rwkv;
 mod rwkv6_mix;
 mod rwkv7_mix;
@@ -144,6 +146,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "dots3note" => dots3note::build,
         "hy_v4" => hy_v4::build,
         "glm5-next" => glm5_next::build,
+        "qwen4exp" => qwen4exp::build,
         "granitehybrid" => granite_hybrid::build,
         "jamba" => jamba::build,
         "falcon-h1" => falcon_h1::build,
@@ -189,12 +192,6 @@ fn build_graph(build: Builder, geo: &Geometry, tensors: &[TensorEntry], r: &Reso
 
 /// The micro-batch `sched_reserve` reserves its first graph for.
 fn batch(r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<llm::Batch> {
-    let ty = |t: GgmlType| match t.traits() {
-        Some(tr) if tr.name == "F32" => Ty::F32,
-        Some(tr) if tr.name == "F16" || tr.name == "BF16" => Ty::F16,
-        Some(tr) if tr.block_size > 1 => Ty::Q { block: tr.block_size.min(1 << 16) as u32, bytes: tr.type_size.min(1 << 16) as u32 },
-        _ => Ty::Other,
-    };
     let n_seqs = r.n_seq_max.max(1);
     let n_tokens = r.n_ctx.min(r.n_ubatch).max(1);
     let n_outputs = n_tokens.min(r.n_batch).max(1);
@@ -214,20 +211,34 @@ fn batch(r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<llm::Batch> {
     })
 }
 
+/// The graph element type of a ggml type (quantized types by their block; others `Other`).
+fn ty(t: GgmlType) -> Ty {
+    match t.traits() {
+        Some(tr) if tr.name == "F32" => Ty::F32,
+        Some(tr) if tr.name == "F16" || tr.name == "BF16" => Ty::F16,
+        Some(tr) if tr.block_size > 1 => Ty::Q { block: tr.block_size.min(1 << 16) as u32, bytes: tr.type_size.min(1 << 16) as u32 },
+        _ => Ty::Other,
+    }
+}
+
 /// The model's tensor shapes by block and name, looked up without allocating.
 pub struct Weights<'a> {
     blk: HashMap<(u32, &'a str), &'a [u64]>,
+    blk_ty: HashMap<(u32, &'a str), GgmlType>,
     top: HashMap<&'a str, &'a [u64]>,
 }
 
 impl<'a> Weights<'a> {
     /// Indexes `tensors` (`blk.N.rest` by (N, rest), others by name).
     pub fn new(tensors: &'a [TensorEntry]) -> Self {
-        let mut w = Weights { blk: HashMap::with_capacity(tensors.len()), top: HashMap::new() };
+        let mut w = Weights { blk: HashMap::with_capacity(tensors.len()), blk_ty: HashMap::new(), top: HashMap::new() };
         for t in tensors {
             let split = t.name.strip_prefix("blk.").and_then(|r| r.split_once('.')).and_then(|(n, rest)| Some((n.parse::<u32>().ok()?, rest)));
             match split {
-                Some(k) => w.blk.insert(k, &t.dims),
+                Some(k) => {
+                    w.blk_ty.insert(k, t.ggml_type);
+                    w.blk.insert(k, &t.dims)
+                }
                 None => w.top.insert(&t.name, &t.dims),
             };
         }
@@ -272,6 +283,12 @@ impl<'a> Weights<'a> {
             g.name_weight(id, format!("blk.{il}.{name}"));
         }
         Some(id)
+    }
+
+    /// A block tensor with its file type, for ops that copy it (`ggml_cont` of a view of it).
+    pub fn blk_as_stored(&self, g: &mut Graph, il: u32, name: &'static str) -> Option<Id> {
+        let t = ty(*self.blk_ty.get(&(il, name))?);
+        self.blk_typed(g, il, name, t)
     }
 
     /// A block weight, or `graph::NONE` when the block lacks it (optional biases).

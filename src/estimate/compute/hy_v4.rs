@@ -26,7 +26,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     let hc = w.dim(layers.first()?.index, "hc_attn_base.weight", 0)? / 2;
     let n_embd = g.ne(inp)[0];
     let nt = b.n_tokens;
-    if hc == 0 {
+    if hc == 0 || hc > super::MAX_UNROLLED {
         return None;
     }
     let x = g.reshape(inp, [n_embd, 1, nt, 1]);

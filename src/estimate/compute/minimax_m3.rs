@@ -72,7 +72,7 @@ impl Msa {
     fn new(g: &mut Graph, geo: &Geometry, b: &Batch, kq_mask: Id) -> Option<Self> {
         let blk = geo.hints.indexer_block_size;
         let ns = b.n_stream.max(1);
-        if blk == 0 || b.n_tokens / ns <= 1 {
+        if blk == 0 || b.n_tokens / ns <= 1 || ns > super::MAX_UNROLLED {
             return None;
         }
         let n_ps = N_POS_RESERVE.div_ceil(blk).saturating_mul(blk);

@@ -74,6 +74,10 @@ const MAX_WIDTH: u64 = 1 << 32;
 /// Largest graph simulated, in tensors (the biggest real ones have ~10^4: DeepSeek-V3 about
 /// 8,000); a header claiming thousands of layers of hundreds of experts gets the heuristic.
 const MAX_TENSORS: u64 = 1 << 18;
+/// Largest count a builder unrolls into one op per item, as llama.cpp's graph code loops over
+/// hyper-connection streams, indexer heads, pool members, convolution taps or streams (real
+/// models have at most a few dozen); a header claiming more gets the generic graph.
+const MAX_UNROLLED: u64 = 1024;
 /// Upper bound of the tensors one block adds, beyond two per routed expert used.
 const TENSORS_PER_BLOCK: u64 = 160;
 

@@ -23,7 +23,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     let inp = inputs::inp_layers(g, b, &layers, true);
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, if geo.hints.mrope { 4 } else { 1 });
     let n_embd = g.ne(inp0)[0];
-    let hc = w.dim(layers.first()?.index, "hc_attn_inject.weight", 1)?;
+    let hc = w.dim(layers.first()?.index, "hc_attn_inject.weight", 1).filter(|&h| h <= super::MAX_UNROLLED)?;
     let nt = b.n_tokens;
     // build_inp_ple: every head's row of the shared table, flattened.
     let ple = match w.get(g, "per_layer_token_embd.weight") {
@@ -183,7 +183,7 @@ fn ple_block(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, emb: 
     // build_conv_state_at over the PLE row.
     let kern = w.dim(il, "ple_conv1d.weight", 0)?;
     let hist = kern.saturating_sub(1).saturating_mul(ngram);
-    if hist == 0 {
+    if hist == 0 || kern > super::MAX_UNROLLED {
         return None;
     }
     let (nst, ns) = (b.n_seq_tokens, b.n_seqs);
@@ -256,6 +256,9 @@ impl Qsa {
         let (r, nbk, n_kv, nt) = (self.ratio, self.n_blocks, b.n_kv, b.n_tokens);
         let ns = b.n_stream.max(1);
         let n_tps = nt / ns;
+        if r > super::MAX_UNROLLED {
+            return None;
+        }
         let idx_dim = w.dim(il, "indexer.k_norm.weight", 0)?;
         let wk = w.blk(g, il, "indexer.k_proj.weight")?;
         let k_raw = g.mul_mat(wk, cur);
@@ -282,6 +285,9 @@ impl Qsa {
         let wq = w.blk(g, il, "indexer.q_proj.weight")?;
         let q = g.mul_mat(wq, cur);
         let n_idx_h = g.ne(q)[0] / idx_dim;
+        if n_idx_h > super::MAX_UNROLLED {
+            return None;
+        }
         let q = g.reshape(q, [idx_dim, n_idx_h, nt, 1]);
         let q = llm::blk_norm(g, w, il, q, "indexer.q_norm.weight")?;
         let q = g.rope(q, pos);

@@ -4,7 +4,7 @@
 //! unless `--swa-full`; MLA layers hold one K row and no V.
 
 use super::settings::Resolved;
-use crate::model::{Geometry, LayerKind};
+use crate::model::{Geometry, LayerGeometry, LayerKind};
 use crate::read::GgmlType;
 use serde::Serialize;
 
@@ -29,9 +29,11 @@ pub enum KvError {
     BlockMismatch { layer: u32, width: u64, ty: String },
 }
 
-/// Cells per stream of the model's sliding-window cache (its widest window).
+/// Cells per stream of the model's sliding-window cache (its widest window). MLA layers with a
+/// window slide too (dots3note's `llama_kv_cache_dsa_iswa`).
 pub fn model_swa_cells(g: &Geometry, r: &Resolved) -> u64 {
-    let n_swa = g.layers.iter().filter(|l| l.kind == LayerKind::Sliding).filter_map(|l| l.window).max().unwrap_or(0);
+    let slides = |l: &&LayerGeometry| l.kind == LayerKind::Sliding || l.kind == LayerKind::Mla;
+    let n_swa = g.layers.iter().filter(slides).filter_map(|l| l.window).max().unwrap_or(0);
     swa_cells(r, n_swa)
 }
 

@@ -177,6 +177,19 @@ pub struct GraphHints {
     /// `{arch}.attention.indexer.top_k` (0 when absent): the KV cells a sparse-attention
     /// (DSA) layer's lightning indexer keeps per token.
     pub indexer_top_k: u64,
+    /// `{arch}.attention.indexer.block_size` (0 when absent): the positions per block MiniMax-M3's
+    /// sparse attention scores and selects.
+    pub indexer_block_size: u64,
+    /// `{arch}.attention.indexer.kpool` (0 when absent): GLM-5-Next's indexer scores pools of
+    /// this many consecutive keys.
+    pub indexer_kpool: u64,
+    /// `{arch}.attention.indexer.kpool_select_tail`: the incomplete last pool is selected too.
+    pub indexer_kpool_tail: bool,
+    /// `{arch}.attention.compress_ratios` per block (Qwen4-exp's sparse attention block size; 0:
+    /// dense), as `get_key_or_arr` reads it; at most `MAX_BLOCKS` entries.
+    pub compress_ratios: Vec<u64>,
+    /// `{arch}.ple.ngram_size` (0 when absent): the dilation of Qwen4-exp's PLE convolution.
+    pub ple_ngram: u64,
 }
 
 impl GraphHints {

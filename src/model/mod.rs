@@ -40,6 +40,11 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         attn_res_block: meta.u64("attn_res.block_size").unwrap_or(0),
         situ_linear: meta.get("activation.situ_linear_beta").and_then(|v| v.as_f64()).is_some_and(|x| x > 0.0),
         indexer_top_k: meta.u64("attention.indexer.top_k").unwrap_or(0),
+        indexer_block_size: meta.u64("attention.indexer.block_size").unwrap_or(0),
+        indexer_kpool: meta.u64("attention.indexer.kpool").unwrap_or(0),
+        indexer_kpool_tail: flag("attention.indexer.kpool_select_tail").unwrap_or(false),
+        compress_ratios: per_block(meta, "attention.compress_ratios"),
+        ple_ngram: meta.u64("ple.ngram_size").unwrap_or(0),
     }
 }
 
@@ -52,6 +57,13 @@ fn clamps(meta: &Meta, key: &str) -> Vec<bool> {
         Some(v) => vec![on(v); meta.u64("block_count").unwrap_or(0).min(u64::from(MAX_BLOCKS)) as usize],
         None => Vec::new(),
     }
+}
+
+/// `{arch}.{key}` read as `get_key_or_arr` reads integers (a scalar for every block or one
+/// value per block); at most [`MAX_BLOCKS`] entries.
+fn per_block(meta: &Meta, key: &str) -> Vec<u64> {
+    let n = meta.u64("block_count").unwrap_or(0).min(u64::from(MAX_BLOCKS)) as usize;
+    (0..n).map(|il| meta.per_layer(key, il).unwrap_or(0)).collect()
 }
 
 /// True for a tokenizer file: no tensors and a `tokenizer.ggml.model` (llama.cpp's own

@@ -41,14 +41,34 @@ pub fn mla(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometr
 
 /// [`mla`] without the output projection: [v_head_dim * n_head, n_tokens].
 pub fn mla_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, pos: Option<Id>) -> Option<Id> {
-    mla_attn_with(g, w, b, inp, l, cur, pos, NONE, NONE)
+    mla_attn_with(g, w, b, inp, l, cur, Mla { pos, ..Mla::PLAIN })
 }
 
-/// [`mla_attn`] with the normed low-rank query `qr` already computed (or [`NONE`]: from
-/// `cur`), as DeepSeek-V3.2 shares it with its indexer, and the attention mask `mask` (or
-/// [`NONE`]: the cache's own).
-#[allow(clippy::too_many_arguments)] // the layer's inputs plus DSA's two
-pub fn mla_attn_with(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, pos: Option<Id>, qr: Id, mask: Id) -> Option<Id> {
+/// What the MLA variants of DeepSeek-V2's kin change in [`mla_attn_with`].
+#[derive(Clone, Copy, Debug)]
+pub struct Mla {
+    /// Positions for RoPE, or `None` (Kimi-Linear's MLA has no RoPE).
+    pub pos: Option<Id>,
+    /// The normed low-rank query, already computed (DSA shares it with its indexer), or
+    /// [`NONE`]: from `cur`.
+    pub qr: Id,
+    /// The attention mask (DSA's sparse one), or [`NONE`]: the cache's own.
+    pub mask: Id,
+    /// The roped key part is RMS-normed (`attn_k_norm`) before RoPE (dots3note.cpp).
+    pub k_pe_norm: bool,
+    /// The attention has sinks (`attn_sinks`, HY-V4), a weight that places the softmax or
+    /// flash attention in the multi-device replay.
+    pub sinks: bool,
+}
+
+impl Mla {
+    /// DeepSeek-V2/V3's own: no RoPE positions given, nothing shared, the cache's mask.
+    pub const PLAIN: Mla = Mla { pos: None, qr: NONE, mask: NONE, k_pe_norm: false, sinks: false };
+}
+
+/// [`mla_attn`] with the variations of [`Mla`].
+pub fn mla_attn_with(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &LayerGeometry, cur: Id, o: Mla) -> Option<Id> {
+    let Mla { pos, qr, mask, k_pe_norm, sinks } = o;
     let rope = |g: &mut Graph, x: Id| match pos {
         Some(p) => g.rope(x, p),
         None => x,
@@ -79,6 +99,7 @@ pub fn mla_attn_with(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &La
     let row = width.saturating_mul(4);
     let kv_cmpr = g.view_nd(kv_pe, [kv_lora, nt, 1, 1], row, row.saturating_mul(nt), row.saturating_mul(nt));
     let k_pe = g.view_nd(kv_pe, [n_rot, 1, nt, 1], row, row, row.saturating_mul(nt));
+    let k_pe = if k_pe_norm { llm::blk_norm(g, w, il, k_pe, "attn_k_norm.weight")? } else { k_pe };
     let k_pe = rope(g, k_pe);
     let kv_cmpr = llm::blk_norm(g, w, il, kv_cmpr, "attn_kv_a_norm.weight")?;
     let qnb = g.t[q as usize].nb;
@@ -105,5 +126,6 @@ pub fn mla_attn_with(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, l: &La
     let vview = g.view_nd(cache, [kv_lora, 1, b.n_kv, b.n_stream], nb1, nb1, nb3);
     let wv_b = w.blk(g, il, "attn_v_b.weight")?;
     let mask = if mask == NONE { inp.kq_mask } else { mask };
-    Some(llm::attn_mha(g, b, q, kview, vview, mask, wv_b))
+    let sinks = if sinks && g.track { w.blk(g, il, "attn_sinks.weight")? } else { NONE };
+    Some(llm::attn_mha_sinks(g, b, q, kview, vview, mask, wv_b, sinks))
 }

@@ -10,42 +10,20 @@
 //! but for the RoPE mode (no effect on memory) and its "shared" indexer layers, which have no
 //! indexer cache and reuse the top-k of the last full one.
 
-use super::graph::{Graph, Id, Ty};
+use super::deepseek2::{self, Mla};
+use super::graph::{Graph, Id, NONE, Ty};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch};
 use super::moe::Routing;
-use super::{Weights, deepseek2, transformer};
-use crate::model::{Geometry, LayerKind};
-
-/// The indexer cache's inputs (`build_attn_inp_k_dsa_impl`, llama-graph.cpp:3336).
-struct Lid {
-    k_idxs: Id,
-    /// F16: the mask of the fused indexer.
-    kq_mask: Id,
-    /// `self_k_rot_lid`: always built for the indexer cache (llama-kv-cache.cpp:327-332).
-    k_rot: Id,
-}
+use super::{Weights, transformer};
+use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
-    let top_k = geo.hints.indexer_top_k;
-    if top_k == 0 {
-        return None;
-    }
     let (tok, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     let (pos, out_ids) = inputs::pos_and_out_ids(g, b, 1);
     let inp = inputs::inp_k(g, b);
-    let il0 = layers.iter().find(|l| l.indexer.is_some())?.index;
-    let hs = w.dim(il0, "indexer.k_norm.weight", 0)?;
-    if !hs.is_power_of_two() || hs < 64 {
-        return None; // the rotation (a power of two from 64) must match the head
-    }
-    let ns = b.n_stream.max(1);
-    let lid = Lid {
-        k_idxs: g.input(Ty::I64, [b.n_tokens, 1, 1, 1]),
-        kq_mask: g.input(Ty::F16, [b.n_kv, b.n_tokens / ns, 1, ns]),
-        k_rot: g.input(Ty::F32, [hs, hs, 1, 1]),
-    };
+    let dsa = Dsa::new(g, w, geo, b, &layers, true)?;
     let routing = Routing::from_hints(&geo.hints);
     let mut prev_top = None;
     for (i, l) in layers.iter().enumerate() {
@@ -59,13 +37,12 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let qr = llm::blk_norm(g, w, il, qr, "attn_q_a_norm.weight")?;
         // GLM-5.2's "shared" indexer layers reuse the previous full layer's choice (glm-dsa.cpp).
         let top = match l.indexer {
-            Some(_) if w.dim(il, "indexer.k_norm.weight", 0) == Some(hs) => indexer(g, w, b, &lid, il, cur, qr, pos, hs, top_k)?,
-            Some(_) => return None,
+            Some(_) => dsa.indexer(g, w, b, il, cur, qr, pos)?,
             None => prev_top?,
         };
         prev_top = Some(top);
         let mask = sparse_mask(g, &inp, top);
-        let attn = deepseek2::mla_attn_with(g, w, b, &inp, l, cur, Some(pos), qr, mask)?;
+        let attn = deepseek2::mla_attn_with(g, w, b, &inp, l, cur, Mla { pos: Some(pos), qr, mask, ..Mla::PLAIN })?;
         let wo = w.blk(g, il, "attn_output.weight")?;
         let cur = g.mul_mat(wo, attn);
         let last = (i + 1 == layers.len()).then_some(out_ids);
@@ -74,46 +51,88 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     transformer::finish(g, w, inp_l, tok)
 }
 
-/// The lightning indexer of block `il`: the indices of the cells each token attends,
-/// [n_top_k, n_tokens / n_stream, 1, n_stream] i32.
-#[allow(clippy::too_many_arguments)] // the layer's inputs
-fn indexer(g: &mut Graph, w: &Weights, b: &Batch, lid: &Lid, il: u32, cur: Id, qr: Id, pos: Id, hs: u64, top_k: u64) -> Option<Id> {
-    let nt = b.n_tokens;
-    let ns = b.n_stream.max(1);
-    let wq = w.blk(g, il, "indexer.attn_q_b.weight")?;
-    let q = g.mul_mat(wq, qr);
-    let n_ih = g.ne(q)[0] / hs;
-    let q = g.reshape(q, [hs, n_ih, nt, 1]);
-    let q = g.rope(q, pos);
-    let wk = w.blk(g, il, "indexer.attn_k.weight")?;
-    let k = g.mul_mat(wk, cur);
-    let (nw, nb) = (w.blk_or_none(g, il, "indexer.k_norm.weight"), w.blk_or_none(g, il, "indexer.k_norm.bias"));
-    let k = llm::layer_norm(g, k, nw, nb);
-    let k = g.reshape(k, [hs, 1, nt, 1]);
-    let k = g.rope(k, pos);
-    let q = g.mul_mat(lid.k_rot, q);
-    let k = g.mul_mat(lid.k_rot, k);
-    let cache = g.external(b.type_k, [hs, b.n_kv, ns, 1]);
-    llm::store_rows(g, b, cache, k, lid.k_idxs);
-    let wp = w.blk(g, il, "indexer.proj.weight")?;
-    let weights = g.mul_mat(wp, cur);
-    let ek = b.type_k.size();
-    let row = ek.saturating_mul(hs);
-    let k = g.view_nd(cache, [hs, 1, b.n_kv, ns], row, row, row.saturating_mul(b.n_kv));
-    let per = nt / ns;
-    let qnb = g.t[q as usize].nb;
-    let q = g.view_nd(q, [hs, n_ih, per, ns], qnb[1], qnb[2], qnb[3] / ns);
-    let wnb = g.t[weights as usize].nb;
-    let weights = g.view_nd(weights, [n_ih, per, 1, ns], wnb[1], wnb[2] / ns, wnb[3] / ns);
-    let weights = g.unary(weights); // ggml_scale
-    let score = g.lightning_indexer(q, k, weights, lid.kq_mask);
-    let n_top = g.ne(score)[0].min(top_k);
-    let top = g.top_k(score, n_top);
-    Some(g.cont(top, g.ne(top)))
+/// The indexer cache's inputs (`build_attn_inp_k_dsa_impl`, llama-graph.cpp:3336) and the
+/// indexer's shape: what every DSA layer of a model shares.
+pub struct Dsa {
+    k_idxs: Id,
+    /// F16: the mask of the fused indexer.
+    kq_mask: Id,
+    /// `self_k_rot_lid` when the indexer rotates q and k (Hadamard: DeepSeek-V3.2 and the
+    /// architectures llama-kv-cache.cpp:327-332 names), else [`NONE`] (HY-V4 skips the
+    /// rotation, which leaves q.k unchanged).
+    k_rot: Id,
+    /// The indexer's head size (`indexer.key_length`).
+    hs: u64,
+    /// `indexer.top_k`.
+    top_k: u64,
 }
 
-/// The MLA mask with every cell but the chosen ones set to -inf (llama-graph.cpp:3068-3095).
-fn sparse_mask(g: &mut Graph, inp: &Inputs, top: Id) -> Id {
+impl Dsa {
+    /// The indexer inputs for `layers` (the first with an indexer gives the head size), with
+    /// the Hadamard rotation when `rotate`; `None` without an indexer, without `top_k`, or,
+    /// rotated, with a head the rotation does not span (a power of two from 64).
+    pub fn new(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch, layers: &[&LayerGeometry], rotate: bool) -> Option<Self> {
+        let top_k = geo.hints.indexer_top_k;
+        let il0 = layers.iter().find(|l| l.indexer.is_some())?.index;
+        let hs = w.dim(il0, "indexer.k_norm.weight", 0)?;
+        if top_k == 0 || (rotate && (!hs.is_power_of_two() || hs < 64)) {
+            return None;
+        }
+        let ns = b.n_stream.max(1);
+        Some(Dsa {
+            k_idxs: g.input(Ty::I64, [b.n_tokens, 1, 1, 1]),
+            kq_mask: g.input(Ty::F16, [b.n_kv, b.n_tokens / ns, 1, ns]),
+            k_rot: if rotate { g.input(Ty::F32, [hs, hs, 1, 1]) } else { NONE },
+            hs,
+            top_k,
+        })
+    }
+
+    /// The lightning indexer of block `il` (`None` when its head size is not the model's):
+    /// the indices of the cells each token attends, [n_top_k, n_tokens / n_stream, 1,
+    /// n_stream] i32.
+    #[allow(clippy::too_many_arguments)] // the layer's inputs
+    pub fn indexer(&self, g: &mut Graph, w: &Weights, b: &Batch, il: u32, cur: Id, qr: Id, pos: Id) -> Option<Id> {
+        let hs = self.hs;
+        if w.dim(il, "indexer.k_norm.weight", 0) != Some(hs) {
+            return None;
+        }
+        let nt = b.n_tokens;
+        let ns = b.n_stream.max(1);
+        let wq = w.blk(g, il, "indexer.attn_q_b.weight")?;
+        let q = g.mul_mat(wq, qr);
+        let n_ih = g.ne(q)[0] / hs;
+        let q = g.reshape(q, [hs, n_ih, nt, 1]);
+        let q = g.rope(q, pos);
+        let wk = w.blk(g, il, "indexer.attn_k.weight")?;
+        let k = g.mul_mat(wk, cur);
+        let (nw, nb) = (w.blk_or_none(g, il, "indexer.k_norm.weight"), w.blk_or_none(g, il, "indexer.k_norm.bias"));
+        let k = llm::layer_norm(g, k, nw, nb);
+        let k = g.reshape(k, [hs, 1, nt, 1]);
+        let k = g.rope(k, pos);
+        let (q, k) = if self.k_rot != NONE { (g.mul_mat(self.k_rot, q), g.mul_mat(self.k_rot, k)) } else { (q, k) };
+        let cache = g.external(b.type_k, [hs, b.n_kv, ns, 1]);
+        llm::store_rows(g, b, cache, k, self.k_idxs);
+        let wp = w.blk(g, il, "indexer.proj.weight")?;
+        let weights = g.mul_mat(wp, cur);
+        let ek = b.type_k.size();
+        let row = ek.saturating_mul(hs);
+        let k = g.view_nd(cache, [hs, 1, b.n_kv, ns], row, row, row.saturating_mul(b.n_kv));
+        let per = nt / ns;
+        let qnb = g.t[q as usize].nb;
+        let q = g.view_nd(q, [hs, n_ih, per, ns], qnb[1], qnb[2], qnb[3] / ns);
+        let wnb = g.t[weights as usize].nb;
+        let weights = g.view_nd(weights, [n_ih, per, 1, ns], wnb[1], wnb[2] / ns, wnb[3] / ns);
+        let weights = g.unary(weights); // ggml_scale
+        let score = g.lightning_indexer(q, k, weights, self.kq_mask);
+        let n_top = g.ne(score)[0].min(self.top_k);
+        let top = g.top_k(score, n_top);
+        Some(g.cont(top, g.ne(top)))
+    }
+}
+
+/// The MLA mask `inp.kq_mask` with every cell but the chosen ones set to -inf (llama-graph.cpp:3068-3095).
+pub fn sparse_mask(g: &mut Graph, inp: &Inputs, top: Id) -> Id {
     let mask = inp.kq_mask;
     let all = g.unary(mask); // ggml_fill, -inf
     let (mn, mb) = (g.ne(all), g.t[all as usize].nb);

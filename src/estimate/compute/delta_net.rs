@@ -49,9 +49,10 @@ pub fn qkv_and_gate(g: &mut Graph, w: &Weights, b: &Batch, il: u32, cur: Id) -> 
 
 /// From the projections `[qkv (reshaped to [conv_dim, nst, ns]), z, beta, gate]` to the
 /// layer output [n_embd, n_tokens]. `repeat`: Qwen3-Next repeats q/k heads up to the value
-/// heads when they differ (ggml_repeat_4d), even with the fused op.
+/// heads when they differ (ggml_repeat_4d), even with the fused op. `cont_tail`: the new conv
+/// state is made contiguous before it is copied back (Qwen4-exp's `build_conv_state_at`).
 #[allow(clippy::too_many_arguments)] // mirrors the C++ signature chain
-pub fn tail(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, d: &Dims, p: [Id; 4], repeat: bool) -> Option<Id> {
+pub fn tail(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, d: &Dims, p: [Id; 4], repeat: bool, cont_tail: bool) -> Option<Id> {
     let [qkv, z, beta, gate] = p;
     let (nst, ns) = (b.n_seq_tokens, b.n_seqs);
     let (n_v_heads, head_v, head_k, n_k_heads, conv_k, channels) = (d.n_v_heads, d.head_v, d.head_v, d.n_k_heads, d.conv_k, d.channels);
@@ -67,6 +68,7 @@ pub fn tail(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, d: &Di
     let conv_input = g.concat(conv_states, qkv_t, 0);
     let ci = g.t[conv_input as usize].clone();
     let last = g.view_nd(conv_input, [conv_k.saturating_sub(1), channels, ns, 1], ci.nb[1], ci.nb[2], ci.nb[3]);
+    let last = if cont_tail { g.cont(last, g.ne(last)) } else { last };
     let upd = g.view_nd(conv_all, [n_embd_r, ns, 1, 1], n_embd_r.saturating_mul(4), 0, 0);
     let c = g.cpy(last, upd);
     g.expand(c);

@@ -255,6 +255,51 @@ impl Graph {
         self.new_tensor(ty, ne, Op::Leaf, &[])
     }
 
+    /// `ggml_pool_2d(a, op, k0, 1, k0, 1, 0, 0)` (ggml.c:5108), windows of `k0` along dim 0
+    /// only: [(a.ne0 - k0) / k0 + 1, a.ne1, a.ne2, a.ne3] f32.
+    pub fn pool_2d_rows(&mut self, a: Id, k0: u64) -> Id {
+        let ne = self.ne(a);
+        let n0 = ne[0].saturating_sub(k0) / k0.max(1) + 1;
+        self.new_tensor(Ty::F32, [n0, ne[1], ne[2], ne[3]], PLAIN, &[a])
+    }
+
+    /// `ggml_is_contiguous` (ggml.c `ggml_is_contiguous_n(t, 0)`): rows packed, dimensions of
+    /// size 1 skipped.
+    pub fn is_contiguous(&self, a: Id) -> bool {
+        let t = &self.t[a as usize];
+        let mut next = t.ty.size();
+        if t.ne[0] != t.ty.block() && t.nb[0] != next {
+            return false;
+        }
+        next = next.saturating_mul(t.ne[0] / t.ty.block());
+        for i in 1..4 {
+            if t.ne[i] != 1 {
+                if t.nb[i] != next {
+                    return false;
+                }
+                next = next.saturating_mul(t.ne[i]);
+            }
+        }
+        true
+    }
+
+    /// `ggml_dsv4_hc_comb(mixes, scale, base)` (ggml.c:6468): [hc, hc, n_tokens] f32.
+    pub fn hc_comb(&mut self, mixes: Id, scale: Id, base: Id, hc: u64) -> Id {
+        let nt = self.ne(mixes)[1];
+        self.new_tensor(Ty::F32, [hc, hc, nt, 1], PLAIN, &[mixes, scale, base])
+    }
+
+    /// `ggml_dsv4_hc_post(x, residual, post, comb)` (ggml.c:6574): [n_embd, hc, n_tokens] f32.
+    pub fn hc_post(&mut self, x: Id, residual: Id, post: Id, comb: Id) -> Id {
+        let (xn, rn) = (self.ne(x), self.ne(residual));
+        self.new_tensor(Ty::F32, [xn[0], rn[1], xn[1], 1], PLAIN, &[x, residual, post, comb])
+    }
+
+    /// `ggml_arange(start, start + n, 1)`: an f32 [n] computed from nothing.
+    pub fn arange(&mut self, n: u64) -> Id {
+        self.new_tensor(Ty::F32, [n, 1, 1, 1], PLAIN, &[])
+    }
+
     /// `ggml_top_k(a, k)` (ggml.c:5468): [k, a.ne1, a.ne2, a.ne3] i32.
     pub fn top_k(&mut self, a: Id, k: u64) -> Id {
         let ne = self.ne(a);

@@ -343,7 +343,7 @@ pub fn attn_mha_sinks(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v
 
 /// `llama_mul_mat_hadamard` (llama-impl.h:57): rows of `rot`'s width times the rotation.
 /// The tensors rotated here are contiguous (rope outputs, reshaped projections).
-fn hadamard(g: &mut Graph, cur: Id, rot: Id) -> Id {
+pub fn hadamard(g: &mut Graph, cur: Id, rot: Id) -> Id {
     let n = g.ne(rot)[0].max(1);
     let ne = g.ne(cur);
     let all = ne.iter().fold(1u64, |a, &x| a.saturating_mul(x));

@@ -7,9 +7,11 @@
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
-//! DSA sparse attention), `qwen35`/`qwen35moe`/
+//! DSA sparse attention), `dots3note` (the same with sliding-window MLA layers), `hy_v4` (DSA
+//! with hyper-connections), `glm5-next` (KDA and pooled-indexer sparse MLA with hyper-connections), `qwen4exp`
+//! (Gated DeltaNet, PLE and QSA block-sparse attention with hyper-connections), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
-//! ARWKV-7, MiniMax-01, Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
+//! ARWKV-7, MiniMax-01, MiniMax-M3 (sparse attention over position blocks), Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
 //! that graph (`graph.rs`, `ggml.rs`, `inputs.rs`, `llm.rs`, `moe.rs`, one file per family) and
 //! replays the allocator (`alloc.rs`), which is exact to the byte on every recorded run (f16,
 //! f32 and quantized KV caches, with and without flash attention, unified or per-sequence
@@ -24,14 +26,17 @@ mod bailingmoe3;
 mod deepseek2;
 mod deepseek32;
 mod delta_net;
+mod dots3note;
 mod falcon_h1;
 mod gemma3;
 mod generic;
 mod ggml;
+mod glm5_next;
 mod gpt_oss;
 mod granite_hybrid;
 pub(crate) mod graph;
 mod heuristic;
+mod hy_v4;
 mod inputs;
 mod jamba;
 mod kda;
@@ -42,11 +47,13 @@ mod llm;
 mod mamba1;
 mod mamba2;
 mod minimax01;
+mod minimax_m3;
 mod moe;
 mod nemotron_h;
 mod plamo2;
 mod qwen35;
 mod qwen3next;
+mod qwen4exp;
 mod rwkv;
 mod rwkv6_mix;
 mod rwkv7_mix;
@@ -67,6 +74,10 @@ const MAX_WIDTH: u64 = 1 << 32;
 /// Largest graph simulated, in tensors (the biggest real ones have ~10^4: DeepSeek-V3 about
 /// 8,000); a header claiming thousands of layers of hundreds of experts gets the heuristic.
 const MAX_TENSORS: u64 = 1 << 18;
+/// Largest count a builder unrolls into one op per item, as llama.cpp's graph code loops over
+/// hyper-connection streams, indexer heads, pool members, convolution taps or streams (real
+/// models have at most a few dozen); a header claiming more gets the generic graph.
+const MAX_UNROLLED: u64 = 1024;
 /// Upper bound of the tensors one block adds, beyond two per routed expert used.
 const TENSORS_PER_BLOCK: u64 = 160;
 
@@ -136,6 +147,10 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "gpt-oss" => gpt_oss::build,
         "deepseek2" | "mistral4" => deepseek2::build,
         "deepseek32" | "glm-dsa" => deepseek32::build,
+        "dots3note" => dots3note::build,
+        "hy_v4" => hy_v4::build,
+        "glm5-next" => glm5_next::build,
+        "qwen4exp" => qwen4exp::build,
         "granitehybrid" => granite_hybrid::build,
         "jamba" => jamba::build,
         "falcon-h1" => falcon_h1::build,
@@ -143,6 +158,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "lfm2" | "lfm2moe" => lfm2::build,
         "plamo2" => plamo2::build,
         "minimax-01" => minimax01::build,
+        "minimax-m3" => minimax_m3::build,
         "kimi-linear" => kimi_linear::build,
         "kimi-k3" => kimi_k3::build,
         "bailingmoe3" => bailingmoe3::build,
@@ -180,12 +196,6 @@ fn build_graph(build: Builder, geo: &Geometry, tensors: &[TensorEntry], r: &Reso
 
 /// The micro-batch `sched_reserve` reserves its first graph for.
 fn batch(r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<llm::Batch> {
-    let ty = |t: GgmlType| match t.traits() {
-        Some(tr) if tr.name == "F32" => Ty::F32,
-        Some(tr) if tr.name == "F16" || tr.name == "BF16" => Ty::F16,
-        Some(tr) if tr.block_size > 1 => Ty::Q { block: tr.block_size.min(1 << 16) as u32, bytes: tr.type_size.min(1 << 16) as u32 },
-        _ => Ty::Other,
-    };
     let n_seqs = r.n_seq_max.max(1);
     let n_tokens = r.n_ctx.min(r.n_ubatch).max(1);
     let n_outputs = n_tokens.min(r.n_batch).max(1);
@@ -205,20 +215,34 @@ fn batch(r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<llm::Batch> {
     })
 }
 
+/// The graph element type of a ggml type (quantized types by their block; others `Other`).
+fn ty(t: GgmlType) -> Ty {
+    match t.traits() {
+        Some(tr) if tr.name == "F32" => Ty::F32,
+        Some(tr) if tr.name == "F16" || tr.name == "BF16" => Ty::F16,
+        Some(tr) if tr.block_size > 1 => Ty::Q { block: tr.block_size.min(1 << 16) as u32, bytes: tr.type_size.min(1 << 16) as u32 },
+        _ => Ty::Other,
+    }
+}
+
 /// The model's tensor shapes by block and name, looked up without allocating.
 pub struct Weights<'a> {
     blk: HashMap<(u32, &'a str), &'a [u64]>,
+    blk_ty: HashMap<(u32, &'a str), GgmlType>,
     top: HashMap<&'a str, &'a [u64]>,
 }
 
 impl<'a> Weights<'a> {
     /// Indexes `tensors` (`blk.N.rest` by (N, rest), others by name).
     pub fn new(tensors: &'a [TensorEntry]) -> Self {
-        let mut w = Weights { blk: HashMap::with_capacity(tensors.len()), top: HashMap::new() };
+        let mut w = Weights { blk: HashMap::with_capacity(tensors.len()), blk_ty: HashMap::new(), top: HashMap::new() };
         for t in tensors {
             let split = t.name.strip_prefix("blk.").and_then(|r| r.split_once('.')).and_then(|(n, rest)| Some((n.parse::<u32>().ok()?, rest)));
             match split {
-                Some(k) => w.blk.insert(k, &t.dims),
+                Some(k) => {
+                    w.blk_ty.insert(k, t.ggml_type);
+                    w.blk.insert(k, &t.dims)
+                }
                 None => w.top.insert(&t.name, &t.dims),
             };
         }
@@ -263,6 +287,12 @@ impl<'a> Weights<'a> {
             g.name_weight(id, format!("blk.{il}.{name}"));
         }
         Some(id)
+    }
+
+    /// A block tensor with its file type, for ops that copy it (`ggml_cont` of a view of it).
+    pub fn blk_as_stored(&self, g: &mut Graph, il: u32, name: &'static str) -> Option<Id> {
+        let t = ty(*self.blk_ty.get(&(il, name))?);
+        self.blk_typed(g, il, name, t)
     }
 
     /// A block weight, or `graph::NONE` when the block lacks it (optional biases).

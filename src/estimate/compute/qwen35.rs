@@ -5,7 +5,7 @@
 
 use super::Weights;
 use super::delta_net;
-use super::graph::{Graph, Id};
+use super::graph::{Graph, Id, NONE};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch, KvLayer};
 use super::moe;
@@ -27,8 +27,8 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let cur = match l.kind {
             LayerKind::Recurrent if next => qwen3next::linear_attn(g, w, b, &inp, il, cur)?,
             LayerKind::Attention if next => qwen3next::full_attn(g, w, b, &inp, il, cur, pos)?,
-            LayerKind::Recurrent => linear_attn(g, w, b, &inp, il, cur)?,
-            LayerKind::Attention => full_attn(g, w, b, &inp, il, cur, pos)?,
+            LayerKind::Recurrent => linear_attn(g, w, b, &inp, il, cur, false)?,
+            LayerKind::Attention => full_attn(g, w, b, &inp, il, cur, pos, NONE)?,
             _ => return None,
         };
         let cur = g.binary(cur, inp_sa);
@@ -49,8 +49,10 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
 }
 
 /// `build_layer_attn` (qwen35.cpp): joint Q+gate projection, Q/K norms, RoPE, attention over
-/// the KV cache, sigmoid gate, output projection.
-fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id, pos: Id) -> Option<Id> {
+/// the KV cache, sigmoid gate, output projection. `mask`: the attention mask, or [`NONE`] for
+/// the cache's own (Qwen4-exp's sparse layers pass theirs).
+#[allow(clippy::too_many_arguments)] // the layer's inputs
+pub fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id, pos: Id, mask: Id) -> Option<Id> {
     let hd = w.dim(il, "attn_q_norm.weight", 0)?;
     let w_attn_q = w.blk(g, il, "attn_q.weight")?;
     let q_full = g.mul_mat(w_attn_q, cur);
@@ -72,15 +74,17 @@ fn full_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: 
     let q = g.rope(q, pos);
     let k = g.rope(k, pos);
     let kv = KvLayer::new(g, b, hd, hd, n_head_kv);
-    let cur = llm::attn_kv(g, b, inp, &kv, q, k, v);
+    let inp = if mask == NONE { *inp } else { Inputs { kq_mask: mask, ..*inp } };
+    let cur = llm::attn_kv(g, b, &inp, &kv, q, k, v);
     let gs = g.unary(gate);
     let cur = g.binary(cur, gs);
     let w_attn_output = w.blk(g, il, "attn_output.weight")?;
     Some(g.mul_mat(w_attn_output, cur))
 }
 
-/// `build_layer_attn_linear` (qwen35.cpp): projections, then the shared Gated DeltaNet.
-fn linear_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id) -> Option<Id> {
+/// `build_layer_attn_linear` (qwen35.cpp): projections, then the shared Gated DeltaNet
+/// (`cont_tail`: see [`delta_net::tail`]).
+pub fn linear_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur: Id, cont_tail: bool) -> Option<Id> {
     let (nst, ns) = (b.n_seq_tokens, b.n_seqs);
     let d = delta_net::Dims::new(w, il)?;
     let n_v_heads = d.n_v_heads;
@@ -98,5 +102,5 @@ fn linear_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32, cur
     let w_ssm_a = w.blk(g, il, "ssm_a")?;
     let gate = g.binary(alpha, w_ssm_a);
     let gate = g.reshape(gate, [1, n_v_heads, nst, ns]);
-    delta_net::tail(g, w, b, inp, il, &d, [qkv, z, beta, gate], false)
+    delta_net::tail(g, w, b, inp, il, &d, [qkv, z, beta, gate], false, cont_tail)
 }

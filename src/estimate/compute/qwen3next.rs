@@ -62,5 +62,5 @@ pub fn linear_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &Inputs, il: u32,
     let gate = g.binary(alpha, w_a);
     let beta = g.reshape(beta, [1, nv, nst, ns]);
     let gate = g.reshape(gate, [1, nv, nst, ns]);
-    delta_net::tail(g, w, b, inp, il, &d, [qkv, z, beta, gate], true)
+    delta_net::tail(g, w, b, inp, il, &d, [qkv, z, beta, gate], true, false)
 }

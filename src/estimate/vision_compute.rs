@@ -112,8 +112,8 @@ pub struct EncoderCompute {
 pub enum Method {
     /// Its clip graph is rebuilt and ggml-alloc replayed on it.
     Simulated,
-    /// The generic ViT graph over the projector's patches (the projector tail left out), or
-    /// the type's own graph where its replay is not yet exact ([`clip_graph::approximate`]).
+    /// The generic ViT graph over the projector's patches (the projector tail left out), or a
+    /// plain transformer of the encoder's declared geometry.
     Estimate,
 }
 
@@ -359,7 +359,6 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         // generic ViT, as does a type without its own graph
         let simulated = clip_graph::tail(kind).and_then(|t| clip_graph::reserve(e, t, flash_attn, side, 0, merge));
         let (bytes, method) = match simulated {
-            Some(b) if clip_graph::approximate(kind) => (Some(b), Method::Estimate),
             Some(b) => (Some(b), Method::Simulated),
             None => {
                 let np = side / e.patch_size.max(1);

@@ -142,13 +142,6 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
     })
 }
 
-/// Graphs rebuilt op for op whose replay is not yet byte-exact against mtmd: their figure is
-/// labelled an estimate. Gemma 4 vision: exact without flash attention, +0.35% with it (8 bytes
-/// per patch, the size of its two position inputs: an allocation order not yet found).
-pub fn approximate(projector_type: &str) -> bool {
-    projector_type == "gemma4v"
-}
-
 /// Element type of a weight from its size (F32, F16/BF16, or a block type taken as 32 elements).
 fn weight_ty(ne: [u64; 4], bytes: u64) -> Ty {
     let n = ne.iter().fold(1u64, |a, &x| a.saturating_mul(x)).max(1);
@@ -213,15 +206,16 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// `build_mm`: a weight matmul (clamped in and out for Gemma 4 vision; `ggml_clamp` is a
-    /// new tensor, not in place).
+    /// `build_mm`: a weight matmul (clamped in and out for Gemma 4 vision). `ggml_clamp` makes
+    /// a new tensor, but GGML_OP_CLAMP is in ggml-alloc's `ggml_op_can_inplace`, so the
+    /// allocator may lay it over its source like any unary op.
     fn mm(&mut self, w: Id, x: Id) -> Id {
         if !self.clamp_mm {
             return self.g.mul_mat(w, x);
         }
-        let c = self.g.norm(x);
+        let c = self.g.unary(x);
         let r = self.g.mul_mat(w, c);
-        self.g.norm(r)
+        self.g.unary(r)
     }
 
     fn blk(&mut self, p: &str, il: u64, name: &str) -> Option<Id> {

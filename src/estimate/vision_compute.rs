@@ -112,8 +112,9 @@ pub struct EncoderCompute {
 pub enum Method {
     /// Its clip graph is rebuilt and ggml-alloc replayed on it.
     Simulated,
-    /// The generic ViT graph over the projector's patches (the projector tail left out), or a
-    /// plain transformer of the encoder's declared geometry.
+    /// The generic ViT graph over the projector's patches (the projector tail left out), a
+    /// plain transformer of the encoder's declared geometry, or the type's own graph where its
+    /// replay is not yet exact ([`clip_graph::approximate`]).
     Estimate,
 }
 
@@ -181,7 +182,8 @@ pub fn n_merge(e: &ClipEncoder) -> u64 {
         "paddleocr" => 2,
         "hunyuanvl" => sm.unwrap_or(2),
         "pixtral" | "lightonocr" | "dots3note_v" => sm.unwrap_or(1),
-        "gemma3" => sf.unwrap_or(4),
+        // MiniCPM-V 4.6: ViT merger 2x2 then final merger 2x2 (load_hparams `n_merge = 4`)
+        "gemma3" | "minicpmv4_6" => sf.unwrap_or(4),
         "gemma4v" => sf.unwrap_or(3),
         "phi4" | "gemma4uv" => 1,
         "step3vl" => sf.unwrap_or(4),
@@ -225,7 +227,7 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         "lightonocr" => (tokens_side(256), limit(None)),
         "exaone4_5" | "dots_ocr" | "dots3note_v" | "mimovl" | "glm5v" => (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), e.max_pixels),
         "paddleocr" => (tokens_side(28 * 28), e.max_pixels),
-        "kimik25" | "minicpmv4_6" => match (e.min_pixels.filter(|&p| p > 0), e.max_pixels.filter(|&p| p > 0)) {
+        "kimik25" => match (e.min_pixels.filter(|&p| p > 0), e.max_pixels.filter(|&p| p > 0)) {
             (Some(_), Some(max)) => (isqrt(max), Some(max)),
             _ => {
                 let lim = limit(Some(4096));
@@ -282,6 +284,9 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
         "paddleocr" | "dots_ocr" | "dots3note_v" => n.div_ceil(m * m),
         "minicpmv4_6" => n / (m * m),
         "cogvlm" => n + 2,
+        // the MobileNet-V5 fusion always ends at 16x16; clip counts image_size / patch_size
+        // (Gemma 3n's converter writes a patch size that makes it 256)
+        "gemma3nv" => e.image_size / p,
         "step3vl" => n / (m * m),
         // a newline column per row, and the begin / end rows
         "hunyuanvl" => (np / m + 1) * (np / m) + 2,
@@ -304,6 +309,24 @@ pub fn audio_tokens(e: &ClipEncoder, frames: u64) -> u64 {
     if e.projector_type == "qwen3a" {
         // 100-frame chunks, 13 tokens each (three stride-2 convs)
         return frames / 100 * 13;
+    }
+    if e.projector_type == "parakeet" {
+        // load_hparams asserts a subsampling factor of 8 (three stride-2 convs), rounded up
+        return frames.div_ceil(8);
+    }
+    if e.projector_type == "granite_speech" {
+        // the Q-Former turns each window of ws frames into ws / ds queries
+        let (ws, ds) = e.audio_proj_window.unwrap_or((1, 1));
+        return frames.div_ceil(ws.max(1)).saturating_mul(ws / ds.max(1));
+    }
+    if e.projector_type == "lfm2a" {
+        // three stride-2 convs, each rounding up (clip_n_output_tokens)
+        return frames.div_ceil(2).div_ceil(2).div_ceil(2);
+    }
+    if e.projector_type == "gemma4a" {
+        // two stride-2 convs of kernel 3, padding 1: (n - 1) / 2 + 1 each
+        let once = |n: u64| n.saturating_sub(1) / 2 + 1;
+        return once(once(frames));
     }
     if e.projector_type == "gemma4ua" {
         // encoder-free: one token per raw-waveform frame
@@ -329,7 +352,7 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         // an audio encoder without its own graph here: the whisper encoder and Qwen2-Audio's
         // projector (the shape most of mtmd's audio towers share), labelled an estimate
         let (bytes, method) = match clip_graph::tail(kind) {
-            Some(t) => (clip_graph::reserve(e, t, flash_attn, 0, frames, 1), Method::Simulated),
+            Some(t) => (clip_graph::reserve(e, t, flash_attn, 0, frames, 1), if clip_graph::approximate(kind) { Method::Estimate } else { Method::Simulated }),
             None => (
                 clip_graph::reserve(e, clip_graph::Tail::Qwen2a, flash_attn, 0, frames, 1).or_else(|| clip_graph::reserve_declared(e, flash_attn, frames / 2)),
                 Method::Estimate,
@@ -500,7 +523,7 @@ mod tests {
         assert!(matches!(vision_compute(&other, true, &d), Err(VisionComputeError::UnknownType(_))));
         // a type without its own graph here is sized from the generic ViT graph, labelled an estimate
         let mut generic = qwen35();
-        generic.encoders[0].projector_type = "ldp".into();
+        generic.encoders[0].projector_type = "yasa2".into();
         assert!(vision_compute(&generic, true, &d).unwrap().estimate);
         // an encoder neither rebuilt nor a standard ViT / whisper tower (a conformer's tensors
         // here: none of the whisper names) still gets a labelled estimate, never "unknown"

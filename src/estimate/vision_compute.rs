@@ -112,9 +112,8 @@ pub struct EncoderCompute {
 pub enum Method {
     /// Its clip graph is rebuilt and ggml-alloc replayed on it.
     Simulated,
-    /// The generic ViT graph over the projector's patches (the projector tail left out), a
-    /// plain transformer of the encoder's declared geometry, or the type's own graph where its
-    /// replay is not yet exact ([`clip_graph::approximate`]).
+    /// The generic ViT graph over the projector's patches (the projector tail left out), or a
+    /// plain transformer of the encoder's declared geometry.
     Estimate,
 }
 
@@ -351,8 +350,10 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         let tokens = audio_tokens(e, frames);
         // an audio encoder without its own graph here: the whisper encoder and Qwen2-Audio's
         // projector (the shape most of mtmd's audio towers share), labelled an estimate
-        let (bytes, method) = match clip_graph::tail(kind) {
-            Some(t) => (clip_graph::reserve(e, t, flash_attn, 0, frames, 1), if clip_graph::approximate(kind) { Method::Estimate } else { Method::Simulated }),
+        // (a type's own graph that cannot be built from these tensors falls back the same way)
+        let simulated = clip_graph::tail(kind).and_then(|t| clip_graph::reserve(e, t, flash_attn, 0, frames, 1));
+        let (bytes, method) = match simulated {
+            Some(b) => (Some(b), Method::Simulated),
             None => (
                 clip_graph::reserve(e, clip_graph::Tail::Qwen2a, flash_attn, 0, frames, 1).or_else(|| clip_graph::reserve_declared(e, flash_attn, frames / 2)),
                 Method::Estimate,

@@ -102,6 +102,9 @@ pub enum Tail {
     /// models/mobilenetv5.cpp: Gemma 3n vision (MobileNet-V5 blocks, multi-scale fusion,
     /// scale, RMS norms, projection).
     MobileNetV5,
+    /// models/parakeet.cpp: conv subsampling, conformer blocks with relative-position attention
+    /// (sin / cos table built in the graph), batch-normed depthwise conv, RMS norm, ReLU² MLP.
+    Parakeet,
     /// models/minicpmv.cpp, MiniCPM-V 4.6: SigLIP blocks split by a windowed-attention ViT
     /// merger with a 2x2 downsample MLP, then a final 2x2 merger MLP.
     MiniCpmV46,
@@ -110,13 +113,6 @@ pub enum Tail {
     Gemma4A,
     /// whisper-enc.cpp: GLM-4.x audio (layer norm, stack, GELU-erf MLP, BOI / EOI rows).
     Glma,
-}
-
-/// Graphs rebuilt op for op whose replay is not yet byte-exact against mtmd: their figure is
-/// labelled an estimate. LFM2-Audio's conformer: +4.78% on every recorded case (960,000 bytes
-/// over at 3000 frames; an allocation difference not yet found).
-pub fn approximate(projector_type: &str) -> bool {
-    projector_type == "lfm2a"
 }
 
 /// The simulated graph for a projector type, if gguf-meter rebuilds it.
@@ -158,6 +154,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "meralion" => Tail::Meralion,
         "lfm2a" => Tail::Conformer,
         "gemma3nv" => Tail::MobileNetV5,
+        "parakeet" => Tail::Parakeet,
         "minicpmv4_6" => Tail::MiniCpmV46,
         "gemma4a" => Tail::Gemma4A,
         "glma" => Tail::Glma,
@@ -1286,6 +1283,119 @@ impl<'a> Builder<'a> {
         out
     }
 
+    /// `build_norm` as parakeet.cpp writes it: norm, then weight and bias.
+    fn ln(&mut self, x: Id, il: u64, name: &str) -> Id {
+        let (w, bb) = (self.blk("a", il, &format!("{name}.weight")), self.blk("a", il, &format!("{name}.bias")));
+        self.norm(x, w, bb, false)
+    }
+
+    /// One block of models/parakeet.cpp (full attention: at most 8192 positions).
+    fn parakeet_block(&mut self, inp: Id, il: u64, pos_emb: Id, mask: Id) -> Id {
+        let p = "a";
+        let (n_embd, n_head) = (self.e.n_embd, self.e.n_head.max(1));
+        let d = n_embd / n_head;
+        let n = self.g.ne(inp)[1];
+        let window = self.g.ne(pos_emb)[1];
+        // FFN 1 (half step)
+        let mut cur = self.ln(inp, il, "ffn_norm");
+        let f = Ffn { up: self.blk(p, il, "ffn_up.weight"), up_b: None, gate: None, gate_b: None, down: self.blk(p, il, "ffn_down.weight"), down_b: None };
+        cur = self.ffn(cur, f);
+        let sc = self.g.unary(cur);
+        cur = self.g.binary(inp, sc);
+        // relative-position self-attention
+        let residual = cur;
+        let x = self.ln(cur, il, "ln1");
+        let mut qkv = [NONE; 3];
+        for (slot, name) in qkv.iter_mut().zip(["attn_q", "attn_k", "attn_v"]) {
+            let w = self.blk(p, il, &format!("{name}.weight"));
+            let w = self.need(w);
+            let m = self.mm(w, x);
+            *slot = self.g.reshape(m, [d, n_head, n, 1]);
+        }
+        let [q, k, v] = qkv;
+        let lp = self.blk(p, il, "linear_pos.weight");
+        let lp = self.need(lp);
+        let pos = self.mm(lp, pos_emb);
+        let pos = self.g.reshape(pos, [d, n_head, window, 1]);
+        let pos = self.g.permute_0213(pos);
+        let pos = self.g.cont(pos, [d, window, n_head, 1]);
+        let (u, bv) = (self.blk(p, il, "pos_bias_u"), self.blk(p, il, "pos_bias_v"));
+        let (u, bv) = (self.need(u), self.need(bv));
+        let qu = self.g.binary(q, u);
+        let kp = self.g.permute_0213(k);
+        let qp = self.g.permute_0213(qu);
+        let content = self.g.mul_mat(kp, qp);
+        let qv = self.g.binary(q, bv);
+        let qv = self.g.permute_0213(qv);
+        let qv = self.g.cont(qv, [d, n, n_head, 1]);
+        let mut rel = self.g.mul_mat(pos, qv);
+        let rn = self.g.ne(rel);
+        rel = self.op(Ty::F32, [rn[0] + 1, rn[1], rn[2], 1], &[rel]);
+        rel = self.g.reshape(rel, [rn[1], rn[0] + 1, rn[2], 1]);
+        rel = self.g.cont(rel, [rn[1], rn[0] + 1, rn[2], 1]);
+        let nb = self.g.t[rel as usize].nb;
+        rel = self.g.view(rel, [rn[1], rn[0], rn[2], 1], [4, rn[0] * 4, nb[2], nb[3]], &[rel]);
+        rel = self.g.cont(rel, [rn[1], rn[0], rn[2], 1]);
+        let nb = self.g.t[rel as usize].nb;
+        let cn = self.g.ne(content);
+        rel = self.g.view(rel, [cn[0], cn[1], rn[2], 1], [nb[0], nb[1], nb[2], nb[3]], &[rel]);
+        rel = self.g.cont(rel, [cn[0], cn[1], rn[2], 1]);
+        let mut scores = self.g.binary(content, rel);
+        scores = self.g.unary(scores);
+        scores = self.g.binary(scores, mask);
+        let probs = self.g.soft_max_ext(scores, NONE);
+        let vp = self.g.permute(v, [1, 2, 0, 3]);
+        let vp = self.g.cont(vp, [n, d, n_head, 1]);
+        let mut o = self.g.mul_mat(probs, vp);
+        o = self.g.permute(o, [2, 0, 1, 3]);
+        o = self.g.cont(o, [n_embd, n, 1, 1]);
+        let ow = self.blk(p, il, "attn_out.weight");
+        let ow = self.need(ow);
+        o = self.mm(ow, o);
+        cur = self.g.binary(residual, o);
+        // convolution module
+        let residual = cur;
+        let mut x = self.ln(cur, il, "norm_conv");
+        let pw1 = self.blk(p, il, "conv_pw1.weight");
+        let pw1 = self.need(pw1);
+        x = self.mm(pw1, x);
+        let half = self.g.ne(x)[0] / 2;
+        let row = self.g.t[x as usize].nb[1];
+        let signal = self.g.view(x, [half, n, 1, 1], [4, row, row * n, row * n], &[x]);
+        let gv = self.g.view(x, [half, n, 1, 1], [4, row, row * n, row * n], &[x]);
+        let gate = self.g.unary(gv);
+        x = self.g.binary(signal, gate);
+        let t = self.g.transpose(x);
+        x = self.g.cont(t, [n, half, 1, 1]);
+        let dw = self.blk(p, il, "conv_dw.weight");
+        let dw = self.need(dw);
+        let k = self.g.ne(dw)[0];
+        x = self.op(Ty::F32, [n + (k.saturating_sub(1) / 2) * 2, half, 1, 1], &[x]);
+        x = self.g.ssm_conv(x, dw);
+        let mean = self.blk(p, il, "conv_norm_mean");
+        x = self.add_opt(x, mean);
+        if let Some(var) = self.blk(p, il, "conv_norm_var") {
+            let sd = self.g.unary(var);
+            x = self.g.binary(x, sd);
+        }
+        let (cw, cb) = (self.blk(p, il, "conv_norm.weight"), self.blk(p, il, "conv_norm.bias"));
+        x = self.add_opt(x, cw);
+        x = self.add_opt(x, cb);
+        x = self.g.unary(x);
+        let pw2 = self.blk(p, il, "conv_pw2.weight");
+        let pw2 = self.need(pw2);
+        x = self.mm(pw2, x);
+        cur = self.g.binary(residual, x);
+        // FFN 2 (half step), output norm
+        let residual = cur;
+        let mut y = self.ln(cur, il, "ffn_norm_1");
+        let f = Ffn { up: self.blk(p, il, "ffn_up_1.weight"), up_b: None, gate: None, gate_b: None, down: self.blk(p, il, "ffn_down_1.weight"), down_b: None };
+        y = self.ffn(y, f);
+        let sc = self.g.unary(y);
+        cur = self.g.binary(residual, sc);
+        self.ln(cur, il, "ln2")
+    }
+
     fn finish(mut self, out: Id) -> Option<u64> {
         if self.missing {
             return None;
@@ -1308,6 +1418,9 @@ const G4A_PAST: u64 = 12;
 const MNV5_MAX_BLOCKS: u64 = 256;
 /// MobileNet-V5's fused output side (mobilenetv5.cpp `target_out_res = 16`).
 const MNV5_OUT_SIDE: u64 = 16;
+
+/// Positions above which parakeet.cpp switches to local attention (not rebuilt here).
+const PARAKEET_LOCAL_ATTN_THRESHOLD: u64 = 8192;
 
 /// MobileVLM's fixed patch grid side (llava.cpp `int n_patch = 24`).
 const LDP_PATCHES: u64 = 24;
@@ -2466,6 +2579,8 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let frames = frames.max(1);
             let n_pos_embd = ((frames.div_ceil(2)).div_ceil(2)).div_ceil(2) * 2 - 1;
             let pos_emb = b.g.input(Ty::F32, [CONFORMER_POS_WIDTH, n_pos_embd, 1, 1]);
+            // conformer.cpp expands it into the graph first: the first leaf, allocated first
+            b.g.expand(pos_emb);
             let raw = b.g.input(Ty::F32, [frames, e.n_mel_bins, 1, 1]);
             let t = b.g.transpose(raw);
             let tn = b.g.ne(t);
@@ -2763,6 +2878,73 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let f =
                 Ffn { up: b.w("mm.up.weight"), up_b: b.w("mm.up.bias"), gate: None, gate_b: None, down: b.w("mm.down.weight"), down_b: b.w("mm.down.bias") };
             cur = b.ffn(cur, f);
+            b.finish(cur)
+        }
+        Tail::Parakeet => {
+            let frames = frames.max(1);
+            let raw = b.g.input(Ty::F32, [frames, e.n_mel_bins, 1, 1]);
+            let t = b.g.transpose(raw);
+            let tn = b.g.ne(t);
+            let mut cur = b.g.cont(t, tn);
+            // conv.0 (im2col) + ReLU, conv.2 depthwise s2, conv.3 pointwise (im2col) + ReLU,
+            // conv.5 depthwise s2, conv.6 pointwise (im2col) + ReLU; each with its bias
+            for (i, s2, relu) in [(0, true, true), (2, true, false), (3, false, true), (5, true, false), (6, false, true)] {
+                let (w, bias) = (b.w(&format!("a.conv1d.{i}.weight")), b.w(&format!("a.conv1d.{i}.bias")));
+                let w = b.need(w);
+                cur = match (i, s2) {
+                    (0, _) => b.conv_2d_ty(w, cur, 2, 1),
+                    (_, true) => b.conv_2d_dw_direct(w, cur, 2, 1),
+                    _ => b.conv_2d_ty(w, cur, 1, 0),
+                };
+                cur = b.add_opt(cur, bias);
+                if relu {
+                    cur = b.g.unary(cur);
+                }
+            }
+            let p = b.g.permute(cur, [0, 2, 1, 3]);
+            let pn = b.g.ne(p);
+            cur = b.g.cont(p, pn);
+            cur = b.g.reshape(cur, [pn[0] * pn[1], pn[2], 1, 1]);
+            let (ow, ob) = (b.w("a.pre_encode.out.weight"), b.w("a.pre_encode.out.bias"));
+            let ow = b.need(ow);
+            cur = b.mm(ow, cur);
+            cur = b.add_opt(cur, ob);
+            let n_time = b.g.ne(cur)[1];
+            if n_time > PARAKEET_LOCAL_ATTN_THRESHOLD {
+                // the local-attention branch (inputs over 8192 positions) is not rebuilt
+                return None;
+            }
+            let window = 2 * n_time - 1;
+            let d_half = e.n_embd / 2;
+            let mask = b.g.input(Ty::F32, [n_time, n_time, 1, 1]);
+            let pos_freqs = b.g.input(Ty::F32, [d_half, 1, 1, 1]);
+            let rel_positions = b.g.input(Ty::F32, [1, window, 1, 1]);
+            let freqs = b.g.repeat(pos_freqs, [d_half, window, 1, 1]);
+            let theta = b.g.binary(freqs, rel_positions);
+            // ggml_sin / ggml_cos are not in-place-able ops for ggml-alloc
+            let sin = b.g.norm(theta);
+            let sin = b.g.reshape(sin, [1, d_half, window, 1]);
+            let cos = b.g.norm(theta);
+            let cos = b.g.reshape(cos, [1, d_half, window, 1]);
+            let cat = b.g.concat(sin, cos, 0);
+            let cn = b.g.ne(cat);
+            let pos_emb = b.g.cont(cat, cn);
+            let pos_emb = b.g.reshape(pos_emb, [e.n_embd, window, 1, 1]);
+            for il in 0..e.n_layer {
+                cur = b.parakeet_block(cur, il, pos_emb, mask);
+            }
+            cur = b.g.unary(cur);
+            let nw = b.w("mm.a.norm_pre.weight");
+            cur = b.add_opt(cur, nw);
+            let (u, d) = (b.w("mm.a.mlp.1.weight"), b.w("mm.a.mlp.2.weight"));
+            if let Some(u) = u {
+                cur = b.mm(u, cur);
+            }
+            cur = b.g.unary(cur);
+            cur = b.g.unary(cur);
+            if let Some(d) = d {
+                cur = b.mm(d, cur);
+            }
             b.finish(cur)
         }
         Tail::Qwen3a => {

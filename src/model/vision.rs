@@ -61,6 +61,11 @@ pub struct ClipEncoder {
     /// `clip.audio.projector.window_size` and `.downsample_rate` (Granite Speech's Q-Former
     /// windows: ws frames become ws / ds tokens), when given.
     pub audio_proj_window: Option<(u64, u64)>,
+    /// `clip.audio.chunk_size` (Granite Speech's attention block) and
+    /// `clip.audio.projector.head_count` (its Q-Former's heads), when given.
+    pub audio_chunk: Option<u64>,
+    /// See [`ClipEncoder::audio_chunk`].
+    pub audio_proj_heads: Option<u64>,
     /// `clip.vision.n_wa_pattern` (Qwen2.5-VL windowed attention), when given.
     pub n_wa_pattern: Option<u64>,
     /// `clip.vision.wa_pattern_mode` (MiMo-VL: per block -1 full, 0 row-window, 1 column-window
@@ -230,6 +235,8 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         n_mel_bins,
         stack_factor: get("clip.audio.projector.stack_factor"),
         audio_proj_window: get("clip.audio.projector.window_size").zip(get("clip.audio.projector.downsample_rate")),
+        audio_chunk: get("clip.audio.chunk_size"),
+        audio_proj_heads: get("clip.audio.projector.head_count"),
         n_wa_pattern: get("clip.vision.n_wa_pattern"),
         expert_used: get("clip.vision.expert_used_count"),
         wa_pattern_mode: h

@@ -102,6 +102,9 @@ pub enum Tail {
     /// models/mobilenetv5.cpp: Gemma 3n vision (MobileNet-V5 blocks, multi-scale fusion,
     /// scale, RMS norms, projection).
     MobileNetV5,
+    /// models/granite-speech.cpp: input projection, block-local conformer (Shaw relative
+    /// positions), a CTC branch at the middle block, a windowed Q-Former, linear projection.
+    GraniteSpeech,
     /// models/parakeet.cpp: conv subsampling, conformer blocks with relative-position attention
     /// (sin / cos table built in the graph), batch-normed depthwise conv, RMS norm, ReLU² MLP.
     Parakeet,
@@ -154,6 +157,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "meralion" => Tail::Meralion,
         "lfm2a" => Tail::Conformer,
         "gemma3nv" => Tail::MobileNetV5,
+        "granite_speech" => Tail::GraniteSpeech,
         "parakeet" => Tail::Parakeet,
         "minicpmv4_6" => Tail::MiniCpmV46,
         "gemma4a" => Tail::Gemma4A,
@@ -1394,6 +1398,111 @@ impl<'a> Builder<'a> {
         let sc = self.g.unary(y);
         cur = self.g.binary(residual, sc);
         self.ln(cur, il, "ln2")
+    }
+
+    /// One block of models/granite-speech.cpp over `inp` [E, n]: half-step FFN, attention in
+    /// blocks of `ctx` frames with Shaw relative positions (get_rows of attn_rel_pos_emb by the
+    /// distance table), GLU + depthwise ssm_conv + norm, half-step FFN, output norm.
+    #[allow(clippy::too_many_arguments)]
+    fn granite_block(&mut self, inp: Id, il: u64, ctx: u64, nblk: u64, padded: u64, dists: Id, mask: Id) -> Id {
+        let p = "a";
+        let (n_embd, n_head) = (self.e.n_embd, self.e.n_head.max(1));
+        let d = n_embd / n_head;
+        let n = self.g.ne(inp)[1];
+        let x = self.ln(inp, il, "ffn_norm");
+        let f = Ffn {
+            up: self.blk(p, il, "ffn_up.weight"),
+            up_b: self.blk(p, il, "ffn_up.bias"),
+            gate: None,
+            gate_b: None,
+            down: self.blk(p, il, "ffn_down.weight"),
+            down_b: self.blk(p, il, "ffn_down.bias"),
+        };
+        let x = self.ffn(x, f);
+        let sc = self.g.unary(x);
+        let mut residual = self.g.binary(inp, sc);
+        let mut normed = self.ln(residual, il, "ln1");
+        if n < padded {
+            normed = self.op(Ty::F32, [n_embd, padded, 1, 1], &[normed]);
+        }
+        let mut qkv = [NONE; 3];
+        for (slot, name) in qkv.iter_mut().zip(["attn_q", "attn_k", "attn_v"]) {
+            let w = self.blk(p, il, &format!("{name}.weight"));
+            let w = self.need(w);
+            let m = self.mm(w, normed);
+            *slot = self.g.reshape(m, [d, n_head, ctx, nblk]);
+        }
+        let [q, k, v] = qkv;
+        let qp = self.g.permute_0213(q);
+        let kp = self.g.permute_0213(k);
+        let kp = self.g.cont(kp, [d, ctx, n_head, nblk]);
+        let kq = self.g.mul_mat(kp, qp);
+        let rel = self.blk(p, il, "attn_rel_pos_emb");
+        let rel = self.need(rel);
+        let pe = self.g.get_rows(rel, dists);
+        let pe = self.g.reshape(pe, [d, ctx, 1, ctx]);
+        let qs = self.g.permute(q, [0, 1, 3, 2]);
+        let pa = self.g.mul_mat(pe, qs);
+        let pa = self.g.permute(pa, [0, 2, 3, 1]);
+        let pn = self.g.ne(pa);
+        let pa = self.g.cont(pa, pn);
+        let scores = self.g.binary(kq, pa);
+        let w = self.g.soft_max_ext(scores, mask);
+        let vp = self.g.permute(v, [1, 2, 0, 3]);
+        let vp = self.g.cont(vp, [ctx, d, n_head, nblk]);
+        let mut o = self.g.mul_mat(vp, w);
+        o = self.g.permute_0213(o);
+        o = self.g.cont(o, [n_embd, padded, 1, 1]);
+        if n < padded {
+            let row = self.g.t[o as usize].nb[1];
+            o = self.g.view(o, [n_embd, n, 1, 1], [4, row, row * n, row * n], &[o]);
+        }
+        let (ow, ob) = (self.blk(p, il, "attn_out.weight"), self.blk(p, il, "attn_out.bias"));
+        let ow = self.need(ow);
+        o = self.mm(ow, o);
+        o = self.add_opt(o, ob);
+        residual = self.g.binary(residual, o);
+        // conv module
+        let c = self.ln(residual, il, "norm_conv");
+        let (pw1, pw1b) = (self.blk(p, il, "conv_pw1.weight"), self.blk(p, il, "conv_pw1.bias"));
+        let pw1 = self.need(pw1);
+        let mut x = self.mm(pw1, c);
+        x = self.add_opt(x, pw1b);
+        let half = self.g.ne(x)[0] / 2;
+        let row = self.g.t[x as usize].nb[1];
+        let gv = self.g.view(x, [half, n, 1, 1], [4, row, row * n, row * n], &[x]);
+        let gate = self.g.unary(gv);
+        let xv = self.g.view(x, [half, n, 1, 1], [4, row, row * n, row * n], &[x]);
+        x = self.g.binary(xv, gate);
+        let t = self.g.transpose(x);
+        x = self.g.cont(t, [n, half, 1, 1]);
+        let dw = self.blk(p, il, "conv_dw.weight");
+        let dw = self.need(dw);
+        let kk = self.g.ne(dw)[0];
+        x = self.op(Ty::F32, [n + (kk / 2) * 2, half, 1, 1], &[x]);
+        x = self.g.ssm_conv(x, dw);
+        let (cw, cb) = (self.blk(p, il, "conv_norm.weight"), self.blk(p, il, "conv_norm.bias"));
+        x = self.add_opt(x, cw);
+        x = self.add_opt(x, cb);
+        x = self.g.unary(x);
+        let (pw2, pw2b) = (self.blk(p, il, "conv_pw2.weight"), self.blk(p, il, "conv_pw2.bias"));
+        let pw2 = self.need(pw2);
+        x = self.mm(pw2, x);
+        x = self.add_opt(x, pw2b);
+        residual = self.g.binary(residual, x);
+        let y = self.ln(residual, il, "ffn_norm_1");
+        let f = Ffn {
+            up: self.blk(p, il, "ffn_up_1.weight"),
+            up_b: self.blk(p, il, "ffn_up_1.bias"),
+            gate: None,
+            gate_b: None,
+            down: self.blk(p, il, "ffn_down_1.weight"),
+            down_b: self.blk(p, il, "ffn_down_1.bias"),
+        };
+        let y = self.ffn(y, f);
+        let sc = self.g.unary(y);
+        residual = self.g.binary(residual, sc);
+        self.ln(residual, il, "ln2")
     }
 
     fn finish(mut self, out: Id) -> Option<u64> {
@@ -2945,6 +3054,102 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             if let Some(d) = d {
                 cur = b.mm(d, cur);
             }
+            b.finish(cur)
+        }
+        Tail::GraniteSpeech => {
+            // explicit feature layers (concatenated block outputs) are not rebuilt here
+            if e.feature_layers {
+                return None;
+            }
+            let n = frames.max(1);
+            let ctx = e.audio_chunk.filter(|&c| c > 0)?;
+            let (ws, ds) = e.audio_proj_window.filter(|&(w, d)| w > 0 && d > 0)?;
+            let pheads = e.audio_proj_heads.filter(|&h| h > 0)?;
+            let nblk = n.div_ceil(ctx);
+            let padded = nblk * ctx;
+            let dists = b.g.input(Ty::I32, [ctx * ctx, 1, 1, 1]);
+            let mask = if !n.is_multiple_of(ctx) { b.g.input(Ty::F32, [ctx, ctx, 1, nblk]) } else { NONE };
+            let raw = b.g.input(Ty::F32, [n, e.n_mel_bins, 1, 1]);
+            let t = b.g.transpose(raw);
+            let tn = b.g.ne(t);
+            let mut cur = b.g.cont(t, tn);
+            let (iw, ib) = (b.w("a.input_projection.weight"), b.w("a.input_projection.bias"));
+            let iw = b.need(iw);
+            cur = b.mm(iw, cur);
+            cur = b.add_opt(cur, ib);
+            let ctc_layer = e.n_layer / 2;
+            for il in 0..e.n_layer {
+                cur = b.granite_block(cur, il, ctx, nblk, padded, dists, mask);
+                if il + 1 == ctc_layer {
+                    let (w, bias) = (b.w("a.enc_ctc_out.weight"), b.w("a.enc_ctc_out.bias"));
+                    let w = b.need(w);
+                    let mut mid = b.mm(w, cur);
+                    mid = b.add_opt(mid, bias);
+                    mid = b.g.soft_max_ext(mid, NONE);
+                    let (w, bias) = (b.w("a.enc_ctc_out_mid.weight"), b.w("a.enc_ctc_out_mid.bias"));
+                    let w = b.need(w);
+                    mid = b.mm(w, mid);
+                    mid = b.add_opt(mid, bias);
+                    cur = b.g.binary(cur, mid);
+                }
+            }
+            // windowed Q-Former
+            let e_w = e.n_embd;
+            let nq = ws / ds;
+            let pd = e_w / pheads;
+            let nbp = n.div_ceil(ws);
+            if nbp * ws > n {
+                cur = b.op(Ty::F32, [e_w, nbp * ws, 1, 1], &[cur]);
+            }
+            let enc = b.g.reshape(cur, [e_w, ws, nbp, 1]);
+            let qw = b.w("a.proj_query");
+            let qw = b.need(qw);
+            let (nw, nb) = (b.w("a.proj_norm.weight"), b.w("a.proj_norm.bias"));
+            let mut q = b.norm(qw, nw, nb, false);
+            q = b.g.reshape(q, [e_w, nq, 1, 1]);
+            q = b.g.repeat(q, [e_w, nq, nbp, 1]);
+            for il in 0..2u64 {
+                let pre = format!("a.proj_blk.{il}");
+                let lin = |b: &mut Builder, name: &str, x: Id| {
+                    let w = b.w(&format!("{pre}.{name}.weight"));
+                    let w = b.need(w);
+                    let m = b.mm(w, x);
+                    let bias = b.w(&format!("{pre}.{name}.bias"));
+                    b.add_opt(m, bias)
+                };
+                for (kind, kv_src, kv_len) in [("self_attn", q, nq), ("cross_attn", enc, ws)] {
+                    let kv_src = if kind == "self_attn" { q } else { kv_src };
+                    let qq = lin(&mut b, &format!("{kind}_q"), q);
+                    let kk = lin(&mut b, &format!("{kind}_k"), kv_src);
+                    let vv = lin(&mut b, &format!("{kind}_v"), kv_src);
+                    let qq = b.g.reshape(qq, [pd, pheads, nq, nbp]);
+                    let kk = b.g.reshape(kk, [pd, pheads, kv_len, nbp]);
+                    let vv = b.g.reshape(vv, [pd, pheads, kv_len, nbp]);
+                    let (ow, ob) = (b.w(&format!("{pre}.{kind}_out.weight")), b.w(&format!("{pre}.{kind}_out.bias")));
+                    let mut o = b.attn(qq, kk, vv, ow, ob, NONE);
+                    o = b.g.reshape(o, [e_w, nq, nbp, 1]);
+                    o = b.g.binary(o, q);
+                    let (nw, nb) = (b.w(&format!("{pre}.{kind}_norm.weight")), b.w(&format!("{pre}.{kind}_norm.bias")));
+                    q = b.norm(o, nw, nb, false);
+                }
+                let f = Ffn {
+                    up: b.w(&format!("{pre}.ffn_up.weight")),
+                    up_b: b.w(&format!("{pre}.ffn_up.bias")),
+                    gate: None,
+                    gate_b: None,
+                    down: b.w(&format!("{pre}.ffn_down.weight")),
+                    down_b: b.w(&format!("{pre}.ffn_down.bias")),
+                };
+                let mut o = b.ffn(q, f);
+                o = b.g.binary(o, q);
+                let (nw, nb) = (b.w(&format!("{pre}.ffn_norm.weight")), b.w(&format!("{pre}.ffn_norm.bias")));
+                q = b.norm(o, nw, nb, false);
+            }
+            cur = b.g.reshape(q, [e_w, nq * nbp, 1, 1]);
+            let (lw, lb) = (b.w("a.proj_linear.weight"), b.w("a.proj_linear.bias"));
+            let lw = b.need(lw);
+            cur = b.mm(lw, cur);
+            cur = b.add_opt(cur, lb);
             b.finish(cur)
         }
         Tail::Qwen3a => {

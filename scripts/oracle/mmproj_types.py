@@ -525,6 +525,17 @@ def spec(proj, g=None):
                            f"{b}.pw_proj.conv.weight": [1, 1, Cx, Cs], f"{b}.pw_proj.bn.weight": [Cs],
                            f"{b}.layer_scale.gamma": [1, 1, Cs]})
         opt = [n for n in shapes if shapes[n] is not None]
+    elif proj == "gemma3na":
+        # Gemma 3n's audio tower exists only in Gemma 3n's two-tower file (clip.vision.projector_type
+        # gemma3nv, clip.audio.projector_type gemma3na). clip_init skips the audio context when the
+        # vision projector is gemma3nv, and no graph builder exists for gemma3na: the file loads
+        # the vision context only, and the audio tensors are never loaded.
+        g, keys, opt, shapes, _ = spec("gemma3nv", g)
+        keys = {**keys, "clip.projector_type": None, "clip.vision.projector_type": "gemma3nv",
+                "clip.audio.projector_type": "gemma3na", "clip.audio.num_mel_bins": g.mel}
+        shapes = {**shapes, "a.conv1d.1.weight": [3, g.mel, g.E], "mm.a.input_projection.weight": [g.E, g.P]}
+        opt = opt + ["mm.a.input_projection.weight"]
+        return g, keys, opt, shapes, "both"
     elif proj == "minicpmv4_6":
         # models/minicpmv.cpp (clip_graph_minicpmv4_6): SigLIP ViT with learned positions; after
         # block wa_layer_indexes[0] a ViT merger (windowed self-attention over 2x2 windows, then
@@ -722,6 +733,7 @@ def build(proj, g, keys, opt, shapes, audio, path: Path, sparse: bool, discover_
     both = audio == "both"
     kvs = base_keys(g, proj, audio=bool(audio), vision=both or not audio)
     kvs.update(keys)
+    kvs = {k: v for k, v in kvs.items() if v is not None}  # a spec may drop a base key
     names = []
     for n in (["v.patch_embd.weight", "a.conv1d.1.weight"] if both else ["v.patch_embd.weight"] if not audio else ["a.conv1d.1.weight"]):
         names.append(n)
@@ -812,7 +824,7 @@ TINY = {
     "idefics3": dict(merge=2), "lfm2": dict(merge=2), "internvl": dict(merge=2), "llama4": dict(merge=2),
     "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "dots_ocr": dict(merge=2), "dots3note_v": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256), "gemma4uv": dict(L=0), "muse-glimmer": dict(L=5), "gemma4ua": dict(L=0),
     # MobileVLM's projectors reshape to a fixed 24x24 patch grid (llava.cpp n_patch = 24)
-    "ldp": dict(img=192), "ldpv2": dict(img=192), "gemma3nv": dict(img=256),
+    "ldp": dict(img=192), "ldpv2": dict(img=192), "gemma3nv": dict(img=256), "gemma3na": dict(img=256),
 }
 
 

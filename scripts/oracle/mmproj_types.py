@@ -525,6 +525,15 @@ def spec(proj, g=None):
                            f"{b}.pw_proj.conv.weight": [1, 1, Cx, Cs], f"{b}.pw_proj.bn.weight": [Cs],
                            f"{b}.layer_scale.gamma": [1, 1, Cs]})
         opt = [n for n in shapes if shapes[n] is not None]
+    elif proj == "deepseek4v":
+        # models/deepseek4v.cpp: RMS ViT with 2-axis M-RoPE, n_merge x n_merge patches gathered by
+        # im2col, GELU-erf MLP mm.1 / mm.2, sentinel rows (image start / end / newline / pad) and
+        # the block layout gathered by get_rows
+        opt = blocks(g, "v", VIT_RMS_GATED)
+        keys.update({"clip.vision.projector.scale_factor": 2, "clip.vision.image_min_pixels": (g.img // 2) ** 2})
+        keys["clip.use_silu"] = True
+        shapes = {"mm.1.weight": [4 * E, FP], "mm.1.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P],
+                  "v.image_newline": [P], "v.token_embd.img_start": [P], "v.token_embd.img_end": [P], "v.token_embd.img_pad": [P]}
     elif proj == "gemma3na":
         # Gemma 3n's audio tower exists only in Gemma 3n's two-tower file (clip.vision.projector_type
         # gemma3nv, clip.audio.projector_type gemma3na). clip_init skips the audio context when the

@@ -224,6 +224,13 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         }
         "pixtral" | "kimivl" => (tokens_side(256), limit(Some(1024))),
         "lightonocr" => (tokens_side(256), limit(None)),
+        // dsv4_max_n_token 384 (or --image-max-tokens, at least 16) over the merged patch area;
+        // the warm-up is the largest square of at most 256 of them
+        "deepseek4v" => {
+            let max_tok = custom.map_or(DSV4_MAX_TOKENS, |t| t.max(16));
+            let w = isqrt(max_tok.min(256));
+            (tokens_side(w * w), Some(max_tok.saturating_mul(area)))
+        }
         "exaone4_5" | "dots_ocr" | "dots3note_v" | "mimovl" | "glm5v" => (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), e.max_pixels),
         "paddleocr" => (tokens_side(28 * 28), e.max_pixels),
         "kimik25" => match (e.min_pixels.filter(|&p| p > 0), e.max_pixels.filter(|&p| p > 0)) {
@@ -283,6 +290,10 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
         "paddleocr" | "dots_ocr" | "dots3note_v" => n.div_ceil(m * m),
         "minicpmv4_6" => n / (m * m),
         "cogvlm" => n + 2,
+        "deepseek4v" => {
+            let q = side.div_ceil(p * m);
+            dsv4_tokens(q, q)
+        }
         // the MobileNet-V5 fusion always ends at 16x16; clip counts image_size / patch_size
         // (Gemma 3n's converter writes a patch size that makes it 256)
         "gemma3nv" => e.image_size / p,
@@ -292,6 +303,19 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
         "ldp" | "ldpv2" | "adapter" => n / 4 + if e.has("adapter.boi") { 2 } else { 0 },
         _ => n,
     }
+}
+
+/// DeepSeek-V4 vision's default token budget (clip.cpp `dsv4_max_n_token = 384`).
+const DSV4_MAX_TOKENS: u64 = 384;
+
+/// Rows of DeepSeek-V4 vision's token block for a `w` x `h` merged grid (clip-impl.h
+/// `dsv4_get_block_layout`, no leading pad): start, rows (made even) of w + 1 (a newline),
+/// a pad pair when the row pairs are odd, end.
+pub fn dsv4_tokens(w: u64, h: u64) -> u64 {
+    let rows = h + h % 2;
+    let row_len = w + 1;
+    let pad_last = (rows / 2 * row_len) % 2 * 2;
+    (1 + rows * row_len + pad_last + 1).max(1)
 }
 
 /// Output tokens of `frames` mel frames (clip_n_output_tokens, whisper-style encoders).

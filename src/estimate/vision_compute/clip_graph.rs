@@ -102,6 +102,9 @@ pub enum Tail {
     /// models/mobilenetv5.cpp: Gemma 3n vision (MobileNet-V5 blocks, multi-scale fusion,
     /// scale, RMS norms, projection).
     MobileNetV5,
+    /// models/deepseek4v.cpp: RMS ViT with 2-axis M-RoPE, n_merge x n_merge im2col, MLP,
+    /// sentinel rows and the token block layout gathered by get_rows.
+    Deepseek4v,
     /// models/granite-speech.cpp: input projection, block-local conformer (Shaw relative
     /// positions), a CTC branch at the middle block, a windowed Q-Former, linear projection.
     GraniteSpeech,
@@ -157,6 +160,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "meralion" => Tail::Meralion,
         "lfm2a" => Tail::Conformer,
         "gemma3nv" => Tail::MobileNetV5,
+        "deepseek4v" => Tail::Deepseek4v,
         "granite_speech" => Tail::GraniteSpeech,
         "parakeet" => Tail::Parakeet,
         "minicpmv4_6" => Tail::MiniCpmV46,
@@ -3150,6 +3154,37 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let lw = b.need(lw);
             cur = b.mm(lw, cur);
             cur = b.add_opt(cur, lb);
+            b.finish(cur)
+        }
+        Tail::Deepseek4v => {
+            let np = side / e.patch_size.max(1);
+            let n = np * np;
+            let m = merge.max(1);
+            let positions = b.g.input(Ty::I32, [4 * n, 1, 1, 1]);
+            let inp = b.inp(side);
+            let mut cur = b.vit_pos("v", inp, n, None, true, &[positions]);
+            cur = b.g.reshape(cur, [e.n_embd, np, np, 1]);
+            cur = b.g.permute(cur, [2, 0, 1, 3]);
+            cur = b.g.cont(cur, [np, np, e.n_embd, 1]);
+            let padn = (m - np % m) % m;
+            if padn > 0 {
+                cur = b.op(Ty::F32, [np + padn, np + padn, e.n_embd, 1], &[cur]);
+            }
+            let g = (np + padn) / m;
+            let kernel = b.g.view(cur, [m, m, e.n_embd, 1], [4, 0, 0, 0], &[cur]);
+            cur = b.op(Ty::F32, [e.n_embd * m * m, g, g, 1], &[kernel, cur]);
+            cur = b.g.reshape(cur, [e.n_embd * m * m, g * g, 1, 1]);
+            let f = Ffn { up: b.w("mm.1.weight"), up_b: b.w("mm.1.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            cur = b.ffn(cur, f);
+            let pe = b.g.ne(cur)[0];
+            for name in ["v.token_embd.img_start", "v.token_embd.img_end", "v.image_newline", "v.token_embd.img_pad"] {
+                let tok = b.w(name);
+                let tok = b.need(tok);
+                let tok = b.g.reshape(tok, [pe, 1, 1, 1]);
+                cur = b.g.concat(cur, tok, 1);
+            }
+            let idx = b.g.input(Ty::I32, [crate::estimate::vision_compute::dsv4_tokens(g, g), 1, 1, 1]);
+            cur = b.g.get_rows(cur, idx);
             b.finish(cur)
         }
         Tail::Qwen3a => {

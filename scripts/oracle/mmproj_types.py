@@ -348,7 +348,7 @@ def spec(proj, g=None):
             shapes[f"resampler.ln_{a}.weight"] = [P]
             shapes[f"resampler.ln_{a}.bias"] = [P]
         keys["clip.use_gelu"] = True
-    elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma", "qwen3a", "lfm2a", "gemma4a", "parakeet", "granite_speech"):
+    elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma", "qwen3a", "lfm2a", "gemma4a", "parakeet", "granite_speech", "dots3note_a"):
         return audio_spec(proj, g)
     elif proj == "qwen2.5o":
         # Qwen2.5-Omni's one file: clip.cpp reads it as a qwen2.5vl_merger vision encoder and a
@@ -656,6 +656,18 @@ def audio_spec(proj, g):
                        f"{b}.linear_pos.weight": [E, E], f"{b}.conv_norm.weight": [E], f"{b}.conv_norm.bias": [E],
                        f"{b}.conv_norm_mean": [E], f"{b}.conv_norm_var": [E],
                        f"{b}.conv_dw.weight": [9, E], f"{b}.conv_pw1.weight": [E, 2 * E], f"{b}.conv_pw2.weight": [E, E]})
+        return g, keys, opt, sh, True
+    if proj == "dots3note_a":
+        # models/dots3note.cpp (audio): three conv2d s2 + GELU-erf over (frames, mel) with
+        # channel biases, a.conv_out to the width, RMS encoder with NEOX rope, layer norm,
+        # GELU-erf MLP mm.a.mlp.1 / mm.a.mlp.3
+        C = 16
+        keys["clip.use_silu"] = True
+        opt = blocks(g, "a", VIT_RMS_GATED)
+        sh = {"a.conv1d.1.weight": None, "a.conv2d.1.weight": [3, 3, 1, C], "a.conv2d.1.bias": [C],
+              "a.conv2d.2.weight": [3, 3, C, C], "a.conv2d.2.bias": [C], "a.conv2d.3.weight": [3, 3, C, C], "a.conv2d.3.bias": [C],
+              "a.conv_out.weight": [C * (g.mel // 8), E], "mm.a.norm_pre.weight": [E], "mm.a.norm_pre.bias": [E],
+              "mm.a.mlp.1.weight": [E, FP], "mm.a.mlp.1.bias": [FP], "mm.a.mlp.3.weight": [FP, P], "mm.a.mlp.3.bias": [P]}
         return g, keys, opt, sh, True
     if proj == "granite_speech":
         # models/granite-speech.cpp: input projection, conformer blocks (block-local attention over

@@ -102,6 +102,9 @@ pub enum Tail {
     /// models/mobilenetv5.cpp: Gemma 3n vision (MobileNet-V5 blocks, multi-scale fusion,
     /// scale, RMS norms, projection).
     MobileNetV5,
+    /// models/dots3note.cpp (audio): three conv2d + GELU-erf, conv_out, RMS encoder with rope,
+    /// layer norm, GELU-erf MLP.
+    Dots3noteA,
     /// models/deepseek4v.cpp: RMS ViT with 2-axis M-RoPE, n_merge x n_merge im2col, MLP,
     /// sentinel rows and the token block layout gathered by get_rows.
     Deepseek4v,
@@ -160,6 +163,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "meralion" => Tail::Meralion,
         "lfm2a" => Tail::Conformer,
         "gemma3nv" => Tail::MobileNetV5,
+        "dots3note_a" => Tail::Dots3noteA,
         "deepseek4v" => Tail::Deepseek4v,
         "granite_speech" => Tail::GraniteSpeech,
         "parakeet" => Tail::Parakeet,
@@ -3185,6 +3189,43 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             }
             let idx = b.g.input(Ty::I32, [crate::estimate::vision_compute::dsv4_tokens(g, g), 1, 1, 1]);
             cur = b.g.get_rows(cur, idx);
+            b.finish(cur)
+        }
+        Tail::Dots3noteA => {
+            let frames = frames.max(1);
+            let mut cur = b.g.input(Ty::F32, [frames, e.n_mel_bins, 1, 1]);
+            for i in 1..=3 {
+                let (w, bias) = (b.w(&format!("a.conv2d.{i}.weight")), b.w(&format!("a.conv2d.{i}.bias")));
+                let w = b.need(w);
+                cur = b.conv_2d_ty(w, cur, 2, 1);
+                if let Some(bias) = bias {
+                    let c = b.g.ne(cur)[2];
+                    let r = b.g.reshape(bias, [1, 1, c, 1]);
+                    cur = b.g.binary(cur, r);
+                }
+                cur = b.g.unary(cur);
+            }
+            let p = b.g.permute(cur, [2, 0, 1, 3]);
+            let pn = b.g.ne(p);
+            cur = b.g.cont(p, pn);
+            cur = b.g.reshape(cur, [pn[0] * pn[1], pn[2], 1, 1]);
+            let w = b.w("a.conv_out.weight");
+            let w = b.need(w);
+            cur = b.g.mul_mat(w, cur);
+            let n_pos = b.g.ne(cur)[1];
+            let positions = b.g.input(Ty::I32, [n_pos, 1, 1, 1]);
+            cur = b.vit_pos("a", cur, n_pos, None, true, &[positions]);
+            let (nw, nb) = (b.w("mm.a.norm_pre.weight"), b.w("mm.a.norm_pre.bias"));
+            cur = b.norm(cur, nw, nb, false);
+            let f = Ffn {
+                up: b.w("mm.a.mlp.1.weight"),
+                up_b: b.w("mm.a.mlp.1.bias"),
+                gate: None,
+                gate_b: None,
+                down: b.w("mm.a.mlp.3.weight"),
+                down_b: b.w("mm.a.mlp.3.bias"),
+            };
+            cur = b.ffn(cur, f);
             b.finish(cur)
         }
         Tail::Qwen3a => {

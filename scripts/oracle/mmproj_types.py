@@ -534,6 +534,23 @@ def spec(proj, g=None):
         keys["clip.use_silu"] = True
         shapes = {"mm.1.weight": [4 * E, FP], "mm.1.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P],
                   "v.image_newline": [P], "v.token_embd.img_start": [P], "v.token_embd.img_end": [P], "v.token_embd.img_pad": [P]}
+    elif proj == "yasa2":
+        # models/yasa2.cpp (Reka's ConvNeXt): patchify conv, channel layer norms (mean / sub /
+        # mean of squares / clamp / sqrt / div), stages of [down-sample ln + 2x2 s2 conv] and
+        # blocks (7x7 depthwise conv, ln, pw1, GELU-erf, GRN, pw2, residual), optional positions,
+        # 8x8 average pool, GELU-erf MLP mm.0 / mm.2. No ViT blocks (block_count 0).
+        C0, C1 = 16, 32
+        shapes = {"v.patch_embd.weight": [g.patch, g.patch, 3, C0], "v.patch_embd.bias": [C0],
+                  "v.patch_ln.weight": [C0], "v.patch_ln.bias": [C0], "v.vision_pos_embed": [C1, 64],
+                  "v.stage.1.down.ln.weight": [C0], "v.stage.1.down.ln.bias": [C0],
+                  "v.stage.1.down.conv.weight": [2, 2, C0, C1], "v.stage.1.down.conv.bias": [C1],
+                  "mm.0.weight": [C1, FP], "mm.0.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P]}
+        for st, C in ((0, C0), (1, C1)):
+            b = f"v.stage.{st}.blk.0"
+            shapes.update({f"{b}.dw.weight": [7, 7, 1, C], f"{b}.dw.bias": [C], f"{b}.ln.weight": [C], f"{b}.ln.bias": [C],
+                           f"{b}.pw1.weight": [C, 4 * C], f"{b}.pw1.bias": [4 * C], f"{b}.grn.weight": [4 * C], f"{b}.grn.bias": [4 * C],
+                           f"{b}.pw2.weight": [4 * C, C], f"{b}.pw2.bias": [C]})
+        opt = list(shapes)
     elif proj == "gemma3na":
         # Gemma 3n's audio tower exists only in Gemma 3n's two-tower file (clip.vision.projector_type
         # gemma3nv, clip.audio.projector_type gemma3na). clip_init skips the audio context when the
@@ -845,7 +862,7 @@ TINY = {
     "idefics3": dict(merge=2), "lfm2": dict(merge=2), "internvl": dict(merge=2), "llama4": dict(merge=2),
     "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "dots_ocr": dict(merge=2), "dots3note_v": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256), "gemma4uv": dict(L=0), "muse-glimmer": dict(L=5), "gemma4ua": dict(L=0),
     # MobileVLM's projectors reshape to a fixed 24x24 patch grid (llava.cpp n_patch = 24)
-    "ldp": dict(img=192), "ldpv2": dict(img=192), "gemma3nv": dict(img=256), "gemma3na": dict(img=256),
+    "ldp": dict(img=192), "ldpv2": dict(img=192), "gemma3nv": dict(img=256), "gemma3na": dict(img=256), "yasa2": dict(L=0, img=64, patch=4),
 }
 
 

@@ -290,6 +290,8 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
         "paddleocr" | "dots_ocr" | "dots3note_v" => n.div_ceil(m * m),
         "minicpmv4_6" => n / (m * m),
         "cogvlm" => n + 2,
+        // adaptive average pool to 8x8 tokens
+        "yasa2" => 64,
         "deepseek4v" => {
             let q = side.div_ceil(p * m);
             dsv4_tokens(q, q)
@@ -552,7 +554,7 @@ mod tests {
         assert!(matches!(vision_compute(&other, true, &d), Err(VisionComputeError::UnknownType(_))));
         // a type without its own graph here is sized from the generic ViT graph, labelled an estimate
         let mut generic = qwen35();
-        generic.encoders[0].projector_type = "yasa2".into();
+        generic.encoders[0].projector_type = "deepseekocr".into();
         assert!(vision_compute(&generic, true, &d).unwrap().estimate);
         // an encoder neither rebuilt nor a standard ViT / whisper tower (a conformer's tensors
         // here: none of the whisper names) still gets a labelled estimate, never "unknown"

@@ -102,6 +102,9 @@ pub enum Tail {
     /// models/mobilenetv5.cpp: Gemma 3n vision (MobileNet-V5 blocks, multi-scale fusion,
     /// scale, RMS norms, projection).
     MobileNetV5,
+    /// models/yasa2.cpp: Reka's ConvNeXt (channel layer norms, depthwise blocks with GRN),
+    /// 8x8 average pool, MLP.
+    Yasa2,
     /// models/dots3note.cpp (audio): three conv2d + GELU-erf, conv_out, RMS encoder with rope,
     /// layer norm, GELU-erf MLP.
     Dots3noteA,
@@ -163,6 +166,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "meralion" => Tail::Meralion,
         "lfm2a" => Tail::Conformer,
         "gemma3nv" => Tail::MobileNetV5,
+        "yasa2" => Tail::Yasa2,
         "dots3note_a" => Tail::Dots3noteA,
         "deepseek4v" => Tail::Deepseek4v,
         "granite_speech" => Tail::GraniteSpeech,
@@ -1513,6 +1517,89 @@ impl<'a> Builder<'a> {
         self.ln(residual, il, "ln2")
     }
 
+    /// yasa2.cpp `add_channel_bias` / `mul_channel_weight`: a [C] vector as [1, 1, C] over a
+    /// [W, H, C] map (add and mul size alike).
+    fn chan_bias(&mut self, x: Id, name: &str) -> Id {
+        match self.w(name) {
+            Some(v) => {
+                let c = self.g.ne(v)[0];
+                let r = self.g.reshape(v, [1, 1, c, 1]);
+                self.g.binary(x, r)
+            }
+            None => x,
+        }
+    }
+
+    /// yasa2.cpp `layer_norm_channels`: channels first, mean, subtract, mean of squares,
+    /// clamp, sqrt, divide, back, weight, bias.
+    fn ln_channels(&mut self, x: Id, w: &str, bias: &str) -> Id {
+        let p = self.g.permute(x, [2, 1, 0, 3]);
+        let pn = self.g.ne(p);
+        let cur = self.g.cont(p, pn);
+        let mean = self.op(Ty::F32, [1, pn[1], pn[2], pn[3]], &[cur]);
+        let xm = self.g.binary(cur, mean);
+        let sq = self.g.binary(xm, xm);
+        let mut s = self.op(Ty::F32, [1, pn[1], pn[2], pn[3]], &[sq]);
+        s = self.g.unary(s);
+        s = self.g.unary(s);
+        let xhat = self.g.binary(xm, s);
+        let p = self.g.permute(xhat, [2, 1, 0, 3]);
+        let pn = self.g.ne(p);
+        let mut out = self.g.cont(p, pn);
+        out = self.chan_bias(out, w);
+        self.chan_bias(out, bias)
+    }
+
+    /// One yasa2.cpp ConvNeXt block: 7x7 depthwise conv, channel norm, pw1, GELU-erf, GRN,
+    /// pw2, residual.
+    fn yasa_block(&mut self, inp: Id, pre: &str) -> Id {
+        let dw = self.w(&format!("{pre}.dw.weight"));
+        let dw = self.need(dw);
+        let mut x = self.conv_2d_dw(dw, inp, 1, 3);
+        x = self.chan_bias(x, &format!("{pre}.dw.bias"));
+        x = self.ln_channels(x, &format!("{pre}.ln.weight"), &format!("{pre}.ln.bias"));
+        let xn = self.g.ne(x);
+        let (w_, h_, c) = (xn[0], xn[1], xn[2]);
+        let pw_mm = |b: &mut Self, x: Id, wn: &str, bn: &str, c_in: u64| {
+            let mut tok = b.g.reshape(x, [w_ * h_, c_in, 1, 1]);
+            tok = b.g.transpose(tok);
+            tok = b.g.cont(tok, [c_in, w_ * h_, 1, 1]);
+            let w = b.w(&format!("{pre}.{wn}"));
+            let w = b.need(w);
+            tok = b.g.mul_mat(w, tok);
+            if let Some(bias) = b.w(&format!("{pre}.{bn}")) {
+                let bl = b.g.ne(bias)[0];
+                let r = b.g.reshape(bias, [bl, 1, 1, 1]);
+                tok = b.g.binary(tok, r);
+            }
+            let c_out = b.g.ne(tok)[0];
+            let t = b.g.transpose(tok);
+            let t = b.g.cont(t, [w_ * h_, c_out, 1, 1]);
+            b.g.reshape(t, [w_, h_, c_out, 1])
+        };
+        x = pw_mm(self, x, "pw1.weight", "pw1.bias", c);
+        x = self.g.unary(x);
+        // GRN: global response normalisation over the spatial axes
+        let xn = self.g.ne(x);
+        let sq = self.g.binary(x, x);
+        let sqf = self.g.reshape(sq, [w_ * h_, xn[2], 1, 1]);
+        let mut gx = self.g.sum_rows(sqf);
+        gx = self.g.unary(gx);
+        let t = self.g.transpose(gx);
+        let gcf = self.g.cont(t, [xn[2], 1, 1, 1]);
+        let mut gm = self.op(Ty::F32, [1, 1, 1, 1], &[gcf]);
+        gm = self.g.unary(gm);
+        let nx = self.g.binary(gx, gm);
+        let nx = self.g.permute_0213(nx);
+        let nx = self.g.cont(nx, [1, 1, xn[2], 1]);
+        let mut xnx = self.g.binary(x, nx);
+        xnx = self.chan_bias(xnx, &format!("{pre}.grn.weight"));
+        xnx = self.chan_bias(xnx, &format!("{pre}.grn.bias"));
+        x = self.g.binary(x, xnx);
+        x = pw_mm(self, x, "pw2.weight", "pw2.bias", xn[2]);
+        self.g.binary(inp, x)
+    }
+
     fn finish(mut self, out: Id) -> Option<u64> {
         if self.missing {
             return None;
@@ -1538,6 +1625,11 @@ const MNV5_OUT_SIDE: u64 = 16;
 
 /// Positions above which parakeet.cpp switches to local attention (not rebuilt here).
 const PARAKEET_LOCAL_ATTN_THRESHOLD: u64 = 8192;
+
+/// Stages and blocks per stage yasa2's walk looks for at most (the loader's loops are unbounded).
+const YASA_MAX_STAGES: u64 = 64;
+/// yasa2.cpp's pooled output side (adaptive average pool to 8x8 tokens).
+const YASA_POOL: u64 = 8;
 
 /// MobileVLM's fixed patch grid side (llava.cpp `int n_patch = 24`).
 const LDP_PATCHES: u64 = 24;
@@ -3227,6 +3319,55 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             };
             cur = b.ffn(cur, f);
             b.finish(cur)
+        }
+        Tail::Yasa2 => {
+            let raw = b.g.input(Ty::F32, [side, side, 3, 1]);
+            let pw = b.w("v.patch_embd.weight");
+            let pw = b.need(pw);
+            let ps = e.patch_size.max(1);
+            let mut cur = b.conv_2d_ty(pw, raw, ps, 0);
+            cur = b.chan_bias(cur, "v.patch_embd.bias");
+            cur = b.ln_channels(cur, "v.patch_ln.weight", "v.patch_ln.bias");
+            for st in 0..YASA_MAX_STAGES {
+                let down = e.has(&format!("v.stage.{st}.down.conv.weight"));
+                let nblk = (0..YASA_MAX_STAGES).take_while(|bi| e.has(&format!("v.stage.{st}.blk.{bi}.dw.weight"))).count() as u64;
+                if !down && nblk == 0 {
+                    break;
+                }
+                if down {
+                    cur = b.ln_channels(cur, &format!("v.stage.{st}.down.ln.weight"), &format!("v.stage.{st}.down.ln.bias"));
+                    let w = b.w(&format!("v.stage.{st}.down.conv.weight"));
+                    let w = b.need(w);
+                    cur = b.conv_2d_ty(w, cur, 2, 0);
+                    cur = b.chan_bias(cur, &format!("v.stage.{st}.down.conv.bias"));
+                }
+                for bi in 0..nblk {
+                    cur = b.yasa_block(cur, &format!("v.stage.{st}.blk.{bi}"));
+                }
+            }
+            let cn = b.g.ne(cur);
+            let (w_, h_, c) = (cn[0], cn[1], cn[2]);
+            let mut tok = b.g.reshape(cur, [w_ * h_, c, 1, 1]);
+            tok = b.g.transpose(tok);
+            tok = b.g.cont(tok, [c, w_ * h_, 1, 1]);
+            if let Some(pe) = b.w("v.vision_pos_embed").filter(|&pe| b.g.ne(pe)[1] == w_ * h_) {
+                let pn = b.g.ne(pe);
+                let pe = b.g.reshape(pe, [pn[0], pn[1], 1, 1]);
+                tok = b.g.binary(tok, pe);
+            }
+            let t = b.g.transpose(tok);
+            cur = b.g.cont(t, [w_ * h_, c, 1, 1]);
+            cur = b.g.reshape(cur, [w_, h_, c, 1]);
+            let (pw_, ph_) = (w_.min(YASA_POOL), h_.min(YASA_POOL));
+            let (kw, kh) = ((w_ / pw_.max(1)).max(1), (h_ / ph_.max(1)).max(1));
+            let (ow, oh) = ((w_ - kw) / kw + 1, (h_ - kh) / kh + 1);
+            cur = b.op(Ty::F32, [ow, oh, c, 1], &[cur]);
+            let mut tokens = b.g.reshape(cur, [ow * oh, c, 1, 1]);
+            tokens = b.g.transpose(tokens);
+            tokens = b.g.cont(tokens, [c, ow * oh, 1, 1]);
+            let f = Ffn { up: b.w("mm.0.weight"), up_b: b.w("mm.0.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
+            let out = b.ffn(tokens, f);
+            b.finish(out)
         }
         Tail::Qwen3a => {
             let chunks = frames / 100;

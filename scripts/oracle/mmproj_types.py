@@ -348,7 +348,7 @@ def spec(proj, g=None):
             shapes[f"resampler.ln_{a}.weight"] = [P]
             shapes[f"resampler.ln_{a}.bias"] = [P]
         keys["clip.use_gelu"] = True
-    elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma", "qwen3a", "lfm2a", "gemma4a", "parakeet", "granite_speech", "dots3note_a"):
+    elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma", "qwen3a", "lfm2a", "gemma4a", "parakeet", "granite_speech", "dots3note_a", "qwen3tts_spkenc"):
         return audio_spec(proj, g)
     elif proj == "qwen2.5o":
         # Qwen2.5-Omni's one file: clip.cpp reads it as a qwen2.5vl_merger vision encoder and a
@@ -673,6 +673,27 @@ def audio_spec(proj, g):
                        f"{b}.linear_pos.weight": [E, E], f"{b}.conv_norm.weight": [E], f"{b}.conv_norm.bias": [E],
                        f"{b}.conv_norm_mean": [E], f"{b}.conv_norm_var": [E],
                        f"{b}.conv_dw.weight": [9, E], f"{b}.conv_pw1.weight": [E, 2 * E], f"{b}.conv_pw2.weight": [E, E]})
+        return g, keys, opt, sh, True
+    if proj == "qwen3tts_spkenc":
+        # models/qwen3tts-spkenc.cpp (ECAPA-TDNN speaker encoder): stem TDNN, three SE-Res2Net
+        # blocks (load_hparams: exactly 3; bids 1..3), multi-layer aggregation, attentive
+        # statistics pooling, a final [K=1] conv; every conv1d is an F32 im2col over a reflect-
+        # padded input; one output row
+        C, Cse, Ca = 64, 16, 32
+        g.L = 3
+        opt = []
+        sh = {"a.conv1d.1.weight": None, "a.conv1d.0.weight": [5, g.mel, C], "a.conv1d.0.bias": [C],
+              "a.conv_out.weight": [1, 3 * C, 3 * C], "a.conv_out.bias": [3 * C],
+              "a.asp_tdnn.weight": [1, 9 * C, Ca], "a.asp_tdnn.bias": [Ca], "a.asp_attn.weight": [1, Ca, 3 * C],
+              "a.asp_attn.bias": [3 * C], "mm.a.fc.weight": [1, 6 * C, P], "mm.a.fc.bias": [P]}
+        for bid in (1, 2, 3):
+            sh.update({f"a.blk.{bid}.conv_pw1.weight": [1, C, C], f"a.blk.{bid}.conv_pw1.bias": [C],
+                       f"a.blk.{bid}.conv_pw2.weight": [1, C, C], f"a.blk.{bid}.conv_pw2.bias": [C],
+                       f"a.blk.{bid}.se_conv1.weight": [1, C, Cse], f"a.blk.{bid}.se_conv1.bias": [Cse],
+                       f"a.blk.{bid}.se_conv2.weight": [1, Cse, C], f"a.blk.{bid}.se_conv2.bias": [C]})
+            for x in range(7):
+                sh[f"a.blk.{bid}.res2.{x}.weight"] = [3, C // 8, C // 8]
+                sh[f"a.blk.{bid}.res2.{x}.bias"] = [C // 8]
         return g, keys, opt, sh, True
     if proj == "dots3note_a":
         # models/dots3note.cpp (audio): three conv2d s2 + GELU-erf over (frames, mel) with

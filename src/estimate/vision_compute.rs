@@ -335,6 +335,10 @@ pub fn audio_tokens(e: &ClipEncoder, frames: u64) -> u64 {
         // 100-frame chunks, 13 tokens each (three stride-2 convs)
         return frames / 100 * 13;
     }
+    if e.projector_type == "qwen3tts_spkenc" {
+        // pooling gives one speaker embedding, whatever the clip length
+        return 1;
+    }
     if e.projector_type == "dots3note_a" {
         // three stride-2 conv2d over the frames (clip_n_output_tokens: (n + 7) / 8)
         return frames.div_ceil(8);

@@ -102,6 +102,9 @@ pub enum Tail {
     /// models/mobilenetv5.cpp: Gemma 3n vision (MobileNet-V5 blocks, multi-scale fusion,
     /// scale, RMS norms, projection).
     MobileNetV5,
+    /// models/qwen3tts-spkenc.cpp: Qwen3-TTS's ECAPA-TDNN speaker encoder (im2col TDNNs,
+    /// SE-Res2Net blocks, attentive statistics pooling), one output row.
+    Qwen3TtsSpkEnc,
     /// models/yasa2.cpp: Reka's ConvNeXt (channel layer norms, depthwise blocks with GRN),
     /// 8x8 average pool, MLP.
     Yasa2,
@@ -166,6 +169,7 @@ pub fn tail(projector_type: &str) -> Option<Tail> {
         "meralion" => Tail::Meralion,
         "lfm2a" => Tail::Conformer,
         "gemma3nv" => Tail::MobileNetV5,
+        "qwen3tts_spkenc" => Tail::Qwen3TtsSpkEnc,
         "yasa2" => Tail::Yasa2,
         "dots3note_a" => Tail::Dots3noteA,
         "deepseek4v" => Tail::Deepseek4v,
@@ -1600,6 +1604,132 @@ impl<'a> Builder<'a> {
         self.g.binary(inp, x)
     }
 
+    /// qwen3tts-spkenc.cpp `conv1d_same` over `x` [IC, T] with weight `{pre}.weight` [K, IC, OC]:
+    /// transpose, reflect pad, an F32 1-D im2col against a data-less [K, IC] leaf, matmul, bias.
+    fn tdnn(&mut self, x: Id, pre: &str, dil: u64) -> Id {
+        let w = self.w(&format!("{pre}.weight"));
+        let w = self.need(w);
+        let wn = self.g.ne(w);
+        let (k, ic, oc) = (wn[0], wn[1], wn[2]);
+        let xn = self.g.ne(x);
+        let pad = (k.saturating_sub(1) * dil) / 2;
+        let t = self.g.transpose(x);
+        let mut xt = self.g.cont(t, [xn[1], xn[0], 1, 1]);
+        if pad > 0 {
+            xt = self.op(Ty::F32, [xn[1] + 2 * pad, xn[0], 1, 1], &[xt]);
+        }
+        let len = self.g.ne(xt)[0];
+        let x4 = self.g.reshape(xt, [len, ic, 1, 1]);
+        // a leaf clip creates without data (ggml_new_tensor_4d), only for its shape: ggml-alloc
+        // places it with the graph's leafs and frees it after the im2col
+        let dummy = self.g.new_leaf(Ty::F32, [k, ic, 1, 1]);
+        let t_out = (len + 1).saturating_sub(k.saturating_sub(1) * dil + 1);
+        let col = self.op(Ty::F32, [k * ic, t_out, 1, 1], &[dummy, x4]);
+        let col = self.g.reshape(col, [k * ic, t_out, 1, 1]);
+        let w2 = self.g.reshape(w, [k * ic, oc, 1, 1]);
+        let mut y = self.g.mul_mat(w2, col);
+        if let Some(bias) = self.w(&format!("{pre}.bias")) {
+            let b2 = self.g.reshape(bias, [oc, 1, 1, 1]);
+            y = self.g.binary(y, b2);
+        }
+        y
+    }
+
+    /// `ggml_mean` over rows of the transposed [C, T] (a [C, 1] column back).
+    fn mean_t(&mut self, x: Id) -> Id {
+        let xn = self.g.ne(x);
+        let t = self.g.transpose(x);
+        let xt = self.g.cont(t, [xn[1], xn[0], 1, 1]);
+        let m = self.op(Ty::F32, [1, xn[0], 1, 1], &[xt]);
+        let t = self.g.transpose(m);
+        self.g.cont(t, [xn[0], 1, 1, 1])
+    }
+
+    /// One qwen3tts-spkenc.cpp SE-Res2Net block (GGUF bid `bid`).
+    fn se_res2net(&mut self, x: Id, bid: u64, dil: u64) -> Id {
+        let pre = format!("a.blk.{bid}");
+        let mut h = self.tdnn(x, &format!("{pre}.conv_pw1"), 1);
+        h = self.g.unary(h);
+        // res2net: 8 channel chunks, chunk i > 0 through its conv (plus the previous output)
+        let hn = self.g.ne(h);
+        let (c, t) = (hn[0], hn[1]);
+        let cs = c / SPK_RES2NET_SCALE;
+        let row = self.g.t[h as usize].nb[1];
+        let mut acc = NONE;
+        let mut prev = NONE;
+        for i in 0..SPK_RES2NET_SCALE {
+            let v = self.g.view(h, [cs, t, 1, 1], [4, row, row * t, row * t], &[h]);
+            let ch = self.g.cont(v, [cs, t, 1, 1]);
+            let out = if i == 0 {
+                ch
+            } else {
+                let inp = if i >= 2 { self.g.binary(ch, prev) } else { ch };
+                let y = self.tdnn(inp, &format!("{pre}.res2.{}", i - 1), dil);
+                let y = self.g.unary(y);
+                prev = y;
+                y
+            };
+            acc = if acc == NONE { out } else { self.g.concat(acc, out, 0) };
+        }
+        h = self.tdnn(acc, &format!("{pre}.conv_pw2"), 1);
+        h = self.g.unary(h);
+        // squeeze-excite
+        let mean = self.mean_t(h);
+        let mut s = self.tdnn(mean, &format!("a.blk.{bid}.se_conv1"), 1);
+        s = self.g.unary(s);
+        s = self.tdnn(s, &format!("a.blk.{bid}.se_conv2"), 1);
+        s = self.g.unary(s);
+        let h = self.g.binary(h, s);
+        self.g.binary(h, x)
+    }
+
+    /// qwen3tts-spkenc.cpp `attentive_stats_pool` over `x` [C, T]: [2C, 1].
+    fn asp(&mut self, x: Id) -> Id {
+        let xn = self.g.ne(x);
+        let mean = self.mean_t(x);
+        let mean_rep = self.g.repeat(mean, xn);
+        let centered = self.g.binary(x, mean_rep);
+        let sq = self.g.unary(centered);
+        let var = self.mean_t(sq);
+        let var = self.g.unary(var);
+        let sd = self.g.unary(var);
+        let sd_rep = self.g.repeat(sd, xn);
+        let mut cat = self.g.concat(x, mean_rep, 0);
+        cat = self.g.concat(cat, sd_rep, 0);
+        let mut a = self.tdnn(cat, "a.asp_tdnn", 1);
+        a = self.g.unary(a);
+        a = self.g.unary(a);
+        a = self.tdnn(a, "a.asp_attn", 1);
+        let an = self.g.ne(a);
+        let t = self.g.transpose(a);
+        let at = self.g.cont(t, [an[1], an[0], 1, 1]);
+        let wt = self.g.soft_max_ext(at, NONE);
+        let t = self.g.transpose(wt);
+        let w = self.g.cont(t, [an[0], an[1], 1, 1]);
+        let wx = self.g.binary(w, x);
+        let mut wm = self.mean_t_scaled(wx);
+        let wm_rep = self.g.repeat(wm, xn);
+        let dev = self.g.binary(x, wm_rep);
+        let dsq = self.g.unary(dev);
+        let wv_in = self.g.binary(w, dsq);
+        let mut wv = self.mean_t_scaled(wv_in);
+        wv = self.g.unary(wv);
+        let wsd = self.g.unary(wv);
+        wm = self.g.concat(wm, wsd, 0);
+        wm
+    }
+
+    /// `mean_t` with the `ggml_scale` clip puts between the mean and the transpose back.
+    fn mean_t_scaled(&mut self, x: Id) -> Id {
+        let xn = self.g.ne(x);
+        let t = self.g.transpose(x);
+        let xt = self.g.cont(t, [xn[1], xn[0], 1, 1]);
+        let m = self.op(Ty::F32, [1, xn[0], 1, 1], &[xt]);
+        let m = self.g.unary(m);
+        let t = self.g.transpose(m);
+        self.g.cont(t, [xn[0], 1, 1, 1])
+    }
+
     fn finish(mut self, out: Id) -> Option<u64> {
         if self.missing {
             return None;
@@ -1630,6 +1760,11 @@ const PARAKEET_LOCAL_ATTN_THRESHOLD: u64 = 8192;
 const YASA_MAX_STAGES: u64 = 64;
 /// yasa2.cpp's pooled output side (adaptive average pool to 8x8 tokens).
 const YASA_POOL: u64 = 8;
+
+/// qwen3tts-spkenc.cpp's Res2Net scale and per-block dilations (`SPK_RES2NET_SCALE`,
+/// `SPK_DILATIONS`).
+const SPK_RES2NET_SCALE: u64 = 8;
+const SPK_DILATIONS: [u64; 3] = [2, 3, 4];
 
 /// MobileVLM's fixed patch grid side (llava.cpp `int n_patch = 24`).
 const LDP_PATCHES: u64 = 24;
@@ -3368,6 +3503,29 @@ pub fn reserve(e: &ClipEncoder, t: Tail, flash_attn: bool, side: u64, frames: u6
             let f = Ffn { up: b.w("mm.0.weight"), up_b: b.w("mm.0.bias"), gate: None, gate_b: None, down: b.w("mm.2.weight"), down_b: b.w("mm.2.bias") };
             let out = b.ffn(tokens, f);
             b.finish(out)
+        }
+        Tail::Qwen3TtsSpkEnc => {
+            let frames = frames.max(1);
+            let raw = b.g.input(Ty::F32, [frames, e.n_mel_bins, 1, 1]);
+            let t = b.g.transpose(raw);
+            let mel = b.g.cont(t, [e.n_mel_bins, frames, 1, 1]);
+            let mut cur = b.tdnn(mel, "a.conv1d.0", 1);
+            cur = b.g.unary(cur);
+            let mut outs = [NONE; 3];
+            for (il, slot) in outs.iter_mut().enumerate() {
+                cur = b.se_res2net(cur, il as u64 + 1, SPK_DILATIONS[il]);
+                *slot = cur;
+            }
+            let mut cat = b.g.concat(outs[0], outs[1], 0);
+            cat = b.g.concat(cat, outs[2], 0);
+            let mut mfa = b.tdnn(cat, "a.conv_out", 1);
+            mfa = b.g.unary(mfa);
+            let stats = b.asp(mfa);
+            let emb = b.tdnn(stats, "mm.a.fc", 1);
+            let n = b.g.ne(emb)[0];
+            let emb = b.g.reshape(emb, [n, 1, 1, 1]);
+            let emb = b.g.cont(emb, [n, 1, 1, 1]);
+            b.finish(emb)
         }
         Tail::Qwen3a => {
             let chunks = frames / 100;

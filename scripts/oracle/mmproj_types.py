@@ -348,7 +348,7 @@ def spec(proj, g=None):
             shapes[f"resampler.ln_{a}.weight"] = [P]
             shapes[f"resampler.ln_{a}.bias"] = [P]
         keys["clip.use_gelu"] = True
-    elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma", "qwen3a"):
+    elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma", "qwen3a", "lfm2a", "gemma4a", "parakeet", "granite_speech", "dots3note_a", "qwen3tts_spkenc"):
         return audio_spec(proj, g)
     elif proj == "qwen2.5o":
         # Qwen2.5-Omni's one file: clip.cpp reads it as a qwen2.5vl_merger vision encoder and a
@@ -467,6 +467,119 @@ def spec(proj, g=None):
     elif proj == "gemma4ua":
         # models/gemma4ua.cpp: encoder-free, RMS norm over 640-sample frames, input projection
         return g, {}, [], {"a.conv1d.1.weight": None, "mm.a.input_projection.weight": [640, P]}, True
+    elif proj in ("ldp", "ldpv2"):
+        # models/llava.cpp, MobileVLM: the CLIP tower (second-to-last block), GELU MLP, then LDP
+        # blocks (depthwise conv, channel norm, hardswish, squeeze-excite, pointwise conv) or,
+        # v2, a 2x2 average pool and a depthwise-conv PEG; the grid is fixed at 24x24 patches
+        g.cls = True
+        opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight", "v.pre_ln.weight", "v.pre_ln.bias"] + blocks(g, "v", VIT_BIAS)
+        if proj == "ldp":
+            shapes = {"mm.model.mlp.1.weight": [E, P], "mm.model.mlp.1.bias": [P], "mm.model.mlp.3.weight": [P, P], "mm.model.mlp.3.bias": [P]}
+            for i in (1, 2):
+                b = f"mm.model.mb_block.{i}.block"
+                shapes.update({f"{b}.0.0.weight": [3, 3, 1, P], f"{b}.0.1.weight": [P], f"{b}.0.1.bias": [P],
+                               f"{b}.1.fc1.weight": [P, P // 4], f"{b}.1.fc1.bias": [P // 4],
+                               f"{b}.1.fc2.weight": [P // 4, P], f"{b}.1.fc2.bias": [P],
+                               f"{b}.2.0.weight": [P, P], f"{b}.2.1.weight": [P], f"{b}.2.1.bias": [P]})
+        else:
+            shapes = {"mm.model.mlp.0.weight": [E, P], "mm.model.mlp.0.bias": [P], "mm.model.mlp.2.weight": [P, P], "mm.model.mlp.2.bias": [P],
+                      "mm.model.peg.0.weight": [3, 3, 1, P], "mm.model.peg.0.bias": [P]}
+    elif proj == "adapter":
+        # models/llava.cpp, GLM-Edge: the SigLIP tower (every block), a 2x2 stride-2 conv, linear,
+        # norm, GELU, SwiGLU MLP, BOI / EOI rows (adapter.*)
+        C = 2 * E
+        opt = ["v.patch_embd.bias", "v.position_embd.weight"] + blocks(g, "v", VIT_BIAS)
+        shapes = {"adapter.conv.weight": [2, 2, E, C], "adapter.conv.bias": [C], "adapter.linear.linear.weight": [C, P],
+                  "adapter.linear.norm1.weight": [P], "adapter.linear.norm1.bias": [P], "adapter.linear.gate.weight": [P, FP],
+                  "adapter.linear.dense_h_to_4h.weight": [P, FP], "adapter.linear.dense_4h_to_h.weight": [FP, P],
+                  "adapter.boi": [P], "adapter.eoi": [P]}
+        keys["clip.use_gelu"] = True
+    elif proj == "gemma3nv":
+        # models/mobilenetv5.cpp: a MobileNet-V5 (stem, then per stage edge-residual / inverted-
+        # residual / multi-query attention blocks; each stage starts with stride 2), the
+        # multi-scale fusion of the last two stages (upscale, concat, 1x1 convs, pool to 16x16),
+        # scale, RMS norm, projection, RMS norm. Every tower tensor is optional to the loader: this
+        # one has 4 stages (edge; UIR; UIR + attention; UIR), 16 channels, 256 px -> 16x16 tokens
+        # (clip_n_output_tokens: image_size / patch_size). Channel-wise scales and biases applied
+        # to [W, H, C] maps are [1, 1, C] (a [C] one would not broadcast).
+        Cs, Cx, D, NH = 16, 32, 8, 2
+        g.patch = 1
+        keys["clip.vision.patch_size"] = 1
+        shapes = {"v.patch_embd.weight": None, "v.conv_stem.conv.weight": [3, 3, 3, Cs], "v.conv_stem.conv.bias": [1, 1, Cs],
+                  "v.conv_stem.bn.weight": [Cs],
+                  "v.blk.0.0.conv_exp.weight": [3, 3, Cs, Cx], "v.blk.0.0.bn1.weight": [Cx],
+                  "v.blk.0.0.conv_pwl.weight": [1, 1, Cx, Cs], "v.blk.0.0.bn2.weight": [Cs],
+                  "v.blk.2.1.norm.weight": [Cs], "v.blk.2.1.attn.query.proj.weight": [1, 1, Cs, NH * D],
+                  "v.blk.2.1.attn.key.down_conv.weight": [3, 3, 1, Cs], "v.blk.2.1.attn.key.norm.weight": [Cs],
+                  "v.blk.2.1.attn.key.proj.weight": [1, 1, Cs, D], "v.blk.2.1.attn.value.down_conv.weight": [3, 3, 1, Cs],
+                  "v.blk.2.1.attn.value.norm.weight": [Cs], "v.blk.2.1.attn.value.proj.weight": [1, 1, Cs, D],
+                  "v.blk.2.1.attn.output.proj.weight": [1, 1, NH * D, Cs], "v.blk.2.1.layer_scale.gamma": [1, 1, Cs],
+                  "v.msfa.ffn.pw_exp.conv.weight": [1, 1, 2 * Cs, 2 * E], "v.msfa.ffn.pw_exp.bn.weight": [2 * E],
+                  "v.msfa.ffn.pw_proj.conv.weight": [1, 1, 2 * E, E], "v.msfa.ffn.pw_proj.bn.weight": [E],
+                  "v.msfa.norm.weight": [E], "mm.input_projection.weight": [E, P], "mm.soft_emb_norm.weight": [E]}
+        for st in (1, 2, 3):
+            b = f"v.blk.{st}.0"
+            shapes.update({f"{b}.dw_start.conv.weight": [3, 3, 1, Cs], f"{b}.dw_start.bn.weight": [Cs],
+                           f"{b}.pw_exp.conv.weight": [1, 1, Cs, Cx], f"{b}.pw_exp.bn.weight": [Cx],
+                           f"{b}.dw_mid.conv.weight": [3, 3, 1, Cx], f"{b}.dw_mid.bn.weight": [Cx],
+                           f"{b}.pw_proj.conv.weight": [1, 1, Cx, Cs], f"{b}.pw_proj.bn.weight": [Cs],
+                           f"{b}.layer_scale.gamma": [1, 1, Cs]})
+        opt = [n for n in shapes if shapes[n] is not None]
+    elif proj == "deepseek4v":
+        # models/deepseek4v.cpp: RMS ViT with 2-axis M-RoPE, n_merge x n_merge patches gathered by
+        # im2col, GELU-erf MLP mm.1 / mm.2, sentinel rows (image start / end / newline / pad) and
+        # the block layout gathered by get_rows
+        opt = blocks(g, "v", VIT_RMS_GATED)
+        keys.update({"clip.vision.projector.scale_factor": 2, "clip.vision.image_min_pixels": (g.img // 2) ** 2})
+        keys["clip.use_silu"] = True
+        shapes = {"mm.1.weight": [4 * E, FP], "mm.1.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P],
+                  "v.image_newline": [P], "v.token_embd.img_start": [P], "v.token_embd.img_end": [P], "v.token_embd.img_pad": [P]}
+    elif proj == "yasa2":
+        # models/yasa2.cpp (Reka's ConvNeXt): patchify conv, channel layer norms (mean / sub /
+        # mean of squares / clamp / sqrt / div), stages of [down-sample ln + 2x2 s2 conv] and
+        # blocks (7x7 depthwise conv, ln, pw1, GELU-erf, GRN, pw2, residual), optional positions,
+        # 8x8 average pool, GELU-erf MLP mm.0 / mm.2. No ViT blocks (block_count 0).
+        C0, C1 = 16, 32
+        shapes = {"v.patch_embd.weight": [g.patch, g.patch, 3, C0], "v.patch_embd.bias": [C0],
+                  "v.patch_ln.weight": [C0], "v.patch_ln.bias": [C0], "v.vision_pos_embed": [C1, 64],
+                  "v.stage.1.down.ln.weight": [C0], "v.stage.1.down.ln.bias": [C0],
+                  "v.stage.1.down.conv.weight": [2, 2, C0, C1], "v.stage.1.down.conv.bias": [C1],
+                  "mm.0.weight": [C1, FP], "mm.0.bias": [FP], "mm.2.weight": [FP, P], "mm.2.bias": [P]}
+        for st, C in ((0, C0), (1, C1)):
+            b = f"v.stage.{st}.blk.0"
+            shapes.update({f"{b}.dw.weight": [7, 7, 1, C], f"{b}.dw.bias": [C], f"{b}.ln.weight": [C], f"{b}.ln.bias": [C],
+                           f"{b}.pw1.weight": [C, 4 * C], f"{b}.pw1.bias": [4 * C], f"{b}.grn.weight": [4 * C], f"{b}.grn.bias": [4 * C],
+                           f"{b}.pw2.weight": [4 * C, C], f"{b}.pw2.bias": [C]})
+        opt = list(shapes)
+    elif proj == "gemma3na":
+        # Gemma 3n's audio tower exists only in Gemma 3n's two-tower file (clip.vision.projector_type
+        # gemma3nv, clip.audio.projector_type gemma3na). clip_init skips the audio context when the
+        # vision projector is gemma3nv, and no graph builder exists for gemma3na: the file loads
+        # the vision context only, and the audio tensors are never loaded.
+        g, keys, opt, shapes, _ = spec("gemma3nv", g)
+        keys = {**keys, "clip.projector_type": None, "clip.vision.projector_type": "gemma3nv",
+                "clip.audio.projector_type": "gemma3na", "clip.audio.num_mel_bins": g.mel}
+        shapes = {**shapes, "a.conv1d.1.weight": [3, g.mel, g.E], "mm.a.input_projection.weight": [g.E, g.P]}
+        opt = opt + ["mm.a.input_projection.weight"]
+        return g, keys, opt, shapes, "both"
+    elif proj == "minicpmv4_6":
+        # models/minicpmv.cpp (clip_graph_minicpmv4_6): SigLIP ViT with learned positions; after
+        # block wa_layer_indexes[0] a ViT merger (windowed self-attention over 2x2 windows, then
+        # a 2x2 downsample MLP plus the mean of the four), the remaining blocks, then the final
+        # 2x2 merger (norm, GELU-erf MLP mm.up / mm.down): n_merge 4 by default
+        opt = vit_siglip + ["v.vit_merger.attn_q.bias", "v.vit_merger.attn_k.bias", "v.vit_merger.attn_v.bias",
+                            "v.vit_merger.attn_out.bias", "v.vit_merger.ds_ffn_up.bias", "v.vit_merger.ds_ffn_down.bias",
+                            "mm.input_norm.bias", "mm.up.bias", "mm.down.bias"]
+        keys["clip.vision.wa_layer_indexes"] = [0]
+        shapes = {"v.vit_merger.ln1.weight": [E], "v.vit_merger.ln1.bias": [E], "v.vit_merger.ds_ln.weight": [4 * E],
+                  "v.vit_merger.ds_ln.bias": [4 * E], "v.vit_merger.ds_ffn_up.weight": [4 * E, FP], "v.vit_merger.ds_ffn_up.bias": [FP],
+                  "v.vit_merger.ds_ffn_down.weight": [FP, E], "v.vit_merger.ds_ffn_down.bias": [E],
+                  "mm.input_norm.weight": [4 * E], "mm.input_norm.bias": [4 * E], "mm.up.weight": [4 * E, FP], "mm.up.bias": [FP],
+                  "mm.down.weight": [FP, P], "mm.down.bias": [P]}
+        for a in ("q", "k", "v", "out"):
+            shapes[f"v.vit_merger.attn_{a}.weight"] = [E, E]
+            shapes[f"v.vit_merger.attn_{a}.bias"] = [E]
+        keys["clip.use_gelu"] = True
     elif proj == "mlp":
         opt = ["v.class_embd", "v.patch_embd.bias", "v.position_embd.weight", "v.pre_ln.weight", "v.pre_ln.bias"] + blocks(g, "v", VIT_BIAS) + ["mm.0.bias", "mm.2.weight", "mm.2.bias", "mm.0.weight"]
         g.cls = True
@@ -507,6 +620,149 @@ def audio_spec(proj, g):
                               "a.conv2d.3.bias": [C], "a.conv_out.weight": [C * (g.mel // 8), E],
                               "mm.a.mlp.1.weight": [E, FP], "mm.a.mlp.1.bias": [FP], "mm.a.mlp.2.weight": [FP, P],
                               "mm.a.mlp.2.bias": [P]}, True
+    if proj == "lfm2a":
+        # models/conformer.cpp: conv subsampling (conv2d s2, depthwise s2 + pointwise, twice:
+        # channel-wise biases [1, 1, C]), then conformer blocks (half-step SiLU FFNs, relative
+        # position attention with pos_bias_u / v and a 512-wide linear_pos, GLU + depthwise
+        # ssm_conv of kernel 9 + norm), norm, GELU-erf MLP mm.a.mlp.1 / 3
+        C = 16
+        d = E // g.H
+        opt = ["a.position_embd.weight"]
+        sh = {"a.conv1d.1.weight": None, "a.position_embd.weight": [E, 1500],
+              "a.conv1d.0.weight": [3, 3, 1, C], "a.conv1d.2.weight": [3, 3, 1, C], "a.conv1d.3.weight": [1, 1, C, C],
+              "a.conv1d.5.weight": [3, 3, 1, C], "a.conv1d.6.weight": [1, 1, C, C],
+              "a.pre_encode.out.weight": [C * (g.mel // 8), E], "a.pre_encode.out.bias": [E],
+              "mm.a.mlp.0.weight": [E], "mm.a.mlp.0.bias": [E], "mm.a.mlp.1.weight": [E, FP], "mm.a.mlp.1.bias": [FP],
+              "mm.a.mlp.3.weight": [FP, P], "mm.a.mlp.3.bias": [P]}
+        for i in (0, 2, 3, 5, 6):
+            sh[f"a.conv1d.{i}.bias"] = [1, 1, C]
+        for i in range(g.L):
+            b = f"a.blk.{i}"
+            opt += layer("a", i, *VIT_BIAS)
+            sh.update({f"{b}.ffn_norm.weight": [E], f"{b}.ffn_norm.bias": [E], f"{b}.ffn_norm_1.weight": [E], f"{b}.ffn_norm_1.bias": [E],
+                       f"{b}.ffn_up_1.weight": [E, F], f"{b}.ffn_up_1.bias": [F], f"{b}.ffn_down_1.weight": [F, E], f"{b}.ffn_down_1.bias": [E],
+                       f"{b}.pos_bias_u": [d, g.H], f"{b}.pos_bias_v": [d, g.H], f"{b}.norm_conv.weight": [E], f"{b}.norm_conv.bias": [E],
+                       f"{b}.linear_pos.weight": [512, E], f"{b}.conv_norm.weight": [E], f"{b}.conv_norm.bias": [E],
+                       f"{b}.conv_dw.weight": [9, E], f"{b}.conv_dw.bias": [E], f"{b}.conv_pw1.weight": [E, 2 * E], f"{b}.conv_pw1.bias": [2 * E],
+                       f"{b}.conv_pw2.weight": [E, E], f"{b}.conv_pw2.bias": [E]})
+        return g, keys, opt, sh, True
+    if proj == "parakeet":
+        # models/parakeet.cpp: the lfm2a conv subsampling (pointwise convs by im2col), conformer
+        # blocks (relative position attention over a sin/cos table built in the graph, GLU +
+        # depthwise ssm_conv of clip.audio.conv_kernel_size + batch norm), RMS norm, ReLU² MLP;
+        # the loader also asks for the mel filters, window and mm.model.mlp.{0,1,3} (unused here)
+        C = 16
+        d = E // g.H
+        keys.update({"clip.audio.subsampling_factor": 8, "clip.audio.conv_kernel_size": 9})
+        opt = ["mm.a.norm_pre.weight", "mm.a.mlp.1.weight", "mm.a.mlp.2.weight"]
+        sh = {"a.conv1d.1.weight": None, "a.mel_filters": [257 * g.mel], "a.window": [400],
+              "a.conv1d.0.weight": [3, 3, 1, C], "a.conv1d.2.weight": [3, 3, 1, C], "a.conv1d.3.weight": [1, 1, C, C],
+              "a.conv1d.5.weight": [3, 3, 1, C], "a.conv1d.6.weight": [1, 1, C, C],
+              "a.pre_encode.out.weight": [C * (g.mel // 8), E], "a.pre_encode.out.bias": [E],
+              "mm.a.norm_pre.weight": [E], "mm.a.mlp.1.weight": [E, FP], "mm.a.mlp.2.weight": [FP, P],
+              "mm.model.mlp.0.weight": [E, FP], "mm.model.mlp.1.weight": [FP, FP], "mm.model.mlp.3.weight": [FP, P]}
+        for i in (0, 2, 3, 5, 6):
+            sh[f"a.conv1d.{i}.bias"] = [1, 1, C]
+        for i in range(g.L):
+            b = f"a.blk.{i}"
+            opt += layer("a", i, "attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_out.weight", "ln1.weight", "ln1.bias",
+                         "ln2.weight", "ln2.bias", "ffn_up.weight", "ffn_down.weight")
+            sh.update({f"{b}.ffn_norm.weight": [E], f"{b}.ffn_norm.bias": [E], f"{b}.ffn_norm_1.weight": [E], f"{b}.ffn_norm_1.bias": [E],
+                       f"{b}.ffn_up_1.weight": [E, F], f"{b}.ffn_down_1.weight": [F, E],
+                       f"{b}.pos_bias_u": [d, g.H], f"{b}.pos_bias_v": [d, g.H], f"{b}.norm_conv.weight": [E], f"{b}.norm_conv.bias": [E],
+                       f"{b}.linear_pos.weight": [E, E], f"{b}.conv_norm.weight": [E], f"{b}.conv_norm.bias": [E],
+                       f"{b}.conv_norm_mean": [E], f"{b}.conv_norm_var": [E],
+                       f"{b}.conv_dw.weight": [9, E], f"{b}.conv_pw1.weight": [E, 2 * E], f"{b}.conv_pw2.weight": [E, E]})
+        return g, keys, opt, sh, True
+    if proj == "qwen3tts_spkenc":
+        # models/qwen3tts-spkenc.cpp (ECAPA-TDNN speaker encoder): stem TDNN, three SE-Res2Net
+        # blocks (load_hparams: exactly 3; bids 1..3), multi-layer aggregation, attentive
+        # statistics pooling, a final [K=1] conv; every conv1d is an F32 im2col over a reflect-
+        # padded input; one output row
+        C, Cse, Ca = 64, 16, 32
+        g.L = 3
+        opt = []
+        sh = {"a.conv1d.1.weight": None, "a.conv1d.0.weight": [5, g.mel, C], "a.conv1d.0.bias": [C],
+              "a.conv_out.weight": [1, 3 * C, 3 * C], "a.conv_out.bias": [3 * C],
+              "a.asp_tdnn.weight": [1, 9 * C, Ca], "a.asp_tdnn.bias": [Ca], "a.asp_attn.weight": [1, Ca, 3 * C],
+              "a.asp_attn.bias": [3 * C], "mm.a.fc.weight": [1, 6 * C, P], "mm.a.fc.bias": [P]}
+        for bid in (1, 2, 3):
+            sh.update({f"a.blk.{bid}.conv_pw1.weight": [1, C, C], f"a.blk.{bid}.conv_pw1.bias": [C],
+                       f"a.blk.{bid}.conv_pw2.weight": [1, C, C], f"a.blk.{bid}.conv_pw2.bias": [C],
+                       f"a.blk.{bid}.se_conv1.weight": [1, C, Cse], f"a.blk.{bid}.se_conv1.bias": [Cse],
+                       f"a.blk.{bid}.se_conv2.weight": [1, Cse, C], f"a.blk.{bid}.se_conv2.bias": [C]})
+            for x in range(7):
+                sh[f"a.blk.{bid}.res2.{x}.weight"] = [3, C // 8, C // 8]
+                sh[f"a.blk.{bid}.res2.{x}.bias"] = [C // 8]
+        return g, keys, opt, sh, True
+    if proj == "dots3note_a":
+        # models/dots3note.cpp (audio): three conv2d s2 + GELU-erf over (frames, mel) with
+        # channel biases, a.conv_out to the width, RMS encoder with NEOX rope, layer norm,
+        # GELU-erf MLP mm.a.mlp.1 / mm.a.mlp.3
+        C = 16
+        keys["clip.use_silu"] = True
+        opt = blocks(g, "a", VIT_RMS_GATED)
+        sh = {"a.conv1d.1.weight": None, "a.conv2d.1.weight": [3, 3, 1, C], "a.conv2d.1.bias": [C],
+              "a.conv2d.2.weight": [3, 3, C, C], "a.conv2d.2.bias": [C], "a.conv2d.3.weight": [3, 3, C, C], "a.conv2d.3.bias": [C],
+              "a.conv_out.weight": [C * (g.mel // 8), E], "mm.a.norm_pre.weight": [E], "mm.a.norm_pre.bias": [E],
+              "mm.a.mlp.1.weight": [E, FP], "mm.a.mlp.1.bias": [FP], "mm.a.mlp.3.weight": [FP, P], "mm.a.mlp.3.bias": [P]}
+        return g, keys, opt, sh, True
+    if proj == "granite_speech":
+        # models/granite-speech.cpp: input projection, conformer blocks (block-local attention over
+        # clip.audio.chunk_size frames with Shaw relative positions from attn_rel_pos_emb, GLU +
+        # depthwise ssm_conv + norm), a CTC branch at the middle block, then a windowed Q-Former
+        # (2 blocks of self- and cross-attention over learned queries) and a linear projection
+        d = E // g.H
+        ctx, maxpos, win, ds, V = 200, 512, 15, 5, 32
+        keys.update({"clip.audio.chunk_size": ctx, "clip.audio.conv_kernel_size": 15, "clip.audio.max_pos_emb": maxpos,
+                     "clip.audio.projector.window_size": win, "clip.audio.projector.downsample_rate": ds,
+                     "clip.audio.projector.head_count": g.H})
+        opt = []
+        sh = {"a.conv1d.1.weight": None, "a.input_projection.weight": [g.mel, E], "a.input_projection.bias": [E],
+              "a.enc_ctc_out.weight": [E, V], "a.enc_ctc_out.bias": [V], "a.enc_ctc_out_mid.weight": [V, E], "a.enc_ctc_out_mid.bias": [E],
+              "a.proj_query": [E, win // ds], "a.proj_norm.weight": [E], "a.proj_norm.bias": [E],
+              "a.proj_linear.weight": [E, P], "a.proj_linear.bias": [P]}
+        for i in range(g.L):
+            b = f"a.blk.{i}"
+            opt += layer("a", i, "attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_out.weight", "attn_out.bias", "ln1.weight",
+                         "ln1.bias", "ln2.weight", "ln2.bias", "ffn_up.weight", "ffn_up.bias", "ffn_down.weight", "ffn_down.bias")
+            sh.update({f"{b}.attn_rel_pos_emb": [d, 2 * maxpos + 1], f"{b}.ffn_norm.weight": [E], f"{b}.ffn_norm.bias": [E],
+                       f"{b}.ffn_norm_1.weight": [E], f"{b}.ffn_norm_1.bias": [E], f"{b}.ffn_up_1.weight": [E, F], f"{b}.ffn_up_1.bias": [F],
+                       f"{b}.ffn_down_1.weight": [F, E], f"{b}.ffn_down_1.bias": [E], f"{b}.norm_conv.weight": [E], f"{b}.norm_conv.bias": [E],
+                       f"{b}.conv_norm.weight": [E], f"{b}.conv_norm.bias": [E], f"{b}.conv_dw.weight": [15, E],
+                       f"{b}.conv_pw1.weight": [E, 2 * E], f"{b}.conv_pw1.bias": [2 * E], f"{b}.conv_pw2.weight": [E, E], f"{b}.conv_pw2.bias": [E]})
+        for i in range(2):
+            b = f"a.proj_blk.{i}"
+            for t in ("self_attn_q", "self_attn_k", "self_attn_v", "self_attn_out", "cross_attn_q", "cross_attn_k", "cross_attn_v", "cross_attn_out"):
+                sh[f"{b}.{t}.weight"] = [E, E]
+                sh[f"{b}.{t}.bias"] = [E]
+            for t in ("self_attn_norm", "cross_attn_norm", "ffn_norm"):
+                sh[f"{b}.{t}.weight"] = [E]
+                sh[f"{b}.{t}.bias"] = [E]
+            sh.update({f"{b}.ffn_up.weight": [E, F], f"{b}.ffn_up.bias": [F], f"{b}.ffn_down.weight": [F, E], f"{b}.ffn_down.bias": [E]})
+        return g, keys, opt, sh, True
+    if proj == "gemma4a":
+        # models/gemma4a.cpp: two conv2d s2 with channel norms, input projection, conformer blocks
+        # (RMS half-step FFNs with post norms, chunked local attention with per-dim Q scale and
+        # relative K, GLU + causal depthwise ssm_conv of kernel 5 + RMS norm), output projection,
+        # RMS norm, input projection to the text width
+        C0, C1 = 8, 16
+        opt = ["a.conv1d.0.norm.weight", "a.conv1d.1.norm.weight", "a.pre_encode.out.weight", "a.pre_encode.out.bias",
+               "mm.a.soft_emb_norm.weight", "mm.a.input_projection.weight"]
+        sh = {"a.conv1d.0.weight": [3, 3, 1, C0], "a.conv1d.0.norm.weight": [C0], "a.conv1d.1.weight": [3, 3, C0, C1],
+              "a.conv1d.1.norm.weight": [C1], "a.input_projection.weight": [C1 * (g.mel // 4), E],
+              "a.pre_encode.out.weight": [E, E], "a.pre_encode.out.bias": [E], "mm.a.soft_emb_norm.weight": [E],
+              "mm.a.input_projection.weight": [E, P]}
+        for i in range(g.L):
+            b = f"a.blk.{i}"
+            opt += layer("a", i, "attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_out.weight", "ln1.weight", "ln2.weight",
+                         "ffn_up.weight", "ffn_down.weight", "ffn_post_norm.weight", "attn_post_norm.weight", "per_dim_scale.weight",
+                         "attn_k_rel.weight", "conv_norm.weight", "norm_conv.weight", "ffn_post_norm_1.weight")
+            sh.update({f"{b}.ffn_norm.weight": [E], f"{b}.ffn_norm_1.weight": [E], f"{b}.ffn_up_1.weight": [E, F], f"{b}.ffn_down_1.weight": [F, E],
+                       f"{b}.ffn_post_norm_1.weight": [E], f"{b}.per_dim_scale.weight": [E // g.H], f"{b}.attn_k_rel.weight": [E, E],
+                       f"{b}.conv_norm.weight": [E], f"{b}.norm_conv.weight": [E], f"{b}.conv_pw1.weight": [E, 2 * E],
+                       f"{b}.conv_dw.weight": [5, E], f"{b}.conv_pw2.weight": [E, E]})
+        return g, keys, opt, sh, True
     shapes = {
         "musicflamingo": {"mm.a.mlp.1.weight": [E, P], "mm.a.mlp.1.bias": [P], "mm.a.mlp.2.weight": [P, P], "mm.a.mlp.2.bias": [P]},
         "ultravox": {"mm.a.mlp.1.weight": [st, 2 * P], "mm.a.mlp.2.weight": [P, P], "mm.a.norm_pre.weight": [st], "mm.a.norm_mid.weight": [P]},
@@ -536,6 +792,7 @@ def build(proj, g, keys, opt, shapes, audio, path: Path, sparse: bool, discover_
     both = audio == "both"
     kvs = base_keys(g, proj, audio=bool(audio), vision=both or not audio)
     kvs.update(keys)
+    kvs = {k: v for k, v in kvs.items() if v is not None}  # a spec may drop a base key
     names = []
     for n in (["v.patch_embd.weight", "a.conv1d.1.weight"] if both else ["v.patch_embd.weight"] if not audio else ["a.conv1d.1.weight"]):
         names.append(n)
@@ -625,6 +882,8 @@ FULL = {
 TINY = {
     "idefics3": dict(merge=2), "lfm2": dict(merge=2), "internvl": dict(merge=2), "llama4": dict(merge=2),
     "kimivl": dict(merge=2), "kimik25": dict(merge=2), "paddleocr": dict(merge=2), "dots_ocr": dict(merge=2), "dots3note_v": dict(merge=2), "nemotron_v2_vl": dict(merge=2), "pixtral": dict(merge=2), "gemma3": dict(merge=4), "resampler": dict(P=256), "gemma4uv": dict(L=0), "muse-glimmer": dict(L=5), "gemma4ua": dict(L=0),
+    # MobileVLM's projectors reshape to a fixed 24x24 patch grid (llava.cpp n_patch = 24)
+    "ldp": dict(img=192), "ldpv2": dict(img=192), "gemma3nv": dict(img=256), "gemma3na": dict(img=256), "yasa2": dict(L=0, img=64, patch=4),
 }
 
 

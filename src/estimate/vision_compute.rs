@@ -112,8 +112,8 @@ pub struct EncoderCompute {
 pub enum Method {
     /// Its clip graph is rebuilt and ggml-alloc replayed on it.
     Simulated,
-    /// The generic ViT graph over the projector's patches (the projector tail left out), or
-    /// the type's own graph where its replay is not yet exact ([`clip_graph::approximate`]).
+    /// The generic ViT graph over the projector's patches (the projector tail left out), or a
+    /// plain transformer of the encoder's declared geometry.
     Estimate,
 }
 
@@ -181,7 +181,8 @@ pub fn n_merge(e: &ClipEncoder) -> u64 {
         "paddleocr" => 2,
         "hunyuanvl" => sm.unwrap_or(2),
         "pixtral" | "lightonocr" | "dots3note_v" => sm.unwrap_or(1),
-        "gemma3" => sf.unwrap_or(4),
+        // MiniCPM-V 4.6: ViT merger 2x2 then final merger 2x2 (load_hparams `n_merge = 4`)
+        "gemma3" | "minicpmv4_6" => sf.unwrap_or(4),
         "gemma4v" => sf.unwrap_or(3),
         "phi4" | "gemma4uv" => 1,
         "step3vl" => sf.unwrap_or(4),
@@ -223,9 +224,16 @@ fn sizing(e: &ClipEncoder, s: &MmprojSettings) -> Sizing {
         }
         "pixtral" | "kimivl" => (tokens_side(256), limit(Some(1024))),
         "lightonocr" => (tokens_side(256), limit(None)),
+        // dsv4_max_n_token 384 (or --image-max-tokens, at least 16) over the merged patch area;
+        // the warm-up is the largest square of at most 256 of them
+        "deepseek4v" => {
+            let max_tok = custom.map_or(DSV4_MAX_TOKENS, |t| t.max(16));
+            let w = isqrt(max_tok.min(256));
+            (tokens_side(w * w), Some(max_tok.saturating_mul(area)))
+        }
         "exaone4_5" | "dots_ocr" | "dots3note_v" | "mimovl" | "glm5v" => (tokens_side(QWEN_WARMUP_SIDE * QWEN_WARMUP_SIDE), e.max_pixels),
         "paddleocr" => (tokens_side(28 * 28), e.max_pixels),
-        "kimik25" | "minicpmv4_6" => match (e.min_pixels.filter(|&p| p > 0), e.max_pixels.filter(|&p| p > 0)) {
+        "kimik25" => match (e.min_pixels.filter(|&p| p > 0), e.max_pixels.filter(|&p| p > 0)) {
             (Some(_), Some(max)) => (isqrt(max), Some(max)),
             _ => {
                 let lim = limit(Some(4096));
@@ -282,12 +290,34 @@ pub fn image_tokens(e: &ClipEncoder, side: u64) -> u64 {
         "paddleocr" | "dots_ocr" | "dots3note_v" => n.div_ceil(m * m),
         "minicpmv4_6" => n / (m * m),
         "cogvlm" => n + 2,
+        // adaptive average pool to 8x8 tokens
+        "yasa2" => 64,
+        "deepseek4v" => {
+            let q = side.div_ceil(p * m);
+            dsv4_tokens(q, q)
+        }
+        // the MobileNet-V5 fusion always ends at 16x16; clip counts image_size / patch_size
+        // (Gemma 3n's converter writes a patch size that makes it 256)
+        "gemma3nv" => e.image_size / p,
         "step3vl" => n / (m * m),
         // a newline column per row, and the begin / end rows
         "hunyuanvl" => (np / m + 1) * (np / m) + 2,
         "ldp" | "ldpv2" | "adapter" => n / 4 + if e.has("adapter.boi") { 2 } else { 0 },
         _ => n,
     }
+}
+
+/// DeepSeek-V4 vision's default token budget (clip.cpp `dsv4_max_n_token = 384`).
+const DSV4_MAX_TOKENS: u64 = 384;
+
+/// Rows of DeepSeek-V4 vision's token block for a `w` x `h` merged grid (clip-impl.h
+/// `dsv4_get_block_layout`, no leading pad): start, rows (made even) of w + 1 (a newline),
+/// a pad pair when the row pairs are odd, end.
+pub fn dsv4_tokens(w: u64, h: u64) -> u64 {
+    let rows = h + h % 2;
+    let row_len = w + 1;
+    let pad_last = (rows / 2 * row_len) % 2 * 2;
+    (1 + rows * row_len + pad_last + 1).max(1)
 }
 
 /// Output tokens of `frames` mel frames (clip_n_output_tokens, whisper-style encoders).
@@ -304,6 +334,32 @@ pub fn audio_tokens(e: &ClipEncoder, frames: u64) -> u64 {
     if e.projector_type == "qwen3a" {
         // 100-frame chunks, 13 tokens each (three stride-2 convs)
         return frames / 100 * 13;
+    }
+    if e.projector_type == "qwen3tts_spkenc" {
+        // pooling gives one speaker embedding, whatever the clip length
+        return 1;
+    }
+    if e.projector_type == "dots3note_a" {
+        // three stride-2 conv2d over the frames (clip_n_output_tokens: (n + 7) / 8)
+        return frames.div_ceil(8);
+    }
+    if e.projector_type == "parakeet" {
+        // load_hparams asserts a subsampling factor of 8 (three stride-2 convs), rounded up
+        return frames.div_ceil(8);
+    }
+    if e.projector_type == "granite_speech" {
+        // the Q-Former turns each window of ws frames into ws / ds queries
+        let (ws, ds) = e.audio_proj_window.unwrap_or((1, 1));
+        return frames.div_ceil(ws.max(1)).saturating_mul(ws / ds.max(1));
+    }
+    if e.projector_type == "lfm2a" {
+        // three stride-2 convs, each rounding up (clip_n_output_tokens)
+        return frames.div_ceil(2).div_ceil(2).div_ceil(2);
+    }
+    if e.projector_type == "gemma4a" {
+        // two stride-2 convs of kernel 3, padding 1: (n - 1) / 2 + 1 each
+        let once = |n: u64| n.saturating_sub(1) / 2 + 1;
+        return once(once(frames));
     }
     if e.projector_type == "gemma4ua" {
         // encoder-free: one token per raw-waveform frame
@@ -328,8 +384,10 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         let tokens = audio_tokens(e, frames);
         // an audio encoder without its own graph here: the whisper encoder and Qwen2-Audio's
         // projector (the shape most of mtmd's audio towers share), labelled an estimate
-        let (bytes, method) = match clip_graph::tail(kind) {
-            Some(t) => (clip_graph::reserve(e, t, flash_attn, 0, frames, 1), Method::Simulated),
+        // (a type's own graph that cannot be built from these tensors falls back the same way)
+        let simulated = clip_graph::tail(kind).and_then(|t| clip_graph::reserve(e, t, flash_attn, 0, frames, 1));
+        let (bytes, method) = match simulated {
+            Some(b) => (Some(b), Method::Simulated),
             None => (
                 clip_graph::reserve(e, clip_graph::Tail::Qwen2a, flash_attn, 0, frames, 1).or_else(|| clip_graph::reserve_declared(e, flash_attn, frames / 2)),
                 Method::Estimate,
@@ -359,7 +417,6 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
         // generic ViT, as does a type without its own graph
         let simulated = clip_graph::tail(kind).and_then(|t| clip_graph::reserve(e, t, flash_attn, side, 0, merge));
         let (bytes, method) = match simulated {
-            Some(b) if clip_graph::approximate(kind) => (Some(b), Method::Estimate),
             Some(b) => (Some(b), Method::Simulated),
             None => {
                 let np = side / e.patch_size.max(1);
@@ -501,7 +558,7 @@ mod tests {
         assert!(matches!(vision_compute(&other, true, &d), Err(VisionComputeError::UnknownType(_))));
         // a type without its own graph here is sized from the generic ViT graph, labelled an estimate
         let mut generic = qwen35();
-        generic.encoders[0].projector_type = "ldp".into();
+        generic.encoders[0].projector_type = "deepseekocr".into();
         assert!(vision_compute(&generic, true, &d).unwrap().estimate);
         // an encoder neither rebuilt nor a standard ViT / whisper tower (a conformer's tensors
         // here: none of the whisper names) still gets a labelled estimate, never "unknown"

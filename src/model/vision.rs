@@ -58,6 +58,14 @@ pub struct ClipEncoder {
     pub n_mel_bins: u64,
     /// `clip.audio.projector.stack_factor`, when given.
     pub stack_factor: Option<u64>,
+    /// `clip.audio.projector.window_size` and `.downsample_rate` (Granite Speech's Q-Former
+    /// windows: ws frames become ws / ds tokens), when given.
+    pub audio_proj_window: Option<(u64, u64)>,
+    /// `clip.audio.chunk_size` (Granite Speech's attention block) and
+    /// `clip.audio.projector.head_count` (its Q-Former's heads), when given.
+    pub audio_chunk: Option<u64>,
+    /// See [`ClipEncoder::audio_chunk`].
+    pub audio_proj_heads: Option<u64>,
     /// `clip.vision.n_wa_pattern` (Qwen2.5-VL windowed attention), when given.
     pub n_wa_pattern: Option<u64>,
     /// `clip.vision.wa_pattern_mode` (MiMo-VL: per block -1 full, 0 row-window, 1 column-window
@@ -138,6 +146,10 @@ const COMMON_UNPREFIXED: &[&str] =
 /// GLM-4.x audio (`glma`) loads its BOI / EOI rows by their `v.` names (clip.cpp TN_TOK_BOI/EOI).
 const GLMA_UNPREFIXED: &[&str] = &["v.boi", "v.eoi"];
 
+/// Parakeet's audio loader also asks for three `mm.model.mlp.N` matrices (clip.cpp
+/// load_tensors, TN_MVLM_PROJ_MLP 0 / 1 / 3), which its graph does not use.
+const PARAKEET_UNPREFIXED: &[&str] = &["mm.model.mlp.0.weight", "mm.model.mlp.1.weight", "mm.model.mlp.3.weight"];
+
 /// Whether a tensor belongs to the audio encoder (clip.cpp loads `a.*` and `mm.a.*` in the
 /// audio context; everything else in the vision one).
 fn is_audio_tensor(name: &str) -> bool {
@@ -181,7 +193,9 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         .filter(|t| {
             is_audio_tensor(&t.name) == (modality == Modality::Audio)
                 || (modality == Modality::Audio
-                    && (COMMON_UNPREFIXED.contains(&t.name.as_str()) || (projector_type == "glma" && GLMA_UNPREFIXED.contains(&t.name.as_str()))))
+                    && (COMMON_UNPREFIXED.contains(&t.name.as_str())
+                        || (projector_type == "glma" && GLMA_UNPREFIXED.contains(&t.name.as_str()))
+                        || (projector_type == "parakeet" && PARAKEET_UNPREFIXED.contains(&t.name.as_str()))))
         })
         .map(|t| {
             let mut ne = [1u64; 4];
@@ -220,6 +234,9 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         minicpmv_version: get("clip.minicpmv_version"),
         n_mel_bins,
         stack_factor: get("clip.audio.projector.stack_factor"),
+        audio_proj_window: get("clip.audio.projector.window_size").zip(get("clip.audio.projector.downsample_rate")),
+        audio_chunk: get("clip.audio.chunk_size"),
+        audio_proj_heads: get("clip.audio.projector.head_count"),
         n_wa_pattern: get("clip.vision.n_wa_pattern"),
         expert_used: get("clip.vision.expert_used_count"),
         wa_pattern_mode: h

@@ -6,6 +6,7 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
+//! `bert.rs` for the BERT encoders: bert, nomic-bert, nomic-bert-moe, jina-bert-v3;
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
@@ -21,6 +22,7 @@ pub(crate) mod alloc;
 #[cfg(test)]
 mod alloc_tests;
 mod bailingmoe3;
+mod bert;
 mod deepseek2;
 mod deepseek32;
 mod delta_net;
@@ -146,6 +148,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "kimi-linear" => kimi_linear::build,
         "kimi-k3" => kimi_k3::build,
         "bailingmoe3" => bailingmoe3::build,
+        "bert" | "nomic-bert" | "nomic-bert-moe" | "jina-bert-v3" => bert::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
         _ => return None,

@@ -6,7 +6,8 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
-//! `bert.rs` for the BERT encoders: bert, nomic-bert, nomic-bert-moe, jina-bert-v3;
+//! `bert.rs` for the BERT encoders: bert, nomic-bert, nomic-bert-moe, jina-bert-v3; `t5.rs` for
+//! T5's decoder (the graph its context reserves) and T5-encoder;
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
@@ -54,6 +55,7 @@ mod rwkv6_mix;
 mod rwkv7_mix;
 mod sched;
 mod short_conv;
+mod t5;
 mod transformer;
 
 use super::settings::Resolved;
@@ -148,6 +150,8 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "kimi-linear" => kimi_linear::build,
         "kimi-k3" => kimi_k3::build,
         "bailingmoe3" => bailingmoe3::build,
+        "t5encoder" => t5::build_encoder,
+        "t5" => t5::build_decoder,
         "bert" | "nomic-bert" | "nomic-bert-moe" | "jina-bert-v3" => bert::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
@@ -271,6 +275,11 @@ impl<'a> Weights<'a> {
     /// A block weight, or `graph::NONE` when the block lacks it (optional biases).
     pub fn blk_or_none(&self, g: &mut Graph, il: u32, name: &'static str) -> Id {
         self.blk(g, il, name).unwrap_or(graph::NONE)
+    }
+
+    /// True when the model has the top-level tensor `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.top.contains_key(name)
     }
 
     /// True when block `il` has the tensor.

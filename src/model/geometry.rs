@@ -177,6 +177,8 @@ pub struct GraphHints {
     /// `{arch}.attention.indexer.top_k` (0 when absent): the KV cells a sparse-attention
     /// (DSA) layer's lightning indexer keeps per token.
     pub indexer_top_k: u64,
+    /// `{arch}.swin_norm` (default false): Chameleon norms after attention and FFN, not before.
+    pub swin_norm: bool,
 }
 
 impl GraphHints {

@@ -7,7 +7,7 @@
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
 //! `bert.rs` for the BERT encoders: bert, nomic-bert, nomic-bert-moe, jina-bert-v3; `t5.rs` for
-//! T5's decoder (the graph its context reserves) and T5-encoder;
+//! T5's decoder (the graph its context reserves) and T5-encoder; `chameleon.rs`;
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
@@ -24,6 +24,7 @@ pub(crate) mod alloc;
 mod alloc_tests;
 mod bailingmoe3;
 mod bert;
+mod chameleon;
 mod deepseek2;
 mod deepseek32;
 mod delta_net;
@@ -151,6 +152,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "kimi-k3" => kimi_k3::build,
         "bailingmoe3" => bailingmoe3::build,
         "t5encoder" => t5::build_encoder,
+        "chameleon" => chameleon::build,
         "t5" => t5::build_decoder,
         "bert" | "nomic-bert" | "nomic-bert-moe" | "jina-bert-v3" => bert::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.

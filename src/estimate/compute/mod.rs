@@ -7,7 +7,8 @@
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
 //! `bert.rs` for the BERT encoders: bert, nomic-bert, nomic-bert-moe, jina-bert-v3; `t5.rs` for
-//! T5's decoder (the graph its context reserves) and T5-encoder; `chameleon.rs`;
+//! T5's decoder (the graph its context reserves) and T5-encoder; `chameleon.rs`; `wavtokenizer.rs`
+//! (WavTokenizer's convolutional decoder);
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
@@ -58,6 +59,7 @@ mod sched;
 mod short_conv;
 mod t5;
 mod transformer;
+mod wavtokenizer;
 
 use super::settings::Resolved;
 use crate::model::Geometry;
@@ -153,6 +155,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "bailingmoe3" => bailingmoe3::build,
         "t5encoder" => t5::build_encoder,
         "chameleon" => chameleon::build,
+        "wavtokenizer-dec" => wavtokenizer::build,
         "t5" => t5::build_decoder,
         "bert" | "nomic-bert" | "nomic-bert-moe" | "jina-bert-v3" => bert::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
@@ -218,17 +221,24 @@ fn batch(r: &Resolved, n_kv: u64, n_kv_swa: u64) -> Option<llm::Batch> {
 pub struct Weights<'a> {
     blk: HashMap<(u32, &'a str), &'a [u64]>,
     top: HashMap<&'a str, &'a [u64]>,
+    /// Top-level weights stored as BF16 (ggml's convolutions then unfold in F32, not F16).
+    bf16: std::collections::HashSet<&'a str>,
 }
 
 impl<'a> Weights<'a> {
     /// Indexes `tensors` (`blk.N.rest` by (N, rest), others by name).
     pub fn new(tensors: &'a [TensorEntry]) -> Self {
-        let mut w = Weights { blk: HashMap::with_capacity(tensors.len()), top: HashMap::new() };
+        let mut w = Weights { blk: HashMap::with_capacity(tensors.len()), top: HashMap::new(), bf16: std::collections::HashSet::new() };
         for t in tensors {
             let split = t.name.strip_prefix("blk.").and_then(|r| r.split_once('.')).and_then(|(n, rest)| Some((n.parse::<u32>().ok()?, rest)));
             match split {
                 Some(k) => w.blk.insert(k, &t.dims),
-                None => w.top.insert(&t.name, &t.dims),
+                None => {
+                    if t.ggml_type.traits().is_some_and(|tr| tr.name == "BF16") {
+                        w.bf16.insert(&t.name);
+                    }
+                    w.top.insert(&t.name, &t.dims)
+                }
             };
         }
         w
@@ -282,6 +292,11 @@ impl<'a> Weights<'a> {
     /// True when the model has the top-level tensor `name`.
     pub fn has(&self, name: &str) -> bool {
         self.top.contains_key(name)
+    }
+
+    /// True when the top-level weight `name` is stored as BF16.
+    pub fn is_bf16(&self, name: &str) -> bool {
+        self.bf16.contains(name)
     }
 
     /// True when block `il` has the tensor.

@@ -1,5 +1,5 @@
 //! Graph of the BERT family (src/models/bert.cpp at 0c1e570, shared by bert, nomic-bert,
-//! nomic-bert-moe and jina-bert-v3; XLM-RoBERTa models such as BGE-M3 are converted as `bert`):
+//! nomic-bert-moe, jina-bert-v2 (ALiBi: no positions) and jina-bert-v3; XLM-RoBERTa models such as BGE-M3 are converted as `bert`):
 //! an encoder without a KV cache. Token embeddings plus the type row 0 (and, for `bert`, learned
 //! positions), a layer norm, then per block: Q/K/V (fused or separate, optional layer-normed
 //! Q/K), RoPE for the nomic and jina-v3 variants, attention over the micro-batch itself
@@ -24,8 +24,8 @@ const BERT_MOE: Routing =
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
     let arch = geo.architecture.as_str();
     let rope = matches!(arch, "nomic-bert" | "nomic-bert-moe" | "jina-bert-v3");
-    // `build_inp_pos` comes first (every variant but jina-bert-v2, which has no builder here).
-    let pos = g.input(Ty::I32, [b.n_tokens, 1, 1, 1]);
+    // `build_inp_pos` comes first, for every variant but jina-bert-v2 (ALiBi).
+    let pos = if arch == "jina-bert-v2" { NONE } else { g.input(Ty::I32, [b.n_tokens, 1, 1, 1]) };
     let (_, mut inp_l, layers) = inputs::start(g, w, geo, b)?;
     if layers.iter().any(|l| !matches!(l.kind, LayerKind::Attention | LayerKind::Sliding)) {
         return None;
@@ -78,6 +78,8 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let ffn_inp = cur;
         cur = if w.has_blk(il, "ffn_gate_inp.weight") {
             moe::moe_ffn(g, w, il, cur, l.n_experts_used, BERT_MOE)?
+        } else if arch == "jina-bert-v2" {
+            jina_v2_ffn(g, w, il, cur)?
         } else if arch == "nomic-bert" {
             // SwiGLU with a parallel gate, no biases.
             let (up, gate, down) = (w.blk(g, il, "ffn_up.weight")?, w.blk(g, il, "ffn_gate.weight")?, w.blk(g, il, "ffn_down.weight")?);
@@ -131,4 +133,29 @@ fn qk_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str, bias:
 fn blk_layer_norm(g: &mut Graph, w: &Weights, il: u32, x: Id, name: &'static str, bias: &'static str) -> Id {
     let (wt, bt) = (w.blk_or_none(g, il, name), w.blk_or_none(g, il, bias));
     llm::layer_norm(g, x, wt, bt)
+}
+
+/// jina-bert-v2's FFN (`build_ffn` with LLM_FFN_PAR): up (+ bias), then GEGLU against `ffn_gate`
+/// when the block has one, else `ggml_geglu` halving an up projection wider than `ffn_down`'s
+/// input (gate and up fused), else GELU; down (+ bias).
+fn jina_v2_ffn(g: &mut Graph, w: &Weights, il: u32, x: Id) -> Option<Id> {
+    let up = w.blk(g, il, "ffn_up.weight")?;
+    let down = w.blk(g, il, "ffn_down.weight")?;
+    let mut tmp = g.mul_mat(up, x);
+    if let Some(bias) = w.blk(g, il, "ffn_up.bias") {
+        tmp = g.binary(tmp, bias);
+    }
+    let cur = if let Some(gate) = w.blk(g, il, "ffn_gate.weight") {
+        let gated = g.mul_mat(gate, x);
+        g.glu_split(gated, tmp)
+    } else if g.ne(up)[1] != g.ne(down)[0] {
+        g.glu(tmp)
+    } else {
+        g.unary(tmp)
+    };
+    let mut cur = g.mul_mat(down, cur);
+    if let Some(bias) = w.blk(g, il, "ffn_down.bias") {
+        cur = g.binary(cur, bias);
+    }
+    Some(cur)
 }

@@ -6,7 +6,7 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
-//! `bert.rs` for the BERT encoders: bert, nomic-bert, nomic-bert-moe, jina-bert-v3; `t5.rs` for
+//! `bert.rs` for the BERT encoders: bert, nomic-bert, nomic-bert-moe, jina-bert-v2/v3; `t5.rs` for
 //! T5's decoder (the graph its context reserves) and T5-encoder; `chameleon.rs`; `wavtokenizer.rs`
 //! (WavTokenizer's convolutional decoder);
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
@@ -157,7 +157,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "chameleon" => chameleon::build,
         "wavtokenizer-dec" => wavtokenizer::build,
         "t5" => t5::build_decoder,
-        "bert" | "nomic-bert" | "nomic-bert-moe" | "jina-bert-v3" => bert::build,
+        "bert" | "nomic-bert" | "nomic-bert-moe" | "jina-bert-v2" | "jina-bert-v3" => bert::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
         _ => return None,

@@ -190,6 +190,8 @@ pub struct GraphHints {
     pub compress_ratios: Vec<u64>,
     /// `{arch}.ple.ngram_size` (0 when absent): the dilation of Qwen4-exp's PLE convolution.
     pub ple_ngram: u64,
+    /// `{arch}.swin_norm` (default false): Chameleon norms after attention and FFN, not before.
+    pub swin_norm: bool,
 }
 
 impl GraphHints {

@@ -45,6 +45,7 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         indexer_kpool_tail: flag("attention.indexer.kpool_select_tail").unwrap_or(false),
         compress_ratios: per_block(meta, "attention.compress_ratios"),
         ple_ngram: meta.u64("ple.ngram_size").unwrap_or(0),
+        swin_norm: flag("swin_norm").unwrap_or(false),
     }
 }
 

@@ -198,6 +198,13 @@ impl Graph {
         self.new_tensor(ty, ne, PLAIN, &[a])
     }
 
+    /// `ggml_im2col(a, b, ..)` unfolding 1-D (ggml.c:4556) for a kernel `a` [K, IC, ..] over
+    /// `b` [L, IC, N]: [IC * K, out_len, N] of type `ty`.
+    pub fn im2col_1d(&mut self, a: Id, b: Id, out_len: u64, ty: Ty) -> Id {
+        let (an, bn) = (self.ne(a), self.ne(b));
+        self.new_tensor(ty, [an[0].saturating_mul(an[1]), out_len, bn[2], 1], PLAIN, &[a, b])
+    }
+
     /// `ggml_argsort`: i32, shape of a.
     pub fn argsort(&mut self, a: Id) -> Id {
         let ne = self.ne(a);
@@ -365,6 +372,16 @@ mod tests {
         let p = g.input(Ty::F32, [2, 10, 1, 1]);
         let h = g.hc_pre(stack, p, [128, 10, 1, 1]);
         assert_eq!(g.ne(h), [128, 10, 1, 1]);
+    }
+
+    #[test]
+    fn im2col_1d_unfolds_kernel_times_channels() {
+        let mut g = Graph::default();
+        let kernel = g.external(Ty::Other, [7, 256, 512, 1]); // K = 7, IC = 256, OC = 512
+        let x = g.input(Ty::F32, [100, 256, 1, 1]); // 100 steps of 256 channels
+        let im = g.im2col_1d(kernel, x, 100, Ty::F16);
+        assert_eq!(g.ne(im), [7 * 256, 100, 1, 1]);
+        assert_eq!(g.t[im as usize].nbytes(), 7 * 256 * 100 * 2);
     }
 
     /// x (input, 64 B) -> w·x (512 B) -> norm -> w2·(...) (32 B, into x's freed hole):

@@ -219,6 +219,8 @@ pub struct KvLayer {
     /// The layer's attention sinks (a weight read by the softmax or flash attention), or
     /// [`NONE`]; set for the multi-device replay, where the weight places the softmax.
     pub sinks: Id,
+    /// A bias added to the attention scores (T5's relative position bias), or [`NONE`].
+    pub kq_b: Id,
 }
 
 impl KvLayer {
@@ -226,7 +228,7 @@ impl KvLayer {
     pub fn new(g: &mut Graph, b: &Batch, hd_k: u64, hd_v: u64, n_head_kv: u64) -> Self {
         let k = g.external(b.type_k, [hd_k.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1]);
         let v = g.external(b.type_v, [hd_v.saturating_mul(n_head_kv), b.n_kv, b.n_stream, 1]);
-        KvLayer { k, v, hd_k, hd_v, n_head_kv, sinks: NONE }
+        KvLayer { k, v, hd_k, hd_v, n_head_kv, sinks: NONE, kq_b: NONE }
     }
 }
 
@@ -261,7 +263,7 @@ pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: I
     } else {
         g.view_nd(kv.v, [nkv, kv.n_head_kv, kv.hd_v, ns], ev * nkv * kv.hd_v, ev * nkv, ev * nkv * gqa_v)
     };
-    let cur = attn_mha_sinks(g, b, q, kview, vview, inp.kq_mask, NONE, kv.sinks);
+    let cur = attn_mha_full(g, b, q, kview, vview, kv.kq_b, inp.kq_mask, NONE, kv.sinks);
     // The rotation of V is undone on the attention output.
     if inp.v_rot != NONE { hadamard(g, cur, inp.v_rot) } else { cur }
 }
@@ -290,6 +292,13 @@ pub fn attn_mha(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: 
 /// an extra source of the op), or [`NONE`].
 #[allow(clippy::too_many_arguments)] // build_attn_mha's arguments
 pub fn attn_mha_sinks(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v_mla: Id, sinks: Id) -> Id {
+    attn_mha_full(g, b, q, k, v, NONE, mask, v_mla, sinks)
+}
+
+/// [`attn_mha_sinks`] with a bias `kq_b` added to the scores (or [`NONE`]): with one, flash
+/// attention is never used (`use_flash_attn = cparams.flash_attn && kq_b == nullptr`).
+#[allow(clippy::too_many_arguments)] // build_attn_mha's arguments
+pub fn attn_mha_full(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, kq_b: Id, mask: Id, v_mla: Id, sinks: Id) -> Id {
     let (qn, qnb) = (g.ne(q), g.t[q as usize].nb);
     let vnb = g.t[v as usize].nb;
     let v_trans = vnb[1] > vnb[2];
@@ -303,7 +312,7 @@ pub fn attn_mha_sinks(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v
         let n = g.ne(x);
         [n[0].saturating_mul(n[1]), n[2].saturating_mul(n[3]), 1, 1]
     };
-    let cur = if b.flash_attn {
+    let cur = if b.flash_attn && kq_b == NONE {
         // An f32 K or V (an f32 cache) is cast to f16 first (:2651-2658).
         let f16 = |g: &mut Graph, x: Id| if g.t[x as usize].ty == Ty::F32 { g.cast(x, Ty::F16) } else { x };
         let (k, v) = (f16(g, k), f16(g, v));
@@ -318,7 +327,10 @@ pub fn attn_mha_sinks(g: &mut Graph, b: &Batch, q: Id, k: Id, v: Id, mask: Id, v
         let ne = flat(g, cur);
         g.reshape(cur, ne)
     } else {
-        let kq = g.mul_mat(k, q);
+        let mut kq = g.mul_mat(k, q);
+        if kq_b != NONE {
+            kq = g.binary(kq, kq_b);
+        }
         let kq = if sinks == NONE { g.soft_max_ext(kq, mask) } else { g.unary_like(kq, true, &[kq, mask, sinks]) };
         let v = if v_trans {
             v

@@ -6,6 +6,9 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
+//! `bert.rs` for the BERT encoders: bert, nomic-bert, nomic-bert-moe, jina-bert-v2/v3; `t5.rs` for
+//! T5's decoder (the graph its context reserves) and T5-encoder; `chameleon.rs`; `wavtokenizer.rs`
+//! (WavTokenizer's convolutional decoder);
 //! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `dots3note` (the same with sliding-window MLA layers), `hy_v4` (DSA
 //! with hyper-connections), `glm5-next` (KDA and pooled-indexer sparse MLA with hyper-connections), `qwen4exp`
@@ -23,6 +26,8 @@ pub(crate) mod alloc;
 #[cfg(test)]
 mod alloc_tests;
 mod bailingmoe3;
+mod bert;
+mod chameleon;
 mod deepseek2;
 mod deepseek32;
 mod delta_net;
@@ -59,7 +64,9 @@ mod rwkv6_mix;
 mod rwkv7_mix;
 mod sched;
 mod short_conv;
+mod t5;
 mod transformer;
+mod wavtokenizer;
 
 use super::settings::Resolved;
 use crate::model::Geometry;
@@ -162,6 +169,11 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "kimi-linear" => kimi_linear::build,
         "kimi-k3" => kimi_k3::build,
         "bailingmoe3" => bailingmoe3::build,
+        "t5encoder" => t5::build_encoder,
+        "chameleon" => chameleon::build,
+        "wavtokenizer-dec" => wavtokenizer::build,
+        "t5" => t5::build_decoder,
+        "bert" | "nomic-bert" | "nomic-bert-moe" | "jina-bert-v2" | "jina-bert-v3" => bert::build,
         // rwkv6qwen2 (the same pieces) is left out until a recorded run confirms it.
         "rwkv6" | "rwkv7" | "arwkv7" => rwkv::build,
         _ => return None,
@@ -230,12 +242,14 @@ pub struct Weights<'a> {
     blk: HashMap<(u32, &'a str), &'a [u64]>,
     blk_ty: HashMap<(u32, &'a str), GgmlType>,
     top: HashMap<&'a str, &'a [u64]>,
+    /// Top-level weights stored as BF16 (ggml's convolutions then unfold in F32, not F16).
+    bf16: std::collections::HashSet<&'a str>,
 }
 
 impl<'a> Weights<'a> {
     /// Indexes `tensors` (`blk.N.rest` by (N, rest), others by name).
     pub fn new(tensors: &'a [TensorEntry]) -> Self {
-        let mut w = Weights { blk: HashMap::with_capacity(tensors.len()), blk_ty: HashMap::new(), top: HashMap::new() };
+        let mut w = Weights { blk: HashMap::with_capacity(tensors.len()), blk_ty: HashMap::new(), top: HashMap::new(), bf16: std::collections::HashSet::new() };
         for t in tensors {
             let split = t.name.strip_prefix("blk.").and_then(|r| r.split_once('.')).and_then(|(n, rest)| Some((n.parse::<u32>().ok()?, rest)));
             match split {
@@ -243,7 +257,12 @@ impl<'a> Weights<'a> {
                     w.blk_ty.insert(k, t.ggml_type);
                     w.blk.insert(k, &t.dims)
                 }
-                None => w.top.insert(&t.name, &t.dims),
+                None => {
+                    if t.ggml_type.traits().is_some_and(|tr| tr.name == "BF16") {
+                        w.bf16.insert(&t.name);
+                    }
+                    w.top.insert(&t.name, &t.dims)
+                }
             };
         }
         w
@@ -298,6 +317,16 @@ impl<'a> Weights<'a> {
     /// A block weight, or `graph::NONE` when the block lacks it (optional biases).
     pub fn blk_or_none(&self, g: &mut Graph, il: u32, name: &'static str) -> Id {
         self.blk(g, il, name).unwrap_or(graph::NONE)
+    }
+
+    /// True when the model has the top-level tensor `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.top.contains_key(name)
+    }
+
+    /// True when the top-level weight `name` is stored as BF16.
+    pub fn is_bf16(&self, name: &str) -> bool {
+        self.bf16.contains(name)
     }
 
     /// True when block `il` has the tensor.

@@ -107,6 +107,7 @@ fn footprints_match_llama_cpp() {
                 ("v", fp.v_bytes, mem["v_bytes"].as_u64().unwrap_or(0)),
                 ("recurrent r", fp.recurrent_r_bytes, rec["r_bytes"].as_u64().unwrap_or(0)),
                 ("recurrent s", fp.recurrent_s_bytes, rec["s_bytes"].as_u64().unwrap_or(0)),
+                ("recurrent p", fp.recurrent_p_bytes, rec["p_bytes"].as_u64().unwrap_or(0)),
                 ("output", fp.output_bytes, t["output"].as_u64().unwrap()),
             ];
             let mmap = c["settings"]["load"] == "mmap";

@@ -99,7 +99,10 @@ fn analyze_doc(doc: &Value) -> Row {
             ("cpu split", fp.weights_repack_bytes == buffer("CPU_REPACK") && fp.weights_cpu_bytes == buffer("CPU")),
             ("k", fp.k_bytes == u(&mem["k_bytes"])),
             ("v", fp.v_bytes == u(&mem["v_bytes"])),
-            ("recurrent", fp.recurrent_r_bytes == u(&rec["r_bytes"]) && fp.recurrent_s_bytes == u(&rec["s_bytes"])),
+            (
+                "recurrent",
+                fp.recurrent_r_bytes == u(&rec["r_bytes"]) && fp.recurrent_s_bytes == u(&rec["s_bytes"]) && fp.recurrent_p_bytes == u(&rec["p_bytes"]),
+            ),
             ("output", fp.output_bytes == u(&t["output"])),
             ("compute", fp.compute_bytes == compute),
         ];
@@ -112,7 +115,15 @@ fn analyze_doc(doc: &Value) -> Row {
                     "weights" => format!("{} vs {}", fp.weights_bytes, u(&t["model"])),
                     "k" => format!("{} vs {}", fp.k_bytes, u(&mem["k_bytes"])),
                     "v" => format!("{} vs {}", fp.v_bytes, u(&mem["v_bytes"])),
-                    "recurrent" => format!("r {} s {} vs r {} s {}", fp.recurrent_r_bytes, fp.recurrent_s_bytes, u(&rec["r_bytes"]), u(&rec["s_bytes"])),
+                    "recurrent" => format!(
+                        "r {} s {} p {} vs r {} s {} p {}",
+                        fp.recurrent_r_bytes,
+                        fp.recurrent_s_bytes,
+                        fp.recurrent_p_bytes,
+                        u(&rec["r_bytes"]),
+                        u(&rec["s_bytes"]),
+                        u(&rec["p_bytes"])
+                    ),
                     "output" => format!("{} vs {}", fp.output_bytes, u(&t["output"])),
                     "compute" => format!("{} vs {} ({:+.1}%)", fp.compute_bytes, compute, pct(fp.compute_bytes, compute)),
                     _ => format!("repack {} cpu {} vs {} {}", fp.weights_repack_bytes, fp.weights_cpu_bytes, buffer("CPU_REPACK"), buffer("CPU")),

@@ -49,7 +49,9 @@ pub struct Footprint {
     pub recurrent_r_bytes: u64,
     /// Recurrent SSM/delta state (S) bytes.
     pub recurrent_s_bytes: u64,
-    /// R + S.
+    /// Extra recurrent rows (P): Qwen4-exp's PLE convolution history (`cache_ple_r_l`).
+    pub recurrent_p_bytes: u64,
+    /// R + S + P.
     pub recurrent_bytes: u64,
     /// Components whose figure is an estimate rather than llama.cpp's rule applied exactly
     /// (`compute` when not simulated; `kv_cache` for caches gguf-meter does not model yet).
@@ -105,7 +107,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
     let kv = kv_layers(g, &r)?;
     let k_bytes = kv.iter().map(|l| l.k_bytes).fold(0, u64::saturating_add);
     let v_bytes = kv.iter().map(|l| l.v_bytes).fold(0, u64::saturating_add);
-    let (rr, rs) = recurrent_bytes(g, &r);
+    let (rr, rs, rp) = recurrent_bytes(g, &r);
     let (compute, compute_simulated) = compute::compute(g, tensors, &r, r.n_ctx_seq, model_swa_cells(g, &r));
     // output_reserve(n_seq_max) at construction: logits for one token per sequence.
     // T5 also keeps the encoder's embeddings (llama-context.cpp `output_reserve`, "hacky enc-dec support").
@@ -125,7 +127,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
     let vision = vision.map(|(w, m, _)| (w, m));
     let mmproj_bytes = mm.weights_bytes;
     let mm_compute = vision.map_or(0, |(w, _)| w);
-    let total = [weights, k_bytes, v_bytes, rr, rs, compute, output, mmproj_bytes, mm_compute].iter().fold(0u64, |a, &b| a.saturating_add(b));
+    let total = [weights, k_bytes, v_bytes, rr, rs, rp, compute, output, mmproj_bytes, mm_compute].iter().fold(0u64, |a, &b| a.saturating_add(b));
     Ok(Footprint {
         weights_bytes: weights,
         weights_repack_bytes: cpu.repack_bytes,
@@ -142,7 +144,8 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
         kv_layers: kv.len() as u64,
         recurrent_r_bytes: rr,
         recurrent_s_bytes: rs,
-        recurrent_bytes: rr.saturating_add(rs),
+        recurrent_p_bytes: rp,
+        recurrent_bytes: rr.saturating_add(rs).saturating_add(rp),
         compute_bytes: compute,
         compute_simulated,
         estimated: g
@@ -187,6 +190,7 @@ fn plausible(g: &Geometry) -> Result<(), FootprintError> {
         if let Some(rs) = l.recurrent {
             check(&format!("blk.{}.recurrent conv state", l.index), rs.conv_elements)?;
             check(&format!("blk.{}.recurrent state", l.index), rs.state_elements)?;
+            check(&format!("blk.{}.recurrent extra row", l.index), rs.extra_elements)?;
         }
     }
     Ok(())

@@ -521,7 +521,7 @@ pub fn workload_for(
         if l.kind == LayerKind::Recurrent {
             p.recurrent_layers += 1.0;
             if let Some(s) = l.recurrent {
-                p.state_bytes += s.conv_elements.saturating_add(s.state_elements) as f64 * 4.0;
+                p.state_bytes += s.conv_elements.saturating_add(s.state_elements).saturating_add(s.extra_elements) as f64 * 4.0;
             }
         }
         if let Some(k) = kv.iter().find(|k| k.index == l.index) {

@@ -25,6 +25,14 @@ pub struct RecurrentState {
     pub conv_elements: u64,
     /// SSM / delta-rule state (`n_embd_s`).
     pub state_elements: u64,
+    /// A third row some layers keep in the same cells, type R (f32): Qwen4-exp's PLE convolution
+    /// history (`cache_ple_r_l`, `hparams.ple_conv_state()`) on its one PLE layer. 0 elsewhere.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub extra_elements: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// A K-only cache with one row per `ratio` tokens (`llama_kv_cache_dsv4`'s compressed caches):

@@ -169,5 +169,5 @@ fn recurrent_state(cx: &mut Context, b: &Block) -> Option<RecurrentState> {
     {
         cx.warnings.push(format!("blk.{}: ssm_conv1d holds {t} state elements, ssm.* keys give {a}", b.index));
     }
-    Some(RecurrentState { conv_elements: conv_meta.or(conv_tensor)?, state_elements: d_state?.saturating_mul(d_inner?) })
+    Some(RecurrentState { conv_elements: conv_meta.or(conv_tensor)?, state_elements: d_state?.saturating_mul(d_inner?), extra_elements: 0 })
 }

@@ -67,6 +67,31 @@ fn per_block(meta: &Meta, key: &str) -> Vec<u64> {
     (0..n).map(|il| meta.per_layer(key, il).unwrap_or(0)).collect()
 }
 
+/// Qwen4-exp's PLE layer and the elements of the convolution history llama.cpp keeps for it in
+/// the recurrent cache beside R and S (`llama_memory_recurrent`'s `cache_ple_r_l`, when that layer
+/// is recurrent): `(ple_conv_kernel - 1) * ple_ngram_size * hyper_connection.count * n_embd`
+/// (`llama_hparams::ple_conv_state`). Only `models/qwen4exp.cpp` reads the `ple.*` keys in the
+/// pinned llama.cpp, and it refuses a file listing more than one PLE layer.
+fn ple_history(meta: &Meta, arch: &str) -> Option<(u64, u64)> {
+    if arch != "qwen4exp" {
+        return None;
+    }
+    let layers = meta.get("ple.layers")?.as_array()?;
+    if layers.items.len() != 1 {
+        return None;
+    }
+    let il = layers.items.first()?.as_u64()?;
+    let kernel = meta.u64("ple.conv_kernel")?;
+    let ngram = meta.u64("ple.ngram_size")?;
+    let heads = ngram.checked_sub(1)?.checked_mul(meta.u64("ple.heads_per_ngram")?)?;
+    if kernel == 0 || heads == 0 {
+        return None;
+    }
+    let hc = meta.u64("hyper_connection.count")?;
+    let n_embd = meta.u64("embedding_length")?;
+    Some((il, (kernel - 1).saturating_mul(ngram).saturating_mul(hc).saturating_mul(n_embd)))
+}
+
 /// True for a tokenizer file: no tensors and a `tokenizer.ggml.model` (llama.cpp's own
 /// `models/ggml-vocab-*.gguf`). llama.cpp loads such a file only with `vocab_only`: it is not a
 /// model and has no memory to estimate.
@@ -223,6 +248,7 @@ fn apply_llama_cpp_rules(g: &mut Geometry, meta: &Meta, block_count: u32, nextn:
         l.expert_bytes = 0;
         g.layers.push(l);
     }
+    let ple = ple_history(meta, rule.arch);
     for (l, p) in g.layers.iter_mut().zip(&plan.layers) {
         let mla = l.kind == LayerKind::Mla || (plan.mla && p.kv);
         l.kv_cache = p.kv;
@@ -243,7 +269,8 @@ fn apply_llama_cpp_rules(g: &mut Geometry, meta: &Meta, block_count: u32, nextn:
         }
         if p.state {
             let (conv_elements, state_elements) = plan.state;
-            l.recurrent = Some(RecurrentState { conv_elements, state_elements });
+            let extra_elements = if Some(u64::from(l.index)) == ple.map(|p| p.0) { ple.map_or(0, |p| p.1) } else { 0 };
+            l.recurrent = Some(RecurrentState { conv_elements, state_elements, extra_elements });
             if !p.kv {
                 l.kind = LayerKind::Recurrent;
                 l.n_head_kv = 0;
@@ -267,7 +294,7 @@ fn apply_llama_cpp_rules(g: &mut Geometry, meta: &Meta, block_count: u32, nextn:
             l.kv_per_seq = p.kv_per_seq;
             // DeepSeek-V4's compressor state: fixed per sequence, counted as recurrent state.
             if p.comp_state > 0 {
-                l.recurrent = Some(RecurrentState { conv_elements: 0, state_elements: p.comp_state });
+                l.recurrent = Some(RecurrentState { conv_elements: 0, state_elements: p.comp_state, extra_elements: 0 });
             }
         }
     }

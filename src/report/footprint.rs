@@ -148,7 +148,7 @@ fn fp_json(f: &Footprint) -> Value {
         "weights_tied_copy_bytes": f.weights_tied_copy_bytes,
         "weights_mapped_bytes": f.weights_mapped_bytes, "weights_mapped_repacked_bytes": f.weights_mapped_repacked_bytes,
         "kv_bytes": f.kv_bytes, "k_bytes": f.k_bytes, "v_bytes": f.v_bytes, "kv_layers": f.kv_layers,
-        "recurrent_bytes": f.recurrent_bytes, "recurrent_r_bytes": f.recurrent_r_bytes, "recurrent_s_bytes": f.recurrent_s_bytes,
+        "recurrent_bytes": f.recurrent_bytes, "recurrent_r_bytes": f.recurrent_r_bytes, "recurrent_s_bytes": f.recurrent_s_bytes, "recurrent_p_bytes": f.recurrent_p_bytes,
         "compute_bytes": f.compute_bytes, "compute_simulated": f.compute_simulated, "estimated": f.estimated, "output_bytes": f.output_bytes, "mmproj_bytes": f.mmproj_bytes,
         "mmproj_compute_bytes": f.mmproj_compute_bytes, "mmproj_compute_max_bytes": f.mmproj_compute_max_bytes,
         "mmproj_offload": f.mmproj_offload,

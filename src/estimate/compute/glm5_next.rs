@@ -14,7 +14,7 @@ use super::graph::{Graph, Id, Ty};
 use super::inputs::{self, Inputs};
 use super::llm::{self, Batch};
 use super::moe::{self, Routing};
-use super::{Weights, kimi_linear, transformer};
+use super::{Weights, hy_v4, kimi_linear, transformer};
 use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
@@ -71,13 +71,8 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
 /// mixes, the pre and post weights from the first 2·hc, `ggml_dsv4_hc_comb` from all, and the
 /// block input from `ggml_dsv4_hc_pre`. Returns (input, post, comb).
 fn hc_pre(g: &mut Graph, w: &Weights, il: u32, x: Id, names: [&'static str; 3], hc: u64) -> Option<(Id, Id, Id)> {
-    let [fn_, scale, base] = names;
     let xn = g.ne(x);
-    let flat = g.reshape(x, [xn[0].saturating_mul(xn[1]), xn[2], 1, 1]);
-    let norm = g.unary(flat); // ggml_rms_norm
-    let w_fn = w.blk(g, il, fn_)?;
-    let mixes = g.mul_mat(w_fn, norm);
-    let (w_scale, w_base) = (w.blk(g, il, scale)?, w.blk(g, il, base)?);
+    let (mixes, w_scale, w_base) = hy_v4::hc_mixes(g, w, il, x, names)?;
     let nt = xn[2];
     let mnb = g.t[mixes as usize].nb[1];
     // pre: sigmoid(mixes[:hc]·scale + base) + eps; post: 2·sigmoid(mixes[hc:2hc]·scale + base).

@@ -75,13 +75,8 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
 /// 2·hc mixes; the first hc weigh the streams into the block's input (`hy_v4_hc_reduce`), the
 /// last hc are returned as the weights `build_hc_post` spreads the block's output with.
 fn hc_pre(g: &mut Graph, w: &Weights, il: u32, x: Id, names: [&'static str; 3], hc: u64) -> Option<(Id, Id)> {
-    let [fn_, scale, base] = names;
     let xn = g.ne(x);
-    let flat = g.reshape(x, [xn[0].saturating_mul(xn[1]), xn[2], 1, 1]);
-    let norm = g.unary(flat); // ggml_rms_norm
-    let w_fn = w.blk(g, il, fn_)?;
-    let mixes = g.mul_mat(w_fn, norm);
-    let (w_scale, w_base) = (w.blk(g, il, scale)?, w.blk(g, il, base)?);
+    let (mixes, w_scale, w_base) = hc_mixes(g, w, il, x, names)?;
     let scale_pre = g.view_1d(w_scale, 1);
     let scale_post = g.view_1d(w_scale, 1);
     let base_pre = g.view_1d(w_base, hc);
@@ -99,6 +94,19 @@ fn hc_pre(g: &mut Graph, w: &Weights, il: u32, x: Id, names: [&'static str; 3], 
     let pre = gate(g, scale_pre, base_pre, false);
     let post = gate(g, scale_post, base_post, true);
     Some((reduce(g, x, pre, hc), post))
+}
+
+/// The start every `build_hc_pre` shares (HY-V4, GLM-5-Next): the streams `x` ([n_embd, hc,
+/// n_tokens]) flattened, RMS-normed and projected by the block's `hc_*_fn` weight; returns the
+/// mixes and the block's scale and base weights, in llama.cpp's node order.
+pub(super) fn hc_mixes(g: &mut Graph, w: &Weights, il: u32, x: Id, names: [&'static str; 3]) -> Option<(Id, Id, Id)> {
+    let [fn_, scale, base] = names;
+    let xn = g.ne(x);
+    let flat = g.reshape(x, [xn[0].saturating_mul(xn[1]), xn[2], 1, 1]);
+    let norm = g.unary(flat); // ggml_rms_norm
+    let w_fn = w.blk(g, il, fn_)?;
+    let mixes = g.mul_mat(w_fn, norm);
+    Some((mixes, w.blk(g, il, scale)?, w.blk(g, il, base)?))
 }
 
 /// `hy_v4_hc_reduce`: the streams of `x` weighed by `wts` ([hc, n_tokens]) and summed in f32,

@@ -6,7 +6,7 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
-//! `gemma3`, `gemma3n`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
+//! `gemma3`, `gemma3n`, `gemma4` (dense), `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
 //! ARWKV-7, MiniMax-01, Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
@@ -27,6 +27,7 @@ mod delta_net;
 mod falcon_h1;
 mod gemma3;
 mod gemma3n;
+mod gemma4;
 mod generic;
 mod ggml;
 mod gpt_oss;
@@ -135,6 +136,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "mamba" | "mamba2" => mamba2::build,
         "gemma3" => gemma3::build,
         "gemma3n" => gemma3n::build,
+        "gemma4" => gemma4::build,
         "gpt-oss" => gpt_oss::build,
         "deepseek2" | "mistral4" => deepseek2::build,
         "deepseek32" | "glm-dsa" => deepseek32::build,
@@ -270,6 +272,11 @@ impl<'a> Weights<'a> {
     /// A block weight, or `graph::NONE` when the block lacks it (optional biases).
     pub fn blk_or_none(&self, g: &mut Graph, il: u32, name: &'static str) -> Id {
         self.blk(g, il, name).unwrap_or(graph::NONE)
+    }
+
+    /// True when the model has the top-level tensor.
+    pub fn top_has(&self, name: &str) -> bool {
+        self.top.contains_key(name)
     }
 
     /// True when block `il` has the tensor.

@@ -155,6 +155,12 @@ pub fn ffn_ungated(g: &mut Graph, w: &Weights, il: u32, x: Id, shexp: bool) -> O
 /// embeddings), plus `output.bias` when present; `h`, `extra` and the logits are the graph's
 /// outputs (`llm_graph_result::set_outputs`, llama-graph.cpp:1367).
 pub fn lm_head(g: &mut Graph, w: &Weights, h: Id, tok: Id, extra: &[Id]) -> Id {
+    lm_head_on(g, w, h, h, tok, extra)
+}
+
+/// [`lm_head`] applied to `x`, a tensor computed from the output embedding `h` (MiniCPM3's
+/// scaled `result_norm`): `h` stays an output, `x` is not one.
+pub fn lm_head_on(g: &mut Graph, w: &Weights, h: Id, x: Id, tok: Id, extra: &[Id]) -> Id {
     let head = match w.get(g, "output.weight") {
         Some(h) => h,
         // A tied output is the embedding loaded a second time on the output device
@@ -168,7 +174,7 @@ pub fn lm_head(g: &mut Graph, w: &Weights, h: Id, tok: Id, extra: &[Id]) -> Id {
         }
         None => tok,
     };
-    let mut logits = g.mul_mat(head, h);
+    let mut logits = g.mul_mat(head, x);
     if let Some(bias) = w.get(g, "output.bias") {
         logits = g.binary(logits, bias);
     }

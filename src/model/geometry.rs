@@ -177,6 +177,9 @@ pub struct GraphHints {
     /// `{arch}.attention.indexer.top_k` (0 when absent): the KV cells a sparse-attention
     /// (DSA) layer's lightning indexer keeps per token.
     pub indexer_top_k: u64,
+    /// `{arch}.hrm.layers_per_stack`, `hrm.h_cycles` and `hrm.l_cycles` (0 when absent):
+    /// HRM-Text runs its two stacks l_cycles + 1 times per h cycle (hrm-text.cpp).
+    pub hrm_stacks: (u64, u64, u64),
 }
 
 impl GraphHints {

@@ -40,6 +40,7 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         attn_res_block: meta.u64("attn_res.block_size").unwrap_or(0),
         situ_linear: meta.get("activation.situ_linear_beta").and_then(|v| v.as_f64()).is_some_and(|x| x > 0.0),
         indexer_top_k: meta.u64("attention.indexer.top_k").unwrap_or(0),
+        hrm_stacks: (meta.u64("hrm.layers_per_stack").unwrap_or(0), meta.u64("hrm.h_cycles").unwrap_or(0), meta.u64("hrm.l_cycles").unwrap_or(0)),
     }
 }
 

@@ -6,7 +6,7 @@
 //! one split and adds no copies, so the buffer is what `ggml_gallocr_reserve_n_size` reports.
 //!
 //! For architectures with a graph builder here (`transformer.rs` for llama/qwen2/qwen3/qwen3moe;
-//! `gemma3`, `gemma3n`, `gemma4` (dense), `cohere2`, `minicpm3`, `talkie`, `refact`, `afmoe`, `hrm_text`, `llama4`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
+//! `gemma3`, `gemma3n`, `gemma4` (dense), `cohere2`, `minicpm3`, `talkie`, `refact`, `afmoe`, `hrm_text`, `llama4`, `phi3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `qwen35`/`qwen35moe`/
 //! `qwen3next`, and the recurrent and hybrid families: Mamba-1/2, Jamba, Falcon-H1, Nemotron-H, Granite hybrid, PLaMo-2, LFM2, RWKV-6/7,
 //! ARWKV-7, MiniMax-01, Kimi-Linear, Kimi-K3, Bailing-MoE 3; see `simulate()`) gguf-meter rebuilds
@@ -51,6 +51,7 @@ mod minicpm3;
 mod minimax01;
 mod moe;
 mod nemotron_h;
+mod phi3;
 mod plamo2;
 mod qwen35;
 mod qwen3next;
@@ -149,6 +150,7 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "afmoe" => afmoe::build,
         "hrm_text" => hrm_text::build,
         "llama4" => llama4::build,
+        "phi3" => phi3::build,
         "gemma3n" => gemma3n::build,
         "gemma4" => gemma4::build,
         "gpt-oss" => gpt_oss::build,

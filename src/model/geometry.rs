@@ -200,6 +200,9 @@ pub struct GraphHints {
     pub ple_ngram: u64,
     /// `{arch}.swin_norm` (default false): Chameleon norms after attention and FFN, not before.
     pub swin_norm: bool,
+    /// `{arch}.hrm.layers_per_stack`, `hrm.h_cycles` and `hrm.l_cycles` (0 when absent):
+    /// HRM-Text runs its two stacks l_cycles + 1 times per h cycle (hrm-text.cpp).
+    pub hrm_stacks: (u64, u64, u64),
 }
 
 impl GraphHints {

@@ -46,6 +46,7 @@ fn graph_hints(meta: &Meta) -> GraphHints {
         compress_ratios: per_block(meta, "attention.compress_ratios"),
         ple_ngram: meta.u64("ple.ngram_size").unwrap_or(0),
         swin_norm: flag("swin_norm").unwrap_or(false),
+        hrm_stacks: (meta.u64("hrm.layers_per_stack").unwrap_or(0), meta.u64("hrm.h_cycles").unwrap_or(0), meta.u64("hrm.l_cycles").unwrap_or(0)),
     }
 }
 

@@ -17,8 +17,16 @@ use crate::model::{Geometry, LayerGeometry, LayerKind};
 
 /// `build_moe_ffn` as bert.cpp calls it: softmax gating, weights neither normalized nor scaled
 /// (`expert_weights_scale` is not read by these architectures, so it stays 0).
-const BERT_MOE: Routing =
-    Routing { gating: Gating::Softmax, norm_w: false, scale: false, groups: (0, 0), clamp: (false, false), situ: None, exp_scales: false };
+const BERT_MOE: Routing = Routing {
+    gating: Gating::Softmax,
+    norm_w: false,
+    scale: false,
+    groups: (0, 0),
+    clamp: (false, false),
+    situ: None,
+    exp_scales: false,
+    weight_before_ffn: false,
+};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {

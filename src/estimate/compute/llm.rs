@@ -155,6 +155,12 @@ pub fn ffn_ungated(g: &mut Graph, w: &Weights, il: u32, x: Id, shexp: bool) -> O
 /// embeddings), plus `output.bias` when present; `h`, `extra` and the logits are the graph's
 /// outputs (`llm_graph_result::set_outputs`, llama-graph.cpp:1367).
 pub fn lm_head(g: &mut Graph, w: &Weights, h: Id, tok: Id, extra: &[Id]) -> Id {
+    lm_head_on(g, w, h, h, tok, extra)
+}
+
+/// [`lm_head`] applied to `x`, a tensor computed from the output embedding `h` (MiniCPM3's
+/// scaled `result_norm`): `h` stays an output, `x` is not one.
+pub fn lm_head_on(g: &mut Graph, w: &Weights, h: Id, x: Id, tok: Id, extra: &[Id]) -> Id {
     let head = match w.get(g, "output.weight") {
         Some(h) => h,
         // A tied output is the embedding loaded a second time on the output device
@@ -168,7 +174,7 @@ pub fn lm_head(g: &mut Graph, w: &Weights, h: Id, tok: Id, extra: &[Id]) -> Id {
         }
         None => tok,
     };
-    let mut logits = g.mul_mat(head, h);
+    let mut logits = g.mul_mat(head, x);
     if let Some(bias) = w.get(g, "output.bias") {
         logits = g.binary(logits, bias);
     }
@@ -235,12 +241,30 @@ impl KvLayer {
 /// `build_attn` with a KV cache and no output projection (llama-graph.cpp:2868): store K/V
 /// (set_rows), view the cache, then `build_attn_mha` (:2616). q: [hd, n_head, n_tokens].
 pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: Id, v: Id) -> Id {
-    let (q, k) = if inp.k_rot != NONE { (hadamard(g, q, inp.k_rot), hadamard(g, k, inp.k_rot)) } else { (q, k) };
+    attn_kv_opt(g, b, inp, kv, q, Some((k, v)))
+}
+
+/// [`attn_kv`] for a layer that reuses an earlier layer's cache (`n_layer_kv_from_start`,
+/// Gemma 3n / Gemma 4: `build_attn` with no K or V, llama-graph.cpp:3115): Q alone is
+/// rotated and expanded, nothing is stored, the cache is read as the owner layer's.
+pub fn attn_kv_shared(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id) -> Id {
+    attn_kv_opt(g, b, inp, kv, q, None)
+}
+
+fn attn_kv_opt(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, kv_cur: Option<(Id, Id)>) -> Id {
+    let q = if inp.k_rot != NONE { hadamard(g, q, inp.k_rot) } else { q };
+    let (ek, ev) = (b.type_k.size(), b.type_v.size());
+    let gqa_k = kv.hd_k.saturating_mul(kv.n_head_kv);
+    let gqa_v = kv.hd_v.saturating_mul(kv.n_head_kv);
+    let Some((k, v)) = kv_cur else {
+        g.expand(q);
+        return attn_kv_read(g, b, inp, kv, q, [ek, ev], [gqa_k, gqa_v]);
+    };
+    let k = if inp.k_rot != NONE { hadamard(g, k, inp.k_rot) } else { k };
     let v = if inp.v_rot != NONE { hadamard(g, v, inp.v_rot) } else { v };
     for t in if inp.iswa { [q, k, v] } else { [q, v, k] } {
         g.expand(t);
     }
-    let (ek, ev) = (b.type_k.size(), b.type_v.size());
     let gqa_k = store_rows(g, b, kv.k, k, inp.k_idxs);
     let vn = g.ne(v);
     let gqa_v = vn[0].saturating_mul(vn[1]);
@@ -256,6 +280,13 @@ pub fn attn_kv(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, k: I
         let sv = g.set_rows(v_view, v_cur, inp.v_idxs);
         g.expand(sv);
     }
+    attn_kv_read(g, b, inp, kv, q, [ek, ev], [gqa_k, gqa_v])
+}
+
+/// The cache views and `build_attn_mha` of [`attn_kv`]; `e`: K and V element sizes, `gqa`:
+/// K and V row widths.
+fn attn_kv_read(g: &mut Graph, b: &Batch, inp: &Inputs, kv: &KvLayer, q: Id, e: [u64; 2], gqa: [u64; 2]) -> Id {
+    let ([ek, ev], [gqa_k, gqa_v]) = (e, gqa);
     let (ns, nkv) = (b.n_stream, b.n_kv);
     let kview = g.view_nd(kv.k, [kv.hd_k, kv.n_head_kv, nkv, ns], ek * kv.hd_k, ek * gqa_k, ek * gqa_k * nkv);
     let vview = if b.flash_attn {

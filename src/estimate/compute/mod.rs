@@ -9,7 +9,8 @@
 //! `bert.rs` for the BERT encoders: bert, nomic-bert, nomic-bert-moe, jina-bert-v2/v3; `t5.rs` for
 //! T5's decoder (the graph its context reserves) and T5-encoder; `chameleon.rs`; `wavtokenizer.rs`
 //! (WavTokenizer's convolutional decoder);
-//! `gemma3`, `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
+//! `gemma3`, `gemma3n`, `gemma4` (dense), `cohere2`, `minicpm3`, `talkie`, `refact`, `afmoe`, `hrm_text`, `llama4`, `phi3`,
+//! `gpt-oss`, `deepseek2` (MLA; Mistral 4 is its graph), `deepseek32` / `glm-dsa` (MLA with
 //! DSA sparse attention), `dots3note` (the same with sliding-window MLA layers), `hy_v4` (DSA
 //! with hyper-connections), `glm5-next` (KDA and pooled-indexer sparse MLA with hyper-connections), `qwen4exp`
 //! (Gated DeltaNet, PLE and QSA block-sparse attention with hyper-connections), `qwen35`/`qwen35moe`/
@@ -22,18 +23,22 @@
 //! plain decoder, or an encoder attending within the micro-batch), an estimate; failing that,
 //! the calibrated estimate in `heuristic.rs`.
 
+mod afmoe;
 pub(crate) mod alloc;
 #[cfg(test)]
 mod alloc_tests;
 mod bailingmoe3;
 mod bert;
 mod chameleon;
+mod cohere2;
 mod deepseek2;
 mod deepseek32;
 mod delta_net;
 mod dots3note;
 mod falcon_h1;
 mod gemma3;
+mod gemma3n;
+mod gemma4;
 mod generic;
 mod ggml;
 mod glm5_next;
@@ -41,6 +46,7 @@ mod gpt_oss;
 mod granite_hybrid;
 pub(crate) mod graph;
 mod heuristic;
+mod hrm_text;
 mod hy_v4;
 mod inputs;
 mod jamba;
@@ -48,23 +54,28 @@ mod kda;
 mod kimi_k3;
 mod kimi_linear;
 mod lfm2;
+mod llama4;
 mod llm;
 mod mamba1;
 mod mamba2;
+mod minicpm3;
 mod minimax01;
 mod minimax_m3;
 mod moe;
 mod nemotron_h;
+mod phi3;
 mod plamo2;
 mod qwen35;
 mod qwen3next;
 mod qwen4exp;
+mod refact;
 mod rwkv;
 mod rwkv6_mix;
 mod rwkv7_mix;
 mod sched;
 mod short_conv;
 mod t5;
+mod talkie;
 mod transformer;
 mod wavtokenizer;
 
@@ -151,6 +162,16 @@ fn builder(geo: &Geometry) -> Option<Builder> {
         "llama" | "qwen2" | "qwen3" | "qwen3moe" => transformer::build,
         "mamba" | "mamba2" => mamba2::build,
         "gemma3" => gemma3::build,
+        "cohere2" => cohere2::build,
+        "minicpm3" => minicpm3::build,
+        "talkie" => talkie::build,
+        "refact" => refact::build,
+        "afmoe" => afmoe::build,
+        "hrm_text" => hrm_text::build,
+        "llama4" => llama4::build,
+        "phi3" => phi3::build,
+        "gemma3n" => gemma3n::build,
+        "gemma4" => gemma4::build,
         "gpt-oss" => gpt_oss::build,
         "deepseek2" | "mistral4" => deepseek2::build,
         "deepseek32" | "glm-dsa" => deepseek32::build,
@@ -327,6 +348,11 @@ impl<'a> Weights<'a> {
     /// True when the top-level weight `name` is stored as BF16.
     pub fn is_bf16(&self, name: &str) -> bool {
         self.bf16.contains(name)
+    }
+
+    /// True when the model has the top-level tensor.
+    pub fn top_has(&self, name: &str) -> bool {
+        self.top.contains_key(name)
     }
 
     /// True when block `il` has the tensor.

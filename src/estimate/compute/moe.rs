@@ -41,11 +41,23 @@ pub struct Routing {
     /// The builder passes the per-expert scales (`ffn_{up,down}_exps.scale`, Nemotron-H):
     /// `build_lora_mm_id` gathers and multiplies them in.
     pub exp_scales: bool,
+    /// Llama 4 (`arch == LLM_ARCH_LLAMA4` in `build_moe_ffn`): experts selected on the raw
+    /// logits, and the weights multiply the input repeated per expert instead of the experts'
+    /// outputs (`weight_before_ffn`).
+    pub weight_before_ffn: bool,
 }
 
 /// What most families pass: softmax gating, normalized weights, no scale.
-pub const SOFTMAX_NORM: Routing =
-    Routing { gating: Gating::Softmax, norm_w: true, scale: false, groups: (0, 0), clamp: (false, false), situ: None, exp_scales: false };
+pub const SOFTMAX_NORM: Routing = Routing {
+    gating: Gating::Softmax,
+    norm_w: true,
+    scale: false,
+    groups: (0, 0),
+    clamp: (false, false),
+    situ: None,
+    exp_scales: false,
+    weight_before_ffn: false,
+};
 
 impl Routing {
     /// Routing read from the model's hyperparameters (deepseek2.cpp `load_arch_hparams`:
@@ -64,6 +76,7 @@ impl Routing {
             clamp: (false, false),
             situ: None,
             exp_scales: false,
+            weight_before_ffn: false,
         }
     }
 }
@@ -99,6 +112,9 @@ pub fn moe_ffn_logits(g: &mut Graph, w: &Weights, il: u32, cur: Id, logits: Id, 
         Some(bias) => g.binary(probs, bias),
         None => probs,
     };
+    if r.weight_before_ffn {
+        selection = logits;
+    }
     let (n_groups, n_used_groups) = r.groups;
     if n_groups > 1 && n_used_groups > 0 && n_expert.is_multiple_of(n_groups) {
         selection = select_groups(g, selection, n_groups, n_used_groups);
@@ -124,7 +140,11 @@ pub fn moe_ffn_logits(g: &mut Graph, w: &Weights, il: u32, cur: Id, logits: Id, 
         weights = g.unary(weights);
     }
     g.expand(weights);
-    let cur3 = g.reshape(cur, [n_embd, 1, nt, 1]);
+    let mut cur3 = g.reshape(cur, [n_embd, 1, nt, 1]);
+    if r.weight_before_ffn {
+        let rep = g.repeat(cur3, [n_embd, k, nt, 1]);
+        cur3 = g.binary(rep, weights);
+    }
     let expert = |g: &mut Graph, name: &'static str, x: Id| -> Option<Id> {
         let wt = w.blk(g, il, name)?;
         let mut y = g.mul_mat_id(wt, x, selected);
@@ -155,7 +175,7 @@ pub fn moe_ffn_logits(g: &mut Graph, w: &Weights, il: u32, cur: Id, logits: Id, 
     };
     let experts = expert(g, "ffn_down_exps.weight", act)?;
 
-    let experts = g.binary(experts, weights);
+    let experts = if r.weight_before_ffn { experts } else { g.binary(experts, weights) };
     g.expand(experts);
     let en = g.t[experts as usize].nb;
     // The views are pushed back to back, so view i has id first + i.

@@ -350,6 +350,8 @@ def spec(proj, g=None):
         keys["clip.use_gelu"] = True
     elif proj in ("ultravox", "voxtral", "qwen2a", "meralion", "musicflamingo", "glma", "qwen3a", "lfm2a", "gemma4a", "parakeet", "granite_speech", "dots3note_a", "qwen3tts_spkenc"):
         return audio_spec(proj, g)
+    elif proj in ("qwen3tts_gen", "pockettts_gen"):
+        return gen_spec(proj, g)
     elif proj == "qwen2.5o":
         # Qwen2.5-Omni's one file: clip.cpp reads it as a qwen2.5vl_merger vision encoder and a
         # qwen2a audio encoder (load_hparams, "legacy method")
@@ -776,6 +778,52 @@ def audio_spec(proj, g):
     return g, keys, opt, shapes, True
 
 
+def gen_shape(g, name):
+    """Shape of an audio-generation (a.gen.*) tensor. clip_init builds no graph for that
+    context at load (no warm-up), so these shapes only have to be self-consistent: what is
+    checked is which tensors the loader takes and their bytes. The code predictor's blocks take
+    the encoder block shapes; the rest follow conversion/qwen3tts.py / pockettts.py's kinds
+    (1-D norms, biases, snake and scale vectors; 2-D matrices; codebooks stacked to 3-D)."""
+    m = re.match(r"^a\.gen\.code\.(blk\.\d+\..+)$", name)
+    if m:
+        return vit_shape(g, "a." + m.group(1), True)
+    C = 16
+    table = {"a.gen.code.embd.weight": [g.E, 32, 15], "a.gen.code.head.weight": [g.E, 32, 15],
+             "a.gen.code.out_embd.weight": [g.P, 32], "a.gen.code.output_norm.weight": [g.E]}
+    if name in table:
+        return table[name]
+    leaf = name.rsplit(".", 1)[-1]
+    if leaf in ("bias", "alpha", "beta", "gamma", "freqs", "norm", "emb_mean", "emb_std") or "norm" in name.rsplit(".", 2)[-2]:
+        return [C]
+    return [C, C]
+
+
+def gen_spec(proj, g):
+    """A TTS mmproj as its converter writes one (conversion/qwen3tts.py, pockettts.py): an audio
+    encoder (the speaker encoder) and an audio-generation context, each with its own projector
+    type key and no clip.projector_type (which would name both). mtmd_init refuses a file without
+    a vision or audio encoder, so the gen context always comes with one; here the audio side is
+    the Qwen3-TTS speaker encoder spec for both types (pockettts_spkenc has no spec yet)."""
+    g, keys, opt, sh, audio = audio_spec("qwen3tts_spkenc", g)
+    gL = 2
+    keys.update({"clip.projector_type": None, "clip.audio.projector_type": "qwen3tts_spkenc",
+                 "clip.has_gen_audio_encoder": True, "clip.gen.audio.projector_type": proj,
+                 "clip.gen.audio.embedding_length": g.E, "clip.gen.audio.feed_forward_length": g.F,
+                 "clip.gen.audio.block_count": gL, "clip.gen.audio.attention.head_count": g.H,
+                 "clip.gen.audio.projection_dim": g.P, "clip.gen.audio.attention.layer_norm_epsilon": 1e-6})
+    if proj == "qwen3tts_gen":
+        # the generic block loader with prefix a.gen.code: only attn_out / ffn_up / ffn_down are
+        # required, the converter writes q/k/v, their norms, ln1/ln2 and the gated FFN too
+        opt = opt + [f"a.gen.code.blk.{i}.{n}" for i in range(gL) for n in (
+            "attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_q_norm.weight", "attn_k_norm.weight",
+            "ln1.weight", "ln2.weight", "ffn_gate.weight")]
+    else:
+        # flow blocks are counted by probing a.gen.flow.blk.N.norm.weight (optional)
+        keys["clip.gen.audio.model_variant"] = "synthetic"
+        opt = opt + [f"a.gen.flow.blk.{i}.norm.weight" for i in range(2)]
+    return g, keys, opt, sh, True
+
+
 # ------------------------------------------------------------------ building and discovery
 
 def run_oracle(path, *args):
@@ -804,7 +852,7 @@ def build(proj, g, keys, opt, shapes, audio, path: Path, sparse: bool, discover_
         for n in names:
             if n in shapes and shapes[n] is None:
                 continue  # a name this type's loader never asks for
-            sh = shapes.get(n) or vit_shape(g, n, n.startswith("a.") if both else audio)
+            sh = shapes.get(n) or (gen_shape(g, n) if n.startswith("a.gen.") else vit_shape(g, n, n.startswith("a.") if both else audio))
             if sh is None:
                 return None, f"no shape rule for {n}"
             # 1-D tensors and position embeddings are F32 (convert_hf_to_gguf.py keeps them so;

@@ -1,8 +1,9 @@
 //! `--mmproj` and the flags llama-server takes with it, shared by `footprint` and `fit`.
 
 use super::loaded::Loaded;
-use crate::estimate::vision_compute::{vision_compute, weights_bytes};
+use crate::estimate::vision_compute::{GEN_AUDIO_COMPUTE_NOTE, vision_compute, weights_bytes};
 use crate::estimate::{FlashAttn, Mmproj, MmprojSettings};
+use crate::model::vision::Modality;
 use crate::read::Location;
 use std::path::PathBuf;
 
@@ -47,6 +48,16 @@ impl MmprojArgs {
                         v.encoders.iter().map(|e| e.projector_type.as_str()).collect::<Vec<_>>().join(" + ")
                     )),
                     Ok(_) => {}
+                }
+                if let Some(g) = v.encoders.iter().find(|e| e.modality == Modality::GenAudio) {
+                    warnings.push(format!("mmproj {}: audio-generation context ({}): weights counted; {GEN_AUDIO_COMPUTE_NOTE}", m.name, g.projector_type));
+                    // mtmd_init throws "Failed to load CLIP model" when clip_init made neither
+                    if !v.encoders.iter().any(|e| e.modality != Modality::GenAudio) {
+                        warnings.push(format!(
+                            "mmproj {}: has only an audio-generation context: mtmd_init refuses a file with neither a vision nor an audio encoder",
+                            m.name
+                        ));
+                    }
                 }
             }
             None => {

@@ -5,9 +5,10 @@ use super::cpu_buffers::{CpuKind, cpu_weights};
 use super::kv::{KvError, kv_layers, model_swa_cells};
 use super::recurrent::{recurrent_bytes, unknown_state};
 use super::settings::{FlashAttn, Resolved, Settings, SettingsError, resolve};
-use super::vision_compute::{Mmproj, vision_compute};
+use super::vision_compute::{GEN_AUDIO_COMPUTE_NOTE, Mmproj, vision_compute};
 use super::weights::{active_bytes_per_token, skipped_bytes, weights_bytes};
 use crate::model::Geometry;
+use crate::model::vision::Modality;
 use crate::read::TensorEntry;
 use serde::Serialize;
 
@@ -72,6 +73,10 @@ pub struct Footprint {
     pub mmproj_compute_max_bytes: Option<u64>,
     /// Projector weights and compute go to the GPU (`--mmproj-offload`, llama-server's default).
     pub mmproj_offload: bool,
+    /// The mmproj has an audio-generation (TTS) context: its weights are in `mmproj_bytes`, it
+    /// reserves no compute buffer at load (so `mmproj_compute_bytes` is exact without it), and
+    /// what a generation request allocates is not estimated: this says so.
+    pub mmproj_gen_audio_compute: Option<&'static str>,
     /// Everything above.
     pub total_bytes: u64,
     /// Bytes read per generated token (decode speed bound input).
@@ -123,6 +128,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
         (Some(v), _) => vision_compute(v, s.flash_attn != FlashAttn::Off, &mm.settings).ok().map(|c| (c.warmup_bytes, c.max_bytes, c.estimate)),
         (None, _) => None,
     };
+    let gen_audio = mm.vision.as_ref().is_some_and(|v| v.encoders.iter().any(|e| e.modality == Modality::GenAudio)) && mm.weights_bytes > 0;
     let mm_estimated = vision.is_some_and(|(_, _, e)| e);
     let vision = vision.map(|(w, m, _)| (w, m));
     let mmproj_bytes = mm.weights_bytes;
@@ -160,6 +166,7 @@ pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: im
         mmproj_compute_bytes: vision.map(|(w, _)| w),
         mmproj_compute_max_bytes: vision.map(|(_, m)| m),
         mmproj_offload: mm.settings.offload,
+        mmproj_gen_audio_compute: gen_audio.then_some(GEN_AUDIO_COMPUTE_NOTE),
         total_bytes: total,
         active_bytes_per_token: active_bytes_per_token(tensors, g),
         resolved: r,

@@ -75,6 +75,9 @@ pub struct VisionCompute {
     /// False when every encoder's graph is rebuilt and replayed (exact); true when one is
     /// estimated from the generic ViT graph.
     pub estimate: bool,
+    /// The file has an audio-generation context: it adds 0 bytes at load (exact), and what it
+    /// allocates per generation request is not given ([`GEN_AUDIO_COMPUTE_NOTE`]).
+    pub gen_audio_unreserved: bool,
 }
 
 /// One encoder's compute buffer (clip_init makes one context per encoder).
@@ -115,7 +118,16 @@ pub enum Method {
     /// The generic ViT graph over the projector's patches (the projector tail left out), or a
     /// plain transformer of the encoder's declared geometry.
     Estimate,
+    /// Nothing is reserved at load, exactly: clip_init gives the audio-generation context no
+    /// warm-up ("TODO: fix warmup", only `buf_compute_meta`, host metadata, is sized), so its
+    /// scheduler's buffers are allocated by the first generation request, sized by that
+    /// request's graph, which gguf-meter does not estimate.
+    NotReserved,
 }
+
+/// Why an audio-generation context's compute buffer is 0 at load and not given at use.
+pub const GEN_AUDIO_COMPUTE_NOTE: &str = "no compute buffer reserved at load (clip_init runs no warm-up for the audio-generation context); \
+     generation allocates per request, a size gguf-meter does not estimate";
 
 /// Why the compute buffer of an mmproj is not estimated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,10 +170,12 @@ pub fn vision_compute(v: &VisionGeometry, flash_attn: bool, s: &MmprojSettings) 
             max_bytes: 0,
             flash_attn,
             estimate: false,
+            gen_audio_unreserved: false,
         });
         o.warmup_bytes = o.warmup_bytes.saturating_add(c.warmup_bytes);
         o.max_bytes = o.max_bytes.saturating_add(c.max_bytes);
         o.estimate |= c.method == Method::Estimate;
+        o.gen_audio_unreserved |= c.method == Method::NotReserved;
     }
     out.ok_or_else(|| VisionComputeError::Unknown("(none)".into()))
 }
@@ -377,8 +391,26 @@ pub fn encoder_compute(e: &ClipEncoder, flash_attn: bool, s: &MmprojSettings) ->
     if !e.known {
         return Err(VisionComputeError::UnknownType(if e.projector_type.is_empty() { "(none)".into() } else { e.projector_type.clone() }));
     }
-    plausible_encoder(e)?;
     let kind = e.projector_type.as_str();
+    if e.modality == Modality::GenAudio {
+        // clip_init loads its weights but reserves nothing (no init_ctx, no warmup);
+        // clip_n_output_tokens gives both TTS types one output per call
+        return Ok(EncoderCompute {
+            modality: e.modality,
+            projector_type: kind.into(),
+            warmup_side: 0,
+            warmup_frames: 0,
+            warmup_tokens: 1,
+            warmup_patches: 0,
+            warmup_bytes: 0,
+            largest_side: 0,
+            largest_bytes: 0,
+            max_tokens: 1,
+            max_bytes: 0,
+            method: Method::NotReserved,
+        });
+    }
+    plausible_encoder(e)?;
     if e.modality == Modality::Audio {
         let frames = AUDIO_WARMUP_FRAMES;
         let tokens = audio_tokens(e, frames);

@@ -1,5 +1,6 @@
-//! mmproj (`general.architecture = clip`) files: the vision tower, the audio encoder, and
-//! their projectors, as tools/mtmd/clip.cpp's `clip_model_loader` reads them.
+//! mmproj (`general.architecture = clip`) files: the vision tower, the audio encoder, the
+//! audio-generation (TTS) decoder, and their projectors, as tools/mtmd/clip.cpp's
+//! `clip_model_loader` reads them.
 
 use super::geometry::VisionGeometry;
 use crate::read::{Header, TensorEntry};
@@ -13,13 +14,16 @@ pub enum Modality {
     Vision,
     /// Audio (`a.*` tensors, `clip.audio.*` keys).
     Audio,
+    /// Audio generation (`a.gen.*` tensors, `clip.gen.audio.*` keys): the TTS decoders
+    /// (`qwen3tts_gen`, `pockettts_gen`), clip.cpp `CLIP_MODALITY_GEN_AUDIO`.
+    GenAudio,
 }
 
 /// One encoder clip_init creates from the file: its projector type and the hyperparameters
 /// clip.cpp's `load_hparams` reads (0 when absent), and its tensors.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClipEncoder {
-    /// Vision or audio.
+    /// Vision, audio or audio generation.
     pub modality: Modality,
     /// The projector type as clip.cpp resolves it (`qwen2.5o` becomes `qwen2.5vl_merger` /
     /// `qwen2a`); the value in the file when mtmd does not know it.
@@ -150,18 +154,30 @@ const GLMA_UNPREFIXED: &[&str] = &["v.boi", "v.eoi"];
 /// load_tensors, TN_MVLM_PROJ_MLP 0 / 1 / 3), which its graph does not use.
 const PARAKEET_UNPREFIXED: &[&str] = &["mm.model.mlp.0.weight", "mm.model.mlp.1.weight", "mm.model.mlp.3.weight"];
 
-/// Whether a tensor belongs to the audio encoder (clip.cpp loads `a.*` and `mm.a.*` in the
-/// audio context; everything else in the vision one).
-fn is_audio_tensor(name: &str) -> bool {
-    name.starts_with("a.") || name.starts_with("mm.a.")
+/// Which context loads a tensor: clip.cpp asks for `a.gen.*` names only in the
+/// audio-generation context (load_tensors' prefix `a.gen.code` and its TN_A_GEN_* names),
+/// `a.*` and `mm.a.*` in the audio one, everything else in the vision one.
+fn tensor_modality(name: &str) -> Modality {
+    if name.starts_with("a.gen.") {
+        Modality::GenAudio
+    } else if name.starts_with("a.") || name.starts_with("mm.a.") {
+        Modality::Audio
+    } else {
+        Modality::Vision
+    }
 }
 
-/// The encoders clip_init creates, in its order (vision, then audio unless the vision
-/// projector is Gemma 3n's, whose audio clip.cpp skips).
+/// The encoders clip_init creates, in its order: vision, then audio unless the vision
+/// projector is Gemma 3n's (whose audio clip.cpp skips), then audio generation
+/// (`clip.has_gen_audio_encoder`).
 pub fn encoders(h: &Header, tensors: &[TensorEntry]) -> Vec<ClipEncoder> {
     let flag = |k: &str| h.get(k).and_then(|v| v.as_u64()).unwrap_or(0) != 0;
     let mut out: Vec<ClipEncoder> = Vec::new();
-    for (on, modality) in [(flag("clip.has_vision_encoder"), Modality::Vision), (flag("clip.has_audio_encoder"), Modality::Audio)] {
+    for (on, modality) in [
+        (flag("clip.has_vision_encoder"), Modality::Vision),
+        (flag("clip.has_audio_encoder"), Modality::Audio),
+        (flag("clip.has_gen_audio_encoder"), Modality::GenAudio),
+    ] {
         if !on || (modality == Modality::Audio && out.first().is_some_and(|v| v.projector_type == "gemma3nv")) {
             continue;
         }
@@ -171,7 +187,12 @@ pub fn encoders(h: &Header, tensors: &[TensorEntry]) -> Vec<ClipEncoder> {
 }
 
 fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncoder {
-    let p = if modality == Modality::Vision { "vision" } else { "audio" };
+    // load_hparams' key prefix per modality
+    let p = match modality {
+        Modality::Vision => "vision",
+        Modality::Audio => "audio",
+        Modality::GenAudio => "gen.audio",
+    };
     let get = |k: &str| h.get(k).and_then(|v| v.as_u64());
     let m = |k: &str| get(&format!("clip.{p}.{k}")).unwrap_or(0);
     let mut projector_type =
@@ -191,8 +212,8 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
     let tensors = tensors
         .iter()
         .filter(|t| {
-            is_audio_tensor(&t.name) == (modality == Modality::Audio)
-                || (modality == Modality::Audio
+            tensor_modality(&t.name) == modality
+                || (modality != Modality::Vision
                     && (COMMON_UNPREFIXED.contains(&t.name.as_str())
                         || (projector_type == "glma" && GLMA_UNPREFIXED.contains(&t.name.as_str()))
                         || (projector_type == "parakeet" && PARAKEET_UNPREFIXED.contains(&t.name.as_str()))))
@@ -213,7 +234,14 @@ fn encoder(h: &Header, tensors: &[TensorEntry], modality: Modality) -> ClipEncod
         1
     });
     // Gemma 4 unified audio is encoder-free: clip sets n_mel_bins to its 640-sample frame
-    let n_mel_bins = if projector_type == "gemma4ua" { 640 } else { get("clip.audio.num_mel_bins").unwrap_or(0) };
+    // (load_hparams reads num_mel_bins for the audio context only)
+    let n_mel_bins = if projector_type == "gemma4ua" {
+        640
+    } else if modality == Modality::Audio {
+        get("clip.audio.num_mel_bins").unwrap_or(0)
+    } else {
+        0
+    };
     ClipEncoder {
         modality,
         projector_type,

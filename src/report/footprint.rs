@@ -82,6 +82,9 @@ pub fn render(v: &FootprintView) -> String {
                 let _ = writeln!(o, "  {:<18} {:>18}  {:>12}  not estimated for this projector (see warnings)", "mmproj compute", "?", "?");
             }
         }
+        if let Some(note) = f.mmproj_gen_audio_compute {
+            row(&mut o, "mmproj gen compute", 0, format!("at load; per request: unknown ({note})"));
+        }
     }
     row(&mut o, "total", f.total_bytes, String::new());
     let _ =
@@ -152,6 +155,7 @@ fn fp_json(f: &Footprint) -> Value {
         "compute_bytes": f.compute_bytes, "compute_simulated": f.compute_simulated, "estimated": f.estimated, "output_bytes": f.output_bytes, "mmproj_bytes": f.mmproj_bytes,
         "mmproj_compute_bytes": f.mmproj_compute_bytes, "mmproj_compute_max_bytes": f.mmproj_compute_max_bytes,
         "mmproj_offload": f.mmproj_offload,
+        "mmproj_gen_audio_compute": f.mmproj_gen_audio_compute.map(|note| json!({"reserved_at_load_bytes": 0, "per_request_bytes": null, "estimate": "unknown", "note": note})),
         "total_bytes": f.total_bytes, "active_bytes_per_token": f.active_bytes_per_token,
     })
 }

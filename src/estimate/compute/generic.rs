@@ -32,6 +32,15 @@ fn alibi_baichuan(geo: &Geometry) -> bool {
     geo.architecture == "baichuan" && geo.n_layers != 32
 }
 
+/// Architectures whose `build_moe_ffn` call passes `norm_w = false`: the expert weights are
+/// used as the softmax gives them, with no sum / clamp / div (llada-moe.cpp).
+const MOE_UNNORMALIZED: &[&str] = &["llada-moe"];
+
+/// The routing the architecture's `build_moe_ffn` call asks for.
+fn routing(geo: &Geometry) -> moe::Routing {
+    moe::Routing { norm_w: !MOE_UNNORMALIZED.contains(&geo.architecture.as_str()), ..moe::SOFTMAX_NORM }
+}
+
 /// Builds the pp graph into `g`; `None` when the model is not of this shape.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
     if geo.hints.attn_no_cache && geo.layers.iter().all(|l| l.recurrent.is_none()) {
@@ -85,7 +94,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
                 normed = g.get_rows(normed, out_ids);
             }
             let ffn_out = if w.has_blk(il, "ffn_gate_inp.weight") {
-                moe::moe_ffn_shared(g, w, il, normed, l.n_experts_used, moe::SOFTMAX_NORM)?
+                moe::moe_ffn_shared(g, w, il, normed, l.n_experts_used, routing(geo))?
             } else {
                 ffn(g, w, il, normed)?
             };
@@ -100,8 +109,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let cur = norm(g, w, Some(il), cur, "post_attention_norm.weight", "post_attention_norm.bias");
         let sa_out = g.binary(cur, inp_l);
         let cur = norm(g, w, Some(il), sa_out, "ffn_norm.weight", "ffn_norm.bias");
-        let cur =
-            if w.has_blk(il, "ffn_gate_inp.weight") { moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, moe::SOFTMAX_NORM)? } else { ffn(g, w, il, cur)? };
+        let cur = if w.has_blk(il, "ffn_gate_inp.weight") { moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, routing(geo))? } else { ffn(g, w, il, cur)? };
         let cur = norm(g, w, Some(il), cur, "post_ffw_norm.weight", "post_ffw_norm.bias");
         inp_l = g.binary(cur, sa_out);
     }
@@ -219,6 +227,11 @@ fn build_no_cache(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Opti
             transformer::qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?
         };
         let (q, k) = if learned_pos.is_none() { (g.rope(q, pos), g.rope(k, pos)) } else { (q, k) };
+        // `build_attn` without a cache expands Q, K and V before `build_attn_mha`
+        // (llama-graph.cpp:2800), as bert.rs does, so all three are computed before K and V are cast.
+        for t in [q, k, v] {
+            g.expand(t);
+        }
         let m = if l.kind == LayerKind::Sliding { swa_mask } else { mask };
         let mut cur = llm::attn_mha(g, &b1, q, k, v, m, super::graph::NONE);
         let wo = w.blk(g, il, "attn_output.weight")?;
@@ -233,8 +246,7 @@ fn build_no_cache(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Opti
         let sa_out = g.binary(cur, inp_l);
         let sa_out = norm(g, w, Some(il), sa_out, "attn_output_norm.weight", "attn_output_norm.bias");
         let cur = norm(g, w, Some(il), sa_out, "ffn_norm.weight", "ffn_norm.bias");
-        let cur =
-            if w.has_blk(il, "ffn_gate_inp.weight") { moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, moe::SOFTMAX_NORM)? } else { ffn(g, w, il, cur)? };
+        let cur = if w.has_blk(il, "ffn_gate_inp.weight") { moe::moe_ffn_shared(g, w, il, cur, l.n_experts_used, routing(geo))? } else { ffn(g, w, il, cur)? };
         let out = g.binary(cur, sa_out);
         inp_l = norm(g, w, Some(il), out, "layer_output_norm.weight", "layer_output_norm.bias");
     }

@@ -256,3 +256,16 @@ fn header_only_fixtures_report_no_data_present() {
     assert!(doc["tensors"].as_array().unwrap().iter().all(|t| t["present"] == false));
     assert_eq!(doc["file_bytes"], std::fs::metadata(fixture("llama3-8b-q4km.gguf")).unwrap().len());
 }
+
+#[test]
+fn an_mmproj_is_summarised_per_encoder_with_its_own_projector_type() {
+    // The TTS file names its projectors per modality (clip.audio.projector_type,
+    // clip.gen.audio.projector_type) and has no clip.projector_type: each encoder clip_init
+    // creates gets its line with its own type, never "?", and no vision line is invented.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gguf-meter")).arg("inspect").arg(fixture("mmproj/qwen3tts_gen.gguf")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("vision ") || l.starts_with("audio ") || l.starts_with("gen audio ")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("audio ") && lines[0].contains("projector qwen3tts_spkenc"), "{text}");
+    assert!(lines[1].starts_with("gen audio ") && lines[1].contains("projector qwen3tts_gen"), "{text}");
+}

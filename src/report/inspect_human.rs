@@ -70,15 +70,37 @@ pub fn render(v: &InspectView) -> String {
         grouped(g.parameter_count)
     );
     if let Some(vis) = &g.vision {
-        let _ = writeln!(
-            o,
-            "vision        {} blocks of width {}, projector {} -> {} ({})",
-            vis.n_layers,
-            vis.n_embd,
-            vis.projector_type.as_deref().unwrap_or("?"),
-            vis.projection_dim,
-            both(vis.bytes)
-        );
+        // One line per encoder clip_init creates (vision, audio, audio generation), each with the
+        // projector type its own key names: files with per-modality keys have no clip.projector_type.
+        for e in &vis.encoders {
+            let label = match e.modality {
+                crate::model::vision::Modality::Vision => "vision",
+                crate::model::vision::Modality::Audio => "audio",
+                crate::model::vision::Modality::GenAudio => "gen audio",
+            };
+            let bytes = e.tensors.iter().map(|t| t.2).fold(0, u64::saturating_add);
+            let known = if e.known { "" } else { " (a type this llama.cpp's mtmd does not know)" };
+            let _ = writeln!(
+                o,
+                "{label:<13} {} blocks of width {}, projector {}{known} -> {} ({})",
+                e.n_layer,
+                e.n_embd,
+                if e.projector_type.is_empty() { "?" } else { &e.projector_type },
+                e.projection_dim,
+                both(bytes)
+            );
+        }
+        if vis.encoders.is_empty() {
+            let _ = writeln!(
+                o,
+                "vision        {} blocks of width {}, projector {} -> {} ({})",
+                vis.n_layers,
+                vis.n_embd,
+                vis.projector_type.as_deref().unwrap_or("?"),
+                vis.projection_dim,
+                both(vis.bytes)
+            );
+        }
     } else {
         let mtp = if g.n_mtp_layers > 0 { format!(" + {} MTP (not loaded by default)", g.n_mtp_layers) } else { String::new() };
         let _ = writeln!(o, "layers        {}{mtp}; hidden {}, vocab {}, trained context {}", g.n_layers, g.n_embd, g.n_vocab, g.context_length);

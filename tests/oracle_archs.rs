@@ -12,6 +12,7 @@
 mod common;
 use common::oracle::{model_buffers, model_path, pct, settings};
 use gguf_meter::estimate::footprint;
+use gguf_meter::estimate::footprint::llama_cpp_aborts;
 use gguf_meter::model::analyze;
 use gguf_meter::read::open_model;
 use serde_json::Value;
@@ -66,6 +67,13 @@ fn analyze_doc(doc: &Value) -> Row {
         if c["ok"] != true {
             if c["error_stage"] == "crash" {
                 row.crashed += 1;
+                // The abort gguf-meter knows of (T5's position bias over several KV streams) must be
+                // foreseen: a warning, the figures still given. Kimi-Linear's and MiniMax-01's
+                // crashes at -c 10000 -np 3 are not understood yet (they stay counted as crashes).
+                let foreseen = footprint(&g, &tensors, &settings(&c["settings"]), 0).is_ok_and(|fp| llama_cpp_aborts(&g, &fp.resolved).is_some());
+                if g.architecture == "t5" && !foreseen {
+                    row.errors.push(format!("{id}: llama.cpp aborted ({}), gguf-meter missed the abort", c["error"]));
+                }
                 continue;
             }
             row.cases += 1;
@@ -87,6 +95,9 @@ fn analyze_doc(doc: &Value) -> Row {
                 continue;
             }
         };
+        if let Some(w) = llama_cpp_aborts(&g, &fp.resolved) {
+            row.errors.push(format!("{id}: gguf-meter foresaw an abort llama.cpp did not have: {w}"));
+        }
         let t = &c["totals"];
         let mem = &c["memory"];
         let rec = &mem["recurrent"];
@@ -239,6 +250,8 @@ fn architectures_against_llama_cpp() {
     // llama.cpp's refusals are reproduced everywhere: that is not a coverage question.
     let missed: Vec<&String> = rows.iter().flat_map(|r| r.errors.iter().filter(|e| e.contains("gguf-meter did not"))).collect();
     assert!(missed.is_empty(), "llama.cpp refused, gguf-meter did not:\n{missed:#?}");
+    let aborts: Vec<&String> = rows.iter().flat_map(|r| r.errors.iter().filter(|e| e.contains("abort"))).collect();
+    assert!(aborts.is_empty(), "llama.cpp's aborts, foreseen where they happen and nowhere else:\n{aborts:#?}");
     let want = table(&rows);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architectures.md");
     if std::env::var_os("UPDATE_COVERAGE").is_some() {

@@ -74,6 +74,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     let mmproj = a.mmproj.load(a.mmproj.location()?.as_ref(), settings.flash_attn, &mut warnings)?;
     // Estimate errors come from the file's geometry (e.g. its trained context): name it.
     let (main, growth) = footprints(&model, &settings, &mmproj).with_context(|| a.file.display().to_string())?;
+    warnings.extend(crate::estimate::footprint::llama_cpp_aborts(&model.geometry, &main.resolved));
     let view =
         report::FootprintView { name: &model.name, geometry: &model.geometry, main: &main, growth: &growth, complete: model.complete, warnings: &warnings };
     let buffers = (!ov.is_empty()).then(|| weights_by_buffer(&model.tensors, &model.geometry, &ov, settings.load_mtp));

@@ -100,6 +100,19 @@ pub enum FootprintError {
     UnknownRecurrent(String),
 }
 
+/// Why the pinned llama.cpp aborts for this model at these settings, when it does: T5's decoder
+/// adds its relative position bias to the KQ scores of every KV stream, and with several
+/// sequences in separate streams (`-np` > 1 without `--kv-unified`) the bias cannot broadcast
+/// (`GGML_ASSERT(ggml_can_repeat(b, a))`, ggml.c; seen on every such recorded case).
+pub fn llama_cpp_aborts(g: &Geometry, r: &Resolved) -> Option<String> {
+    (g.architecture == "t5" && r.n_seq_max > 1 && !r.kv_unified).then(|| {
+        format!(
+            "llama.cpp aborts for T5 with {} sequences in separate KV streams (its position bias cannot broadcast over them): pass --kv-unified or -np 1; figures are for the allocation it attempts",
+            r.n_seq_max
+        )
+    })
+}
+
 /// Computes the footprint of a model (and of an optional mmproj: weights, or weights and
 /// geometry) at `s`.
 pub fn footprint(g: &Geometry, tensors: &[TensorEntry], s: &Settings, mmproj: impl Into<Mmproj>) -> Result<Footprint, FootprintError> {

@@ -13,7 +13,7 @@ use super::graph::{Graph, Id, NONE, Ty};
 use super::inputs;
 use super::llm::{self, Batch};
 use super::moe::{self, Gating, Routing};
-use crate::model::{Geometry, LayerGeometry, LayerKind};
+use crate::model::{Geometry, LayerKind};
 
 /// `build_moe_ffn` as bert.cpp calls it: softmax gating, weights neither normalized nor scaled
 /// (`expert_weights_scale` is not read by these architectures, so it stays 0).
@@ -58,7 +58,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     let b1 = Batch { n_stream: 1, ..*b };
     for (i, l) in layers.iter().enumerate() {
         let il = l.index;
-        let (q, k, v) = qkv(g, w, l, inp_l)?;
+        let (q, k, v) = super::transformer::layer_qkv(g, w, l, inp_l)?;
         let q = qk_norm(g, w, il, q, "attn_q_norm.weight", "attn_q_norm.bias");
         let k = qk_norm(g, w, il, k, "attn_k_norm.weight", "attn_k_norm.bias");
         let (q, k) = if rope { (g.rope(q, pos), g.rope(k, pos)) } else { (q, k) };
@@ -103,28 +103,6 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
     g.set_output(inp_l);
     g.expand(inp_l);
     Some(())
-}
-
-/// `build_qkv` (llama-graph.cpp:1647): one fused projection viewed three ways, or three
-/// projections reshaped to [head_dim, heads, n_tokens], with their optional biases.
-fn qkv(g: &mut Graph, w: &Weights, l: &LayerGeometry, x: Id) -> Option<(Id, Id, Id)> {
-    let il = l.index;
-    let (hd, hv) = (l.head_dim_k, l.head_dim_v);
-    if !w.has_blk(il, "attn_qkv.weight") {
-        return super::transformer::qkv(g, w, il, x, hd, l.n_head, l.n_head_kv);
-    }
-    let wqkv = w.blk(g, il, "attn_qkv.weight")?;
-    let mut qkv = g.mul_mat(wqkv, x);
-    if let Some(bias) = w.blk(g, il, "attn_qkv.bias") {
-        qkv = g.binary(qkv, bias);
-    }
-    let nt = g.ne(qkv)[1];
-    let row = g.ne(qkv)[0].saturating_mul(4);
-    let all = row.saturating_mul(nt);
-    let q = g.view_nd(qkv, [hd, l.n_head, nt, 1], hd.saturating_mul(4), row, all);
-    let k = g.view_nd(qkv, [hd, l.n_head_kv, nt, 1], hd.saturating_mul(4), row, all);
-    let v = g.view_nd(qkv, [hv, l.n_head_kv, nt, 1], hv.saturating_mul(4), row, all);
-    Some((q, k, v))
 }
 
 /// The optional Q or K layer norm: reshaped to 2-D, normed, reshaped back.

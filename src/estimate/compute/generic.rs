@@ -121,18 +121,8 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
 /// `build_qkv` with one fused projection (`attn_qkv`): one mul_mat, then Q, K, V as views.
 fn fused_attn(g: &mut Graph, w: &Weights, b: &Batch, inp: &inputs::Inputs, l: &crate::model::LayerGeometry, x: Id, pos: Option<Id>) -> Option<Id> {
     let il = l.index;
-    let wqkv = w.blk(g, il, "attn_qkv.weight")?;
-    let mut qkv = g.mul_mat(wqkv, x);
-    if let Some(bias) = w.blk(g, il, "attn_qkv.bias") {
-        qkv = g.binary(qkv, bias);
-    }
-    let nt = g.ne(qkv)[1];
     let (hd, hv) = (l.head_dim_k, l.head_dim_v);
-    let row = g.ne(qkv)[0].saturating_mul(4);
-    let all = row.saturating_mul(nt);
-    let q = g.view_nd(qkv, [hd, l.n_head, nt, 1], hd.saturating_mul(4), row, all);
-    let k = g.view_nd(qkv, [hd, l.n_head_kv, nt, 1], hd.saturating_mul(4), row, all);
-    let v = g.view_nd(qkv, [hv, l.n_head_kv, nt, 1], hv.saturating_mul(4), row, all);
+    let (q, k, v) = transformer::layer_qkv(g, w, l, x)?;
     let (q, k) = match pos {
         Some(pos) => (g.rope(q, pos), g.rope(k, pos)),
         None => (q, k),
@@ -209,23 +199,7 @@ fn build_no_cache(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Opti
     for (i, l) in layers.iter().enumerate() {
         let il = l.index;
         let cur = norm(g, w, Some(il), inp_l, "attn_norm.weight", "attn_norm.bias");
-        let (q, k, v) = if w.has_blk(il, "attn_qkv.weight") {
-            let wqkv = w.blk(g, il, "attn_qkv.weight")?;
-            let mut qkv = g.mul_mat(wqkv, cur);
-            if let Some(bias) = w.blk(g, il, "attn_qkv.bias") {
-                qkv = g.binary(qkv, bias);
-            }
-            let nt = g.ne(qkv)[1];
-            let row = g.ne(qkv)[0].saturating_mul(4);
-            let all = row.saturating_mul(nt);
-            let (hd, hv) = (l.head_dim_k, l.head_dim_v);
-            let q = g.view_nd(qkv, [hd, l.n_head, nt, 1], hd.saturating_mul(4), row, all);
-            let k = g.view_nd(qkv, [hd, l.n_head_kv, nt, 1], hd.saturating_mul(4), row, all);
-            let v = g.view_nd(qkv, [hv, l.n_head_kv, nt, 1], hv.saturating_mul(4), row, all);
-            (q, k, v)
-        } else {
-            transformer::qkv(g, w, il, cur, l.head_dim_k, l.n_head, l.n_head_kv)?
-        };
+        let (q, k, v) = transformer::layer_qkv(g, w, l, cur)?;
         let (q, k) = if learned_pos.is_none() { (g.rope(q, pos), g.rope(k, pos)) } else { (q, k) };
         // `build_attn` without a cache expands Q, K and V before `build_attn_mha`
         // (llama-graph.cpp:2800), as bert.rs does, so all three are computed before K and V are cast.

@@ -10,7 +10,7 @@ use super::inputs::{self, Caches};
 use super::llm::{self, Batch, KvLayer};
 use super::moe::{self, Gating, Routing};
 use super::transformer;
-use crate::model::{Geometry, LayerGeometry, LayerKind};
+use crate::model::{Geometry, LayerKind};
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
@@ -25,7 +25,7 @@ pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()
         let il = l.index;
         let mut residual = inp_l;
         let x = norm(g, w, il, inp_l, "attn_norm.weight", "attn_norm.bias")?;
-        let (q, k, v) = qkv(g, w, l, x)?;
+        let (q, k, v) = transformer::layer_qkv(g, w, l, x)?;
         let q = g.rope(q, pos);
         let k = g.rope(k, pos);
         let q = g.unary(q);
@@ -70,25 +70,4 @@ fn norm(g: &mut Graph, w: &Weights, il: u32, x: Id, weight: &'static str, bias: 
         Some(b) => g.binary(n, b),
         None => n,
     })
-}
-
-/// `build_qkv`: the fused projection (plus its bias) viewed as Q, K and V, else
-/// [`transformer::qkv`].
-fn qkv(g: &mut Graph, w: &Weights, l: &LayerGeometry, x: Id) -> Option<(Id, Id, Id)> {
-    let il = l.index;
-    let Some(wqkv) = w.blk(g, il, "attn_qkv.weight") else {
-        return transformer::qkv(g, w, il, x, l.head_dim_k, l.n_head, l.n_head_kv);
-    };
-    let mut qkv = g.mul_mat(wqkv, x);
-    if let Some(bias) = w.blk(g, il, "attn_qkv.bias") {
-        qkv = g.binary(qkv, bias);
-    }
-    let nt = g.ne(qkv)[1];
-    let (hd, hv) = (l.head_dim_k, l.head_dim_v);
-    let row = g.ne(qkv)[0].saturating_mul(4);
-    let all = row.saturating_mul(nt);
-    let q = g.view_nd(qkv, [hd, l.n_head, nt, 1], hd.saturating_mul(4), row, all);
-    let k = g.view_nd(qkv, [hd, l.n_head_kv, nt, 1], hd.saturating_mul(4), row, all);
-    let v = g.view_nd(qkv, [hv, l.n_head_kv, nt, 1], hv.saturating_mul(4), row, all);
-    Some((q, k, v))
 }

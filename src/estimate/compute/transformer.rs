@@ -72,6 +72,28 @@ pub fn finish(g: &mut Graph, w: &Weights, inp_l: Id, tok: Id) -> Option<()> {
     Some(())
 }
 
+/// `build_qkv` (llama-graph.cpp:1647) for a layer: its fused projection (`attn_qkv`, plus bias)
+/// viewed as Q, K and V, else the three separate projections of [`qkv`].
+pub fn layer_qkv(g: &mut Graph, w: &Weights, l: &crate::model::LayerGeometry, x: Id) -> Option<(Id, Id, Id)> {
+    let il = l.index;
+    let (hd, hv) = (l.head_dim_k, l.head_dim_v);
+    if !w.has_blk(il, "attn_qkv.weight") {
+        return qkv(g, w, il, x, hd, l.n_head, l.n_head_kv);
+    }
+    let wqkv = w.blk(g, il, "attn_qkv.weight")?;
+    let mut qkv = g.mul_mat(wqkv, x);
+    if let Some(bias) = w.blk(g, il, "attn_qkv.bias") {
+        qkv = g.binary(qkv, bias);
+    }
+    let nt = g.ne(qkv)[1];
+    let row = g.ne(qkv)[0].saturating_mul(4);
+    let all = row.saturating_mul(nt);
+    let q = g.view_nd(qkv, [hd, l.n_head, nt, 1], hd.saturating_mul(4), row, all);
+    let k = g.view_nd(qkv, [hd, l.n_head_kv, nt, 1], hd.saturating_mul(4), row, all);
+    let v = g.view_nd(qkv, [hv, l.n_head_kv, nt, 1], hv.saturating_mul(4), row, all);
+    Some((q, k, v))
+}
+
 /// `build_qkv` (llama-graph.cpp:1647), separate projections: mul_mat, optional bias add,
 /// reshape to [head_dim, heads, n_tokens].
 pub fn qkv(g: &mut Graph, w: &Weights, il: u32, cur: Id, hd: u64, n_head: u64, n_head_kv: u64) -> Option<(Id, Id, Id)> {

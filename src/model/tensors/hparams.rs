@@ -23,6 +23,8 @@ pub struct HParams<'a> {
     plan: Option<Plan>,
     n_layer_all: i64,
     n_vocab: V,
+    /// DeepSeek-V4's MTP probe: does the file hold the first MTP layer's `nextn.eh_proj`?
+    nextn_probe: Option<bool>,
     /// `get`'s answers: a program asks for the same few values once per tensor.
     memo: RefCell<HashMap<(String, Option<i64>), V>>,
 }
@@ -44,7 +46,8 @@ fn int(v: &Value) -> V {
 
 impl<'a> HParams<'a> {
     /// `None` when the file lacks what llama.cpp requires before it looks at tensors (block count).
-    pub fn new(header: &'a Header, arch: &'a str, reads: &str, assigned: &str, vocab_ok: bool) -> Option<HParams<'a>> {
+    /// `has` says whether the file holds a tensor (some `load_arch_hparams` probe for one).
+    pub fn new(header: &'a Header, arch: &'a str, reads: &str, assigned: &str, vocab_ok: bool, has: &dyn Fn(&str) -> bool) -> Option<HParams<'a>> {
         let meta = Meta { header, arch };
         let reads: Map<String, J> = serde_json::from_str(reads).ok()?;
         let assigned: Vec<String> = serde_json::from_str(assigned).ok()?;
@@ -54,18 +57,38 @@ impl<'a> HParams<'a> {
         let n_embd = meta.u64("embedding_length").unwrap_or(0);
         let plan = rule_for(arch).and_then(|r| plan(&meta, r, u32::try_from(n_layer_all).ok()?, u32::try_from(nextn).ok()?, n_embd));
         let n_vocab = if vocab_ok { vocab_size(header, &meta) } else { None };
-        Some(HParams { meta, reads, assigned: assigned.into_iter().collect(), defaults, plan, n_layer_all, n_vocab, memo: RefCell::default() })
+        let nextn_probe = i64::try_from(nextn).ok().and_then(|n| n_layer_all.checked_sub(n)).map(|main| has(&format!("blk.{main}.nextn.eh_proj.weight")));
+        Some(HParams { meta, reads, assigned: assigned.into_iter().collect(), defaults, plan, n_layer_all, n_vocab, nextn_probe, memo: RefCell::default() })
     }
 
     fn set_by_code(&self, field: &str) -> bool {
         self.assigned.contains(field)
     }
 
+    /// A field the architecture's `load_arch_hparams` computes rather than reads, where gguf-meter
+    /// mirrors the computation (`None`: not mirrored, the field stays unknown).
+    fn derived(&self, field: &str) -> Option<V> {
+        let key = |k: &str| self.meta.get(k).and_then(int);
+        match (arch_enum(self.meta.arch)?, field) {
+            // models/deepseek4.cpp: MTP layers count only when the file holds the first one's eh_proj
+            ("LLM_ARCH_DEEPSEEK4", "n_layer_nextn") => {
+                let n = key("nextn_predict_layers").unwrap_or(0);
+                Some(match self.nextn_probe {
+                    _ if n <= 0 => Some(n),
+                    Some(true) => Some(n),
+                    Some(false) => Some(0),
+                    None => None,
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// A field read with `get_key` / `get_key_or_arr` / `get_arr` (the first key the file has),
     /// else its default in `llama_hparams`.
     fn field(&self, field: &str, il: Option<i64>) -> V {
         if self.set_by_code(field) {
-            return None;
+            return self.derived(field).flatten();
         }
         if let Some(J::Array(keys)) = self.reads.get(field) {
             for k in keys {

@@ -80,6 +80,13 @@ impl<'a> HParams<'a> {
                     None => None,
                 })
             }
+            // models/gemma4.cpp: the last attention.shared_kv_layers layers reuse earlier KV
+            ("LLM_ARCH_GEMMA4", "n_layer_kv_from_start") => {
+                let shared = key("attention.shared_kv_layers").unwrap_or(0);
+                Some(self.n_layer_all.checked_sub(shared))
+            }
+            // models/gemma3n.cpp
+            ("LLM_ARCH_GEMMA3N", "n_layer_kv_from_start") => Some(Some(20)),
             _ => None,
         }
     }

@@ -87,6 +87,8 @@ impl<'a> HParams<'a> {
             }
             // models/gemma3n.cpp
             ("LLM_ARCH_GEMMA3N", "n_layer_kv_from_start") => Some(Some(20)),
+            // models/lfm2.cpp: every layer dense
+            ("LLM_ARCH_LFM2", "n_layer_dense_lead") => Some(self.get("n_layer", None)),
             _ => None,
         }
     }

@@ -89,6 +89,13 @@ impl<'a> HParams<'a> {
             ("LLM_ARCH_GEMMA3N", "n_layer_kv_from_start") => Some(Some(20)),
             // models/lfm2.cpp: every layer dense
             ("LLM_ARCH_LFM2", "n_layer_dense_lead") => Some(self.get("n_layer", None)),
+            // models/laguna.cpp: one shared expert unless the key says otherwise, and its width
+            // n_ff_exp() * n_expert_shared when the file does not give it
+            ("LLM_ARCH_LAGUNA", "n_expert_shared") => Some(Some(key("expert_shared_count").unwrap_or(1))),
+            ("LLM_ARCH_LAGUNA", "n_ff_shexp") => Some(match key("expert_shared_feed_forward_length").unwrap_or(0) {
+                0 => self.get("n_ff_exp", None).and_then(|f| f.checked_mul(self.get("n_expert_shared", None)?)),
+                n => Some(n),
+            }),
             _ => None,
         }
     }

@@ -96,6 +96,11 @@ impl<'a> HParams<'a> {
                 0 => self.get("n_ff_exp", None).and_then(|f| f.checked_mul(self.get("n_expert_shared", None)?)),
                 n => Some(n),
             }),
+            // models/t5.cpp: as many decoder layers as encoder layers unless the key says otherwise
+            ("LLM_ARCH_T5", "dec_n_layer") => Some(match key("decoder_block_count") {
+                Some(n) => Some(n),
+                None => self.get("n_layer", None),
+            }),
             _ => None,
         }
     }

@@ -101,6 +101,12 @@ impl<'a> HParams<'a> {
                 Some(n) => Some(n),
                 None => self.get("n_layer", None),
             }),
+            // models/qwen4exp.cpp: (ngram_size - 1) * heads_per_ngram when the file lists a PLE
+            // layer, else 0 (the loader's range checks throw before tensors otherwise)
+            ("LLM_ARCH_QWEN4EXP", "ple_n_heads") => Some(match self.meta.get("ple.layers") {
+                Some(Value::Array(a)) if a.len > 0 => key("ple.ngram_size")?.checked_sub(1)?.checked_mul(key("ple.heads_per_ngram")?),
+                _ => Some(0),
+            }),
             _ => None,
         }
     }

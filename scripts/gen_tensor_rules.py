@@ -133,6 +133,7 @@ class Ctx:
         self.fns = fns  # name -> (params, body) of lambdas translated so far
         self.methods: dict = {}  # member helpers: name -> (params, body)
         self.strings: dict = {}  # std::string locals holding a tensor name
+        self.string_enums: dict = {}  # the LLM_TENSOR_* of those built with tn()
         self.locals: set[str] = set()
 
 
@@ -559,6 +560,12 @@ class Stmts:
                 ctx.locals.add(name)
                 if len(part) > 2 and part[1] == "=":
                     rhs = part[2:]
+                    # a tensor name kept for later: const auto tn_x = tn(LLM_TENSOR_X, "weight", i);
+                    n = name_expr(rhs, ctx) if rhs[:2] == ["tn", "("] else None
+                    if n:
+                        ctx.strings[name] = n
+                        ctx.string_enums[name] = rhs[2]
+                        continue
                     if rhs[:1] == ["create_tensor"]:
                         out.append(self.create(rhs, "v:" + name))
                     elif "create_tensor" in rhs or any(x in ctx.fns or x in ctx.methods for x in rhs):
@@ -635,7 +642,7 @@ class Stmts:
         else:
             dims = [expr(d, ctx) for d in split_top(a[1][1:-1])]
         flags = expr(a[2], ctx)
-        enum = a[0][2]
+        enum = a[0][2] if len(a[0]) > 2 else ctx.string_enums.get(a[0][0], "")
         # a token_embd created as TENSOR_DUPLICATED is loaded as the output (create_tensor)
         op_none = int(enum in ctx.op_none)
         return ["t", target, name, dims if dims is not None else "?", flags, op_none, enum]

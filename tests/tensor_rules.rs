@@ -127,7 +127,9 @@ fn check_agrees_with_llama_cpp_on_every_planted_tensor_defect() {
     }
     assert!(false_fail.is_empty(), "check fails {} files llama.cpp loads:\n{}", false_fail.len(), false_fail.join("\n"));
     assert!(cases.len() > 1500 && refused > 1000, "{} cases, {refused} refused", cases.len());
-    assert!(missed.len() * 25 <= refused, "{} of {refused} refusals missed", missed.len());
+    // The misses left are the 6 partly translated architectures, whose count check is off (README);
+    // a fix lowers this bound, a regression fails it.
+    assert!(missed.len() <= 19, "{} of {refused} refusals missed", missed.len());
 }
 
 #[test]

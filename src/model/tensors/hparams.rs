@@ -23,6 +23,8 @@ pub struct HParams<'a> {
     plan: Option<Plan>,
     n_layer_all: i64,
     n_vocab: V,
+    /// DeepSeek-V4's MTP probe: does the file hold the first MTP layer's `nextn.eh_proj`?
+    nextn_probe: Option<bool>,
     /// `get`'s answers: a program asks for the same few values once per tensor.
     memo: RefCell<HashMap<(String, Option<i64>), V>>,
 }
@@ -44,7 +46,8 @@ fn int(v: &Value) -> V {
 
 impl<'a> HParams<'a> {
     /// `None` when the file lacks what llama.cpp requires before it looks at tensors (block count).
-    pub fn new(header: &'a Header, arch: &'a str, reads: &str, assigned: &str, vocab_ok: bool) -> Option<HParams<'a>> {
+    /// `has` says whether the file holds a tensor (some `load_arch_hparams` probe for one).
+    pub fn new(header: &'a Header, arch: &'a str, reads: &str, assigned: &str, vocab_ok: bool, has: &dyn Fn(&str) -> bool) -> Option<HParams<'a>> {
         let meta = Meta { header, arch };
         let reads: Map<String, J> = serde_json::from_str(reads).ok()?;
         let assigned: Vec<String> = serde_json::from_str(assigned).ok()?;
@@ -54,18 +57,65 @@ impl<'a> HParams<'a> {
         let n_embd = meta.u64("embedding_length").unwrap_or(0);
         let plan = rule_for(arch).and_then(|r| plan(&meta, r, u32::try_from(n_layer_all).ok()?, u32::try_from(nextn).ok()?, n_embd));
         let n_vocab = if vocab_ok { vocab_size(header, &meta) } else { None };
-        Some(HParams { meta, reads, assigned: assigned.into_iter().collect(), defaults, plan, n_layer_all, n_vocab, memo: RefCell::default() })
+        let nextn_probe = i64::try_from(nextn).ok().and_then(|n| n_layer_all.checked_sub(n)).map(|main| has(&format!("blk.{main}.nextn.eh_proj.weight")));
+        Some(HParams { meta, reads, assigned: assigned.into_iter().collect(), defaults, plan, n_layer_all, n_vocab, nextn_probe, memo: RefCell::default() })
     }
 
     fn set_by_code(&self, field: &str) -> bool {
         self.assigned.contains(field)
     }
 
+    /// A field the architecture's `load_arch_hparams` computes rather than reads, where gguf-meter
+    /// mirrors the computation (`None`: not mirrored, the field stays unknown).
+    fn derived(&self, field: &str) -> Option<V> {
+        let key = |k: &str| self.meta.get(k).and_then(int);
+        match (arch_enum(self.meta.arch)?, field) {
+            // models/deepseek4.cpp: MTP layers count only when the file holds the first one's eh_proj
+            ("LLM_ARCH_DEEPSEEK4", "n_layer_nextn") => {
+                let n = key("nextn_predict_layers").unwrap_or(0);
+                Some(match self.nextn_probe {
+                    _ if n <= 0 => Some(n),
+                    Some(true) => Some(n),
+                    Some(false) => Some(0),
+                    None => None,
+                })
+            }
+            // models/gemma4.cpp: the last attention.shared_kv_layers layers reuse earlier KV
+            ("LLM_ARCH_GEMMA4", "n_layer_kv_from_start") => {
+                let shared = key("attention.shared_kv_layers").unwrap_or(0);
+                Some(self.n_layer_all.checked_sub(shared))
+            }
+            // models/gemma3n.cpp
+            ("LLM_ARCH_GEMMA3N", "n_layer_kv_from_start") => Some(Some(20)),
+            // models/lfm2.cpp: every layer dense
+            ("LLM_ARCH_LFM2", "n_layer_dense_lead") => Some(self.get("n_layer", None)),
+            // models/laguna.cpp: one shared expert unless the key says otherwise, and its width
+            // n_ff_exp() * n_expert_shared when the file does not give it
+            ("LLM_ARCH_LAGUNA", "n_expert_shared") => Some(Some(key("expert_shared_count").unwrap_or(1))),
+            ("LLM_ARCH_LAGUNA", "n_ff_shexp") => Some(match key("expert_shared_feed_forward_length").unwrap_or(0) {
+                0 => self.get("n_ff_exp", None).and_then(|f| f.checked_mul(self.get("n_expert_shared", None)?)),
+                n => Some(n),
+            }),
+            // models/t5.cpp: as many decoder layers as encoder layers unless the key says otherwise
+            ("LLM_ARCH_T5", "dec_n_layer") => Some(match key("decoder_block_count") {
+                Some(n) => Some(n),
+                None => self.get("n_layer", None),
+            }),
+            // models/qwen4exp.cpp: (ngram_size - 1) * heads_per_ngram when the file lists a PLE
+            // layer, else 0 (the loader's range checks throw before tensors otherwise)
+            ("LLM_ARCH_QWEN4EXP", "ple_n_heads") => Some(match self.meta.get("ple.layers") {
+                Some(Value::Array(a)) if a.len > 0 => key("ple.ngram_size")?.checked_sub(1)?.checked_mul(key("ple.heads_per_ngram")?),
+                _ => Some(0),
+            }),
+            _ => None,
+        }
+    }
+
     /// A field read with `get_key` / `get_key_or_arr` / `get_arr` (the first key the file has),
     /// else its default in `llama_hparams`.
     fn field(&self, field: &str, il: Option<i64>) -> V {
         if self.set_by_code(field) {
-            return None;
+            return self.derived(field).flatten();
         }
         if let Some(J::Array(keys)) = self.reads.get(field) {
             for k in keys {

@@ -96,7 +96,8 @@ pub fn check(header: &Header, tensors: &[TensorEntry], vocab_ok: bool) -> Option
     let program = parsed(llama_cpp::CLASSES.iter().find(|c| c.0 == *class)?.1)?;
     let common = parsed(llama_cpp::COMMON)?;
     let epilogue = parsed(llama_cpp::EPILOGUE)?;
-    let hp = HParams::new(header, arch, reads, assigned, vocab_ok)?;
+    let has = |name: &str| tensors.iter().any(|t| t.name == name);
+    let hp = HParams::new(header, arch, reads, assigned, vocab_ok, &has)?;
     let mut fns: HashMap<&str, (&Vec<J>, &J)> = HashMap::new();
     for src in [common, &program["fns"]] {
         if let Some(m) = src.as_object() {

@@ -12,21 +12,12 @@ use super::Weights;
 use super::graph::{Graph, Id, NONE, Ty};
 use super::inputs;
 use super::llm::{self, Batch};
-use super::moe::{self, Gating, Routing};
+use super::moe::{self, Routing};
 use crate::model::{Geometry, LayerKind};
 
 /// `build_moe_ffn` as bert.cpp calls it: softmax gating, weights neither normalized nor scaled
 /// (`expert_weights_scale` is not read by these architectures, so it stays 0).
-const BERT_MOE: Routing = Routing {
-    gating: Gating::Softmax,
-    norm_w: false,
-    scale: false,
-    groups: (0, 0),
-    clamp: (false, false),
-    situ: None,
-    exp_scales: false,
-    weight_before_ffn: false,
-};
+const BERT_MOE: Routing = Routing { norm_w: false, ..moe::SOFTMAX_NORM };
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {

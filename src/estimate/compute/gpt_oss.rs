@@ -11,16 +11,7 @@ use super::moe::{self, Gating, Routing};
 use super::{Weights, transformer};
 use crate::model::Geometry;
 
-const ROUTING: Routing = Routing {
-    gating: Gating::SoftmaxWeight,
-    norm_w: false,
-    scale: false,
-    groups: (0, 0),
-    clamp: (false, false),
-    situ: None,
-    exp_scales: false,
-    weight_before_ffn: false,
-};
+const ROUTING: Routing = Routing { gating: Gating::SoftmaxWeight, norm_w: false, ..moe::SOFTMAX_NORM };
 
 /// Builds the pp graph into `g`; `None` when a tensor the graph needs is missing.
 pub fn build(g: &mut Graph, w: &Weights, geo: &Geometry, b: &Batch) -> Option<()> {
